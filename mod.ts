@@ -1,0 +1,157 @@
+/**
+ * Denolecular: a Deno-first microservices broker that speaks the Moleculer
+ * transit protocol. A Denolecular node joins a Moleculer cluster (Node.js
+ * Moleculer 0.14 or 0.15) as a full peer over NATS: it calls their actions,
+ * serves its own, sends and receives events.
+ *
+ * @example Two service styles on one broker
+ * ```ts
+ * import { action, type Context, Service, ServiceBroker } from "./mod.ts";
+ *
+ * class Greeter extends Service {
+ *   constructor() {
+ *     super("greeter");
+ *   }
+ *   @action({ params: { name: "string" } })
+ *   hello(ctx: Context<{ name: string }>): string {
+ *     return `Hello, ${ctx.params.name}!`;
+ *   }
+ * }
+ *
+ * const broker = new ServiceBroker({ nodeID: "example", logger: false });
+ * await broker.register(new Greeter());
+ * broker.createService({
+ *   name: "math",
+ *   actions: {
+ *     add: {
+ *       params: { a: "number", b: "number" },
+ *       handler: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
+ *     },
+ *   },
+ * });
+ * await broker.start();
+ * console.log(await broker.call("greeter.hello", { name: "John" })); // Hello, John!
+ * console.log(await broker.call("math.add", { a: 2, b: 3 })); // 5
+ * await broker.stop();
+ * ```
+ *
+ * Join a cluster by naming a transporter:
+ * `new ServiceBroker({ transporter: "nats://127.0.0.1:4222" })`.
+ *
+ * @module
+ */
+
+export { Broker, ServiceBroker, VERSION } from "./src/broker.ts";
+export type { ServiceRef } from "./src/broker.ts";
+export { Context } from "./src/context.ts";
+export type {
+  CallOptions,
+  ContextAction,
+  ContextEvent,
+  ContextInit,
+  EmitOptions,
+  EventType,
+  Meta,
+} from "./src/context.ts";
+export { Service, serviceFullName } from "./src/service.ts";
+export type {
+  ActionHandler,
+  ActionHooks,
+  ActionSchema,
+  EventHandler,
+  EventSchema,
+  Hook,
+  LifecycleHandler,
+  ServiceDependency,
+  ServiceHooks,
+  ServiceInit,
+  ServiceSchema,
+  Visibility,
+} from "./src/service.ts";
+export { action, event, method } from "./src/decorators.ts";
+export type { ActionOptions, EventOptions } from "./src/decorators.ts";
+export { Middleware, MiddlewareRegistry } from "./src/middleware.ts";
+export type {
+  ActionInfo,
+  CallHandler,
+  EmitHandler,
+  EventInfo,
+  Handler,
+  MiddlewareHooks,
+  MiddlewareOption,
+} from "./src/middleware.ts";
+export type {
+  BrokerOptions,
+  RegistryOptions,
+  ResolvedOptions,
+  TransitOptions,
+} from "./src/options.ts";
+export {
+  BrokerDisconnectedError,
+  BrokerOptionsError,
+  Errors,
+  fromPlain,
+  GracefulStopTimeoutError,
+  InvalidPacketDataError,
+  isRetryableError,
+  MaxCallLevelError,
+  MoleculerClientError,
+  MoleculerError,
+  MoleculerRetryableError,
+  MoleculerServerError,
+  ProtocolVersionMismatchError,
+  QueueIsFullError,
+  RequestRejectedError,
+  RequestSkippedError,
+  RequestTimeoutError,
+  ServiceNotAvailableError,
+  ServiceNotFoundError,
+  ServiceSchemaError,
+  toPlain,
+  ValidationError,
+} from "./src/errors.ts";
+export type { PlainError } from "./src/errors.ts";
+export { createLoggerFactory, formatJson, formatPlain } from "./src/logging.ts";
+export type {
+  LogEntry,
+  LogFormat,
+  Logger,
+  LoggerFactory,
+  LoggerOptions,
+  LogLevel,
+  LogSink,
+} from "./src/logging.ts";
+export { resolveValidator } from "./src/validation/validator.ts";
+export type {
+  ParamsCheck,
+  ParamsSchema,
+  Validator,
+  ValidatorOption,
+} from "./src/validation/validator.ts";
+export { FastestValidator } from "./src/validation/fastest.ts";
+export { matchEventName } from "./src/registry/event_match.ts";
+export { RandomStrategy, resolveStrategy, RoundRobinStrategy } from "./src/registry/strategies.ts";
+export type {
+  Strategy,
+  StrategyEndpoint,
+  StrategyFactory,
+  StrategyOption,
+} from "./src/registry/strategies.ts";
+export type { NodeInfo, ServiceItem } from "./src/registry/registry.ts";
+export { MemoryTransporter } from "./src/transporters/memory.ts";
+export { NatsTransporter } from "./src/transporters/nats.ts";
+export type { NatsTransporterOptions } from "./src/transporters/nats.ts";
+export { resolveTransporter } from "./src/transporters/resolve.ts";
+export type { TransporterOption } from "./src/transporters/resolve.ts";
+export type {
+  MessageHandler,
+  Transporter,
+  TransporterListener,
+  TransporterSubscription,
+} from "./src/transporters/transporter.ts";
+export { JSONSerializer } from "./src/serializers/json.ts";
+export { resolveSerializer } from "./src/serializers/resolve.ts";
+export type { SerializerOption } from "./src/serializers/resolve.ts";
+export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
+export type { ProtocolVersion } from "./src/transit/packets.ts";
+export type { PongResult } from "./src/transit/transit.ts";

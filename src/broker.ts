@@ -1,0 +1,916 @@
+/**
+ * The `ServiceBroker`: the composition root of a node and the API services and
+ * applications use — register services, call actions, emit events.
+ *
+ * @module
+ */
+
+import {
+  type CallOptions,
+  Context,
+  type EmitOptions,
+  type EventType,
+  type Meta,
+} from "./context.ts";
+import {
+  MaxCallLevelError,
+  MoleculerError,
+  RequestSkippedError,
+  ServiceNotAvailableError,
+  ServiceNotFoundError,
+  ServiceSchemaError,
+} from "./errors.ts";
+import { createLoggerFactory, type Logger, type LoggerFactory } from "./logging.ts";
+import {
+  type ActionInfo,
+  type CallHandler,
+  type EmitHandler,
+  type EventInfo,
+  type Handler,
+  MiddlewareRegistry,
+} from "./middleware.ts";
+import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import {
+  type ActionEndpoint,
+  type EventEndpoint,
+  type LocalAction,
+  type LocalEvent,
+  type NodeInfo,
+  Registry,
+} from "./registry/registry.ts";
+import type { EndpointList } from "./registry/endpoint_list.ts";
+import { resolveStrategy } from "./registry/strategies.ts";
+import { resolveSerializer } from "./serializers/resolve.ts";
+import {
+  buildServiceSpec,
+  Service,
+  type ServiceDependency,
+  type ServiceSchema,
+  type ServiceSpec,
+} from "./service.ts";
+import type { EventPacket, PongResult, RequestOutcome, RequestPacket } from "./transit/transit.ts";
+import { Transit } from "./transit/transit.ts";
+import { resolveTransporter } from "./transporters/resolve.ts";
+import { resolveValidator } from "./validation/validator.ts";
+import { validatorMiddleware } from "./middlewares/validator.ts";
+import { timeoutMiddleware } from "./middlewares/timeout.ts";
+import { wrapActionHooks } from "./middlewares/action_hook.ts";
+import { nodeServiceSchema } from "./internals.ts";
+import { cpuUsage, hostname, ipList } from "./_util/host.ts";
+import { isPromiseLike } from "./_util/async.ts";
+import { uuid } from "./_util/ids.ts";
+import { onShutdownSignal } from "./runner/signals.ts";
+
+/** The version of this package, announced in INFO `client.version`. */
+export const VERSION = "0.1.0";
+
+/** A service to wait for: a full name, or `{ name, version }`. */
+export type ServiceRef = ServiceDependency;
+
+type Phase = "created" | "starting" | "started" | "stopping" | "stopped";
+
+interface Registered {
+  readonly service: Service;
+  readonly spec: ServiceSpec;
+  readonly actions: LocalAction[];
+  readonly events: LocalEvent[];
+  started: boolean;
+}
+
+function toGroups(groups: string | string[] | undefined): string[] | null {
+  if (groups === undefined) return null;
+  return Array.isArray(groups) ? groups : [groups];
+}
+
+function refName(ref: ServiceRef): string {
+  if (typeof ref === "string") return ref;
+  if (ref.version === undefined) return ref.name;
+  return typeof ref.version === "number"
+    ? `v${ref.version}.${ref.name}`
+    : `${ref.version}.${ref.name}`;
+}
+
+/**
+ * A node of a Moleculer cluster: hosts services, calls actions and emits
+ * events locally or across the transporter.
+ *
+ * @example A local broker
+ * ```ts
+ * import { ServiceBroker } from "./broker.ts";
+ *
+ * const broker = new ServiceBroker({ nodeID: "doc", logger: false });
+ * broker.createService({
+ *   name: "math",
+ *   actions: { add: (ctx) => ctx.params.a + ctx.params.b },
+ * });
+ * await broker.start();
+ * console.log(await broker.call("math.add", { a: 1, b: 2 })); // 3
+ * await broker.stop();
+ * ```
+ */
+export class ServiceBroker {
+  /** This node's id. */
+  readonly nodeID: string;
+  /** The namespace. */
+  readonly namespace: string;
+  /** A random id of this broker instance. */
+  readonly instanceID: string;
+  /** The resolved options. */
+  readonly options: ResolvedOptions;
+  /** The broker's own logger. */
+  readonly logger: Logger;
+  /** Known nodes, services and endpoints. */
+  readonly registry: Registry;
+  /** The middlewares. */
+  readonly middlewares: MiddlewareRegistry;
+  /** The protocol engine, or null for a local-only broker. */
+  readonly transit: Transit | null;
+  readonly #loggers: LoggerFactory;
+  readonly #services: Registered[] = [];
+  readonly #call: CallHandler;
+  readonly #emit: EmitHandler;
+  readonly #broadcast: EmitHandler;
+  readonly #broadcastLocal: EmitHandler;
+  #phase: Phase = "created";
+  #startPromise: Promise<void> | undefined;
+  #stopPromise: Promise<void> | undefined;
+
+  /**
+   * @param options Broker options, or just a nodeID.
+   * @throws {BrokerOptionsError} naming a bad option.
+   */
+  constructor(options: BrokerOptions | string = {}) {
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this.nodeID = o.nodeID;
+    this.namespace = o.namespace;
+    this.instanceID = uuid();
+    this.#loggers = createLoggerFactory({
+      nodeID: o.nodeID,
+      namespace: o.namespace,
+      logger: o.logger,
+      logLevel: o.logLevel,
+      logFormat: o.logFormat,
+    });
+    this.logger = this.#loggers.getLogger("BROKER");
+
+    this.middlewares = new MiddlewareRegistry();
+    for (const mw of o.middlewares) this.middlewares.add(mw);
+    // Built-ins sit inside the user's middlewares: timeout, then validation, then hooks.
+    this.middlewares.add(timeoutMiddleware());
+    const validator = resolveValidator(o.validator);
+    if (validator) this.middlewares.add(validatorMiddleware(validator));
+
+    this.registry = new Registry({
+      nodeID: o.nodeID,
+      instanceID: this.instanceID,
+      strategy: resolveStrategy(o.registry.strategy),
+      preferLocal: o.registry.preferLocal,
+      metadata: o.metadata,
+      client: { type: "deno", version: VERSION, langVersion: Deno.version.deno },
+      ipList: ipList(),
+      hostname: hostname(),
+      remoteHandler: (info) => this.#remoteHandler(info),
+    });
+
+    this.transit = o.transporter === null ? null : new Transit(
+      this.#transitHost(),
+      resolveTransporter(o.transporter),
+      resolveSerializer(o.serializer),
+      {
+        namespace: o.namespace,
+        protocolVersion: o.protocolVersion,
+        heartbeatInterval: o.heartbeatInterval,
+        heartbeatTimeout: o.heartbeatTimeout,
+        cleanOfflineNodesTimeout: o.cleanOfflineNodesTimeout,
+        maxQueueSize: o.transit.maxQueueSize,
+        disableVersionCheck: o.transit.disableVersionCheck,
+        serviceChangedDebounceTime: o.transit.serviceChangedDebounceTime,
+        discoverWaitTime: o.transit.discoverWaitTime,
+        stopDelay: o.registry.stopDelay,
+      },
+    );
+
+    this.#call = this.middlewares.wrapMethod("call", (n, p, opts) => this.#callDirect(n, p, opts));
+    this.#emit = this.middlewares.wrapMethod("emit", (n, d, opts) => this.#emitDirect(n, d, opts));
+    this.#broadcast = this.middlewares.wrapMethod(
+      "broadcast",
+      (n, d, opts) => this.#broadcastDirect(n, d, opts),
+    );
+    this.#broadcastLocal = this.middlewares.wrapMethod(
+      "broadcastLocal",
+      (n, d, opts) => this.#broadcastLocalDirect(n, d, opts, "broadcastLocal"),
+    );
+
+    if (o.internalServices) this.createService(nodeServiceSchema(this));
+    this.middlewares.callSync("brokerCreated", this);
+  }
+
+  /**
+   * A logger for a module of this node, e.g. a service's name.
+   *
+   * @param module The module name, printed upper-cased.
+   * @returns The logger.
+   */
+  getLogger(module: string): Logger {
+    return this.#loggers.getLogger(module);
+  }
+
+  /** True once `start()` has completed and until `stop()` begins. */
+  get started(): boolean {
+    return this.#phase === "started";
+  }
+
+  /** The registered local services. */
+  get services(): Service[] {
+    return this.#services.map((r) => r.service);
+  }
+
+  // ---------------------------------------------------------------- services
+
+  /**
+   * Register a service and wait until it is created (and started, when the
+   * broker is running). Pylecular's name; see {@linkcode createService}.
+   *
+   * @param service A {@linkcode Service} instance or a schema.
+   * @returns The service.
+   * @throws {ServiceSchemaError} naming the malformed part of the schema.
+   */
+  async register(service: Service | ServiceSchema): Promise<Service> {
+    const reg = this.#prepare(service);
+    await this.#created(reg);
+    if (this.#phase === "starting" || this.#phase === "started") await this.#startService(reg);
+    return reg.service;
+  }
+
+  /**
+   * Create a service from a schema (or register an instance) and return it at
+   * once; it starts in the background when the broker is running.
+   *
+   * @param schema A schema or a {@linkcode Service} instance.
+   * @returns The service.
+   * @throws {ServiceSchemaError} naming the malformed part of the schema.
+   */
+  createService(schema: ServiceSchema | Service): Service {
+    const reg = this.#prepare(schema);
+    this.#created(reg)
+      .then(() => {
+        if (this.#phase === "starting" || this.#phase === "started") {
+          return this.#startService(reg);
+        }
+      })
+      .catch((err) => this.logger.error(`Service '${reg.service.fullName}' failed to start`, err));
+    return reg.service;
+  }
+
+  /**
+   * Stop and remove a local service.
+   *
+   * @param service The service, or its full name.
+   * @throws {ServiceNotFoundError} when no such local service exists.
+   */
+  async destroyService(service: Service | string): Promise<void> {
+    const reg = this.#services.find((r) =>
+      typeof service === "string" ? r.service.fullName === service : r.service === service
+    );
+    if (!reg) {
+      throw new ServiceNotFoundError({
+        service: typeof service === "string" ? service : service.fullName,
+      });
+    }
+    await this.#stopService(reg);
+    this.#services.splice(this.#services.indexOf(reg), 1);
+    this.transit?.servicesChanged();
+    this.broadcastLocal("$services.changed", { localService: true });
+  }
+
+  /**
+   * A local service by full name or `{ name, version }`.
+   *
+   * @param ref The service.
+   * @returns It, or undefined.
+   */
+  getLocalService(ref: ServiceRef): Service | undefined {
+    const name = refName(ref);
+    return this.#services.find((r) => r.service.fullName === name)?.service;
+  }
+
+  #prepare(input: Service | ServiceSchema): Registered {
+    const service = input instanceof Service ? input : new Service(input);
+    if (this.#services.some((r) => r.service.fullName === service.fullName)) {
+      throw new ServiceSchemaError(
+        `A service named '${service.fullName}' is already registered on node '${this.nodeID}'`,
+        { service: service.fullName },
+      );
+    }
+    if (this.#phase === "stopping" || this.#phase === "stopped") {
+      throw new ServiceSchemaError(
+        `Cannot register '${service.fullName}': the broker is stopping or stopped`,
+      );
+    }
+    service.attach(this, this.getLogger(service.fullName));
+    const spec = buildServiceSpec(service);
+    const actions: LocalAction[] = [];
+    for (const a of spec.actions) {
+      const info: ActionInfo = {
+        name: a.name,
+        rawName: a.rawName,
+        service,
+        params: a.params,
+        visibility: a.visibility,
+        timeout: a.timeout,
+        schema: a.schema,
+      };
+      const inner = wrapActionHooks(service, spec.hooks, a, a.handler);
+      const handler = this.middlewares.wrap("localAction", inner, info);
+      actions.push({ info, definition: a.definition, handler });
+      service.actions[a.rawName] = (params, opts) => {
+        const ctx = new Context(this, {
+          params,
+          meta: opts?.meta ? { ...opts.meta } : {},
+          service,
+          action: info,
+          timeout: opts?.timeout ?? a.timeout ?? null,
+        });
+        return Promise.resolve(handler(ctx));
+      };
+    }
+    const events: LocalEvent[] = spec.events.map((e) => {
+      const info: EventInfo = {
+        name: e.name,
+        group: e.group,
+        service,
+        params: e.params,
+        schema: e.schema,
+      };
+      return {
+        info,
+        definition: e.definition,
+        handler: this.middlewares.wrap("localEvent", e.handler, info),
+      };
+    });
+    const reg: Registered = { service, spec, actions, events, started: false };
+    this.#services.push(reg);
+    return reg;
+  }
+
+  async #created(reg: Registered): Promise<void> {
+    for (const fn of reg.spec.created) await fn();
+    await this.middlewares.callAsync("serviceCreated", reg.service);
+  }
+
+  async #startService(reg: Registered): Promise<void> {
+    if (reg.started) return;
+    reg.started = true;
+    const deps = reg.service.dependencies;
+    if (deps.length) {
+      this.logger.info(
+        `Service '${reg.service.fullName}' waits for ${deps.map(refName).join(", ")}`,
+      );
+      await this.waitForServices(deps);
+    }
+    for (const fn of reg.spec.started) await fn();
+    this.registry.registerLocalService(
+      reg.service,
+      reg.actions.filter((a) => a.info.visibility !== "private"),
+      reg.events,
+    );
+    await this.middlewares.callAsync("serviceStarted", reg.service);
+    this.transit?.servicesChanged();
+    if (this.#phase === "started") {
+      this.broadcastLocal("$services.changed", { localService: true });
+    }
+    this.logger.debug(`Service '${reg.service.fullName}' started`);
+  }
+
+  async #stopService(reg: Registered): Promise<void> {
+    this.registry.unregisterLocalService(reg.service);
+    if (!reg.started) return;
+    reg.started = false;
+    try {
+      for (const fn of reg.spec.stopped) await fn();
+    } catch (err) {
+      this.logger.error(`Service '${reg.service.fullName}' failed in stopped()`, err);
+    }
+    await this.middlewares.callAsync("serviceStopped", reg.service);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Connect to the cluster (if a transporter is set) and start every service.
+   * Idempotent: calling it again returns the same promise.
+   *
+   * @throws {BrokerDisconnectedError} when the transporter cannot connect.
+   */
+  start(): Promise<void> {
+    if (this.#startPromise) return this.#startPromise;
+    if (this.#phase !== "created") {
+      return Promise.reject(
+        new MoleculerError("A stopped broker cannot start again: create a new ServiceBroker"),
+      );
+    }
+    this.#startPromise = (async () => {
+      this.#phase = "starting";
+      try {
+        if (this.transit) await this.transit.connect();
+        // Services registered while others start are picked up by the loop.
+        for (let i = 0; i < this.#services.length; i++) {
+          await Promise.all(this.#services.slice(i).map((r) => this.#startService(r)));
+          i = this.#services.length - 1;
+        }
+      } catch (err) {
+        this.#phase = "stopped";
+        await this.transit?.disconnect().catch(() => {});
+        throw err;
+      }
+      this.#phase = "started";
+      this.transit?.ready();
+      await this.middlewares.callAsync("brokerStarted", this);
+      this.logger.info(
+        `ServiceBroker '${this.nodeID}' started with ${this.#services.length} service(s)` +
+          (this.transit ? "" : " (local only: no transporter)"),
+      );
+      this.broadcastLocal("$broker.started", {});
+    })();
+    return this.#startPromise;
+  }
+
+  /**
+   * Leave the cluster gracefully: announce no services, stop services (last
+   * registered first), send DISCONNECT and close. Idempotent.
+   */
+  stop(): Promise<void> {
+    if (this.#stopPromise) return this.#stopPromise;
+    this.#stopPromise = (async () => {
+      await this.#startPromise?.catch(() => {});
+      if (this.#phase === "stopped") return;
+      this.#phase = "stopping";
+      await this.transit?.beginStop();
+      await this.#broadcastLocalDirect("$broker.stopped", {}, {}, "broadcastLocal");
+      for (const reg of [...this.#services].reverse()) await this.#stopService(reg);
+      await this.transit?.disconnect();
+      this.#phase = "stopped";
+      await this.middlewares.callAsync("brokerStopped", this);
+      this.logger.info(`ServiceBroker '${this.nodeID}' stopped`);
+    })();
+    return this.#stopPromise;
+  }
+
+  /**
+   * Wait for SIGINT or SIGTERM, then stop gracefully.
+   *
+   * @returns Resolves once the broker has stopped.
+   */
+  waitForShutdown(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const off = onShutdownSignal((signal) => {
+        off();
+        this.logger.info(`Received ${signal}: stopping`);
+        this.stop().then(resolve, reject);
+      });
+    });
+  }
+
+  /**
+   * Wait until services are available somewhere in the cluster.
+   *
+   * @param services Full names or `{ name, version }`.
+   * @param timeout Give up after this many ms; `0` = wait forever.
+   * @param interval Poll interval in ms.
+   * @throws {MoleculerError} `WAITFOR_SERVICES` on timeout, listing the missing services.
+   */
+  async waitForServices(
+    services: ServiceRef | ServiceRef[],
+    timeout = 0,
+    interval = 100,
+  ): Promise<void> {
+    const names = (Array.isArray(services) ? services : [services]).map(refName);
+    const start = Date.now();
+    for (;;) {
+      const available = new Set<string>();
+      for (const node of this.registry.nodes.values()) {
+        if (!node.available) continue;
+        for (const s of node.services) available.add(s.fullName);
+      }
+      const missing = names.filter((n) => !available.has(n));
+      if (missing.length === 0) return;
+      if (timeout > 0 && Date.now() - start >= timeout) {
+        throw new MoleculerError(
+          `Services waiting is timed out: ${missing.join(", ")} not available`,
+          500,
+          "WAITFOR_SERVICES",
+          { services: names, missing },
+        );
+      }
+      if (this.#phase === "stopping" || this.#phase === "stopped") {
+        throw new MoleculerError(
+          "The broker stopped while waiting for services",
+          500,
+          "WAITFOR_SERVICES",
+          {
+            services: names,
+            missing,
+          },
+        );
+      }
+      await new Promise((r) => setTimeout(r, interval));
+    }
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  /**
+   * Call an action, on this node or another.
+   *
+   * @param name Full action name, e.g. `"v2.greeter.hello"`.
+   * @param params Params of the call.
+   * @param opts Call options: `timeout`, `meta` (the callee's meta changes are
+   *   merged back into it), `headers`, `parentCtx`, `nodeID`.
+   * @returns The action's result.
+   * @throws {ServiceNotFoundError} when no node serves the action.
+   * @throws {RequestTimeoutError} when the timeout passes first.
+   * @throws {ValidationError} when the params do not match the action's schema.
+   * @throws {MaxCallLevelError} past `maxCallLevel`.
+   *
+   * @example
+   * ```ts ignore
+   * const sum = await broker.call("math.add", { a: 1, b: 2 }, { timeout: 500 });
+   * ```
+   */
+  call<R = unknown>(name: string, params?: unknown, opts?: CallOptions): Promise<R> {
+    return this.#call(name, params, opts ?? {}) as Promise<R>;
+  }
+
+  #findEndpoint(name: string, opts: CallOptions): ActionEndpoint {
+    const list = this.registry.actions.get(name);
+    if (opts.nodeID !== undefined) {
+      const ep = list?.byNode(opts.nodeID);
+      if (!ep) throw new ServiceNotFoundError({ action: name, nodeID: opts.nodeID });
+      return ep;
+    }
+    const ep = list?.next(this.registry.preferLocal);
+    if (!ep) throw new ServiceNotFoundError({ action: name });
+    return ep;
+  }
+
+  #callDirect(name: string, params: unknown, opts: CallOptions): Promise<unknown> {
+    let ep: ActionEndpoint;
+    let ctx: Context;
+    const parent = opts.parentCtx;
+    try {
+      ep = this.#findEndpoint(name, opts);
+      let timeout = opts.timeout ?? ep.action.timeout ?? this.options.requestTimeout;
+      let meta: Meta;
+      if (parent) {
+        const remaining = parent.remainingTime();
+        if (remaining !== null) {
+          if (remaining <= 0) throw new RequestSkippedError({ action: name, nodeID: ep.id });
+          if (timeout <= 0 || remaining < timeout) timeout = remaining;
+        }
+        meta = opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta };
+      } else {
+        meta = opts.meta ? { ...opts.meta } : {};
+      }
+      const level = parent ? parent.level + 1 : 1;
+      if (this.options.maxCallLevel > 0 && level > this.options.maxCallLevel) {
+        throw new MaxCallLevelError({ nodeID: this.nodeID, level });
+      }
+      ctx = new Context(this, {
+        nodeID: ep.id,
+        params: params ?? {},
+        meta,
+        headers: opts.headers ?? {},
+        level,
+        parentID: parent ? parent.id : null,
+        requestID: parent ? parent.requestID : opts.requestID ?? null,
+        caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
+        timeout: timeout > 0 ? timeout : null,
+        service: ep.local ? ep.service.service : null,
+        action: ep.action,
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let result: unknown;
+    try {
+      result = ep.handler(ctx);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    const target = parent ? parent.meta : opts.meta;
+    if (!target) {
+      return isPromiseLike(result) ? result as Promise<unknown> : Promise.resolve(result);
+    }
+    const merge = () => Object.assign(target, ctx.meta);
+    return Promise.resolve(result).then(
+      (res) => {
+        merge();
+        return res;
+      },
+      (err) => {
+        merge();
+        throw err;
+      },
+    );
+  }
+
+  #remoteHandler(info: ActionInfo): Handler {
+    return this.middlewares.wrap("remoteAction", (ctx) => {
+      if (!this.transit) return Promise.reject(new ServiceNotAvailableError({ action: info.name }));
+      return this.transit.request(ctx, info.name);
+    }, info);
+  }
+
+  /**
+   * Ping one node, several, or every known remote node.
+   *
+   * @param nodeID A node id, a list, or none for all.
+   * @param timeout Give up after this many ms.
+   * @returns For one node: `{ nodeID, elapsedTime, timeDiff }` or null on timeout;
+   *   for several: a map of those by node id.
+   */
+  ping(nodeID: string, timeout?: number): Promise<PongResult | null>;
+  /** Ping several nodes (or all, when `nodeIDs` is omitted). */
+  ping(nodeIDs?: string[], timeout?: number): Promise<Record<string, PongResult | null>>;
+  async ping(
+    nodeID?: string | string[],
+    timeout = 2000,
+  ): Promise<PongResult | null | Record<string, PongResult | null>> {
+    const transit = this.transit;
+    if (typeof nodeID === "string") return transit ? transit.ping(nodeID, timeout) : null;
+    const ids = nodeID ??
+      [...this.registry.nodes.values()].filter((n) => !n.local && n.available).map((n) => n.id);
+    const results = await Promise.all(
+      ids.map((id) => transit ? transit.ping(id, timeout) : Promise.resolve(null)),
+    );
+    return Object.fromEntries(ids.map((id, i) => [id, results[i] ?? null]));
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Emit a balanced event: each group of listeners gets it once, on one node.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
+   * @returns Resolves once local handlers ran and remote packets were sent.
+   */
+  emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+    return this.#emit(name, data, opts ?? {});
+  }
+
+  /**
+   * Broadcast an event to every listener on every node.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
+   * @returns Resolves once local handlers ran and remote packets were sent.
+   */
+  broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+    return this.#broadcast(name, data, opts ?? {});
+  }
+
+  /**
+   * Deliver an event to every listener on this node only.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`.
+   * @returns Resolves once the handlers ran.
+   */
+  broadcastLocal(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+    return this.#broadcastLocal(name, data, opts ?? {});
+  }
+
+  #eventContext(
+    name: string,
+    data: unknown,
+    opts: EmitOptions,
+    type: EventType,
+    groups: string[] | null,
+  ): Context {
+    const parent = opts.parentCtx;
+    return new Context(this, {
+      params: data,
+      meta: parent ? { ...parent.meta, ...opts.meta } : { ...opts.meta },
+      headers: opts.headers ?? {},
+      level: parent ? parent.level + 1 : 1,
+      parentID: parent ? parent.id : null,
+      requestID: parent ? parent.requestID : null,
+      caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
+      eventName: name,
+      eventType: type,
+      eventGroups: groups,
+    });
+  }
+
+  #runLocal(ep: EventEndpoint, base: Context, groups: string[] | null): Promise<void> {
+    const ctx = new Context(this, {
+      id: base.id,
+      nodeID: base.nodeID,
+      params: base.params,
+      meta: base.meta,
+      headers: base.headers,
+      level: base.level,
+      parentID: base.parentID,
+      requestID: base.requestID,
+      caller: base.caller,
+      service: ep.info!.service,
+      event: ep.event,
+      eventName: base.eventName,
+      eventType: base.eventType,
+      eventGroups: groups,
+    });
+    const onError = (err: unknown) => {
+      this.logger.error(
+        `Handler of event '${base.eventName}' in '${ep.service.fullName}' failed`,
+        err,
+      );
+    };
+    try {
+      const r = ep.handler!(ctx);
+      return isPromiseLike(r) ? (r as Promise<unknown>).then(() => {}, onError) : Promise.resolve();
+    } catch (err) {
+      onError(err);
+      return Promise.resolve();
+    }
+  }
+
+  #matching(name: string, groups: string[] | null): EndpointList<EventEndpoint>[] {
+    const lists = this.registry.matchingEventLists(name);
+    return groups ? lists.filter((l) => groups.includes(l.group!)) : lists;
+  }
+
+  #emitDirect(name: string, data: unknown, opts: EmitOptions): Promise<void> {
+    const groups = toGroups(opts.groups);
+    const ctx = this.#eventContext(name, data, opts, "emit", groups);
+    const jobs: Promise<void>[] = [];
+    const remote = new Map<string, string[]>();
+    for (const list of this.#matching(name, groups)) {
+      const ep = list.next(this.registry.preferLocal, ctx);
+      if (!ep) continue;
+      if (ep.local) jobs.push(this.#runLocal(ep, ctx, [list.group!]));
+      else {
+        const g = remote.get(ep.id);
+        if (g) g.push(list.group!);
+        else remote.set(ep.id, [list.group!]);
+      }
+    }
+    for (const [nodeID, g] of remote) {
+      jobs.push(this.#sendEvent(nodeID, ctx, g, false));
+    }
+    return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
+  }
+
+  #sendEvent(
+    nodeID: string,
+    ctx: Context,
+    groups: string[] | null,
+    broadcast: boolean,
+  ): Promise<void> {
+    if (!this.transit) return Promise.resolve();
+    return this.transit.sendEvent(nodeID, ctx, groups, broadcast).catch((err) =>
+      this.logger.warn(`Cannot send event '${ctx.eventName}' to '${nodeID}': ${err.message}`)
+    );
+  }
+
+  #broadcastDirect(name: string, data: unknown, opts: EmitOptions): Promise<void> {
+    const groups = toGroups(opts.groups);
+    const ctx = this.#eventContext(name, data, opts, "broadcast", groups);
+    const nodes = new Set<string>();
+    const jobs: Promise<void>[] = [];
+    for (const list of this.#matching(name, groups)) {
+      for (const ep of list.items) {
+        if (ep.local) jobs.push(this.#runLocal(ep, ctx, groups));
+        else nodes.add(ep.id);
+      }
+    }
+    for (const nodeID of nodes) jobs.push(this.#sendEvent(nodeID, ctx, groups, true));
+    return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
+  }
+
+  #broadcastLocalDirect(
+    name: string,
+    data: unknown,
+    opts: EmitOptions,
+    type: EventType,
+  ): Promise<void> {
+    const groups = toGroups(opts.groups);
+    const ctx = this.#eventContext(name, data, opts, type, groups);
+    const jobs: Promise<void>[] = [];
+    for (const list of this.#matching(name, groups)) {
+      for (const ep of list.locals) jobs.push(this.#runLocal(ep, ctx, groups));
+    }
+    return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
+  }
+
+  // ---------------------------------------------------------------- transit host
+
+  #transitHost() {
+    // deno-lint-ignore no-this-alias
+    const broker = this;
+    return {
+      get nodeID() {
+        return broker.nodeID;
+      },
+      get instanceID() {
+        return broker.instanceID;
+      },
+      get registry() {
+        return broker.registry;
+      },
+      logger: this.getLogger("TRANSIT"),
+      runRequest: (p: RequestPacket, sender: string) => this.#runRequest(p, sender),
+      runEvent: (p: EventPacket, sender: string) => this.#runEvent(p, sender),
+      nodeConnected: (node: NodeInfo, reconnected: boolean) => {
+        this.logger.info(`Node '${node.id}' ${reconnected ? "reconnected" : "connected"}`);
+        this.broadcastLocal("$node.connected", { node, reconnected });
+        this.broadcastLocal("$services.changed", { localService: false });
+      },
+      nodeUpdated: (node: NodeInfo) => {
+        this.broadcastLocal("$node.updated", { node });
+        this.broadcastLocal("$services.changed", { localService: false });
+      },
+      nodeDisconnected: (node: NodeInfo, unexpected: boolean) => {
+        const how = unexpected ? "disconnected unexpectedly" : "disconnected";
+        this.logger[unexpected ? "warn" : "info"](`Node '${node.id}' ${how}`);
+        this.broadcastLocal("$node.disconnected", { node, unexpected });
+        this.broadcastLocal("$services.changed", { localService: false });
+      },
+      transporterConnected: (wasReconnect: boolean) => {
+        this.broadcastLocal("$transporter.connected", { wasReconnect });
+      },
+      transporterDisconnected: () => {
+        this.broadcastLocal("$transporter.disconnected", { graceFul: false });
+      },
+      nodeIDConflict: (other: string) => {
+        this.logger.fatal(
+          `Another node uses the nodeID '${this.nodeID}' (instance ${other}): ` +
+            "stopping this broker. Give every node a unique nodeID.",
+        );
+        this.stop().catch(() => {});
+      },
+      cpuUsage,
+    };
+  }
+
+  async #runRequest(p: RequestPacket, sender: string): Promise<RequestOutcome> {
+    if (!this.transit || this.transit.stopping || this.#phase !== "started") {
+      throw new ServiceNotAvailableError({ action: p.action, nodeID: this.nodeID });
+    }
+    const ep = this.registry.actions.get(p.action)?.nextLocal();
+    if (!ep || (ep.action.visibility !== "published" && ep.action.visibility !== "public")) {
+      throw new ServiceNotFoundError({ action: p.action, nodeID: this.nodeID });
+    }
+    const ctx = new Context(this, {
+      id: p.id,
+      nodeID: sender,
+      params: p.params ?? {},
+      meta: p.meta,
+      headers: p.headers,
+      level: p.level,
+      parentID: p.parentID,
+      requestID: p.requestID,
+      caller: p.caller,
+      timeout: p.timeout,
+      service: ep.service.service,
+      action: ep.action,
+    });
+    const data = await ep.handler(ctx);
+    return { ctx, data };
+  }
+
+  #runEvent(p: EventPacket, sender: string): Promise<void> {
+    const ctx = new Context(this, {
+      id: p.id ?? undefined,
+      nodeID: sender,
+      params: p.data,
+      meta: p.meta,
+      headers: p.headers,
+      level: p.level,
+      parentID: p.parentID,
+      requestID: p.requestID,
+      caller: p.caller,
+      eventName: p.event,
+      eventType: p.broadcast ? "broadcast" : "emit",
+      eventGroups: p.groups,
+    });
+    const groups = p.groups && p.groups.length ? p.groups : null;
+    const jobs: Promise<void>[] = [];
+    for (const list of this.#matching(p.event, groups)) {
+      if (p.broadcast) {
+        for (const ep of list.locals) jobs.push(this.#runLocal(ep, ctx, p.groups));
+      } else {
+        const ep = list.nextLocal();
+        if (ep) jobs.push(this.#runLocal(ep, ctx, p.groups));
+      }
+    }
+    return Promise.all(jobs).then(() => {});
+  }
+}
+
+/** Pylecular's name for {@linkcode ServiceBroker}. */
+export const Broker: typeof ServiceBroker = ServiceBroker;

@@ -1,0 +1,105 @@
+/**
+ * A list of endpoints (nodes) serving one action or one event group, with the
+ * strategy that picks among them.
+ *
+ * @module
+ */
+
+import type { Context } from "../context.ts";
+import type { Strategy, StrategyEndpoint } from "./strategies.ts";
+
+/** Endpoints for one action, or one event name and group. */
+export class EndpointList<E extends StrategyEndpoint> {
+  /** The action name, or the event subscription name. */
+  readonly name: string;
+  /** The event group; undefined for actions. */
+  readonly group: string | undefined;
+  /** Every endpoint, local and remote. */
+  items: E[] = [];
+  /** The local endpoints only. */
+  locals: E[] = [];
+  readonly #strategy: Strategy;
+  #localTurn = 0;
+
+  /**
+   * @param name Action or event name.
+   * @param group Event group.
+   * @param strategy The balancing strategy of this list.
+   */
+  constructor(name: string, group: string | undefined, strategy: Strategy) {
+    this.name = name;
+    this.group = group;
+    this.#strategy = strategy;
+  }
+
+  /** True when at least one endpoint exists. */
+  get available(): boolean {
+    return this.items.length > 0;
+  }
+
+  /** True when a local endpoint exists. */
+  get hasLocal(): boolean {
+    return this.locals.length > 0;
+  }
+
+  /**
+   * Add or replace the endpoint of a node.
+   *
+   * @param ep The endpoint.
+   */
+  add(ep: E): void {
+    this.removeByNode(ep.id);
+    this.items.push(ep);
+    if (ep.local) this.locals.push(ep);
+  }
+
+  /**
+   * Remove the endpoint of a node.
+   *
+   * @param nodeID The node.
+   * @returns True if one was removed.
+   */
+  removeByNode(nodeID: string): boolean {
+    const before = this.items.length;
+    this.items = this.items.filter((e) => e.id !== nodeID);
+    this.locals = this.locals.filter((e) => e.id !== nodeID);
+    return this.items.length !== before;
+  }
+
+  /**
+   * Pick an endpoint: a local one when `preferLocal` and one exists, else by strategy.
+   *
+   * @param preferLocal Prefer this node's endpoints.
+   * @param ctx The call's context.
+   * @returns An endpoint, or undefined when none exists.
+   */
+  next(preferLocal: boolean, ctx?: Context): E | undefined {
+    const items = this.items;
+    if (items.length === 0) return undefined;
+    if (items.length === 1) return items[0];
+    if (preferLocal && this.locals.length > 0) return this.nextLocal();
+    return this.#strategy.select(items, ctx);
+  }
+
+  /**
+   * Pick a local endpoint in turn.
+   *
+   * @returns A local endpoint, or undefined.
+   */
+  nextLocal(): E | undefined {
+    const locals = this.locals;
+    if (locals.length <= 1) return locals[0];
+    if (this.#localTurn >= locals.length) this.#localTurn = 0;
+    return locals[this.#localTurn++];
+  }
+
+  /**
+   * The endpoint of one node.
+   *
+   * @param nodeID The node.
+   * @returns Its endpoint, or undefined.
+   */
+  byNode(nodeID: string): E | undefined {
+    return this.items.find((e) => e.id === nodeID);
+  }
+}

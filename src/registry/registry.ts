@@ -1,0 +1,484 @@
+/**
+ * The registry: known nodes, their services, and the endpoints of every action
+ * and event, local and remote.
+ *
+ * @module
+ */
+
+import type { ActionInfo, EventInfo, Handler } from "../middleware.ts";
+import type { Service, Visibility } from "../service.ts";
+import type { StrategyFactory } from "./strategies.ts";
+import { EndpointList } from "./endpoint_list.ts";
+import { matchEventName } from "./event_match.ts";
+
+/** A node of the cluster, this one included. */
+export interface NodeInfo {
+  id: string;
+  instanceID: string | null;
+  available: boolean;
+  local: boolean;
+  /** `Date.now()` of the last sign of life. */
+  lastHeartbeatTime: number;
+  cpu: number | null;
+  cpuSeq: number;
+  seq: number;
+  client: Record<string, unknown>;
+  ipList: string[];
+  hostname: string | null;
+  config: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  offlineSince: number | null;
+  /** The node's services as last announced. */
+  services: ServiceItem[];
+}
+
+/** A service as the registry holds it (local or remote). */
+export interface ServiceItem {
+  name: string;
+  fullName: string;
+  version: string | number | undefined;
+  settings: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  nodeID: string;
+  local: boolean;
+  /** Action definitions keyed by full name. */
+  actions: Record<string, Record<string, unknown>>;
+  /** Event definitions keyed by name. */
+  events: Record<string, Record<string, unknown>>;
+  /** The service instance, for local services. */
+  service: Service | null;
+}
+
+/** One node serving one action. */
+export interface ActionEndpoint {
+  /** Node id. */
+  readonly id: string;
+  readonly local: boolean;
+  readonly node: NodeInfo;
+  readonly action: ActionInfo;
+  readonly service: ServiceItem;
+  /** The wrapped handler: the local chain, or the remote chain that sends a REQ. */
+  readonly handler: Handler;
+}
+
+/** One node listening to one event subscription. */
+export interface EventEndpoint {
+  /** Node id. */
+  readonly id: string;
+  readonly local: boolean;
+  readonly node: NodeInfo;
+  readonly event: { readonly name: string; readonly group: string };
+  readonly service: ServiceItem;
+  /** The wrapped local handler; null for remote endpoints. */
+  readonly handler: Handler | null;
+  /** What middlewares saw; null for remote endpoints. */
+  readonly info: EventInfo | null;
+}
+
+/** A local action about to be registered, with its wrapped handler. */
+export interface LocalAction {
+  readonly info: ActionInfo;
+  readonly definition: Record<string, unknown>;
+  readonly handler: Handler;
+}
+
+/** A local event subscription about to be registered, with its wrapped handler. */
+export interface LocalEvent {
+  readonly info: EventInfo;
+  readonly definition: Record<string, unknown>;
+  readonly handler: Handler;
+}
+
+/** What processing an INFO changed. */
+export interface NodeInfoResult {
+  readonly node: NodeInfo;
+  readonly isNew: boolean;
+  readonly isReconnected: boolean;
+  /** True when the node's services were (re)registered. */
+  readonly servicesChanged: boolean;
+}
+
+/** Options of the {@linkcode Registry}. */
+export interface RegistryOptions {
+  readonly nodeID: string;
+  readonly instanceID: string;
+  readonly strategy: StrategyFactory;
+  readonly preferLocal: boolean;
+  readonly metadata: Record<string, unknown>;
+  readonly client: Record<string, unknown>;
+  readonly ipList: string[];
+  readonly hostname: string | null;
+  /** Builds the remote chain for an action announced by another node. */
+  readonly remoteHandler: (info: ActionInfo) => Handler;
+}
+
+const CALLABLE_REMOTELY = new Set<unknown>([undefined, null, "published", "public"]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown, fallback = ""): string {
+  return typeof value === "string" ? value : fallback;
+}
+
+/** Known nodes, services, action endpoints and event endpoints. */
+export class Registry {
+  /** Nodes by id, the local one included. */
+  readonly nodes: Map<string, NodeInfo> = new Map();
+  /** This node. */
+  readonly localNode: NodeInfo;
+  /** Action endpoint lists by full action name. */
+  readonly actions: Map<string, EndpointList<ActionEndpoint>> = new Map();
+  /** Event endpoint lists by subscription name, then group. */
+  readonly events: Map<string, Map<string, EndpointList<EventEndpoint>>> = new Map();
+  readonly #opts: RegistryOptions;
+  #eventCache = new Map<string, EndpointList<EventEndpoint>[]>();
+
+  /** @param opts Registry options. */
+  constructor(opts: RegistryOptions) {
+    this.#opts = opts;
+    this.localNode = {
+      id: opts.nodeID,
+      instanceID: opts.instanceID,
+      available: true,
+      local: true,
+      lastHeartbeatTime: Date.now(),
+      cpu: null,
+      cpuSeq: 1,
+      seq: 1,
+      client: opts.client,
+      ipList: opts.ipList,
+      hostname: opts.hostname,
+      config: {},
+      metadata: opts.metadata,
+      offlineSince: null,
+      services: [],
+    };
+    this.nodes.set(opts.nodeID, this.localNode);
+  }
+
+  /** Whether local endpoints are preferred. */
+  get preferLocal(): boolean {
+    return this.#opts.preferLocal;
+  }
+
+  // ---- local services ----
+
+  /**
+   * Register a local service with its wrapped actions and events.
+   *
+   * @param service The service instance.
+   * @param actions Its actions.
+   * @param events Its event subscriptions.
+   */
+  registerLocalService(service: Service, actions: LocalAction[], events: LocalEvent[]): void {
+    const item: ServiceItem = {
+      name: service.name,
+      fullName: service.fullName,
+      version: service.version,
+      settings: service.publicSettings(),
+      metadata: service.metadata,
+      nodeID: this.localNode.id,
+      local: true,
+      actions: {},
+      events: {},
+      service,
+    };
+    for (const a of actions) {
+      item.actions[a.info.name] = a.definition;
+      this.#actionList(a.info.name).add({
+        id: this.localNode.id,
+        local: true,
+        node: this.localNode,
+        action: a.info,
+        service: item,
+        handler: a.handler,
+      });
+    }
+    for (const e of events) {
+      item.events[e.info.name] = e.definition;
+      this.#eventList(e.info.name, e.info.group).add({
+        id: this.localNode.id,
+        local: true,
+        node: this.localNode,
+        event: { name: e.info.name, group: e.info.group },
+        service: item,
+        handler: e.handler,
+        info: e.info,
+      });
+    }
+    this.localNode.services.push(item);
+    this.localNode.seq++;
+    this.#eventCache.clear();
+  }
+
+  /**
+   * Remove a local service and its endpoints.
+   *
+   * @param service The service instance.
+   */
+  unregisterLocalService(service: Service): void {
+    const node = this.localNode;
+    const item = node.services.find((s) => s.service === service);
+    if (!item) return;
+    node.services = node.services.filter((s) => s !== item);
+    this.#removeItemEndpoints(item);
+    node.seq++;
+    this.#eventCache.clear();
+  }
+
+  #removeItemEndpoints(item: ServiceItem): void {
+    for (const name of Object.keys(item.actions)) {
+      const list = this.actions.get(name);
+      if (!list) continue;
+      list.items = list.items.filter((e) => e.service !== item);
+      list.locals = list.locals.filter((e) => e.service !== item);
+      if (list.items.length === 0) this.actions.delete(name);
+    }
+    for (const [name, def] of Object.entries(item.events)) {
+      const groups = this.events.get(name);
+      const group = str(def.group, item.name);
+      const list = groups?.get(group);
+      if (!groups || !list) continue;
+      list.items = list.items.filter((e) => e.service !== item);
+      list.locals = list.locals.filter((e) => e.service !== item);
+      if (list.items.length === 0) groups.delete(group);
+      if (groups.size === 0) this.events.delete(name);
+    }
+  }
+
+  /**
+   * The `services` array of this node's INFO packet.
+   *
+   * @returns JSON-safe service descriptions.
+   */
+  localServicesInfo(): Record<string, unknown>[] {
+    return this.localNode.services.map((s) => {
+      const actions: Record<string, unknown> = {};
+      for (const [name, def] of Object.entries(s.actions)) {
+        if (def.protected === true) continue;
+        actions[name] = def;
+      }
+      const out: Record<string, unknown> = {
+        name: s.name,
+        fullName: s.fullName,
+        settings: s.settings,
+        metadata: s.metadata,
+        actions,
+        events: s.events,
+      };
+      if (s.version !== undefined) out.version = s.version;
+      return out;
+    });
+  }
+
+  // ---- remote nodes ----
+
+  /**
+   * Process an INFO packet from another node.
+   *
+   * @param sender The sending node id.
+   * @param payload The INFO payload.
+   * @returns What changed.
+   */
+  processNodeInfo(sender: string, payload: Record<string, unknown>): NodeInfoResult {
+    let node = this.nodes.get(sender);
+    const isNew = !node;
+    const isReconnected = !!node && !node.available;
+    const seq = typeof payload.seq === "number" && payload.seq > 0 ? payload.seq : 1;
+    const instanceID = str(payload.instanceID) || null;
+    const instanceChanged = !!node && node.instanceID !== instanceID;
+    if (!node) {
+      node = {
+        id: sender,
+        instanceID,
+        available: true,
+        local: false,
+        lastHeartbeatTime: Date.now(),
+        cpu: null,
+        cpuSeq: 0,
+        seq: 0,
+        client: {},
+        ipList: [],
+        hostname: null,
+        config: {},
+        metadata: {},
+        offlineSince: null,
+        services: [],
+      };
+      this.nodes.set(sender, node);
+    }
+    const mustRegister = isNew || isReconnected || instanceChanged || seq > node.seq;
+    node.available = true;
+    node.offlineSince = null;
+    node.lastHeartbeatTime = Date.now();
+    node.instanceID = instanceID;
+    node.client = isRecord(payload.client) ? payload.client : {};
+    node.ipList = Array.isArray(payload.ipList)
+      ? payload.ipList.filter((x) => typeof x === "string")
+      : [];
+    node.hostname = str(payload.hostname) || null;
+    node.config = isRecord(payload.config) ? payload.config : {};
+    node.metadata = isRecord(payload.metadata) ? payload.metadata : {};
+    if (mustRegister) {
+      node.seq = seq;
+      this.#replaceNodeServices(node, Array.isArray(payload.services) ? payload.services : []);
+    }
+    return { node, isNew, isReconnected, servicesChanged: mustRegister };
+  }
+
+  #replaceNodeServices(node: NodeInfo, services: unknown[]): void {
+    for (const item of node.services) this.#removeItemEndpoints(item);
+    node.services = [];
+    for (const raw of services) {
+      if (!isRecord(raw) || typeof raw.name !== "string") continue;
+      const item: ServiceItem = {
+        name: raw.name,
+        fullName: str(raw.fullName, raw.name),
+        version: typeof raw.version === "string" || typeof raw.version === "number"
+          ? raw.version
+          : undefined,
+        settings: isRecord(raw.settings) ? raw.settings : {},
+        metadata: isRecord(raw.metadata) ? raw.metadata : {},
+        nodeID: node.id,
+        local: false,
+        actions: {},
+        events: {},
+        service: null,
+      };
+      const actions = isRecord(raw.actions) ? raw.actions : {};
+      for (const [key, def] of Object.entries(actions)) {
+        if (!isRecord(def) || !CALLABLE_REMOTELY.has(def.visibility)) continue;
+        const name = str(def.name, key);
+        item.actions[name] = def;
+        const info: ActionInfo = {
+          name,
+          rawName: str(def.rawName) || undefined,
+          service: null,
+          params: undefined,
+          visibility: (def.visibility ?? "published") as Visibility,
+          timeout: typeof def.timeout === "number" ? def.timeout : undefined,
+          schema: def,
+        };
+        this.#actionList(name).add({
+          id: node.id,
+          local: false,
+          node,
+          action: info,
+          service: item,
+          handler: this.#opts.remoteHandler(info),
+        });
+      }
+      const events = isRecord(raw.events) ? raw.events : {};
+      for (const [key, def] of Object.entries(events)) {
+        if (!isRecord(def)) continue;
+        const name = str(def.name, key);
+        const group = str(def.group, item.name);
+        item.events[name] = def;
+        this.#eventList(name, group).add({
+          id: node.id,
+          local: false,
+          node,
+          event: { name, group },
+          service: item,
+          handler: null,
+          info: null,
+        });
+      }
+      node.services.push(item);
+    }
+    this.#eventCache.clear();
+  }
+
+  /**
+   * Mark a remote node as gone and remove its endpoints.
+   *
+   * @param nodeID The node.
+   * @returns The node, or undefined when unknown, local or already offline.
+   */
+  disconnectNode(nodeID: string): NodeInfo | undefined {
+    const node = this.nodes.get(nodeID);
+    if (!node || node.local || !node.available) return undefined;
+    node.available = false;
+    node.offlineSince = Date.now();
+    node.seq++;
+    for (const item of node.services) this.#removeItemEndpoints(item);
+    node.services = [];
+    this.#eventCache.clear();
+    return node;
+  }
+
+  /**
+   * Forget offline nodes silent for longer than `maxAgeMs`.
+   *
+   * @param maxAgeMs How long an offline node is kept.
+   */
+  purgeOfflineNodes(maxAgeMs: number): void {
+    const now = Date.now();
+    for (const [id, node] of this.nodes) {
+      if (
+        !node.local && !node.available && node.offlineSince !== null &&
+        now - node.offlineSince > maxAgeMs
+      ) {
+        this.nodes.delete(id);
+      }
+    }
+  }
+
+  // ---- lookups ----
+
+  #actionList(name: string): EndpointList<ActionEndpoint> {
+    let list = this.actions.get(name);
+    if (!list) {
+      list = new EndpointList<ActionEndpoint>(name, undefined, this.#opts.strategy());
+      this.actions.set(name, list);
+    }
+    return list;
+  }
+
+  #eventList(name: string, group: string): EndpointList<EventEndpoint> {
+    let groups = this.events.get(name);
+    if (!groups) {
+      groups = new Map();
+      this.events.set(name, groups);
+    }
+    let list = groups.get(group);
+    if (!list) {
+      list = new EndpointList<EventEndpoint>(name, group, this.#opts.strategy());
+      groups.set(group, list);
+    }
+    return list;
+  }
+
+  /**
+   * Every event endpoint list whose subscription matches a concrete event name.
+   *
+   * @param eventName The event name.
+   * @returns The matching lists (one per subscription name and group).
+   */
+  matchingEventLists(eventName: string): EndpointList<EventEndpoint>[] {
+    let lists = this.#eventCache.get(eventName);
+    if (!lists) {
+      lists = [];
+      for (const [pattern, groups] of this.events) {
+        if (!matchEventName(eventName, pattern)) continue;
+        for (const list of groups.values()) if (list.items.length) lists.push(list);
+      }
+      if (this.#eventCache.size > 1000) this.#eventCache.clear();
+      this.#eventCache.set(eventName, lists);
+    }
+    return lists;
+  }
+
+  /**
+   * Every known service entry, of all nodes.
+   *
+   * @returns Service items with their node.
+   */
+  allServices(): ServiceItem[] {
+    const out: ServiceItem[] = [];
+    for (const node of this.nodes.values()) out.push(...node.services);
+    return out;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Shutdown signals (SIGINT, SIGTERM) as a small subscription API.
+ *
+ * @module
+ */
+
+/** The signals that ask a node to stop. */
+export const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM"];
+
+/**
+ * Call `handler` on SIGINT or SIGTERM.
+ *
+ * @param handler Receives the signal name.
+ * @returns A function that removes the listeners.
+ */
+export function onShutdownSignal(handler: (signal: Deno.Signal) => void): () => void {
+  const listeners = SHUTDOWN_SIGNALS.map((signal) => {
+    const fn = () => handler(signal);
+    Deno.addSignalListener(signal, fn);
+    return [signal, fn] as const;
+  });
+  return () => {
+    for (const [signal, fn] of listeners) {
+      try {
+        Deno.removeSignalListener(signal, fn);
+      } catch { /* already removed */ }
+    }
+  };
+}

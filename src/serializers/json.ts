@@ -1,0 +1,88 @@
+/**
+ * The JSON serializer: Moleculer's default, byte for byte.
+ *
+ * A payload is encoded as the UTF-8 bytes of `JSON.stringify(payload)`, exactly as Moleculer's
+ * `JSONSerializer` does: keys whose value is `undefined` are dropped, `null` is kept, a `Date`
+ * becomes its ISO string and a `BigInt` throws a `TypeError`.
+ *
+ * @example Round trip
+ * ```ts
+ * import { JSONSerializer } from "./json.ts";
+ *
+ * const json = new JSONSerializer();
+ * const bytes = json.serialize({ cpu: 2, ver: "5", sender: "node-b" });
+ * new TextDecoder().decode(bytes); // '{"cpu":2,"ver":"5","sender":"node-b"}'
+ * json.deserialize(bytes); // { cpu: 2, ver: "5", sender: "node-b" }
+ * ```
+ *
+ * @module
+ */
+
+import { InvalidPacketDataError } from "../errors.ts";
+import type { PacketPayload, Serializer } from "./serializer.ts";
+
+/** Longest excerpt of an undecodable packet kept in the error's `data.packet`. */
+const MAX_EXCERPT = 256;
+
+const encoder = new TextEncoder();
+// `fatal`: bytes that are not UTF-8 cannot come from a Moleculer node; reject them.
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function excerpt(text: string): string {
+  return text.length > MAX_EXCERPT ? `${text.slice(0, MAX_EXCERPT)}…` : text;
+}
+
+/**
+ * Moleculer's JSON serializer (`serializer: "JSON"`, the default): `JSON.stringify` to UTF-8.
+ *
+ * Stateless and safe to share between brokers.
+ *
+ * @example Encode a packet payload
+ * ```ts
+ * import { JSONSerializer } from "./json.ts";
+ *
+ * const bytes = new JSONSerializer().serialize({ a: 1, b: undefined, ver: "5", sender: "n1" });
+ * new TextDecoder().decode(bytes); // '{"a":1,"ver":"5","sender":"n1"}'
+ * ```
+ */
+export class JSONSerializer implements Serializer {
+  /** The Moleculer name of this serializer: `"JSON"`. */
+  readonly name: string = "JSON";
+
+  /**
+   * Encode a payload as UTF-8 JSON.
+   *
+   * @param payload The packet payload.
+   * @returns The UTF-8 bytes of `JSON.stringify(payload)`.
+   * @throws {TypeError} when the payload cannot be encoded (a BigInt or a circular reference).
+   */
+  serialize(payload: PacketPayload): Uint8Array {
+    return encoder.encode(JSON.stringify(payload));
+  }
+
+  /**
+   * Decode UTF-8 JSON bytes into a payload object.
+   *
+   * @param data The bytes received from the transporter.
+   * @returns The decoded payload.
+   * @throws {InvalidPacketDataError} when the bytes are not UTF-8, not JSON, or not a JSON object.
+   */
+  deserialize(data: Uint8Array): PacketPayload {
+    let text: string;
+    try {
+      text = decoder.decode(data);
+    } catch (cause) {
+      throw new InvalidPacketDataError({ packet: data.subarray(0, MAX_EXCERPT) }, { cause });
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (cause) {
+      throw new InvalidPacketDataError({ packet: excerpt(text) }, { cause });
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      throw new InvalidPacketDataError({ packet: value });
+    }
+    return value as PacketPayload;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Turns the broker's `transporter` option into a {@linkcode Transporter}.
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveTransporter } from "./resolve.ts";
+ *
+ * resolveTransporter("memory://my-test").name; // "Memory"
+ * resolveTransporter("nats://127.0.0.1:4222").name; // "NATS"
+ * resolveTransporter({ type: "NATS", options: { servers: "nats://n1:4222", token: "s3cret" } });
+ * ```
+ *
+ * @module
+ */
+
+import { BrokerOptionsError } from "../errors.ts";
+import { MemoryTransporter } from "./memory.ts";
+import { NatsTransporter, type NatsTransporterOptions } from "./nats.ts";
+import type { Transporter } from "./transporter.ts";
+
+/**
+ * The broker's `transporter` option:
+ * - a {@linkcode Transporter} instance;
+ * - a URL: `"memory://<group>"`, `"nats://host:4222"` (also `tls://`, credentials, comma lists);
+ * - a name: `"Memory"` (alias `"Fake"`, group `"default"`) or `"NATS"` (`127.0.0.1:4222`);
+ * - `{ type, options }` as in Moleculer: `{ type: "NATS", options: { servers, user, pass } }`,
+ *   `{ type: "Memory", options: { group } }`.
+ */
+export type TransporterOption = Transporter | string | { type: string; options?: unknown };
+
+/** What the error messages list as supported. */
+const SUPPORTED =
+  `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]")`;
+
+function isTransporter(value: unknown): value is Transporter {
+  if (typeof value !== "object" || value === null) return false;
+  const t = value as Partial<Record<keyof Transporter, unknown>>;
+  return typeof t.connect === "function" && typeof t.disconnect === "function" &&
+    typeof t.subscribe === "function" && typeof t.publish === "function";
+}
+
+function unknown(value: string): BrokerOptionsError {
+  return new BrokerOptionsError(
+    `Unknown transporter "${value.replace(/\/\/[^@/]*@/g, "//***@")}". Supported: ${SUPPORTED}.`,
+    { transporter: value.replace(/\/\/[^@/]*@/g, "//***@") },
+  );
+}
+
+function memory(options: unknown): MemoryTransporter {
+  if (options === undefined || options === null) return new MemoryTransporter();
+  if (typeof options === "string") return new MemoryTransporter(options);
+  if (typeof options === "object") {
+    const group = (options as { group?: unknown }).group;
+    if (group === undefined) return new MemoryTransporter();
+    if (typeof group === "string" && group !== "") return new MemoryTransporter(group);
+  }
+  throw new BrokerOptionsError(
+    `Invalid Memory transporter options: expected { group: string }, got ${
+      JSON.stringify(options)
+    }`,
+  );
+}
+
+function nats(options: unknown): NatsTransporter {
+  if (options === undefined || options === null) return new NatsTransporter();
+  if (typeof options === "string") return new NatsTransporter(options);
+  if (typeof options === "object" && !Array.isArray(options)) {
+    return new NatsTransporter(options as NatsTransporterOptions);
+  }
+  throw new BrokerOptionsError(
+    `Invalid NATS transporter options: expected an object or a URL, got ${typeof options}`,
+  );
+}
+
+function decodeGroup(group: string): string {
+  try {
+    return decodeURIComponent(group);
+  } catch {
+    return group;
+  }
+}
+
+function byName(name: string, options: unknown): Transporter | undefined {
+  switch (name.trim().toLowerCase()) {
+    case "memory":
+    case "fake":
+      return memory(options);
+    case "nats":
+      return nats(options);
+  }
+  return undefined;
+}
+
+/**
+ * Resolve the `transporter` broker option.
+ *
+ * @param opt An instance (returned as is), a URL, a name, or `{ type, options }`; see
+ *   {@linkcode TransporterOption}.
+ * @returns The transporter, not yet connected.
+ * @throws {BrokerOptionsError} when the name or URL scheme is unknown (the message lists the
+ *   supported ones), or the options are malformed.
+ *
+ * @example
+ * ```ts
+ * import { resolveTransporter } from "./resolve.ts";
+ *
+ * const t = resolveTransporter("memory://unit-test");
+ * await t.connect({});
+ * await t.disconnect();
+ * ```
+ */
+export function resolveTransporter(opt: TransporterOption): Transporter {
+  if (typeof opt === "string") {
+    const value = opt.trim();
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+    if (scheme === undefined) {
+      const t = byName(value, undefined);
+      if (t) return t;
+      throw unknown(opt);
+    }
+    if (scheme === "memory") {
+      const group = value.slice("memory://".length).replace(/\/+$/, "");
+      return new MemoryTransporter(group === "" ? "default" : decodeGroup(group));
+    }
+    if (scheme === "nats" || scheme === "tls") return new NatsTransporter(value);
+    throw unknown(opt);
+  }
+  if (isTransporter(opt)) return opt;
+  if (typeof opt === "object" && opt !== null && typeof opt.type === "string") {
+    const t = byName(opt.type, opt.options);
+    if (t) return t;
+    throw unknown(opt.type);
+  }
+  throw new BrokerOptionsError(
+    `Invalid transporter option: expected a transporter, a URL, a name or { type, options }. Supported: ${SUPPORTED}.`,
+  );
+}
