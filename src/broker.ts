@@ -74,6 +74,8 @@ interface Registered {
   readonly spec: ServiceSpec;
   readonly actions: LocalAction[];
   readonly events: LocalEvent[];
+  /** Settles once the `created` handlers and `serviceCreated` hooks ran. */
+  created: Promise<void>;
   started: boolean;
 }
 
@@ -167,7 +169,11 @@ export class ServiceBroker {
       strategy: resolveStrategy(o.registry.strategy),
       preferLocal: o.registry.preferLocal,
       metadata: o.metadata,
-      client: { type: "deno", version: VERSION, langVersion: Deno.version.deno },
+      client: {
+        type: "deno",
+        version: VERSION,
+        langVersion: Deno.version.deno,
+      },
       ipList: ipList(),
       hostname: hostname(),
       remoteHandler: (info) => this.#remoteHandler(info),
@@ -191,8 +197,14 @@ export class ServiceBroker {
       },
     );
 
-    this.#call = this.middlewares.wrapMethod("call", (n, p, opts) => this.#callDirect(n, p, opts));
-    this.#emit = this.middlewares.wrapMethod("emit", (n, d, opts) => this.#emitDirect(n, d, opts));
+    this.#call = this.middlewares.wrapMethod(
+      "call",
+      (n, p, opts) => this.#callDirect(n, p, opts),
+    );
+    this.#emit = this.middlewares.wrapMethod(
+      "emit",
+      (n, d, opts) => this.#emitDirect(n, d, opts),
+    );
     this.#broadcast = this.middlewares.wrapMethod(
       "broadcast",
       (n, d, opts) => this.#broadcastDirect(n, d, opts),
@@ -232,14 +244,24 @@ export class ServiceBroker {
    * Register a service and wait until it is created (and started, when the
    * broker is running). Pylecular's name; see {@linkcode createService}.
    *
-   * @param service A {@linkcode Service} instance or a schema.
+   * @param schema A Moleculer-style schema.
    * @returns The service.
    * @throws {ServiceSchemaError} naming the malformed part of the schema.
    */
+  register(schema: ServiceSchema): Promise<Service>;
+  /** Register a {@linkcode Service} instance (class style). */
+  register(service: Service): Promise<Service>;
   async register(service: Service | ServiceSchema): Promise<Service> {
     const reg = this.#prepare(service);
-    await this.#created(reg);
-    if (this.#phase === "starting" || this.#phase === "started") await this.#startService(reg);
+    try {
+      await reg.created;
+    } catch (err) {
+      this.#services.splice(this.#services.indexOf(reg), 1);
+      throw err;
+    }
+    if (this.#phase === "starting" || this.#phase === "started") {
+      await this.#startService(reg);
+    }
     return reg.service;
   }
 
@@ -247,19 +269,27 @@ export class ServiceBroker {
    * Create a service from a schema (or register an instance) and return it at
    * once; it starts in the background when the broker is running.
    *
-   * @param schema A schema or a {@linkcode Service} instance.
+   * @param schema A Moleculer-style schema.
    * @returns The service.
    * @throws {ServiceSchemaError} naming the malformed part of the schema.
    */
+  createService(schema: ServiceSchema): Service;
+  /** Register a {@linkcode Service} instance and return it at once. */
+  createService(service: Service): Service;
   createService(schema: ServiceSchema | Service): Service {
     const reg = this.#prepare(schema);
-    this.#created(reg)
+    reg.created
       .then(() => {
         if (this.#phase === "starting" || this.#phase === "started") {
           return this.#startService(reg);
         }
       })
-      .catch((err) => this.logger.error(`Service '${reg.service.fullName}' failed to start`, err));
+      .catch((err) =>
+        this.logger.error(
+          `Service '${reg.service.fullName}' failed to start`,
+          err,
+        )
+      );
     return reg.service;
   }
 
@@ -349,8 +379,16 @@ export class ServiceBroker {
         handler: this.middlewares.wrap("localEvent", e.handler, info),
       };
     });
-    const reg: Registered = { service, spec, actions, events, started: false };
+    const reg: Registered = {
+      service,
+      spec,
+      actions,
+      events,
+      created: Promise.resolve(),
+      started: false,
+    };
     this.#services.push(reg);
+    reg.created = this.#created(reg);
     return reg;
   }
 
@@ -362,6 +400,8 @@ export class ServiceBroker {
   async #startService(reg: Registered): Promise<void> {
     if (reg.started) return;
     reg.started = true;
+    // `created` may be async: `started` must not overtake it (createService() then start()).
+    await reg.created;
     const deps = reg.service.dependencies;
     if (deps.length) {
       this.logger.info(
@@ -390,9 +430,12 @@ export class ServiceBroker {
     try {
       for (const fn of reg.spec.stopped) await fn();
     } catch (err) {
-      this.logger.error(`Service '${reg.service.fullName}' failed in stopped()`, err);
+      this.logger.error(
+        `Service '${reg.service.fullName}' failed in stopped()`,
+        err,
+      );
     }
-    await this.middlewares.callAsync("serviceStopped", reg.service);
+    await this.middlewares.callAsync("serviceStopped", reg.service, true);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -404,10 +447,19 @@ export class ServiceBroker {
    * @throws {BrokerDisconnectedError} when the transporter cannot connect.
    */
   start(): Promise<void> {
+    if (this.#phase === "stopping" || this.#phase === "stopped") {
+      return Promise.reject(
+        new MoleculerError(
+          "A stopped broker cannot start again: create a new ServiceBroker",
+        ),
+      );
+    }
     if (this.#startPromise) return this.#startPromise;
     if (this.#phase !== "created") {
       return Promise.reject(
-        new MoleculerError("A stopped broker cannot start again: create a new ServiceBroker"),
+        new MoleculerError(
+          "A stopped broker cannot start again: create a new ServiceBroker",
+        ),
       );
     }
     this.#startPromise = (async () => {
@@ -416,7 +468,9 @@ export class ServiceBroker {
         if (this.transit) await this.transit.connect();
         // Services registered while others start are picked up by the loop.
         for (let i = 0; i < this.#services.length; i++) {
-          await Promise.all(this.#services.slice(i).map((r) => this.#startService(r)));
+          await Promise.all(
+            this.#services.slice(i).map((r) => this.#startService(r)),
+          );
           i = this.#services.length - 1;
         }
       } catch (err) {
@@ -447,11 +501,18 @@ export class ServiceBroker {
       if (this.#phase === "stopped") return;
       this.#phase = "stopping";
       await this.transit?.beginStop();
-      await this.#broadcastLocalDirect("$broker.stopped", {}, {}, "broadcastLocal");
-      for (const reg of [...this.#services].reverse()) await this.#stopService(reg);
+      await this.#broadcastLocalDirect(
+        "$broker.stopped",
+        {},
+        {},
+        "broadcastLocal",
+      );
+      for (const reg of [...this.#services].reverse()) {
+        await this.#stopService(reg);
+      }
       await this.transit?.disconnect();
       this.#phase = "stopped";
-      await this.middlewares.callAsync("brokerStopped", this);
+      await this.middlewares.callAsync("brokerStopped", this, true);
       this.logger.info(`ServiceBroker '${this.nodeID}' stopped`);
     })();
     return this.#stopPromise;
@@ -485,7 +546,9 @@ export class ServiceBroker {
     timeout = 0,
     interval = 100,
   ): Promise<void> {
-    const names = (Array.isArray(services) ? services : [services]).map(refName);
+    const names = (Array.isArray(services) ? services : [services]).map(
+      refName,
+    );
     const start = Date.now();
     for (;;) {
       const available = new Set<string>();
@@ -514,7 +577,8 @@ export class ServiceBroker {
           },
         );
       }
-      await new Promise((r) => setTimeout(r, interval));
+      const wait = timeout > 0 ? Math.min(interval, start + timeout - Date.now()) : interval;
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
     }
   }
 
@@ -538,7 +602,11 @@ export class ServiceBroker {
    * const sum = await broker.call("math.add", { a: 1, b: 2 }, { timeout: 500 });
    * ```
    */
-  call<R = unknown>(name: string, params?: unknown, opts?: CallOptions): Promise<R> {
+  call<R = unknown>(
+    name: string,
+    params?: unknown,
+    opts?: CallOptions,
+  ): Promise<R> {
     return this.#call(name, params, opts ?? {}) as Promise<R>;
   }
 
@@ -546,7 +614,9 @@ export class ServiceBroker {
     const list = this.registry.actions.get(name);
     if (opts.nodeID !== undefined) {
       const ep = list?.byNode(opts.nodeID);
-      if (!ep) throw new ServiceNotFoundError({ action: name, nodeID: opts.nodeID });
+      if (!ep) {
+        throw new ServiceNotFoundError({ action: name, nodeID: opts.nodeID });
+      }
       return ep;
     }
     const ep = list?.next(this.registry.preferLocal);
@@ -554,18 +624,25 @@ export class ServiceBroker {
     return ep;
   }
 
-  #callDirect(name: string, params: unknown, opts: CallOptions): Promise<unknown> {
+  #callDirect(
+    name: string,
+    params: unknown,
+    opts: CallOptions,
+  ): Promise<unknown> {
     let ep: ActionEndpoint;
     let ctx: Context;
     const parent = opts.parentCtx;
     try {
       ep = this.#findEndpoint(name, opts);
-      let timeout = opts.timeout ?? ep.action.timeout ?? this.options.requestTimeout;
+      let timeout = opts.timeout ?? ep.action.timeout ??
+        this.options.requestTimeout;
       let meta: Meta;
       if (parent) {
         const remaining = parent.remainingTime();
         if (remaining !== null) {
-          if (remaining <= 0) throw new RequestSkippedError({ action: name, nodeID: ep.id });
+          if (remaining <= 0) {
+            throw new RequestSkippedError({ action: name, nodeID: ep.id });
+          }
           if (timeout <= 0 || remaining < timeout) timeout = remaining;
         }
         meta = opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta };
@@ -617,7 +694,11 @@ export class ServiceBroker {
 
   #remoteHandler(info: ActionInfo): Handler {
     return this.middlewares.wrap("remoteAction", (ctx) => {
-      if (!this.transit) return Promise.reject(new ServiceNotAvailableError({ action: info.name }));
+      if (!this.transit) {
+        return Promise.reject(
+          new ServiceNotAvailableError({ action: info.name }),
+        );
+      }
       return this.transit.request(ctx, info.name);
     }, info);
   }
@@ -632,15 +713,21 @@ export class ServiceBroker {
    */
   ping(nodeID: string, timeout?: number): Promise<PongResult | null>;
   /** Ping several nodes (or all, when `nodeIDs` is omitted). */
-  ping(nodeIDs?: string[], timeout?: number): Promise<Record<string, PongResult | null>>;
+  ping(
+    nodeIDs?: string[],
+    timeout?: number,
+  ): Promise<Record<string, PongResult | null>>;
   async ping(
     nodeID?: string | string[],
     timeout = 2000,
   ): Promise<PongResult | null | Record<string, PongResult | null>> {
     const transit = this.transit;
-    if (typeof nodeID === "string") return transit ? transit.ping(nodeID, timeout) : null;
+    if (typeof nodeID === "string") {
+      return transit ? transit.ping(nodeID, timeout) : null;
+    }
     const ids = nodeID ??
-      [...this.registry.nodes.values()].filter((n) => !n.local && n.available).map((n) => n.id);
+      [...this.registry.nodes.values()].filter((n) => !n.local && n.available)
+        .map((n) => n.id);
     const results = await Promise.all(
       ids.map((id) => transit ? transit.ping(id, timeout) : Promise.resolve(null)),
     );
@@ -681,7 +768,11 @@ export class ServiceBroker {
    * @param opts `groups` to limit delivery, `meta`.
    * @returns Resolves once the handlers ran.
    */
-  broadcastLocal(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+  broadcastLocal(
+    name: string,
+    data?: unknown,
+    opts?: EmitOptions,
+  ): Promise<void> {
     return this.#broadcastLocal(name, data, opts ?? {});
   }
 
@@ -707,7 +798,11 @@ export class ServiceBroker {
     });
   }
 
-  #runLocal(ep: EventEndpoint, base: Context, groups: string[] | null): Promise<void> {
+  #runLocal(
+    ep: EventEndpoint,
+    base: Context,
+    groups: string[] | null,
+  ): Promise<void> {
     const ctx = new Context(this, {
       id: base.id,
       nodeID: base.nodeID,
@@ -739,7 +834,10 @@ export class ServiceBroker {
     }
   }
 
-  #matching(name: string, groups: string[] | null): EndpointList<EventEndpoint>[] {
+  #matching(
+    name: string,
+    groups: string[] | null,
+  ): EndpointList<EventEndpoint>[] {
     const lists = this.registry.matchingEventLists(name);
     return groups ? lists.filter((l) => groups.includes(l.group!)) : lists;
   }
@@ -773,11 +871,17 @@ export class ServiceBroker {
   ): Promise<void> {
     if (!this.transit) return Promise.resolve();
     return this.transit.sendEvent(nodeID, ctx, groups, broadcast).catch((err) =>
-      this.logger.warn(`Cannot send event '${ctx.eventName}' to '${nodeID}': ${err.message}`)
+      this.logger.warn(
+        `Cannot send event '${ctx.eventName}' to '${nodeID}': ${err.message}`,
+      )
     );
   }
 
-  #broadcastDirect(name: string, data: unknown, opts: EmitOptions): Promise<void> {
+  #broadcastDirect(
+    name: string,
+    data: unknown,
+    opts: EmitOptions,
+  ): Promise<void> {
     const groups = toGroups(opts.groups);
     const ctx = this.#eventContext(name, data, opts, "broadcast", groups);
     const nodes = new Set<string>();
@@ -788,7 +892,9 @@ export class ServiceBroker {
         else nodes.add(ep.id);
       }
     }
-    for (const nodeID of nodes) jobs.push(this.#sendEvent(nodeID, ctx, groups, true));
+    for (const nodeID of nodes) {
+      jobs.push(this.#sendEvent(nodeID, ctx, groups, true));
+    }
     return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
   }
 
@@ -826,7 +932,9 @@ export class ServiceBroker {
       runRequest: (p: RequestPacket, sender: string) => this.#runRequest(p, sender),
       runEvent: (p: EventPacket, sender: string) => this.#runEvent(p, sender),
       nodeConnected: (node: NodeInfo, reconnected: boolean) => {
-        this.logger.info(`Node '${node.id}' ${reconnected ? "reconnected" : "connected"}`);
+        this.logger.info(
+          `Node '${node.id}' ${reconnected ? "reconnected" : "connected"}`,
+        );
         this.broadcastLocal("$node.connected", { node, reconnected });
         this.broadcastLocal("$services.changed", { localService: false });
       },
@@ -859,10 +967,17 @@ export class ServiceBroker {
 
   async #runRequest(p: RequestPacket, sender: string): Promise<RequestOutcome> {
     if (!this.transit || this.transit.stopping || this.#phase !== "started") {
-      throw new ServiceNotAvailableError({ action: p.action, nodeID: this.nodeID });
+      throw new ServiceNotAvailableError({
+        action: p.action,
+        nodeID: this.nodeID,
+      });
     }
     const ep = this.registry.actions.get(p.action)?.nextLocal();
-    if (!ep || (ep.action.visibility !== "published" && ep.action.visibility !== "public")) {
+    if (
+      !ep ||
+      (ep.action.visibility !== "published" &&
+        ep.action.visibility !== "public")
+    ) {
       throw new ServiceNotFoundError({ action: p.action, nodeID: this.nodeID });
     }
     const ctx = new Context(this, {
@@ -902,7 +1017,9 @@ export class ServiceBroker {
     const jobs: Promise<void>[] = [];
     for (const list of this.#matching(p.event, groups)) {
       if (p.broadcast) {
-        for (const ep of list.locals) jobs.push(this.#runLocal(ep, ctx, p.groups));
+        for (const ep of list.locals) {
+          jobs.push(this.#runLocal(ep, ctx, p.groups));
+        }
       } else {
         const ep = list.nextLocal();
         if (ep) jobs.push(this.#runLocal(ep, ctx, p.groups));

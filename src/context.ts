@@ -197,8 +197,15 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @throws {ServiceNotFoundError} when no node serves the action.
    * @throws {RequestSkippedError} when this context's timeout has already run out.
    */
-  call<R = unknown>(name: string, params?: unknown, opts?: CallOptions): Promise<R> {
-    return this.broker.call<R>(name, params, { ...opts, parentCtx: this as Context });
+  call<R = unknown>(
+    name: string,
+    params?: unknown,
+    opts?: CallOptions,
+  ): Promise<R> {
+    return this.broker.call<R>(name, params, {
+      ...opts,
+      parentCtx: this as Context,
+    });
   }
 
   /**
@@ -209,7 +216,10 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @param opts Emit options.
    */
   emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
-    return this.broker.emit(name, data, { ...opts, parentCtx: this as Context });
+    return this.broker.emit(name, data, {
+      ...opts,
+      parentCtx: this as Context,
+    });
   }
 
   /**
@@ -220,6 +230,9 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @param opts Emit options.
    */
   broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
-    return this.broker.broadcast(name, data, { ...opts, parentCtx: this as Context });
+    return this.broker.broadcast(name, data, {
+      ...opts,
+      parentCtx: this as Context,
+    });
   }
 }

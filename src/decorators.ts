@@ -49,7 +49,8 @@ type Decorated = { [MEMBERS]?: DecoratedMember[] };
 
 /**
  * The members of `instance` marked with `@action`, `@event` or `@method`,
- * in declaration order (base classes first).
+ * in declaration order (base classes first; a subclass that re-decorates an
+ * overridden method replaces the base class's entry in place).
  *
  * @param instance A service instance.
  * @returns The decorated members.
@@ -60,7 +61,10 @@ export function decoratedMembers(instance: object): readonly DecoratedMember[] {
 
 // deno-lint-ignore no-explicit-any
 type Method = (this: any, ...args: any[]) => any;
-type MethodDecorator = (value: Method, context: ClassMethodDecoratorContext) => void;
+type MethodDecorator = (
+  value: Method,
+  context: ClassMethodDecoratorContext,
+) => void;
 
 function record(
   kind: DecoratedMember["kind"],
@@ -74,14 +78,20 @@ function record(
     }
     const key = String(context.name);
     context.addInitializer(function (this: unknown) {
-      const target = this as Decorated;
-      (target[MEMBERS] ??= []).push({ kind, key, options });
+      const list = (this as Decorated)[MEMBERS] ??= [];
+      // A subclass re-decorating an overridden method replaces the base class's record.
+      const i = list.findIndex((m) => m.kind === kind && m.key === key);
+      if (i === -1) list.push({ kind, key, options });
+      else list[i] = { kind, key, options };
     });
   };
 }
 
-function isDecoratorCall(args: unknown[]): args is [Method, ClassMethodDecoratorContext] {
-  return typeof args[0] === "function" && typeof args[1] === "object" && args[1] !== null &&
+function isDecoratorCall(
+  args: unknown[],
+): args is [Method, ClassMethodDecoratorContext] {
+  return typeof args[0] === "function" && typeof args[1] === "object" &&
+    args[1] !== null &&
     "kind" in args[1];
 }
 
@@ -103,7 +113,10 @@ function isDecoratorCall(args: unknown[]): args is [Method, ClassMethodDecorator
  */
 export function action(options?: ActionOptions): MethodDecorator;
 /** Bare form: `@action` with no options. */
-export function action(value: Method, context: ClassMethodDecoratorContext): void;
+export function action(
+  value: Method,
+  context: ClassMethodDecoratorContext,
+): void;
 export function action(...args: unknown[]): MethodDecorator | void {
   if (isDecoratorCall(args)) return record("action", {})(...args);
   return record("action", (args[0] as ActionOptions | undefined) ?? {});
@@ -128,7 +141,10 @@ export function action(...args: unknown[]): MethodDecorator | void {
  */
 export function event(options?: EventOptions): MethodDecorator;
 /** Bare form: `@event` with no options. */
-export function event(value: Method, context: ClassMethodDecoratorContext): void;
+export function event(
+  value: Method,
+  context: ClassMethodDecoratorContext,
+): void;
 export function event(...args: unknown[]): MethodDecorator | void {
   if (isDecoratorCall(args)) return record("event", {})(...args);
   return record("event", (args[0] as EventOptions | undefined) ?? {});
@@ -141,6 +157,9 @@ export function event(...args: unknown[]): MethodDecorator | void {
  * @param value The method.
  * @param context The decorator context.
  */
-export function method(value: Method, context: ClassMethodDecoratorContext): void {
+export function method(
+  value: Method,
+  context: ClassMethodDecoratorContext,
+): void {
   record("method", {})(value, context);
 }

@@ -21,6 +21,14 @@ const LIST_PARAMS = {
   onlyAvailable: { type: "boolean", optional: true, convert: true },
 };
 
+/** A `Date.now()` time as Moleculer reports it: seconds of process uptime at that moment. */
+function uptimeAt(time: number): number {
+  return Math.max(
+    0,
+    Math.round((performance.now() - (Date.now() - time)) / 1000),
+  );
+}
+
 function nodeList(broker: ServiceBroker, params: P): P[] {
   const out: P[] = [];
   for (const node of broker.registry.nodes.values()) {
@@ -30,7 +38,7 @@ function nodeList(broker: ServiceBroker, params: P): P[] {
       instanceID: node.instanceID,
       available: node.available,
       local: node.local,
-      lastHeartbeatTime: node.lastHeartbeatTime,
+      lastHeartbeatTime: uptimeAt(node.lastHeartbeatTime),
       config: node.config,
       client: node.client,
       metadata: node.metadata,
@@ -40,7 +48,7 @@ function nodeList(broker: ServiceBroker, params: P): P[] {
       cpu: node.cpu,
       cpuSeq: node.cpuSeq,
       seq: node.seq,
-      offlineSince: node.offlineSince,
+      offlineSince: node.offlineSince === null ? null : uptimeAt(node.offlineSince),
     };
     if (flag(params.withServices)) {
       item.services = node.local ? broker.registry.localServicesInfo() : node.services.map((s) => ({
@@ -113,10 +121,15 @@ function actionList(broker: ServiceBroker, params: P): P[] {
       count: list.items.length,
       hasLocal: list.hasLocal,
       available: list.available,
-      action: first ? { ...first.action.schema, handler: undefined } : undefined,
+      // The announced (JSON-safe) definition, as Moleculer lists it: no handler, no hooks.
+      action: first ? { ...(first.service.actions[name] ?? first.action.schema) } : undefined,
     };
     if (flag(params.withEndpoints)) {
-      item.endpoints = list.items.map((e) => ({ nodeID: e.id, state: true, available: true }));
+      item.endpoints = list.items.map((e) => ({
+        nodeID: e.id,
+        state: true,
+        available: true,
+      }));
     }
     out.push(item);
   }
@@ -140,7 +153,11 @@ function eventList(broker: ServiceBroker, params: P): P[] {
         event: first ? { ...first.service.events[name] } : undefined,
       };
       if (flag(params.withEndpoints)) {
-        item.endpoints = list.items.map((e) => ({ nodeID: e.id, state: true, available: true }));
+        item.endpoints = list.items.map((e) => ({
+          nodeID: e.id,
+          state: true,
+          available: true,
+        }));
       }
       out.push(item);
     }
@@ -187,7 +204,11 @@ function health(broker: ServiceBroker): P {
     },
     client: broker.registry.localNode.client,
     net: { ip: broker.registry.localNode.ipList },
-    time: { now: now.getTime(), iso: now.toISOString(), utc: now.toUTCString() },
+    time: {
+      now: now.getTime(),
+      iso: now.toISOString(),
+      utc: now.toUTCString(),
+    },
   };
 }
 
@@ -195,17 +216,20 @@ function safeOptions(broker: ServiceBroker): P {
   const o = broker.options as unknown as P;
   const out: P = {};
   for (const [key, value] of Object.entries(o)) {
+    // Functions (a logger sink, a strategy factory) do not cross the wire: leave them out,
+    // and never print their source.
+    if (value === undefined || typeof value === "function") continue;
     if (key === "middlewares") {
       out[key] = (value as unknown[]).map((m) => (m as { name?: string }).name ?? "anonymous");
     } else if (typeof value === "string") {
       out[key] = value.replace(/\/\/[^@/]*@/g, "//***@");
-    } else if (typeof value !== "function" && (typeof value !== "object" || value === null)) {
+    } else if (typeof value !== "object" || value === null) {
       out[key] = value;
     } else {
       try {
         out[key] = JSON.parse(JSON.stringify(value));
       } catch {
-        out[key] = String(value);
+        out[key] = null;
       }
     }
   }
@@ -257,7 +281,11 @@ export function nodeServiceSchema(broker: ServiceBroker): ServiceSchema {
         handler: (ctx: Context<P>) => eventList(broker, ctx.params ?? {}),
       },
       health: { cache: false, tracing: false, handler: () => health(broker) },
-      options: { cache: false, tracing: false, handler: () => safeOptions(broker) },
+      options: {
+        cache: false,
+        tracing: false,
+        handler: () => safeOptions(broker),
+      },
     },
   };
 }

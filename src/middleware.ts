@@ -50,15 +50,25 @@ export interface EventInfo {
 }
 
 /** `broker.call` as a middleware sees it. */
-export type CallHandler = (name: string, params: unknown, opts: CallOptions) => Promise<unknown>;
+export type CallHandler = (
+  name: string,
+  params: unknown,
+  opts: CallOptions,
+) => Promise<unknown>;
 /** `broker.emit` / `broadcast` / `broadcastLocal` as a middleware sees them. */
-export type EmitHandler = (name: string, data: unknown, opts: EmitOptions) => Promise<void>;
+export type EmitHandler = (
+  name: string,
+  data: unknown,
+  opts: EmitOptions,
+) => Promise<void>;
 
 /**
  * The hooks a middleware may define. Every hook is optional.
  *
  * Wrapping hooks return a new handler that usually calls `next`. Lifecycle
- * hooks run in registration order; async ones are awaited.
+ * hooks run in registration order, except `brokerStopped` and `serviceStopped`,
+ * which run in reverse (the outermost middleware stops last, as in Moleculer);
+ * async ones are awaited.
  */
 export interface MiddlewareHooks {
   /** A name for logs. */
@@ -188,7 +198,11 @@ export class MiddlewareRegistry {
     }
     const hooks = mw as MiddlewareHooks;
     const names = new Set<string>();
-    for (let o: object | null = mw; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (
+      let o: object | null = mw;
+      o && o !== Object.prototype;
+      o = Object.getPrototypeOf(o)
+    ) {
       for (const k of Object.getOwnPropertyNames(o)) names.add(k);
     }
     if (![...names].some((k) => k !== "name" && KNOWN.has(k))) {
@@ -219,7 +233,11 @@ export class MiddlewareRegistry {
    * @param info The action or event being wrapped.
    * @returns The wrapped handler.
    */
-  wrap(hook: WrapHook, handler: Handler, info: ActionInfo | EventInfo): Handler {
+  wrap(
+    hook: WrapHook,
+    handler: Handler,
+    info: ActionInfo | EventInfo,
+  ): Handler {
     let h = handler;
     for (let i = this.#list.length - 1; i >= 0; i--) {
       const mw = this.#list[i]!;
@@ -269,9 +287,15 @@ export class MiddlewareRegistry {
    *
    * @param hook The hook.
    * @param arg The broker or the service.
+   * @param reverse Last registered first (Moleculer's order for the stop hooks).
    */
-  async callAsync(hook: LifecycleHook, arg: ServiceBroker | Service): Promise<void> {
-    for (const mw of this.#list) {
+  async callAsync(
+    hook: LifecycleHook,
+    arg: ServiceBroker | Service,
+    reverse = false,
+  ): Promise<void> {
+    const list = reverse ? [...this.#list].reverse() : this.#list;
+    for (const mw of list) {
       const fn = hookOf(mw, hook) as ((a: unknown) => unknown) | undefined;
       if (fn) await fn.call(mw, arg);
     }

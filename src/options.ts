@@ -124,7 +124,55 @@ const KNOWN_KEYS = new Set([
   "internalServices",
 ]);
 
+const REGISTRY_KEYS = new Set(["strategy", "preferLocal", "stopDelay"]);
+const TRANSIT_KEYS = new Set([
+  "maxQueueSize",
+  "disableVersionCheck",
+  "serviceChangedDebounceTime",
+  "discoverWaitTime",
+]);
+
 const BAD_NAME = /[\s.*>/+#|]/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function group(
+  option: string,
+  value: unknown,
+  known: Set<string>,
+): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) {
+    throw new BrokerOptionsError(`Option '${option}' must be an object`, {
+      option,
+      value,
+    });
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) {
+      throw new BrokerOptionsError(
+        `Unknown broker option '${option}.${key}'. Known ${option} options: ${
+          [...known].join(", ")
+        }`,
+        { option: `${option}.${key}` },
+      );
+    }
+  }
+  return value;
+}
+
+function bool(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new BrokerOptionsError(
+      `Option '${option}' must be true or false, got ${JSON.stringify(value)}`,
+      { option, value },
+    );
+  }
+  return value;
+}
 
 function num(name: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -137,9 +185,17 @@ function num(name: string, value: unknown, fallback: number, min = 0): number {
   return value;
 }
 
-function name(option: string, value: unknown, fallback: string, allowEmpty: boolean): string {
+function name(
+  option: string,
+  value: unknown,
+  fallback: string,
+  allowEmpty: boolean,
+): string {
   if (value === undefined) return fallback;
-  if (typeof value !== "string" || (!allowEmpty && value.length === 0) || BAD_NAME.test(value)) {
+  if (
+    typeof value !== "string" || (!allowEmpty && value.length === 0) ||
+    BAD_NAME.test(value)
+  ) {
     throw new BrokerOptionsError(
       `Option '${option}' must be a ${
         allowEmpty ? "" : "non-empty "
@@ -157,10 +213,14 @@ function name(option: string, value: unknown, fallback: string, allowEmpty: bool
  * @returns The resolved options.
  * @throws {BrokerOptionsError} naming the option that is wrong and what it must be.
  */
-export function resolveOptions(options: BrokerOptions | string = {}): ResolvedOptions {
+export function resolveOptions(
+  options: BrokerOptions | string = {},
+): ResolvedOptions {
   const o: BrokerOptions = typeof options === "string" ? { nodeID: options } : options;
   if (o === null || typeof o !== "object") {
-    throw new BrokerOptionsError("Broker options must be an object or a nodeID string");
+    throw new BrokerOptionsError(
+      "Broker options must be an object or a nodeID string",
+    );
   }
   for (const key of Object.keys(o)) {
     if (!KNOWN_KEYS.has(key)) {
@@ -184,7 +244,34 @@ export function resolveOptions(options: BrokerOptions | string = {}): ResolvedOp
       option: "middlewares",
     });
   }
-  const heartbeatInterval = num("heartbeatInterval", o.heartbeatInterval, 10, 0.01);
+  const registry = group(
+    "registry",
+    o.registry,
+    REGISTRY_KEYS,
+  ) as RegistryOptions;
+  const transit = group("transit", o.transit, TRANSIT_KEYS) as TransitOptions;
+  if (o.metadata !== undefined && !isRecord(o.metadata)) {
+    throw new BrokerOptionsError("Option 'metadata' must be an object", {
+      option: "metadata",
+      value: o.metadata,
+    });
+  }
+  const validator: unknown = o.validator;
+  if (
+    validator !== undefined && typeof validator !== "boolean" &&
+    !(isRecord(validator) && typeof validator.compile === "function")
+  ) {
+    throw new BrokerOptionsError(
+      "Option 'validator' must be true, false or an object with a compile(schema) method",
+      { option: "validator" },
+    );
+  }
+  const heartbeatInterval = num(
+    "heartbeatInterval",
+    o.heartbeatInterval,
+    10,
+    0.01,
+  );
   return {
     nodeID: name("nodeID", o.nodeID, defaultNodeID(), false),
     namespace: name("namespace", o.namespace, "", true),
@@ -196,27 +283,49 @@ export function resolveOptions(options: BrokerOptions | string = {}): ResolvedOp
     requestTimeout: num("requestTimeout", o.requestTimeout, 0),
     maxCallLevel: num("maxCallLevel", o.maxCallLevel, 0),
     heartbeatInterval,
-    heartbeatTimeout: num("heartbeatTimeout", o.heartbeatTimeout, 30, heartbeatInterval),
-    cleanOfflineNodesTimeout: num("cleanOfflineNodesTimeout", o.cleanOfflineNodesTimeout, 600),
+    heartbeatTimeout: num(
+      "heartbeatTimeout",
+      o.heartbeatTimeout,
+      30,
+      heartbeatInterval,
+    ),
+    cleanOfflineNodesTimeout: num(
+      "cleanOfflineNodesTimeout",
+      o.cleanOfflineNodesTimeout,
+      600,
+    ),
     protocolVersion,
     registry: {
-      strategy: o.registry?.strategy ?? "RoundRobin",
-      preferLocal: o.registry?.preferLocal ?? true,
-      stopDelay: num("registry.stopDelay", o.registry?.stopDelay, 100),
+      strategy: registry.strategy ?? "RoundRobin",
+      preferLocal: bool("registry.preferLocal", registry.preferLocal, true),
+      stopDelay: num("registry.stopDelay", registry.stopDelay, 100),
     },
     transit: {
-      maxQueueSize: num("transit.maxQueueSize", o.transit?.maxQueueSize, 50_000, 1),
-      disableVersionCheck: o.transit?.disableVersionCheck ?? false,
+      maxQueueSize: num(
+        "transit.maxQueueSize",
+        transit.maxQueueSize,
+        50_000,
+        1,
+      ),
+      disableVersionCheck: bool(
+        "transit.disableVersionCheck",
+        transit.disableVersionCheck,
+        false,
+      ),
       serviceChangedDebounceTime: num(
         "transit.serviceChangedDebounceTime",
-        o.transit?.serviceChangedDebounceTime,
+        transit.serviceChangedDebounceTime,
         1000,
       ),
-      discoverWaitTime: num("transit.discoverWaitTime", o.transit?.discoverWaitTime, 500),
+      discoverWaitTime: num(
+        "transit.discoverWaitTime",
+        transit.discoverWaitTime,
+        500,
+      ),
     },
     middlewares: o.middlewares ?? [],
     validator: o.validator,
     metadata: o.metadata ?? {},
-    internalServices: o.internalServices ?? true,
+    internalServices: bool("internalServices", o.internalServices, true),
   };
 }

@@ -18,15 +18,23 @@ export type Visibility = "published" | "public" | "protected" | "private";
 
 /** An action handler. `this` is the service. */
 // deno-lint-ignore no-explicit-any
-export type ActionHandler<S = any> = (this: S, ctx: Context<any, any>) => unknown;
+export type ActionHandler<S = any> = (
+  this: S,
+  ctx: Context<any, any>,
+) => unknown;
 
 /** An event handler. `this` is the service. */
 // deno-lint-ignore no-explicit-any
-export type EventHandler<S = any> = (this: S, ctx: Context<any, any>) => unknown;
+export type EventHandler<S = any> = (
+  this: S,
+  ctx: Context<any, any>,
+) => unknown;
 
 /** A hook: a function, or the name of a service method. */
 // deno-lint-ignore no-explicit-any
-export type Hook = string | ((this: any, ctx: Context<any, any>, value?: any) => unknown);
+export type Hook =
+  | string
+  | ((this: any, ctx: Context<any, any>, value?: any) => unknown);
 
 /** Per-action hooks on an action definition. */
 export interface ActionHooks {
@@ -79,7 +87,10 @@ export interface EventSchema {
 export type LifecycleHandler = (this: any) => void | Promise<void>;
 
 /** A dependency: a service name (`"v2.users"`) or `{ name, version }`. */
-export type ServiceDependency = string | { name: string; version?: string | number };
+export type ServiceDependency = string | {
+  name: string;
+  version?: string | number;
+};
 
 /** A Moleculer-style service schema. */
 export interface ServiceSchema {
@@ -91,8 +102,8 @@ export interface ServiceSchema {
   settings?: Record<string, unknown>;
   /** Metadata announced to other nodes. */
   metadata?: Record<string, unknown>;
-  /** Schemas merged under this one. */
-  mixins?: ServiceSchema[];
+  /** Schemas merged under this one (a single schema is accepted too, as in Moleculer). */
+  mixins?: ServiceSchema | ServiceSchema[];
   /** Services to wait for before `started` runs. */
   dependencies?: ServiceDependency | ServiceDependency[];
   /** Actions by name: a handler, a definition, or `false` to drop a mixin's action. */
@@ -198,7 +209,9 @@ export function serviceFullName(
   version?: string | number,
   settings?: Record<string, unknown>,
 ): string {
-  if (version === undefined || version === null || settings?.$noVersionPrefix) return name;
+  if (version === undefined || version === null || settings?.$noVersionPrefix) {
+    return name;
+  }
   return typeof version === "number" ? `v${version}.${name}` : `${version}.${name}`;
 }
 
@@ -232,7 +245,10 @@ export class Service {
   /** The schema after mixins were applied. */
   readonly schema: ServiceSchema;
   /** Local shortcuts to this service's own actions: `this.actions.hello(params)`. */
-  readonly actions: Record<string, (params?: unknown, opts?: CallOptions) => Promise<unknown>> = {};
+  readonly actions: Record<
+    string,
+    (params?: unknown, opts?: CallOptions) => Promise<unknown>
+  > = {};
   #broker: ServiceBroker | undefined;
   #logger: Logger | undefined;
 
@@ -243,7 +259,10 @@ export class Service {
   constructor(init: string | ServiceInit) {
     const raw: ServiceSchema = typeof init === "string" ? { name: init } : init;
     if (raw === null || typeof raw !== "object") {
-      throw new ServiceSchemaError("A service needs a name or a schema object", { schema: raw });
+      throw new ServiceSchemaError(
+        "A service needs a name or a schema object",
+        { schema: raw },
+      );
     }
     const schema = applyMixins(raw);
     if (typeof schema.name !== "string" || schema.name.length === 0) {
@@ -278,13 +297,21 @@ export class Service {
 
   /** The broker this service is registered on. @throws {Error} before registration. */
   get broker(): ServiceBroker {
-    if (!this.#broker) throw new Error(`Service '${this.fullName}' is not registered on a broker`);
+    if (!this.#broker) {
+      throw new Error(
+        `Service '${this.fullName}' is not registered on a broker`,
+      );
+    }
     return this.#broker;
   }
 
   /** This service's logger. @throws {Error} before registration. */
   get logger(): Logger {
-    if (!this.#logger) throw new Error(`Service '${this.fullName}' is not registered on a broker`);
+    if (!this.#logger) {
+      throw new Error(
+        `Service '${this.fullName}' is not registered on a broker`,
+      );
+    }
     return this.#logger;
   }
 
@@ -297,7 +324,9 @@ export class Service {
    */
   attach(broker: ServiceBroker, logger: Logger): void {
     if (this.#broker && this.#broker !== broker) {
-      throw new ServiceSchemaError(`Service '${this.fullName}' is already registered on a broker`);
+      throw new ServiceSchemaError(
+        `Service '${this.fullName}' is already registered on a broker`,
+      );
     }
     this.#broker = broker;
     this.#logger = logger;
@@ -311,7 +340,9 @@ export class Service {
   publicSettings(): Record<string, unknown> {
     const secure = this.settings.$secureSettings;
     const out = { ...this.settings };
-    if (Array.isArray(secure)) { for (const key of secure) delete out[String(key)]; }
+    if (Array.isArray(secure)) {
+      for (const key of secure) delete out[String(key)];
+    }
     delete out.$secureSettings;
     return out;
   }
@@ -381,7 +412,10 @@ function actionSpec(
       { service: service.name, visibility },
     );
   }
-  if (def.timeout !== undefined && (typeof def.timeout !== "number" || def.timeout < 0)) {
+  if (
+    def.timeout !== undefined &&
+    (typeof def.timeout !== "number" || def.timeout < 0)
+  ) {
     throw new ServiceSchemaError(
       `${where}.timeout of service '${service.name}' must be a number of ms ≥ 0`,
       { service: service.name, timeout: def.timeout },
@@ -442,7 +476,14 @@ export function buildServiceSpec(service: Service): ServiceSpec {
         { service: service.name, action: key },
       );
     }
-    actions.push(actionSpec(service, key, def, typeof value === "function" ? value : def.handler));
+    actions.push(
+      actionSpec(
+        service,
+        key,
+        def,
+        typeof value === "function" ? value : def.handler,
+      ),
+    );
   }
   for (const [key, value] of Object.entries(schema.events ?? {})) {
     const def = typeof value === "function" ? {} : value as Record<string, unknown>;
@@ -452,15 +493,36 @@ export function buildServiceSpec(service: Service): ServiceSpec {
         { service: service.name, event: key },
       );
     }
-    events.push(eventSpec(service, key, def, typeof value === "function" ? value : def.handler));
+    events.push(
+      eventSpec(
+        service,
+        key,
+        def,
+        typeof value === "function" ? value : def.handler,
+      ),
+    );
   }
   const self = service as unknown as Record<string, unknown>;
   for (const member of decoratedMembers(service)) {
     const fn = self[member.key];
     if (member.kind === "action") {
-      actions.push(actionSpec(service, member.key, { ...member.options as ActionOptions }, fn));
+      actions.push(
+        actionSpec(
+          service,
+          member.key,
+          { ...member.options as ActionOptions },
+          fn,
+        ),
+      );
     } else if (member.kind === "event") {
-      events.push(eventSpec(service, member.key, { ...member.options as EventOptions }, fn));
+      events.push(
+        eventSpec(
+          service,
+          member.key,
+          { ...member.options as EventOptions },
+          fn,
+        ),
+      );
     }
   }
   const seen = new Set<string>();
@@ -486,7 +548,10 @@ export function buildServiceSpec(service: Service): ServiceSpec {
       return fn.bind(service) as () => unknown;
     });
     const own = self[key];
-    if (typeof own === "function" && !toArray(schema[key]).includes(own as LifecycleHandler)) {
+    if (
+      typeof own === "function" &&
+      !toArray(schema[key]).includes(own as LifecycleHandler)
+    ) {
       list.push((own as () => unknown).bind(service));
     }
     return list;

@@ -21,7 +21,10 @@ function toArray<T>(value: T | T[] | undefined | null): T[] {
 }
 
 /** Deep merge where `primary` wins and `fallback` fills the gaps (lodash defaultsDeep). */
-export function defaultsDeep(primary: AnyRecord, fallback: AnyRecord): AnyRecord {
+export function defaultsDeep(
+  primary: AnyRecord,
+  fallback: AnyRecord,
+): AnyRecord {
   const out: AnyRecord = { ...fallback };
   for (const [key, value] of Object.entries(primary)) {
     const base = out[key];
@@ -72,7 +75,9 @@ function mergeEvents(service: AnyRecord, mixin: AnyRecord): AnyRecord {
 
 function mergeHooks(service: AnyRecord, mixin: AnyRecord): AnyRecord {
   const out: AnyRecord = {};
-  for (const kind of new Set([...Object.keys(mixin), ...Object.keys(service)])) {
+  for (
+    const kind of new Set([...Object.keys(mixin), ...Object.keys(service)])
+  ) {
     const mine = (service[kind] ?? {}) as AnyRecord;
     const theirs = (mixin[kind] ?? {}) as AnyRecord;
     const merged: AnyRecord = {};
@@ -97,7 +102,10 @@ function mergeHooks(service: AnyRecord, mixin: AnyRecord): AnyRecord {
  * @param mixin The schema underneath.
  * @returns A new merged schema.
  */
-export function mergeSchemas(service: ServiceSchema, mixin: ServiceSchema): ServiceSchema {
+export function mergeSchemas(
+  service: ServiceSchema,
+  mixin: ServiceSchema,
+): ServiceSchema {
   const s = service as unknown as AnyRecord;
   const m = mixin as unknown as AnyRecord;
   const out: AnyRecord = { ...m };
@@ -137,8 +145,8 @@ export function mergeSchemas(service: ServiceSchema, mixin: ServiceSchema): Serv
  * @returns The flattened schema.
  */
 export function applyMixins(schema: ServiceSchema): ServiceSchema {
-  const mixins = schema.mixins;
-  if (!mixins || mixins.length === 0) return schema;
+  const mixins = toArray(schema.mixins);
+  if (mixins.length === 0) return schema;
   let merged: ServiceSchema | undefined;
   for (const raw of [...mixins].reverse()) {
     const mixin = applyMixins(raw);

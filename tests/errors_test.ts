@@ -87,7 +87,10 @@ function cases(): Case[] {
       data: { x: 1 },
     },
     {
-      error: new ServiceNotFoundError({ action: "posts.find", nodeID: "node-2" }),
+      error: new ServiceNotFoundError({
+        action: "posts.find",
+        nodeID: "node-2",
+      }),
       ctor: ServiceNotFoundError,
       chain: [MoleculerRetryableError, MoleculerError, Error],
       name: "ServiceNotFoundError",
@@ -98,7 +101,10 @@ function cases(): Case[] {
       data: { action: "posts.find", nodeID: "node-2" },
     },
     {
-      error: new ServiceNotAvailableError({ action: "posts.find", nodeID: "node-2" }),
+      error: new ServiceNotAvailableError({
+        action: "posts.find",
+        nodeID: "node-2",
+      }),
       ctor: ServiceNotAvailableError,
       chain: [MoleculerRetryableError, MoleculerError, Error],
       name: "ServiceNotAvailableError",
@@ -154,7 +160,12 @@ function cases(): Case[] {
     },
     {
       error: new ValidationError("Parameters validation error!", undefined, [
-        { type: "string", field: "name", message: "The 'name' field must be a string.", actual: 5 },
+        {
+          type: "string",
+          field: "name",
+          message: "The 'name' field must be a string.",
+          actual: 5,
+        },
       ]),
       ctor: ValidationError,
       chain: [MoleculerClientError, MoleculerError, Error],
@@ -164,7 +175,12 @@ function cases(): Case[] {
       type: "VALIDATION_ERROR",
       retryable: false,
       data: [
-        { type: "string", field: "name", message: "The 'name' field must be a string.", actual: 5 },
+        {
+          type: "string",
+          field: "name",
+          message: "The 'name' field must be a string.",
+          actual: 5,
+        },
       ],
     },
     {
@@ -179,7 +195,9 @@ function cases(): Case[] {
       data: { nodeID: "node-1", level: 10 },
     },
     {
-      error: new ServiceSchemaError("Service name can't be empty!", { schema: "x" }),
+      error: new ServiceSchemaError("Service name can't be empty!", {
+        schema: "x",
+      }),
       ctor: ServiceSchemaError,
       chain: [MoleculerError, Error],
       name: "ServiceSchemaError",
@@ -190,7 +208,9 @@ function cases(): Case[] {
       data: { schema: "x" },
     },
     {
-      error: new BrokerOptionsError("Invalid transporter", { transporter: "Foo" }),
+      error: new BrokerOptionsError("Invalid transporter", {
+        transporter: "Foo",
+      }),
       ctor: BrokerOptionsError,
       chain: [MoleculerError, Error],
       name: "BrokerOptionsError",
@@ -201,7 +221,9 @@ function cases(): Case[] {
       data: { transporter: "Foo" },
     },
     {
-      error: new GracefulStopTimeoutError({ service: { name: "posts", version: 2 } }),
+      error: new GracefulStopTimeoutError({
+        service: { name: "posts", version: 2 },
+      }),
       ctor: GracefulStopTimeoutError,
       chain: [MoleculerError, Error],
       name: "GracefulStopTimeoutError",
@@ -212,7 +234,11 @@ function cases(): Case[] {
       data: { name: "posts", version: 2 },
     },
     {
-      error: new ProtocolVersionMismatchError({ nodeID: "node-3", actual: "5", received: "4" }),
+      error: new ProtocolVersionMismatchError({
+        nodeID: "node-3",
+        actual: "5",
+        received: "4",
+      }),
       ctor: ProtocolVersionMismatchError,
       chain: [MoleculerError, Error],
       name: "ProtocolVersionMismatchError",
@@ -264,7 +290,9 @@ Deno.test("error classes have Moleculer's name, code, type, retryable, data and 
     assert.deepEqual(e.data, c.data, c.name);
     assert.equal(e.nodeID, undefined, c.name);
     assert.ok(e instanceof c.ctor, c.name);
-    for (const parent of c.chain) assert.ok(e instanceof parent, `${c.name} < ${parent.name}`);
+    for (const parent of c.chain) {
+      assert.ok(e instanceof parent, `${c.name} < ${parent.name}`);
+    }
     assert.equal(String(e), `${c.name}: ${c.message}`);
     assert.equal(isRetryableError(e), c.retryable, c.name);
   }
@@ -287,7 +315,11 @@ Deno.test("MoleculerError defaults: code 500, type '', not retryable, cause kept
   assert.equal(e.data, undefined);
   assert.equal(e.retryable, false);
   assert.equal(e.cause, cause);
-  assert.equal(new MoleculerError("x", 0).code, 500, "falsy code falls back like Moleculer");
+  assert.equal(
+    new MoleculerError("x", 0).code,
+    500,
+    "falsy code falls back like Moleculer",
+  );
   assert.equal(new MoleculerRetryableError("x").code, 500);
   assert.equal(new MoleculerClientError("x").code, 400);
   assert.equal(new MoleculerClientError("x").type, "");
@@ -300,7 +332,11 @@ Deno.test("error classes: name is not enumerable and stack starts with the class
   const e = new RequestTimeoutError(req);
   assert.ok(!Object.keys(e).includes("name"));
   assert.ok(e.stack?.startsWith("RequestTimeoutError: Request is timed out"));
-  assert.equal(new BrokerDisconnectedError().stack, "", "stack hidden like Moleculer");
+  assert.equal(
+    new BrokerDisconnectedError().stack,
+    "",
+    "stack hidden like Moleculer",
+  );
   assert.equal(
     new BrokerDisconnectedError("Broker is disconnected!").message,
     "Broker is disconnected!",
@@ -310,13 +346,22 @@ Deno.test("error classes: name is not enumerable and stack starts with the class
 Deno.test("ServiceNotFoundError builds Moleculer's messages from data", () => {
   const msg = (data?: ConstructorParameters<typeof ServiceNotFoundError>[0]) =>
     new ServiceNotFoundError(data).message;
-  assert.equal(msg({ action: "posts.find" }), "Service 'posts.find' is not found.");
+  assert.equal(
+    msg({ action: "posts.find" }),
+    "Service 'posts.find' is not found.",
+  );
   assert.equal(
     msg({ action: "posts.find", nodeID: "node-2" }),
     "Service 'posts.find' is not found on 'node-2' node.",
   );
-  assert.equal(msg({ service: "posts", version: "v2" }), "Service 'v2.posts' not found.");
-  assert.equal(msg({ service: "posts", version: 2 }), "Service '2.posts' not found.");
+  assert.equal(
+    msg({ service: "posts", version: "v2" }),
+    "Service 'v2.posts' not found.",
+  );
+  assert.equal(
+    msg({ service: "posts", version: 2 }),
+    "Service '2.posts' not found.",
+  );
   assert.equal(msg({ service: "posts" }), "Service 'posts' not found.");
   assert.equal(msg({ nodeID: "node-2" }), "");
   assert.equal(msg(), "");
@@ -331,13 +376,22 @@ Deno.test("ServiceNotAvailableError and GracefulStopTimeoutError messages", () =
   const broker = new GracefulStopTimeoutError();
   assert.equal(broker.message, "Unable to stop ServiceBroker gracefully.");
   assert.equal(broker.data, undefined);
-  assert.deepEqual(new GracefulStopTimeoutError({ service: { name: "s" } }).data, { name: "s" });
+  assert.deepEqual(
+    new GracefulStopTimeoutError({ service: { name: "s" } }).data,
+    { name: "s" },
+  );
 });
 
 Deno.test("constructors never throw on hostile data values", () => {
   const hostile = { toString: 1, valueOf: 1 } as unknown as string;
-  assert.match(new RequestTimeoutError({ action: hostile, nodeID: "n" }).message, /^Request is/);
-  assert.match(new ServiceNotFoundError({ action: hostile }).message, /^Service '/);
+  assert.match(
+    new RequestTimeoutError({ action: hostile, nodeID: "n" }).message,
+    /^Request is/,
+  );
+  assert.match(
+    new ServiceNotFoundError({ action: hostile }).message,
+    /^Service '/,
+  );
 });
 
 Deno.test("toPlain() extracts Moleculer's plain error", () => {
@@ -355,7 +409,11 @@ Deno.test("toPlain() extracts Moleculer's plain error", () => {
   });
 
   e.nodeID = "node-z";
-  assert.equal(toPlain(e, "node-b").nodeID, "node-z", "the error's own nodeID wins");
+  assert.equal(
+    toPlain(e, "node-b").nodeID,
+    "node-z",
+    "the error's own nodeID wins",
+  );
 });
 
 Deno.test("toPlain() leaves out undefined keys and handles non-Moleculer values", () => {
@@ -393,7 +451,11 @@ Deno.test("fromPlain() rebuilds every built-in class after a JSON round trip", (
     assert.equal(back.code, c.code, c.name);
     assert.equal(back.type, c.type, c.name);
     assert.equal(back.retryable, c.retryable, c.name);
-    assert.deepEqual(back.data, JSON.parse(JSON.stringify(c.data ?? null)) ?? undefined, c.name);
+    assert.deepEqual(
+      back.data,
+      JSON.parse(JSON.stringify(c.data ?? null)) ?? undefined,
+      c.name,
+    );
     assert.equal(back.nodeID, "node-a", c.name);
     if (c.error.stack) assert.equal(back.stack, c.error.stack, c.name);
   }
@@ -412,16 +474,26 @@ Deno.test("fromPlain() regenerates data-only messages and fixes code/type from t
   assert.equal(back.code, 404);
   assert.equal(back.type, "SERVICE_NOT_FOUND");
 
-  const noData = fromPlain({ name: "ServiceNotFoundError", message: "" }, "node-x");
+  const noData = fromPlain(
+    { name: "ServiceNotFoundError", message: "" },
+    "node-x",
+  );
   assert.ok(noData instanceof ServiceNotFoundError);
   assert.deepEqual(noData.data, {});
 
-  const validation = fromPlain({ name: "ValidationError", message: "v", type: "MY_TYPE" }, "n");
+  const validation = fromPlain({
+    name: "ValidationError",
+    message: "v",
+    type: "MY_TYPE",
+  }, "n");
   assert.ok(validation instanceof ValidationError);
   assert.equal(validation.type, "MY_TYPE");
   assert.equal(validation.code, 422);
 
-  const stop = fromPlain({ name: "GracefulStopTimeoutError", message: "?" }, "n");
+  const stop = fromPlain(
+    { name: "GracefulStopTimeoutError", message: "?" },
+    "n",
+  );
   assert.ok(stop instanceof GracefulStopTimeoutError);
   assert.equal(stop.message, "Unable to stop ServiceBroker gracefully.");
 });
@@ -471,24 +543,48 @@ Deno.test("fromPlain() keeps an unknown name as a MoleculerError", () => {
 
 Deno.test("fromPlain() takes retryable and nodeID from the payload", () => {
   const notRetryable = fromPlain(
-    viaJson({ ...toPlain(new RequestTimeoutError(req), "a"), retryable: false }),
+    viaJson({
+      ...toPlain(new RequestTimeoutError(req), "a"),
+      retryable: false,
+    }),
     "b",
   );
   assert.ok(notRetryable instanceof RequestTimeoutError);
   assert.equal(notRetryable.retryable, false);
   assert.equal(isRetryableError(notRetryable), false);
 
-  const retryable = fromPlain({ name: "MoleculerClientError", message: "m", retryable: true }, "b");
+  const retryable = fromPlain({
+    name: "MoleculerClientError",
+    message: "m",
+    retryable: true,
+  }, "b");
   assert.equal(isRetryableError(retryable), true);
 
-  const keepsDefault = fromPlain({ name: "QueueIsFullError", retryable: "yes" }, "b");
-  assert.equal((keepsDefault as MoleculerError).retryable, true, "non-boolean is ignored");
+  const keepsDefault = fromPlain(
+    { name: "QueueIsFullError", retryable: "yes" },
+    "b",
+  );
+  assert.equal(
+    (keepsDefault as MoleculerError).retryable,
+    true,
+    "non-boolean is ignored",
+  );
 
-  const fromSender = fromPlain({ name: "MoleculerError", message: "m" }, "sender-1");
+  const fromSender = fromPlain(
+    { name: "MoleculerError", message: "m" },
+    "sender-1",
+  );
   assert.equal((fromSender as MoleculerError).nodeID, "sender-1");
-  const emptyNode = fromPlain({ name: "MoleculerError", message: "m", nodeID: "" }, "sender-1");
+  const emptyNode = fromPlain({
+    name: "MoleculerError",
+    message: "m",
+    nodeID: "",
+  }, "sender-1");
   assert.equal((emptyNode as MoleculerError).nodeID, "sender-1");
-  const badNode = fromPlain({ name: "MoleculerError", message: "m", nodeID: 7 }, "sender-1");
+  const badNode = fromPlain(
+    { name: "MoleculerError", message: "m", nodeID: 7 },
+    "sender-1",
+  );
   assert.equal((badNode as MoleculerError).nodeID, "sender-1");
 });
 
@@ -534,7 +630,11 @@ Deno.test("fromPlain() never throws on garbage", () => {
 
   // Data-only classes with missing or odd data still build a message.
   for (const name of Object.keys(Errors)) {
-    for (const data of [undefined, null, "x", 5, [], { action: { toString: 1, valueOf: 1 } }]) {
+    for (
+      const data of [undefined, null, "x", 5, [], {
+        action: { toString: 1, valueOf: 1 },
+      }]
+    ) {
       const e = fromPlain({ name, message: "m", data }, "s");
       assert.ok(e instanceof Errors[name as keyof typeof Errors], name);
       assert.equal(typeof e.message, "string");
@@ -543,13 +643,25 @@ Deno.test("fromPlain() never throws on garbage", () => {
 });
 
 Deno.test("fromPlain() ignores inherited fields and prototype-like names", () => {
-  const inherited = Object.create({ name: "RequestTimeoutError", retryable: true, code: 504 });
+  const inherited = Object.create({
+    name: "RequestTimeoutError",
+    retryable: true,
+    code: 504,
+  });
   inherited.message = "m";
   const e = fromPlain(inherited, "s");
   assert.equal(e.name, "MoleculerError");
   assert.equal((e as MoleculerError).code, 500);
 
-  for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty", "prototype"]) {
+  for (
+    const name of [
+      "__proto__",
+      "constructor",
+      "toString",
+      "hasOwnProperty",
+      "prototype",
+    ]
+  ) {
     const back = fromPlain({ name, message: "m" }, "s");
     assert.ok(back instanceof MoleculerError, name);
     assert.equal(back.name, name);
@@ -567,10 +679,20 @@ Deno.test("fromPlain() with __proto__ in the payload pollutes nothing", () => {
   const probe: Record<string, unknown> = {};
   assert.equal(probe["polluted"], undefined);
   assert.equal(({} as Record<string, unknown>)["polluted"], undefined);
-  assert.equal((Object.prototype as Record<string, unknown>)["polluted"], undefined);
+  assert.equal(
+    (Object.prototype as Record<string, unknown>)["polluted"],
+    undefined,
+  );
   assert.equal(Object.getPrototypeOf(e), MoleculerError.prototype);
-  assert.equal((e as unknown as Record<string, unknown>)["polluted"], undefined);
-  assert.equal(e.retryable, false, "a top-level __proto__ key does not set fields");
+  assert.equal(
+    (e as unknown as Record<string, unknown>)["polluted"],
+    undefined,
+  );
+  assert.equal(
+    e.retryable,
+    false,
+    "a top-level __proto__ key does not set fields",
+  );
 
   // Data is kept as sent (own __proto__ key included), never merged into anything.
   assert.equal(e.data, plain.data);
@@ -587,7 +709,10 @@ Deno.test("fromPlain() with __proto__ in the payload pollutes nothing", () => {
     "s",
   );
   assert.ok(timeout instanceof RequestTimeoutError);
-  assert.equal(timeout.message, "Request is timed out when call 'undefined' action on 'n' node.");
+  assert.equal(
+    timeout.message,
+    "Request is timed out when call 'undefined' action on 'n' node.",
+  );
   assert.equal(({} as Record<string, unknown>)["action"], undefined);
 });
 

@@ -14,25 +14,28 @@ import { matchEventName } from "../registry/event_match.ts";
 // deno-lint-ignore no-explicit-any
 type HookFn = (this: any, ctx: Context, value?: unknown) => unknown;
 
-function hooksFor(table: Record<string, Hook[]> | undefined, rawName: string): HookFn[] {
-  if (!table) return [];
-  const out: HookFn[] = [];
-  const all = table["*"];
-  if (all) out.push(...all as HookFn[]);
+/** The service-level hooks of one action: those of `*`, and those of keys matching its name. */
+function hooksFor(
+  table: Record<string, Hook[]> | undefined,
+  rawName: string,
+): { all: HookFn[]; named: HookFn[] } {
+  if (!table) return { all: [], named: [] };
+  const named: HookFn[] = [];
   for (const [key, list] of Object.entries(table)) {
     if (key === "*") continue;
     if (key.split("|").some((k) => matchEventName(rawName, k.trim()))) {
-      out.push(...list as HookFn[]);
+      named.push(...list as HookFn[]);
     }
   }
-  return out;
+  return { all: (table["*"] ?? []) as HookFn[], named };
 }
 
 /**
- * Wrap an action handler with its hooks. Order: service `before` (`*` first,
- * then matching names), action `before`, handler, action `after`, service
- * `after` (matching names, then `*`). Error hooks run the same way as `after`;
- * each may return a value to recover or throw.
+ * Wrap an action handler with its hooks, in Moleculer's order: service `before`
+ * (`*`, then keys matching the name), action `before`, handler, action `after`,
+ * service `after` (matching keys, then `*`). Each list runs in its written order.
+ * Error hooks run like `after`; each may return a value to recover, or throw to
+ * hand the (new) error to the next one.
  *
  * @param service The service.
  * @param hooks The service's hooks.
@@ -46,17 +49,19 @@ export function wrapActionHooks(
   spec: ActionSpec,
   next: Handler,
 ): Handler {
+  const b = hooksFor(hooks.before as Record<string, Hook[]>, spec.rawName);
+  const a = hooksFor(hooks.after as Record<string, Hook[]>, spec.rawName);
+  const e = hooksFor(hooks.error as Record<string, Hook[]>, spec.rawName);
   const before = [
-    ...hooksFor(hooks.before as Record<string, Hook[]>, spec.rawName),
+    ...b.all,
+    ...b.named,
     ...(spec.hooks.before as HookFn[] ?? []),
   ];
-  const after = [
-    ...(spec.hooks.after as HookFn[] ?? []),
-    ...hooksFor(hooks.after as Record<string, Hook[]>, spec.rawName).reverse(),
-  ];
+  const after = [...(spec.hooks.after as HookFn[] ?? []), ...a.named, ...a.all];
   const errors = [
     ...(spec.hooks.error as HookFn[] ?? []),
-    ...hooksFor(hooks.error as Record<string, Hook[]>, spec.rawName).reverse(),
+    ...e.named,
+    ...e.all,
   ];
   if (!before.length && !after.length && !errors.length) return next;
   return async (ctx) => {

@@ -24,7 +24,13 @@ export function timeoutMiddleware(): MiddlewareHooks {
       if (!isPromiseLike(result)) return result;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new RequestTimeoutError({ action: action.name, nodeID: ctx.broker.nodeID })),
+          () =>
+            reject(
+              new RequestTimeoutError({
+                action: action.name,
+                nodeID: ctx.broker.nodeID,
+              }),
+            ),
           timeout,
         );
         (result as Promise<unknown>).then(

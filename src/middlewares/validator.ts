@@ -11,19 +11,34 @@ import type { Context } from "../context.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { ValidationError } from "../errors.ts";
 
-function tagIssues(err: unknown, ctx: Context, name: string): never {
+type Kind = "action" | "event";
+
+/** Tag each issue as Moleculer does: `{ ...issue, nodeID: ctx.nodeID, action | event: name }`. */
+function tagIssues(
+  err: unknown,
+  ctx: Context,
+  kind: Kind,
+  name: string,
+): never {
   if (err instanceof ValidationError && Array.isArray(err.data)) {
     for (const issue of err.data) {
       if (issue && typeof issue === "object") {
-        (issue as Record<string, unknown>).nodeID = ctx.broker.nodeID;
-        (issue as Record<string, unknown>).action = name;
+        (issue as Record<string, unknown>).nodeID = ctx.nodeID ??
+          ctx.broker.nodeID;
+        (issue as Record<string, unknown>)[kind] = name;
       }
     }
   }
   throw err;
 }
 
-function wrapWith(validator: Validator, next: Handler, name: string, schema: unknown): Handler {
+function wrapWith(
+  validator: Validator,
+  next: Handler,
+  kind: Kind,
+  name: string,
+  schema: unknown,
+): Handler {
   if (!schema || typeof schema !== "object") return next;
   const check = validator.compile(schema as Record<string, unknown>);
   return (ctx) => {
@@ -31,10 +46,13 @@ function wrapWith(validator: Validator, next: Handler, name: string, schema: unk
     try {
       checked = check(ctx.params, ctx);
     } catch (err) {
-      tagIssues(err, ctx, name);
+      tagIssues(err, ctx, kind, name);
     }
     if (isPromiseLike(checked)) {
-      return (checked as Promise<void>).then(() => next(ctx), (err) => tagIssues(err, ctx, name));
+      return (checked as Promise<void>).then(
+        () => next(ctx),
+        (err) => tagIssues(err, ctx, kind, name),
+      );
     }
     return next(ctx);
   };
@@ -49,7 +67,7 @@ function wrapWith(validator: Validator, next: Handler, name: string, schema: unk
 export function validatorMiddleware(validator: Validator): MiddlewareHooks {
   return {
     name: "Validator",
-    localAction: (next, action) => wrapWith(validator, next, action.name, action.params),
-    localEvent: (next, event) => wrapWith(validator, next, event.name, event.params),
+    localAction: (next, action) => wrapWith(validator, next, "action", action.name, action.params),
+    localEvent: (next, event) => wrapWith(validator, next, "event", event.name, event.params),
   };
 }

@@ -8,8 +8,14 @@
 import type { Context } from "../context.ts";
 import type { Strategy, StrategyEndpoint } from "./strategies.ts";
 
+/** An endpoint in a list: a node, and the service on it that serves the action or event. */
+export interface ListedEndpoint extends StrategyEndpoint {
+  /** The serving service; one node may list several services for one event group. */
+  readonly service: { readonly fullName: string };
+}
+
 /** Endpoints for one action, or one event name and group. */
-export class EndpointList<E extends StrategyEndpoint> {
+export class EndpointList<E extends ListedEndpoint> {
   /** The action name, or the event subscription name. */
   readonly name: string;
   /** The event group; undefined for actions. */
@@ -43,12 +49,14 @@ export class EndpointList<E extends StrategyEndpoint> {
   }
 
   /**
-   * Add or replace the endpoint of a node.
+   * Add or replace the endpoint of a service on a node.
    *
    * @param ep The endpoint.
    */
   add(ep: E): void {
-    this.removeByNode(ep.id);
+    const same = (e: E) => e.id === ep.id && e.service.fullName === ep.service.fullName;
+    this.items = this.items.filter((e) => !same(e));
+    this.locals = this.locals.filter((e) => !same(e));
     this.items.push(ep);
     if (ep.local) this.locals.push(ep);
   }

@@ -63,7 +63,9 @@ const BUILT_IN: Record<string, StrategyFactory> = {
  * @returns A factory making one strategy per endpoint list.
  * @throws {BrokerOptionsError} for an unknown name.
  */
-export function resolveStrategy(option: StrategyOption = "RoundRobin"): StrategyFactory {
+export function resolveStrategy(
+  option: StrategyOption = "RoundRobin",
+): StrategyFactory {
   if (typeof option === "function") return option;
   const found = BUILT_IN[String(option).toLowerCase()];
   if (!found) {
