@@ -69,7 +69,7 @@ export type {
   Visibility,
 } from "./src/service.ts";
 export { action, event, method } from "./src/decorators.ts";
-export type { ActionOptions, EventOptions } from "./src/decorators.ts";
+export type { ActionOptions, EventOptions, Method, MethodDecorator } from "./src/decorators.ts";
 export { Middleware, MiddlewareRegistry } from "./src/middleware.ts";
 export type {
   ActionInfo,
@@ -77,8 +77,10 @@ export type {
   EmitHandler,
   EventInfo,
   Handler,
+  LifecycleHook,
   MiddlewareHooks,
   MiddlewareOption,
+  WrapHook,
 } from "./src/middleware.ts";
 export type {
   BrokerOptions,
@@ -135,8 +137,30 @@ export type {
   Strategy,
   StrategyEndpoint,
   StrategyFactory,
+  StrategyHost,
+  StrategyNode,
   StrategyOption,
+  StrategyOptions,
+  StrategyResolver,
 } from "./src/registry/strategies.ts";
+export { CpuUsageStrategy } from "./src/registry/strategies/cpu_usage.ts";
+export type { CpuUsageStrategyOptions } from "./src/registry/strategies/cpu_usage.ts";
+export { LatencyStrategy } from "./src/registry/strategies/latency.ts";
+export type { LatencyStrategyOptions } from "./src/registry/strategies/latency.ts";
+export { ShardStrategy } from "./src/registry/strategies/shard.ts";
+export type { ShardStrategyOptions } from "./src/registry/strategies/shard.ts";
+export { CircuitBreaker } from "./src/middlewares/circuit_breaker.ts";
+export type {
+  BreakerEndpoint,
+  CircuitBreakerHost,
+  CircuitBreakerOptions,
+  CircuitState,
+} from "./src/middlewares/circuit_breaker.ts";
+export { ContextTracker } from "./src/middlewares/tracking.ts";
+export type { TrackingOptions } from "./src/middlewares/tracking.ts";
+export type { RetryPolicyOptions } from "./src/middlewares/retry.ts";
+export type { BulkheadOptions } from "./src/middlewares/bulkhead.ts";
+export type { FallbackResponse } from "./src/middlewares/fallback.ts";
 export type { NodeInfo, ServiceItem } from "./src/registry/registry.ts";
 export { MemoryTransporter } from "./src/transporters/memory.ts";
 export { NatsTransporter } from "./src/transporters/nats.ts";

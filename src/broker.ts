@@ -39,7 +39,14 @@ import {
   Registry,
 } from "./registry/registry.ts";
 import type { EndpointList } from "./registry/endpoint_list.ts";
-import { resolveStrategy } from "./registry/strategies.ts";
+import {
+  resolveStrategy,
+  type Strategy,
+  type StrategyFactory,
+  type StrategyHost,
+  type StrategyOption,
+  type StrategyOptions,
+} from "./registry/strategies.ts";
 import { resolveSerializer } from "./serializers/resolve.ts";
 import {
   buildServiceSpec,
@@ -54,6 +61,12 @@ import { resolveTransporter } from "./transporters/resolve.ts";
 import { resolveValidator } from "./validation/validator.ts";
 import { validatorMiddleware } from "./middlewares/validator.ts";
 import { timeoutMiddleware } from "./middlewares/timeout.ts";
+import { retryMiddleware } from "./middlewares/retry.ts";
+import { CircuitBreaker } from "./middlewares/circuit_breaker.ts";
+import { bulkheadMiddleware } from "./middlewares/bulkhead.ts";
+import { fallbackMiddleware, withFallbackResponse } from "./middlewares/fallback.ts";
+import { ContextTracker } from "./middlewares/tracking.ts";
+import { EventThrottler } from "./middlewares/throttle.ts";
 import { wrapActionHooks } from "./middlewares/action_hook.ts";
 import { nodeServiceSchema } from "./internals.ts";
 import { cpuUsage, hostname, ipList } from "./_util/host.ts";
@@ -82,6 +95,10 @@ interface Registered {
 function toGroups(groups: string | string[] | undefined): string[] | null {
   if (groups === undefined) return null;
   return Array.isArray(groups) ? groups : [groups];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function refName(ref: ServiceRef): string {
@@ -127,7 +144,16 @@ export class ServiceBroker {
   readonly middlewares: MiddlewareRegistry;
   /** The protocol engine, or null for a local-only broker. */
   readonly transit: Transit | null;
+  /** The circuit breaker: the state of every endpoint's circuit (all closed while it is disabled). */
+  readonly circuitBreaker: CircuitBreaker;
+  /** The in-flight tracker that `stop()` drains (empty while tracking is disabled). */
+  readonly tracker: ContextTracker;
   readonly #loggers: LoggerFactory;
+  /** Aborted when the broker stops: retry waits and strategy timers end. */
+  readonly #stopping = new AbortController();
+  readonly #throttler = new EventThrottler();
+  readonly #strategyHost: StrategyHost;
+  readonly #defaultStrategy: StrategyFactory;
   readonly #services: Registered[] = [];
   readonly #call: CallHandler;
   readonly #emit: EmitHandler;
@@ -157,16 +183,46 @@ export class ServiceBroker {
     this.logger = this.#loggers.getLogger("BROKER");
 
     this.middlewares = new MiddlewareRegistry();
+    // The retry loop is outermost: every attempt (the first, then each retried call) goes
+    // through the user's middlewares and the other built-ins once, as in Moleculer.
+    this.middlewares.add(retryMiddleware(o.retryPolicy, {
+      nodeID: o.nodeID,
+      logger: this.logger,
+      signal: this.#stopping.signal,
+      call: (name, params, opts) => this.call(name, params, opts),
+    }));
     for (const mw of o.middlewares) this.middlewares.add(mw);
-    // Built-ins sit inside the user's middlewares: timeout, then validation, then hooks.
+    // The other built-ins sit inside the user's middlewares, outermost first, in Moleculer's
+    // relative order (except that the breaker wraps the timeout, so that local timeouts count
+    // as failures). Each leaves a handler untouched unless its feature is on for it.
+    this.middlewares.add(this.#throttler.middleware()); // events: throttle, debounce
+    this.middlewares.add(fallbackMiddleware()); // actions with a `fallback`
+    this.circuitBreaker = new CircuitBreaker(o.circuitBreaker, {
+      nodeID: o.nodeID,
+      logger: this.getLogger("CIRCUIT-BREAKER"),
+      broadcast: (event, payload) => this.broadcast(event, payload),
+      serviceOf: (action, nodeID) =>
+        this.registry.actions.get(action)?.byNode(nodeID)?.service.fullName,
+    });
+    this.middlewares.add(this.circuitBreaker.middleware());
     this.middlewares.add(timeoutMiddleware());
+    this.tracker = new ContextTracker(o.tracking);
+    this.middlewares.add(this.tracker.middleware());
+    this.middlewares.add(bulkheadMiddleware(o.bulkhead));
     const validator = resolveValidator(o.validator);
     if (validator) this.middlewares.add(validatorMiddleware(validator));
+
+    this.#defaultStrategy = resolveStrategy(o.registry.strategy);
+    // Check the options of a built-in strategy now rather than at the first endpoint.
+    if (typeof o.registry.strategy === "string") {
+      this.#defaultStrategy(undefined, o.registry.strategyOptions);
+    }
+    this.#strategyHost = this.#makeStrategyHost();
 
     this.registry = new Registry({
       nodeID: o.nodeID,
       instanceID: this.instanceID,
-      strategy: resolveStrategy(o.registry.strategy),
+      strategy: (definition) => this.#makeStrategy(definition),
       preferLocal: o.registry.preferLocal,
       metadata: o.metadata,
       client: {
@@ -351,6 +407,7 @@ export class ServiceBroker {
         timeout: a.timeout,
         schema: a.schema,
       };
+      this.#checkActionStrategy(a.name, a.schema);
       const inner = wrapActionHooks(service, spec.hooks, a, a.handler);
       const handler = this.middlewares.wrap("localAction", inner, info);
       actions.push({ info, definition: a.definition, handler });
@@ -361,6 +418,7 @@ export class ServiceBroker {
           service,
           action: info,
           timeout: opts?.timeout ?? a.timeout ?? null,
+          options: opts,
         });
         return Promise.resolve(handler(ctx));
       };
@@ -501,6 +559,9 @@ export class ServiceBroker {
       if (this.#phase === "stopped") return;
       this.#phase = "stopping";
       await this.transit?.beginStop();
+      await this.#drain();
+      this.#stopping.abort();
+      this.#throttler.clear();
       await this.#broadcastLocalDirect(
         "$broker.stopped",
         {},
@@ -511,11 +572,30 @@ export class ServiceBroker {
         await this.#stopService(reg);
       }
       await this.transit?.disconnect();
+      this.circuitBreaker.clear();
+      this.#throttler.clear();
       this.#phase = "stopped";
       await this.middlewares.callAsync("brokerStopped", this, true);
       this.logger.info(`ServiceBroker '${this.nodeID}' stopped`);
     })();
     return this.#stopPromise;
+  }
+
+  /** Let tracked calls and events finish, up to `tracking.shutdownTimeout`. */
+  async #drain(): Promise<void> {
+    const running = this.tracker.size;
+    if (running === 0) return;
+    const timeout = this.tracker.shutdownTimeout;
+    this.logger.info(
+      `Waiting for ${running} request(s) in flight to finish (up to ${timeout} ms)`,
+    );
+    const cut = await this.tracker.drain(timeout);
+    if (cut > 0) {
+      this.logger.warn(
+        `${cut} request(s) still running after ${timeout} ms: stopping anyway ` +
+          "(their callers get GracefulStopTimeoutError)",
+      );
+    }
   }
 
   /**
@@ -610,17 +690,27 @@ export class ServiceBroker {
     return this.#call(name, params, opts ?? {}) as Promise<R>;
   }
 
-  #findEndpoint(name: string, opts: CallOptions): ActionEndpoint {
+  #findEndpoint(name: string, opts: CallOptions, ctx: Context): ActionEndpoint {
     const list = this.registry.actions.get(name);
+    // While some circuit is open, the balancer skips the endpoints it refuses.
+    const breaker = this.circuitBreaker;
+    const available = breaker.openCount > 0 ? breaker.isAvailable : undefined;
     if (opts.nodeID !== undefined) {
       const ep = list?.byNode(opts.nodeID);
       if (!ep) {
         throw new ServiceNotFoundError({ action: name, nodeID: opts.nodeID });
       }
+      if (available && !available(ep)) {
+        throw new ServiceNotAvailableError({ action: name, nodeID: opts.nodeID });
+      }
       return ep;
     }
-    const ep = list?.next(this.registry.preferLocal);
-    if (!ep) throw new ServiceNotFoundError({ action: name });
+    const ep = list?.next(this.registry.preferLocal, ctx, available);
+    if (!ep) {
+      throw list?.items.length
+        ? new ServiceNotAvailableError({ action: name })
+        : new ServiceNotFoundError({ action: name });
+    }
     return ep;
   }
 
@@ -630,13 +720,32 @@ export class ServiceBroker {
     opts: CallOptions,
   ): Promise<unknown> {
     let ep: ActionEndpoint;
-    let ctx: Context;
+    let ctx: Context | undefined;
     const parent = opts.parentCtx;
     try {
-      ep = this.#findEndpoint(name, opts);
-      let timeout = opts.timeout ?? ep.action.timeout ??
-        this.options.requestTimeout;
+      const level = parent ? parent.level + 1 : 1;
+      if (this.options.maxCallLevel > 0 && level > this.options.maxCallLevel) {
+        throw new MaxCallLevelError({ nodeID: this.nodeID, level });
+      }
       let meta: Meta;
+      if (parent) {
+        meta = opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta };
+      } else {
+        meta = opts.meta ? { ...opts.meta } : {};
+      }
+      // The context exists before the endpoint is picked: the Shard strategy reads it.
+      ctx = new Context(this, {
+        params: params ?? {},
+        meta,
+        headers: opts.headers ?? {},
+        level,
+        parentID: parent ? parent.id : null,
+        requestID: parent ? parent.requestID : opts.requestID ?? null,
+        caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
+        options: opts,
+      });
+      ep = this.#findEndpoint(name, opts, ctx);
+      let timeout = opts.timeout ?? ep.action.timeout ?? this.options.requestTimeout;
       if (parent) {
         const remaining = parent.remainingTime();
         if (remaining !== null) {
@@ -645,35 +754,25 @@ export class ServiceBroker {
           }
           if (timeout <= 0 || remaining < timeout) timeout = remaining;
         }
-        meta = opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta };
-      } else {
-        meta = opts.meta ? { ...opts.meta } : {};
       }
-      const level = parent ? parent.level + 1 : 1;
-      if (this.options.maxCallLevel > 0 && level > this.options.maxCallLevel) {
-        throw new MaxCallLevelError({ nodeID: this.nodeID, level });
-      }
-      ctx = new Context(this, {
-        nodeID: ep.id,
-        params: params ?? {},
-        meta,
-        headers: opts.headers ?? {},
-        level,
-        parentID: parent ? parent.id : null,
-        requestID: parent ? parent.requestID : opts.requestID ?? null,
-        caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
-        timeout: timeout > 0 ? timeout : null,
-        service: ep.local ? ep.service.service : null,
-        action: ep.action,
-      });
+      ctx.nodeID = ep.id;
+      ctx.timeout = timeout > 0 ? timeout : null;
+      ctx.service = ep.local ? ep.service.service : null;
+      ctx.action = ep.action;
     } catch (err) {
-      return Promise.reject(err);
+      if (opts.fallbackResponse === undefined) return Promise.reject(err);
+      ctx ??= new Context(this, { params: params ?? {}, options: opts });
+      ctx.action ??= { name };
+      return withFallbackResponse(Promise.reject(err), ctx, opts.fallbackResponse);
     }
     let result: unknown;
     try {
       result = ep.handler(ctx);
     } catch (err) {
       result = Promise.reject(err);
+    }
+    if (opts.fallbackResponse !== undefined) {
+      result = withFallbackResponse(Promise.resolve(result), ctx, opts.fallbackResponse);
     }
     const target = parent ? parent.meta : opts.meta;
     if (!target) {
@@ -911,6 +1010,76 @@ export class ServiceBroker {
       for (const ep of list.locals) jobs.push(this.#runLocal(ep, ctx, groups));
     }
     return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
+  }
+
+  // ---------------------------------------------------------------- strategies
+
+  #makeStrategyHost(): StrategyHost {
+    // deno-lint-ignore no-this-alias
+    const broker = this;
+    return {
+      nodeID: this.nodeID,
+      get nodes() {
+        return broker.registry.nodes;
+      },
+      ping: (nodeID, timeout) =>
+        this.transit ? this.transit.ping(nodeID, timeout) : Promise.resolve(null),
+      signal: this.#stopping.signal,
+      shared: new Map(),
+    };
+  }
+
+  /** The strategy of a new endpoint list: the action's own, or the broker-wide one. */
+  #makeStrategy(definition?: Readonly<Record<string, unknown>>): Strategy {
+    let factory = this.#defaultStrategy;
+    let options: StrategyOptions = this.options.registry.strategyOptions;
+    const own = definition?.strategy;
+    if (own !== undefined && own !== null) {
+      try {
+        factory = resolveStrategy(own as StrategyOption);
+      } catch {
+        // A remote node's definition must not break this node (local ones were checked).
+        this.logger.warn(
+          `Action '${definition?.name}' names the unknown strategy ${JSON.stringify(own)}: ` +
+            "using the broker's",
+        );
+      }
+    }
+    if (isRecord(definition?.strategyOptions)) options = definition.strategyOptions;
+    try {
+      return factory(this.#strategyHost, options);
+    } catch (err) {
+      this.logger.warn(
+        `Cannot make the strategy of '${definition?.name}' (${(err as Error).message}): ` +
+          "using the broker's",
+      );
+      return this.#defaultStrategy(this.#strategyHost, this.options.registry.strategyOptions);
+    }
+  }
+
+  /** Check a local action's own `strategy` and `strategyOptions` when it is registered. */
+  #checkActionStrategy(action: string, schema: Readonly<Record<string, unknown>>): void {
+    const own = schema.strategy;
+    const options = schema.strategyOptions;
+    if ((own === undefined || own === null) && options === undefined) return;
+    try {
+      if (options !== undefined && !isRecord(options)) {
+        throw new Error("strategyOptions must be an object");
+      }
+      if (typeof own === "string" || own === undefined || own === null) {
+        const factory = own ? resolveStrategy(own) : this.#defaultStrategy;
+        if (own || typeof this.options.registry.strategy === "string") {
+          factory(undefined, options ?? this.options.registry.strategyOptions);
+        }
+      } else if (typeof own !== "function") {
+        throw new Error("strategy must be a name or a factory function");
+      }
+    } catch (err) {
+      throw new ServiceSchemaError(
+        `Action '${action}': ${(err as Error).message}`,
+        { action, strategy: typeof own === "function" ? "[Function]" : own },
+      );
+    }
   }
 
   // ---------------------------------------------------------------- transit host

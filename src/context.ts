@@ -30,11 +30,23 @@ export interface CallOptions {
   requestID?: string;
   /** The full name of the calling service, when calling outside a context. */
   caller?: string;
-  /** Number of retries for retryable errors (overrides the retry policy). */
+  /**
+   * Number of retries for retryable errors; overrides `retries` of the retry
+   * policy where one is enabled (broker-wide `retryPolicy` or the action's), `0`
+   * turns retries off for this call.
+   */
   retries?: number;
-  /** Returned (or called with `(ctx, err)`) instead of throwing when the call fails. */
+  /**
+   * Returned instead of the error when the call fails (after any retries); a
+   * function is called with `(ctx, err)` and its result returned. Any value
+   * but `undefined` counts, so `null`, `0` and `false` are fallbacks too.
+   */
   fallbackResponse?: unknown;
+  /** `false` leaves this call out of the in-flight tracking that a graceful stop waits for. */
+  tracking?: boolean;
 }
+
+const NO_OPTIONS: CallOptions = Object.freeze({}) as CallOptions;
 
 /** Options of `emit`, `broadcast` and `broadcastLocal`. */
 export interface EmitOptions {
@@ -86,6 +98,8 @@ export interface ContextInit<P, M extends Meta> {
   eventName?: string | null;
   eventType?: EventType | null;
   eventGroups?: string[] | null;
+  /** The call's options (kept as given, not copied). */
+  options?: CallOptions | undefined;
 }
 
 /**
@@ -146,6 +160,11 @@ export class Context<P = unknown, M extends Meta = Meta> {
   eventType: EventType | null;
   /** The groups the event was sent to. */
   eventGroups: string[] | null;
+  /**
+   * The options the call was made with (read-only by convention; shared with
+   * the caller). Empty for events and for requests from other nodes.
+   */
+  options: CallOptions;
 
   /**
    * Build a context. Usually the broker does this; tests and middlewares may too.
@@ -174,6 +193,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.eventName = init.eventName ?? null;
     this.eventType = init.eventType ?? null;
     this.eventGroups = init.eventGroups ?? null;
+    this.options = init.options ?? NO_OPTIONS;
   }
 
   /**

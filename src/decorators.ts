@@ -59,12 +59,11 @@ export function decoratedMembers(instance: object): readonly DecoratedMember[] {
   return (instance as Decorated)[MEMBERS] ?? [];
 }
 
+/** A class method, as TC39 decorators receive it. */
 // deno-lint-ignore no-explicit-any
-type Method = (this: any, ...args: any[]) => any;
-type MethodDecorator = (
-  value: Method,
-  context: ClassMethodDecoratorContext,
-) => void;
+export type Method = (this: any, ...args: any[]) => any;
+/** A TC39 method decorator, as `@action(...)` and `@event(...)` return. */
+export type MethodDecorator = (value: Method, context: ClassMethodDecoratorContext) => void;
 
 function record(
   kind: DecoratedMember["kind"],

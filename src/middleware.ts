@@ -134,8 +134,10 @@ export abstract class Middleware {
 /** A middleware: a {@linkcode Middleware} subclass instance or a plain hooks object. */
 export type MiddlewareOption = MiddlewareHooks | Middleware;
 
-type WrapHook = "localAction" | "remoteAction" | "localEvent";
-type LifecycleHook =
+/** The wrapping hooks applied to endpoint handlers. */
+export type WrapHook = "localAction" | "remoteAction" | "localEvent";
+/** The asynchronous lifecycle hooks. */
+export type LifecycleHook =
   | "brokerStarted"
   | "brokerStopped"
   | "serviceCreated"

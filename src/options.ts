@@ -7,21 +7,42 @@
 
 import type { LogFormat, LogLevel, LogSink } from "./logging.ts";
 import type { MiddlewareOption } from "./middleware.ts";
-import type { StrategyOption } from "./registry/strategies.ts";
+import type { StrategyOption, StrategyOptions } from "./registry/strategies.ts";
 import type { SerializerOption } from "./serializers/resolve.ts";
 import type { ProtocolVersion } from "./transit/packets.ts";
 import type { TransporterOption } from "./transporters/resolve.ts";
 import type { ValidatorOption } from "./validation/validator.ts";
 import { BrokerOptionsError } from "./errors.ts";
 import { defaultNodeID } from "./_util/host.ts";
+import { RETRY_DEFAULTS, type RetryPolicyOptions } from "./middlewares/retry.ts";
+import {
+  CIRCUIT_BREAKER_DEFAULTS,
+  type CircuitBreakerOptions,
+} from "./middlewares/circuit_breaker.ts";
+import { BULKHEAD_DEFAULTS, type BulkheadOptions } from "./middlewares/bulkhead.ts";
+import { TRACKING_DEFAULTS, type TrackingOptions } from "./middlewares/tracking.ts";
 
 /** Registry options. */
 export interface RegistryOptions {
-  /** Balancing strategy: `"RoundRobin"`, `"Random"`, or a factory. @default {"RoundRobin"} */
+  /**
+   * Balancing strategy: `"RoundRobin"`, `"Random"`, `"CpuUsage"`, `"Latency"`,
+   * `"Shard"`, or a factory. An action may name its own with `strategy` in its
+   * definition. @default {"RoundRobin"}
+   */
   strategy?: StrategyOption;
+  /**
+   * Options of the strategy (CpuUsage: `sampleCount`, `lowCpuUsage`; Latency:
+   * `sampleCount`, `lowLatency`, `collectCount`, `pingInterval`; Shard:
+   * `shardKey`, `vnodes`, `ringSize`, `cacheSize`). An action may give its own
+   * with `strategyOptions`. @default {{}}
+   */
+  strategyOptions?: StrategyOptions;
   /** Call a local endpoint when one exists. @default {true} */
   preferLocal?: boolean;
-  /** Ms to wait between announcing no services and stopping them. @default {100} */
+  /**
+   * Ms to wait, when stopping, between announcing no services (so callers stop
+   * picking this node) and refusing requests. @default {100}
+   */
   stopDelay?: number;
 }
 
@@ -77,29 +98,82 @@ export interface BrokerOptions {
   metadata?: Record<string, unknown>;
   /** Register the internal `$node` service. @default {true} */
   internalServices?: boolean;
+  /**
+   * Retry failed calls: `{ enabled, retries, delay, maxDelay, factor, check }`.
+   * An action may override it with `retryPolicy`, a call with `opts.retries`.
+   * @default {{ enabled: false, retries: 5, delay: 100, maxDelay: 1000, factor: 2, check: retryable errors }}
+   */
+  retryPolicy?: RetryPolicyOptions;
+  /**
+   * Circuit breaker per endpoint: `{ enabled, threshold, windowTime,
+   * minRequestCount, halfOpenTime, check }`. An action may override it with
+   * `circuitBreaker`.
+   * @default {{ enabled: false, threshold: 0.5, windowTime: 60, minRequestCount: 20, halfOpenTime: 10000, check: code ≥ 500 }}
+   */
+  circuitBreaker?: CircuitBreakerOptions;
+  /**
+   * Concurrency limit per local action and event handler: `{ enabled,
+   * concurrency, maxQueueSize }`. An action or event may override it with `bulkhead`.
+   * @default {{ enabled: false, concurrency: 10, maxQueueSize: 100 }}
+   */
+  bulkhead?: BulkheadOptions;
+  /**
+   * Track in-flight calls and events so `stop()` waits for them:
+   * `{ enabled, shutdownTimeout }`. An action or event may say `tracking: true|false`, a
+   * call `opts.tracking: false`.
+   * @default {{ enabled: false, shutdownTimeout: 5000 }}
+   */
+  tracking?: TrackingOptions;
 }
 
 /** Options after defaults and checks. */
 export interface ResolvedOptions {
+  /** See {@linkcode BrokerOptions.nodeID}. */
   readonly nodeID: string;
+  /** See {@linkcode BrokerOptions.namespace}. */
   readonly namespace: string;
+  /** See {@linkcode BrokerOptions.transporter}. */
   readonly transporter: TransporterOption | null;
+  /** See {@linkcode BrokerOptions.serializer}. */
   readonly serializer: SerializerOption;
+  /** See {@linkcode BrokerOptions.logger}. */
   readonly logger: boolean | "logtape" | LogSink;
+  /** See {@linkcode BrokerOptions.logLevel}. */
   readonly logLevel: LogLevel;
+  /** See {@linkcode BrokerOptions.logFormat}. */
   readonly logFormat: LogFormat;
+  /** See {@linkcode BrokerOptions.requestTimeout}. */
   readonly requestTimeout: number;
+  /** See {@linkcode BrokerOptions.maxCallLevel}. */
   readonly maxCallLevel: number;
+  /** See {@linkcode BrokerOptions.heartbeatInterval}. */
   readonly heartbeatInterval: number;
+  /** See {@linkcode BrokerOptions.heartbeatTimeout}. */
   readonly heartbeatTimeout: number;
+  /** See {@linkcode BrokerOptions.cleanOfflineNodesTimeout}. */
   readonly cleanOfflineNodesTimeout: number;
+  /** See {@linkcode BrokerOptions.protocolVersion}. */
   readonly protocolVersion: ProtocolVersion;
+  /** See {@linkcode BrokerOptions.registry}. */
   readonly registry: Required<RegistryOptions>;
+  /** See {@linkcode BrokerOptions.transit}. */
   readonly transit: Required<TransitOptions>;
+  /** See {@linkcode BrokerOptions.middlewares}. */
   readonly middlewares: MiddlewareOption[];
+  /** See {@linkcode BrokerOptions.validator}. */
   readonly validator: ValidatorOption;
+  /** See {@linkcode BrokerOptions.metadata}. */
   readonly metadata: Record<string, unknown>;
+  /** See {@linkcode BrokerOptions.internalServices}. */
   readonly internalServices: boolean;
+  /** See {@linkcode BrokerOptions.retryPolicy}. */
+  readonly retryPolicy: Required<RetryPolicyOptions>;
+  /** See {@linkcode BrokerOptions.circuitBreaker}. */
+  readonly circuitBreaker: Required<CircuitBreakerOptions>;
+  /** See {@linkcode BrokerOptions.bulkhead}. */
+  readonly bulkhead: Required<BulkheadOptions>;
+  /** See {@linkcode BrokerOptions.tracking}. */
+  readonly tracking: Required<TrackingOptions>;
 }
 
 const KNOWN_KEYS = new Set([
@@ -122,9 +196,22 @@ const KNOWN_KEYS = new Set([
   "validator",
   "metadata",
   "internalServices",
+  "retryPolicy",
+  "circuitBreaker",
+  "bulkhead",
+  "tracking",
 ]);
 
-const REGISTRY_KEYS = new Set(["strategy", "preferLocal", "stopDelay"]);
+const REGISTRY_KEYS = new Set([
+  "strategy",
+  "strategyOptions",
+  "preferLocal",
+  "stopDelay",
+]);
+const RETRY_KEYS = new Set(Object.keys(RETRY_DEFAULTS));
+const BREAKER_KEYS = new Set(Object.keys(CIRCUIT_BREAKER_DEFAULTS));
+const BULKHEAD_KEYS = new Set(Object.keys(BULKHEAD_DEFAULTS));
+const TRACKING_KEYS = new Set(Object.keys(TRACKING_DEFAULTS));
 const TRANSIT_KEYS = new Set([
   "maxQueueSize",
   "disableVersionCheck",
@@ -183,6 +270,36 @@ function num(name: string, value: unknown, fallback: number, min = 0): number {
     );
   }
   return value;
+}
+
+function num01(option: string, value: unknown, fallback: number): number {
+  const n = num(option, value, fallback);
+  if (n > 1) {
+    throw new BrokerOptionsError(
+      `Option '${option}' must be a number from 0 to 1, got ${JSON.stringify(value)}`,
+      { option, value },
+    );
+  }
+  return n;
+}
+
+function fn<F>(option: string, value: unknown, fallback: F): F {
+  if (value === undefined) return fallback;
+  if (typeof value !== "function") {
+    throw new BrokerOptionsError(`Option '${option}' must be a function`, { option });
+  }
+  return value as F;
+}
+
+function strategy(value: unknown): StrategyOption {
+  if (value === undefined) return "RoundRobin";
+  if (typeof value !== "string" && typeof value !== "function") {
+    throw new BrokerOptionsError(
+      "Option 'registry.strategy' must be a strategy name or a factory function",
+      { option: "registry.strategy" },
+    );
+  }
+  return value as StrategyOption;
 }
 
 function name(
@@ -250,6 +367,21 @@ export function resolveOptions(
     REGISTRY_KEYS,
   ) as RegistryOptions;
   const transit = group("transit", o.transit, TRANSIT_KEYS) as TransitOptions;
+  const retry = group("retryPolicy", o.retryPolicy, RETRY_KEYS) as RetryPolicyOptions;
+  const breaker = group(
+    "circuitBreaker",
+    o.circuitBreaker,
+    BREAKER_KEYS,
+  ) as CircuitBreakerOptions;
+  const bulkhead = group("bulkhead", o.bulkhead, BULKHEAD_KEYS) as BulkheadOptions;
+  const tracking = group("tracking", o.tracking, TRACKING_KEYS) as TrackingOptions;
+  if (
+    registry.strategyOptions !== undefined && !isRecord(registry.strategyOptions)
+  ) {
+    throw new BrokerOptionsError("Option 'registry.strategyOptions' must be an object", {
+      option: "registry.strategyOptions",
+    });
+  }
   if (o.metadata !== undefined && !isRecord(o.metadata)) {
     throw new BrokerOptionsError("Option 'metadata' must be an object", {
       option: "metadata",
@@ -296,7 +428,8 @@ export function resolveOptions(
     ),
     protocolVersion,
     registry: {
-      strategy: registry.strategy ?? "RoundRobin",
+      strategy: strategy(registry.strategy),
+      strategyOptions: registry.strategyOptions ?? {},
       preferLocal: bool("registry.preferLocal", registry.preferLocal, true),
       stopDelay: num("registry.stopDelay", registry.stopDelay, 100),
     },
@@ -327,5 +460,59 @@ export function resolveOptions(
     validator: o.validator,
     metadata: o.metadata ?? {},
     internalServices: bool("internalServices", o.internalServices, true),
+    retryPolicy: {
+      enabled: bool("retryPolicy.enabled", retry.enabled, RETRY_DEFAULTS.enabled),
+      retries: num("retryPolicy.retries", retry.retries, RETRY_DEFAULTS.retries),
+      delay: num("retryPolicy.delay", retry.delay, RETRY_DEFAULTS.delay),
+      maxDelay: num("retryPolicy.maxDelay", retry.maxDelay, RETRY_DEFAULTS.maxDelay),
+      factor: num("retryPolicy.factor", retry.factor, RETRY_DEFAULTS.factor),
+      check: fn("retryPolicy.check", retry.check, RETRY_DEFAULTS.check),
+    },
+    circuitBreaker: {
+      enabled: bool("circuitBreaker.enabled", breaker.enabled, CIRCUIT_BREAKER_DEFAULTS.enabled),
+      threshold: num01(
+        "circuitBreaker.threshold",
+        breaker.threshold,
+        CIRCUIT_BREAKER_DEFAULTS.threshold,
+      ),
+      windowTime: num(
+        "circuitBreaker.windowTime",
+        breaker.windowTime,
+        CIRCUIT_BREAKER_DEFAULTS.windowTime,
+      ),
+      minRequestCount: num(
+        "circuitBreaker.minRequestCount",
+        breaker.minRequestCount,
+        CIRCUIT_BREAKER_DEFAULTS.minRequestCount,
+      ),
+      halfOpenTime: num(
+        "circuitBreaker.halfOpenTime",
+        breaker.halfOpenTime,
+        CIRCUIT_BREAKER_DEFAULTS.halfOpenTime,
+      ),
+      check: fn("circuitBreaker.check", breaker.check, CIRCUIT_BREAKER_DEFAULTS.check),
+    },
+    bulkhead: {
+      enabled: bool("bulkhead.enabled", bulkhead.enabled, BULKHEAD_DEFAULTS.enabled),
+      concurrency: num(
+        "bulkhead.concurrency",
+        bulkhead.concurrency,
+        BULKHEAD_DEFAULTS.concurrency,
+        1,
+      ),
+      maxQueueSize: num(
+        "bulkhead.maxQueueSize",
+        bulkhead.maxQueueSize,
+        BULKHEAD_DEFAULTS.maxQueueSize,
+      ),
+    },
+    tracking: {
+      enabled: bool("tracking.enabled", tracking.enabled, TRACKING_DEFAULTS.enabled),
+      shutdownTimeout: num(
+        "tracking.shutdownTimeout",
+        tracking.shutdownTimeout,
+        TRACKING_DEFAULTS.shutdownTimeout,
+      ),
+    },
   };
 }

@@ -12,41 +12,43 @@ import type { ParamsSchema } from "./validation/validator.ts";
 import { ServiceSchemaError } from "./errors.ts";
 import { type ActionOptions, decoratedMembers, type EventOptions } from "./decorators.ts";
 import { applyMixins } from "./service_mixins.ts";
+import type { StrategyOption, StrategyOptions } from "./registry/strategies.ts";
+import type { RetryPolicyOptions } from "./middlewares/retry.ts";
+import type { CircuitBreakerOptions } from "./middlewares/circuit_breaker.ts";
+import type { BulkheadOptions } from "./middlewares/bulkhead.ts";
 
 /** Who may call an action: `published`/`public` from anywhere, `protected`/`private` only locally. */
 export type Visibility = "published" | "public" | "protected" | "private";
 
 /** An action handler. `this` is the service. */
 // deno-lint-ignore no-explicit-any
-export type ActionHandler<S = any> = (
-  this: S,
-  ctx: Context<any, any>,
-) => unknown;
+export type ActionHandler<S = any> = (this: S, ctx: Context<any, any>) => unknown;
 
 /** An event handler. `this` is the service. */
 // deno-lint-ignore no-explicit-any
-export type EventHandler<S = any> = (
-  this: S,
-  ctx: Context<any, any>,
-) => unknown;
+export type EventHandler<S = any> = (this: S, ctx: Context<any, any>) => unknown;
 
 /** A hook: a function, or the name of a service method. */
 // deno-lint-ignore no-explicit-any
-export type Hook =
-  | string
-  | ((this: any, ctx: Context<any, any>, value?: any) => unknown);
+export type Hook = string | ((this: any, ctx: Context<any, any>, value?: any) => unknown);
 
 /** Per-action hooks on an action definition. */
 export interface ActionHooks {
+  /** Run before the handler with `(ctx)`. */
   before?: Hook | Hook[];
+  /** Run after the handler with `(ctx, result)`; each returns the (new) result. */
   after?: Hook | Hook[];
+  /** Run on failure with `(ctx, error)`; return a value to recover, or throw. */
   error?: Hook | Hook[];
 }
 
 /** Service-level hooks, keyed by action name (`*` for all, `a|b` and wildcards allowed). */
 export interface ServiceHooks {
+  /** Hooks run before matching actions, with `(ctx)`. */
   before?: Record<string, Hook | Hook[]>;
+  /** Hooks run after matching actions, with `(ctx, result)`. */
   after?: Record<string, Hook | Hook[]>;
+  /** Hooks run when matching actions fail, with `(ctx, error)`. */
   error?: Record<string, Hook | Hook[]>;
 }
 
@@ -64,6 +66,21 @@ export interface ActionSchema {
   timeout?: number;
   /** Hooks of this action. */
   hooks?: ActionHooks;
+  /** Balancing strategy of this action's endpoint list (announced: callers use it too). */
+  strategy?: StrategyOption;
+  /** Options of that strategy, e.g. `{ shardKey: "#tenant" }`. */
+  strategyOptions?: StrategyOptions;
+  /** Retry policy of this action, over the broker's `retryPolicy` (announced: callers use it). */
+  retryPolicy?: RetryPolicyOptions | boolean;
+  /** Circuit breaker of this action, over the broker's `circuitBreaker` (announced). */
+  circuitBreaker?: CircuitBreakerOptions | boolean;
+  /** Concurrency limit of this action on this node, over the broker's `bulkhead`. */
+  bulkhead?: BulkheadOptions | boolean;
+  /** Answer with this when the handler fails: a function `(ctx, err)` or a method name. */
+  // deno-lint-ignore no-explicit-any
+  fallback?: string | ((this: any, ctx: Context<any, any>, error: unknown) => unknown);
+  /** Track calls of this action for a graceful stop, whatever the broker's `tracking.enabled`. */
+  tracking?: boolean;
   /** Other keys pass through to the action definition other nodes see. */
   [key: string]: unknown;
 }
@@ -78,6 +95,14 @@ export interface EventSchema {
   group?: string;
   /** Params schema for the event data. */
   params?: ParamsSchema;
+  /** Run the handler at most once per this many ms; events in between are dropped. */
+  throttle?: number;
+  /** Run the handler once, this many ms after the last event of a burst, with that event. */
+  debounce?: number;
+  /** Concurrency limit of this handler, over the broker's `bulkhead`. */
+  bulkhead?: BulkheadOptions | boolean;
+  /** Track runs of this handler for a graceful stop, whatever the broker's `tracking.enabled`. */
+  tracking?: boolean;
   /** Other keys pass through. */
   [key: string]: unknown;
 }
@@ -253,6 +278,8 @@ export class Service {
   #logger: Logger | undefined;
 
   /**
+   * Create a service from a name or a schema.
+   *
    * @param init The service name, or a full schema.
    * @throws {ServiceSchemaError} when the name is missing or a part of the schema is malformed.
    */

@@ -37,9 +37,24 @@ Deno.test("resolveOptions() fills every default", () => {
   assert.equal(o.protocolVersion, "5");
   assert.deepEqual(o.registry, {
     strategy: "RoundRobin",
+    strategyOptions: {},
     preferLocal: true,
     stopDelay: 100,
   });
+  const { check: retryCheck, ...retry } = o.retryPolicy;
+  assert.deepEqual(retry, { enabled: false, retries: 5, delay: 100, maxDelay: 1000, factor: 2 });
+  assert.equal(typeof retryCheck, "function");
+  const { check: breakerCheck, ...breaker } = o.circuitBreaker;
+  assert.deepEqual(breaker, {
+    enabled: false,
+    threshold: 0.5,
+    windowTime: 60,
+    minRequestCount: 20,
+    halfOpenTime: 10_000,
+  });
+  assert.equal(typeof breakerCheck, "function");
+  assert.deepEqual(o.bulkhead, { enabled: false, concurrency: 10, maxQueueSize: 100 });
+  assert.deepEqual(o.tracking, { enabled: false, shutdownTimeout: 5000 });
   assert.deepEqual(o.transit, {
     maxQueueSize: 50_000,
     disableVersionCheck: false,
@@ -74,6 +89,7 @@ Deno.test("resolveOptions() keeps given values", () => {
   assert.equal(o.protocolVersion, "4");
   assert.deepEqual(o.registry, {
     strategy: "Random",
+    strategyOptions: {},
     preferLocal: false,
     stopDelay: 0,
   });
@@ -92,6 +108,35 @@ Deno.test("resolveOptions() rejects an unknown option by name", () => {
 Deno.test("resolveOptions() rejects unknown registry and transit keys by name", () => {
   rejects({ registry: { strategi: "Random" } }, "registry.strategi");
   rejects({ transit: { discoverWait: 1 } }, "transit.discoverWait");
+});
+
+Deno.test("resolveOptions() checks the fault-tolerance groups key by key", () => {
+  const check = () => true;
+  const o = resolveOptions({
+    registry: { strategy: "Shard", strategyOptions: { shardKey: "id" } },
+    retryPolicy: { enabled: true, retries: 2, check },
+    circuitBreaker: { enabled: true, threshold: 1, minRequestCount: 3 },
+    bulkhead: { enabled: true, concurrency: 2, maxQueueSize: 0 },
+    tracking: { enabled: true, shutdownTimeout: 50 },
+  });
+  assert.deepEqual(o.registry.strategyOptions, { shardKey: "id" });
+  assert.equal(o.retryPolicy.retries, 2);
+  assert.equal(o.retryPolicy.delay, 100);
+  assert.equal(o.retryPolicy.check, check);
+  assert.equal(o.circuitBreaker.threshold, 1);
+  assert.equal(o.circuitBreaker.windowTime, 60);
+  assert.deepEqual(o.bulkhead, { enabled: true, concurrency: 2, maxQueueSize: 0 });
+  assert.deepEqual(o.tracking, { enabled: true, shutdownTimeout: 50 });
+  rejects({ retryPolicy: { retrys: 1 } }, "retryPolicy.retrys", /Unknown broker option/);
+  rejects({ retryPolicy: { enabled: "yes" } }, "retryPolicy.enabled");
+  rejects({ retryPolicy: { check: "retryable" } }, "retryPolicy.check");
+  rejects({ circuitBreaker: { threshold: 1.5 } }, "circuitBreaker.threshold", /0 to 1/);
+  rejects({ circuitBreaker: { halfOpenTime: -1 } }, "circuitBreaker.halfOpenTime");
+  rejects({ bulkhead: { concurrency: 0 } }, "bulkhead.concurrency", /≥ 1/);
+  rejects({ tracking: { shutdownTimeout: "5s" } }, "tracking.shutdownTimeout");
+  rejects({ tracking: true }, "tracking", /must be an object/);
+  rejects({ registry: { strategyOptions: 3 } }, "registry.strategyOptions");
+  rejects({ registry: { strategy: 3 } }, "registry.strategy");
 });
 
 Deno.test("resolveOptions() rejects a nodeID with bad characters or empty", () => {

@@ -1,80 +1,118 @@
 /**
- * Built-in middleware: bulkhead. Limits how many calls of one local action run
- * at once; the rest wait in a bounded queue, and past it calls fail with
- * `QueueIsFullError`.
+ * Built-in middleware: bulkhead. Limits how many calls of one local action (or
+ * deliveries of one local event handler) run at once; the rest wait in a
+ * bounded queue, and past it calls fail with `QueueIsFullError`.
  *
  * @module
  */
 
-import type { MiddlewareHooks } from "../middleware.ts";
+import type { Handler, MiddlewareHooks } from "../middleware.ts";
 import type { Context } from "../context.ts";
 import { QueueIsFullError } from "../errors.ts";
+import { mergeOwn } from "./_merge.ts";
 
-/** Bulkhead options, broker-wide (`bulkhead`) or per action (`bulkhead` in the definition). */
+/** Bulkhead options, broker-wide (`bulkhead`) or per action / event (`bulkhead` in the definition). */
 export interface BulkheadOptions {
   /** Turn the bulkhead on. @default {false} */
   enabled?: boolean;
   /** Most calls of one action running at once. @default {10} */
   concurrency?: number;
-  /** Most calls waiting; past it calls fail with QueueIsFullError. @default {100} */
+  /** Most calls waiting; past it calls fail with QueueIsFullError. `0` = no limit. @default {100} */
   maxQueueSize?: number;
 }
 
-/** Defaults of {@linkcode BulkheadOptions}. */
-export const BULKHEAD_DEFAULTS: Required<BulkheadOptions> = {
+/** Defaults of {@linkcode BulkheadOptions} (Moleculer's). */
+export const BULKHEAD_DEFAULTS: Readonly<Required<BulkheadOptions>> = Object.freeze({
   enabled: false,
   concurrency: 10,
   maxQueueSize: 100,
-};
+});
+
+interface Waiting {
+  readonly ctx: Context;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+function limit(
+  next: Handler,
+  opts: Required<BulkheadOptions>,
+  rejectFull: (ctx: Context, size: number) => unknown,
+): Handler {
+  const concurrency = Math.max(1, opts.concurrency);
+  const queue: Waiting[] = [];
+  let running = 0;
+  // A finished call hands its slot straight to the oldest waiting one, so no
+  // newcomer can slip in between and push `running` past the limit.
+  const release = () => {
+    const w = queue.shift();
+    if (w) start(w.ctx).then(w.resolve, w.reject);
+    else running--;
+  };
+  const start = (ctx: Context): Promise<unknown> => {
+    let result: unknown;
+    try {
+      result = next(ctx);
+    } catch (err) {
+      release();
+      return Promise.reject(err);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        release();
+        return value;
+      },
+      (err) => {
+        release();
+        throw err;
+      },
+    );
+  };
+  return (ctx: Context) => {
+    if (running < concurrency) {
+      running++;
+      return start(ctx);
+    }
+    if (opts.maxQueueSize > 0 && queue.length >= opts.maxQueueSize) {
+      return Promise.reject(rejectFull(ctx, queue.length));
+    }
+    return new Promise((resolve, reject) => queue.push({ ctx, resolve, reject }));
+  };
+}
 
 /**
- * The bulkhead middleware.
+ * The bulkhead middleware. Each action or event handler whose options
+ * (broker-wide, overlaid with its own `bulkhead`) enable it gets its own
+ * counter and queue; the others are left untouched. Requests from other nodes
+ * count too: they run the local chain.
  *
- * @param broker Broker-wide options.
+ * @param broker Broker-wide options, complete.
  * @returns The middleware.
  */
-export function bulkheadMiddleware(broker: BulkheadOptions): MiddlewareHooks {
+export function bulkheadMiddleware(broker: Required<BulkheadOptions>): MiddlewareHooks {
   return {
     name: "Bulkhead",
     localAction(next, action) {
-      const opts = {
-        ...BULKHEAD_DEFAULTS,
-        ...broker,
-        ...(action.schema.bulkhead as BulkheadOptions | undefined),
-      };
+      const opts = mergeOwn(broker, action.schema.bulkhead);
       if (!opts.enabled) return next;
-      let running = 0;
-      const queue: Array<() => void> = [];
-      const release = () => {
-        running--;
-        const wake = queue.shift();
-        if (wake) wake();
-      };
-      const run = (ctx: Context): Promise<unknown> => {
-        running++;
-        let result: unknown;
-        try {
-          result = next(ctx);
-        } catch (err) {
-          release();
-          return Promise.reject(err);
-        }
-        return Promise.resolve(result).finally(release);
-      };
-      return (ctx) => {
-        if (running < opts.concurrency) return run(ctx);
-        if (queue.length >= opts.maxQueueSize) {
-          return Promise.reject(
-            new QueueIsFullError({
-              action: action.name,
-              nodeID: ctx.broker.nodeID,
-              size: queue.length,
-              limit: opts.maxQueueSize,
-            }),
-          );
-        }
-        return new Promise<void>((resolve) => queue.push(resolve)).then(() => run(ctx));
-      };
+      return limit(next, opts, (ctx, size) =>
+        new QueueIsFullError({
+          action: action.name,
+          nodeID: ctx.broker.nodeID,
+          size,
+          limit: opts.maxQueueSize,
+        }));
+    },
+    localEvent(next, event) {
+      const opts = mergeOwn(broker, event.schema.bulkhead);
+      if (!opts.enabled) return next;
+      return limit(next, opts, (ctx, size) =>
+        new QueueIsFullError({
+          action: event.name,
+          nodeID: ctx.broker.nodeID,
+          size,
+          limit: opts.maxQueueSize,
+        }));
     },
   };
 }

@@ -1,67 +1,113 @@
 /**
- * Built-in middleware: circuit breaker. Counts failures per endpoint (node ×
- * action) in a time window; past the threshold the endpoint opens and the
- * balancer skips it; after `halfOpenTime` one probe call is let through, and
- * its success closes the circuit again. State changes are broadcast as
+ * Built-in middleware: circuit breaker. Counts the outcomes of calls per
+ * endpoint (node × action) in a time window; when the failure rate reaches the
+ * threshold the endpoint's circuit opens and the balancer skips it; after
+ * `halfOpenTime` one probe call is let through, and its outcome closes the
+ * circuit or opens it again. Changes are broadcast as
  * `$circuit-breaker.opened`, `.half-opened` and `.closed`, as Moleculer does.
  *
  * @module
  */
 
-import type { ServiceBroker } from "../broker.ts";
 import type { Context } from "../context.ts";
+import type { Logger } from "../logging.ts";
 import type { ActionInfo, Handler, MiddlewareHooks } from "../middleware.ts";
+import { isPromiseLike } from "../_util/async.ts";
+import { mergeOwn } from "./_merge.ts";
 
-/** Circuit-breaker options, broker-wide (`circuitBreaker`) or per action. */
+/** Circuit-breaker options, broker-wide (`circuitBreaker`) or per action (`circuitBreaker` in the definition). */
 export interface CircuitBreakerOptions {
   /** Turn the breaker on. @default {false} */
   enabled?: boolean;
   /** Failure rate (0–1) in the window that opens the circuit. @default {0.5} */
   threshold?: number;
-  /** Window length in seconds. @default {60} */
+  /** Window length in seconds; counts start over after it. @default {60} */
   windowTime?: number;
-  /** Fewest calls in the window before the rate counts. @default {20} */
+  /** Fewest calls in the window before the rate is looked at. @default {20} */
   minRequestCount?: number;
-  /** Ms an open circuit waits before letting a probe through. @default {10000} */
+  /** Ms an open circuit waits before letting a probe call through. @default {10000} */
   halfOpenTime?: number;
-  /** Which errors count as failures. @default {errors with code ≥ 500} */
+  /**
+   * Which errors count as failures; others count as successes (the endpoint
+   * answered). @default {errors with a code ≥ 500, or no numeric code}
+   */
   check?: (error: unknown) => boolean;
 }
 
-/** Defaults of {@linkcode CircuitBreakerOptions}. */
-export const CIRCUIT_BREAKER_DEFAULTS: Required<CircuitBreakerOptions> = {
+/** Defaults of {@linkcode CircuitBreakerOptions} (Moleculer's). */
+export const CIRCUIT_BREAKER_DEFAULTS: Readonly<Required<CircuitBreakerOptions>> = Object.freeze({
   enabled: false,
   threshold: 0.5,
   windowTime: 60,
   minRequestCount: 20,
   halfOpenTime: 10_000,
-  check: (err) => {
+  check: (err: unknown) => {
     const code = (err as { code?: unknown } | null)?.code;
     return typeof code !== "number" || code >= 500;
   },
-};
+});
 
 /** The state of one endpoint's circuit. */
 export type CircuitState = "closed" | "open" | "half-open";
 
+type InnerState = CircuitState | "half-open-wait";
+
 interface Circuit {
-  state: CircuitState;
+  readonly nodeID: string;
+  readonly action: string;
+  readonly opts: Required<CircuitBreakerOptions>;
+  state: InnerState;
   count: number;
   failures: number;
   windowStart: number;
-  probing: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** Tracks the circuit of every endpoint and wraps calls to count outcomes. */
-export class CircuitBreaker {
-  readonly #circuits = new Map<string, Circuit>();
-  readonly #opts: Required<CircuitBreakerOptions>;
-  #broker: ServiceBroker | undefined;
+/** What the circuit breaker needs from its broker. */
+export interface CircuitBreakerHost {
+  /** This node's id. */
+  readonly nodeID: string;
+  /** Where state changes are logged. */
+  readonly logger: Logger;
+  /** Broadcast an event to every node (the `$circuit-breaker.*` events). */
+  broadcast(event: string, payload: unknown): Promise<void>;
+  /** The full name of the service serving `action` on `nodeID`, if known. */
+  serviceOf(action: string, nodeID: string): string | undefined;
+}
 
-  /** @param opts Broker-wide options. */
-  constructor(opts: CircuitBreakerOptions = {}) {
-    this.#opts = { ...CIRCUIT_BREAKER_DEFAULTS, ...opts };
+/** An endpoint as the breaker's availability test sees it. */
+export interface BreakerEndpoint {
+  /** Node id. */
+  readonly id: string;
+  /** The action served. */
+  readonly action: { readonly name: string };
+}
+
+/**
+ * Tracks the circuit of every endpoint. The broker keeps one, wires its
+ * {@linkcode CircuitBreaker.middleware} and asks {@linkcode CircuitBreaker.isAvailable}
+ * while {@linkcode CircuitBreaker.openCount} is not zero.
+ */
+export class CircuitBreaker {
+  readonly #byAction = new Map<string, Map<string, Circuit>>();
+  readonly #opts: Required<CircuitBreakerOptions>;
+  readonly #host: CircuitBreakerHost;
+  #notClosed = 0;
+
+  /**
+   * Make a circuit breaker.
+   *
+   * @param opts Broker-wide options, complete.
+   * @param host The broker side.
+   */
+  constructor(opts: Required<CircuitBreakerOptions>, host: CircuitBreakerHost) {
+    this.#opts = opts;
+    this.#host = host;
+  }
+
+  /** Number of circuits not closed (open or half-open). */
+  get openCount(): number {
+    return this.#notClosed;
   }
 
   /**
@@ -69,167 +115,184 @@ export class CircuitBreaker {
    *
    * @param nodeID The node.
    * @param action The full action name.
-   * @returns Its state; `closed` when unknown.
+   * @returns Its state; `closed` when never seen.
    */
   state(nodeID: string, action: string): CircuitState {
-    return this.#circuits.get(`${nodeID}:${action}`)?.state ?? "closed";
+    const s = this.#byAction.get(action)?.get(nodeID)?.state ?? "closed";
+    return s === "half-open-wait" ? "half-open" : s;
   }
 
   /**
-   * Whether the balancer may pick this endpoint: closed, or half-open with no
-   * probe running.
+   * Whether the balancer may pick an endpoint: its circuit is closed, or
+   * half-open with no probe running. A bound function, handed to the
+   * endpoint list as is.
    *
-   * @param nodeID The node.
-   * @param action The full action name.
+   * @param ep The endpoint.
    * @returns True when a call may go there.
    */
-  isAvailable(nodeID: string, action: string): boolean {
-    const c = this.#circuits.get(`${nodeID}:${action}`);
-    return !c || c.state === "closed" ||
-      (c.state === "half-open" && !c.probing);
-  }
+  readonly isAvailable = (ep: BreakerEndpoint): boolean => {
+    const s = this.#byAction.get(ep.action.name)?.get(ep.id)?.state;
+    return s === undefined || s === "closed" || s === "half-open";
+  };
 
-  /** Clear every timer; called when the broker stops. */
+  /** Clear every timer and forget every circuit; the broker calls it when it stops. */
   clear(): void {
-    for (const c of this.#circuits.values()) {
-      if (c.timer !== undefined) clearTimeout(c.timer);
+    for (const circuits of this.#byAction.values()) {
+      for (const c of circuits.values()) clearTimeout(c.timer);
     }
-    this.#circuits.clear();
-  }
-
-  #options(action: ActionInfo): Required<CircuitBreakerOptions> {
-    const own = action.schema.circuitBreaker as
-      | CircuitBreakerOptions
-      | undefined;
-    return own ? { ...this.#opts, ...own } : this.#opts;
-  }
-
-  #circuit(key: string): Circuit {
-    let c = this.#circuits.get(key);
-    if (!c) {
-      c = {
-        state: "closed",
-        count: 0,
-        failures: 0,
-        windowStart: Date.now(),
-        probing: false,
-        timer: undefined,
-      };
-      this.#circuits.set(key, c);
-    }
-    return c;
-  }
-
-  #announce(event: string, nodeID: string, action: string, c: Circuit): void {
-    const payload = {
-      nodeID,
-      action,
-      failures: c.failures,
-      count: c.count,
-      rate: c.count ? c.failures / c.count : 0,
-    };
-    this.#broker?.broadcast(`$circuit-breaker.${event}`, payload).catch(
-      () => {},
-    );
-  }
-
-  #record(
-    opts: Required<CircuitBreakerOptions>,
-    nodeID: string,
-    action: string,
-    failed: boolean,
-  ): void {
-    const key = `${nodeID}:${action}`;
-    const c = this.#circuit(key);
-    const now = Date.now();
-    if (now - c.windowStart > opts.windowTime * 1000) {
-      c.windowStart = now;
-      c.count = 0;
-      c.failures = 0;
-    }
-    c.count++;
-    if (failed) c.failures++;
-    if (c.state === "half-open") {
-      c.probing = false;
-      if (failed) this.#open(opts, nodeID, action, c);
-      else this.#close(nodeID, action, c);
-      return;
-    }
-    if (
-      failed && c.state === "closed" && c.count >= opts.minRequestCount &&
-      c.failures / c.count >= opts.threshold
-    ) {
-      this.#open(opts, nodeID, action, c);
-    }
-  }
-
-  #open(
-    opts: Required<CircuitBreakerOptions>,
-    nodeID: string,
-    action: string,
-    c: Circuit,
-  ): void {
-    c.state = "open";
-    this.#announce("opened", nodeID, action, c);
-    if (c.timer !== undefined) clearTimeout(c.timer);
-    c.timer = setTimeout(() => {
-      c.timer = undefined;
-      c.state = "half-open";
-      c.probing = false;
-      this.#announce("half-opened", nodeID, action, c);
-    }, opts.halfOpenTime);
-  }
-
-  #close(nodeID: string, action: string, c: Circuit): void {
-    c.state = "closed";
-    c.count = 0;
-    c.failures = 0;
-    c.windowStart = Date.now();
-    this.#announce("closed", nodeID, action, c);
-  }
-
-  #wrap(next: Handler, action: ActionInfo, local: boolean): Handler {
-    const opts = this.#options(action);
-    if (!opts.enabled) return next;
-    return (ctx: Context) => {
-      const nodeID = ctx.nodeID ?? ctx.broker.nodeID;
-      // A request from another node runs the local chain too; its caller keeps the count.
-      if (local && nodeID !== ctx.broker.nodeID) return next(ctx);
-      const c = this.#circuits.get(`${nodeID}:${action.name}`);
-      if (c?.state === "half-open") c.probing = true;
-      let result: unknown;
-      try {
-        result = next(ctx);
-      } catch (err) {
-        this.#record(opts, nodeID, action.name, opts.check(err));
-        throw err;
-      }
-      return Promise.resolve(result).then(
-        (v) => {
-          this.#record(opts, nodeID, action.name, false);
-          return v;
-        },
-        (err) => {
-          this.#record(opts, nodeID, action.name, opts.check(err));
-          throw err;
-        },
-      );
-    };
+    this.#byAction.clear();
+    this.#notClosed = 0;
   }
 
   /**
-   * The middleware counting outcomes of local and remote calls.
+   * The middleware counting outcomes of local and remote calls. An action is
+   * wrapped only when its options (broker-wide, overlaid with its own
+   * `circuitBreaker`) enable the breaker.
    *
    * @returns The middleware.
    */
   middleware(): MiddlewareHooks {
     return {
       name: "CircuitBreaker",
-      brokerCreated: (broker) => {
-        this.#broker = broker;
-      },
-      remoteAction: (next, action) => this.#wrap(next, action, false),
       localAction: (next, action) => this.#wrap(next, action, true),
+      remoteAction: (next, action) => this.#wrap(next, action, false),
     };
+  }
+
+  #wrap(next: Handler, action: ActionInfo, local: boolean): Handler {
+    const opts = mergeOwn(this.#opts, action.schema.circuitBreaker);
+    if (!opts.enabled) return next;
+    const self = this.#host.nodeID;
+    const name = action.name;
+    return (ctx: Context) => {
+      const nodeID = ctx.nodeID ?? self;
+      // A request from another node runs the local chain too: its caller keeps the count.
+      if (local && nodeID !== self) return next(ctx);
+      // Circuits are forgotten on stop; the map is looked up again rather than captured.
+      let c = this.#byAction.get(name)?.get(nodeID);
+      if (!c) {
+        c = {
+          nodeID,
+          action: name,
+          opts,
+          state: "closed",
+          count: 0,
+          failures: 0,
+          windowStart: Date.now(),
+          timer: undefined,
+        };
+        let map = this.#byAction.get(name);
+        if (!map) {
+          map = new Map();
+          this.#byAction.set(name, map);
+        }
+        map.set(nodeID, c);
+      }
+      if (c.state === "half-open") this.#halfOpenWait(c);
+      const circuit = c;
+      let result: unknown;
+      try {
+        result = next(ctx);
+      } catch (err) {
+        this.#outcome(circuit, ctx, err);
+        throw err;
+      }
+      if (!isPromiseLike(result)) {
+        this.#outcome(circuit, ctx, undefined);
+        return result;
+      }
+      return (result as Promise<unknown>).then(
+        (value) => {
+          this.#outcome(circuit, ctx, undefined);
+          return value;
+        },
+        (err) => {
+          this.#outcome(circuit, ctx, err);
+          throw err;
+        },
+      );
+    };
+  }
+
+  #outcome(c: Circuit, ctx: Context, err: unknown): void {
+    // A circuit forgotten on stop, or an old call finishing after the circuit opened.
+    if (c.state === "open" || this.#byAction.get(c.action)?.get(c.nodeID) !== c) return;
+    const failed = err !== undefined && c.opts.check(err) && this.#fromEndpoint(err, ctx);
+    const now = Date.now();
+    if (now - c.windowStart >= c.opts.windowTime * 1000) {
+      c.windowStart = now;
+      c.count = 0;
+      c.failures = 0;
+    }
+    c.count++;
+    if (failed) c.failures++;
+    if (c.state === "half-open-wait" || c.state === "half-open") {
+      if (failed) this.#trip(c);
+      else this.#close(c);
+      return;
+    }
+    if (c.count >= c.opts.minRequestCount && c.failures / c.count >= c.opts.threshold) {
+      this.#trip(c);
+    }
+  }
+
+  /** Only errors raised by the endpoint's own node count (not one relayed from a third node). */
+  #fromEndpoint(err: unknown, ctx: Context): boolean {
+    const origin = (err as { nodeID?: unknown } | null)?.nodeID;
+    return typeof origin !== "string" || origin === ctx.nodeID;
+  }
+
+  #setState(c: Circuit, state: InnerState): void {
+    if ((c.state === "closed") !== (state === "closed")) {
+      this.#notClosed += state === "closed" ? -1 : 1;
+    }
+    c.state = state;
+  }
+
+  #trip(c: Circuit): void {
+    this.#setState(c, "open");
+    clearTimeout(c.timer);
+    c.timer = setTimeout(() => this.#halfOpen(c), c.opts.halfOpenTime);
+    const rate = c.count > 0 ? c.failures / c.count : 0;
+    this.#host.logger.warn(
+      `Circuit breaker opened on '${c.action}' of node '${c.nodeID}' ` +
+        `(${c.failures} failures of ${c.count} calls)`,
+    );
+    this.#announce("opened", c, { failures: c.failures, count: c.count, rate });
+  }
+
+  #halfOpen(c: Circuit): void {
+    c.timer = undefined;
+    this.#setState(c, "half-open");
+    this.#host.logger.info(`Circuit breaker half-opened on '${c.action}' of node '${c.nodeID}'`);
+    this.#announce("half-opened", c, {});
+  }
+
+  #halfOpenWait(c: Circuit): void {
+    this.#setState(c, "half-open-wait");
+    clearTimeout(c.timer);
+    // If the probe never settles, let another one through after a while.
+    c.timer = setTimeout(() => this.#halfOpen(c), c.opts.halfOpenTime);
+  }
+
+  #close(c: Circuit): void {
+    clearTimeout(c.timer);
+    c.timer = undefined;
+    this.#setState(c, "closed");
+    c.count = 0;
+    c.failures = 0;
+    c.windowStart = Date.now();
+    this.#host.logger.info(`Circuit breaker closed on '${c.action}' of node '${c.nodeID}'`);
+    this.#announce("closed", c, {});
+  }
+
+  #announce(event: string, c: Circuit, extra: Record<string, unknown>): void {
+    const payload = {
+      nodeID: c.nodeID,
+      service: this.#host.serviceOf(c.action, c.nodeID),
+      action: c.action,
+      ...extra,
+    };
+    this.#host.broadcast(`$circuit-breaker.${event}`, payload).catch(() => {});
   }
 }

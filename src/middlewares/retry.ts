@@ -1,21 +1,23 @@
 /**
  * Built-in middleware: retries with exponential back-off. A failed call whose
- * error passes `check` (by default: retryable errors) is made again, through
+ * error passes `check` (by default: retryable errors) is made again through
  * the balancer, so a retry may land on another node.
  *
  * @module
  */
 
-import type { CallHandler, MiddlewareHooks } from "../middleware.ts";
-import type { Registry } from "../registry/registry.ts";
+import type { CallOptions, Context } from "../context.ts";
+import type { Logger } from "../logging.ts";
+import type { ActionInfo, Handler, MiddlewareHooks } from "../middleware.ts";
 import { isRetryableError } from "../errors.ts";
-import { delay } from "../_util/async.ts";
+import { delay, isPromiseLike } from "../_util/async.ts";
+import { mergeOwn } from "./_merge.ts";
 
-/** Retry policy, broker-wide (`retryPolicy`), per action (`retryPolicy`) or per call (`opts.retries`). */
+/** Retry policy, broker-wide (`retryPolicy`) or per action (`retryPolicy` in the definition). */
 export interface RetryPolicyOptions {
   /** Turn retries on. @default {false} */
   enabled?: boolean;
-  /** Most retries after the first attempt. @default {5} */
+  /** Most retries after the first attempt; a call's `opts.retries` overrides it. @default {5} */
   retries?: number;
   /** Ms before the first retry. @default {100} */
   delay?: number;
@@ -23,54 +25,113 @@ export interface RetryPolicyOptions {
   maxDelay?: number;
   /** Each wait is the previous one times this. @default {2} */
   factor?: number;
-  /** Which errors are retried. @default {retryable errors} */
+  /** Which errors are retried. @default {errors whose `retryable` is true} */
   check?: (error: unknown) => boolean;
 }
 
-/** Defaults of {@linkcode RetryPolicyOptions}. */
-export const RETRY_DEFAULTS: Required<RetryPolicyOptions> = {
+/** Defaults of {@linkcode RetryPolicyOptions} (Moleculer's). */
+export const RETRY_DEFAULTS: Readonly<Required<RetryPolicyOptions>> = Object.freeze({
   enabled: false,
   retries: 5,
   delay: 100,
   maxDelay: 1000,
   factor: 2,
   check: isRetryableError,
-};
+});
+
+/** What the retry middleware needs from its broker. */
+export interface RetryHost {
+  /** This node's id. */
+  readonly nodeID: string;
+  /** Where retries are logged. */
+  readonly logger: Logger;
+  /** Aborted when the broker stops: waiting retries give up with their last error. */
+  readonly signal: AbortSignal;
+  /** `broker.call`: a retry goes through the balancer again. */
+  call(name: string, params: unknown, opts: CallOptions): Promise<unknown>;
+}
+
+/** Marks the call options of a retry, so the retried call does not start a retry loop of its own. */
+const ATTEMPT: unique symbol = Symbol("denolecular.retryAttempt");
+
+type Tagged = CallOptions & { [ATTEMPT]?: number };
+
+function reason(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
 
 /**
- * The retry middleware.
+ * The retry middleware. It wraps local and remote actions whose policy is
+ * enabled (the broker-wide `retryPolicy`, overlaid with the action's own) and
+ * leaves the others untouched. The first failure starts a loop in the wrapper
+ * of the endpoint first picked: it waits `delay`, `delay × factor`, ... (at
+ * most `maxDelay`), and calls the action again through `broker.call` with the
+ * same params and options, so the balancer (and the circuit breaker) pick the
+ * node; those retried calls do not loop themselves. Requests from other nodes
+ * are not retried here: their caller retries.
  *
- * @param policy Broker-wide policy.
- * @param registry Where per-action policies are read.
+ * @param policy Broker-wide policy, complete.
+ * @param host The broker side.
  * @returns The middleware.
  */
 export function retryMiddleware(
-  policy: RetryPolicyOptions,
-  registry: Registry,
+  policy: Required<RetryPolicyOptions>,
+  host: RetryHost,
 ): MiddlewareHooks {
-  const base = { ...RETRY_DEFAULTS, ...policy };
+  const wrap = (next: Handler, action: ActionInfo, local: boolean): Handler => {
+    const p = mergeOwn(policy, action.schema.retryPolicy);
+    if (!p.enabled) return next;
+
+    const again = (ctx: Context, attempt: number): Promise<unknown> => {
+      const opts: Tagged = { ...ctx.options, [ATTEMPT]: attempt };
+      // The fallback of the call applies once, after the last attempt.
+      delete opts.fallbackResponse;
+      const service = action.service;
+      if (action.visibility === "private" && service && action.rawName) {
+        return service.actions[action.rawName]!(ctx.params, opts);
+      }
+      return host.call(action.name, ctx.params, opts);
+    };
+
+    const loop = async (ctx: Context, first: unknown, retries: number): Promise<unknown> => {
+      let last = first;
+      for (let attempt = 1; attempt <= retries; attempt++) {
+        if (!p.check(last) || host.signal.aborted) break;
+        const wait = Math.min(p.delay * Math.pow(p.factor, attempt - 1), p.maxDelay);
+        host.logger.warn(
+          `Call of '${action.name}' failed (${reason(last)}): retry ${attempt}/${retries} ` +
+            `in ${wait} ms`,
+        );
+        await delay(wait, host.signal);
+        if (host.signal.aborted) break;
+        try {
+          return await again(ctx, attempt);
+        } catch (err) {
+          last = err;
+        }
+      }
+      throw last;
+    };
+
+    return (ctx: Context) => {
+      const opts = ctx.options as Tagged;
+      if (opts[ATTEMPT] !== undefined) return next(ctx);
+      if (local && ctx.nodeID !== host.nodeID) return next(ctx);
+      const retries = typeof opts.retries === "number" ? opts.retries : p.retries;
+      if (retries <= 0) return next(ctx);
+      let result: unknown;
+      try {
+        result = next(ctx);
+      } catch (err) {
+        return loop(ctx, err, retries);
+      }
+      if (!isPromiseLike(result)) return result;
+      return (result as Promise<unknown>).catch((err) => loop(ctx, err, retries));
+    };
+  };
   return {
     name: "Retry",
-    call(next: CallHandler): CallHandler {
-      return async (name, params, opts) => {
-        const own = registry.actions.get(name)?.items[0]?.action.schema
-          .retryPolicy as
-            | RetryPolicyOptions
-            | undefined;
-        const p = own ? { ...base, ...own } : base;
-        const retries = typeof opts.retries === "number" ? opts.retries : p.enabled ? p.retries : 0;
-        if (retries <= 0) return next(name, params, opts);
-        for (let attempt = 0;; attempt++) {
-          try {
-            return await next(name, params, opts);
-          } catch (err) {
-            if (attempt >= retries || !p.check(err)) throw err;
-            await delay(
-              Math.min(p.delay * Math.pow(p.factor, attempt), p.maxDelay),
-            );
-          }
-        }
-      };
-    },
+    localAction: (next, action) => wrap(next, action, true),
+    remoteAction: (next, action) => wrap(next, action, false),
   };
 }

@@ -6,54 +6,85 @@
  */
 
 import type { Context } from "../context.ts";
-import type { MiddlewareHooks } from "../middleware.ts";
+import type { Handler, MiddlewareHooks } from "../middleware.ts";
+
+function ms(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;
+}
 
 /**
- * The throttle/debounce middleware. A throttled handler runs at most once per
- * `throttle` ms (later events in the window are dropped); a debounced one runs
- * once, `debounce` ms after the last event of a burst, with that last event.
- *
- * @param timers Where pending debounce timers are kept, so the broker can clear them on stop.
- * @returns The middleware.
+ * Throttles and debounces event handlers. A handler with `throttle: ms` runs
+ * at most once per `ms` (events in between are dropped); one with
+ * `debounce: ms` runs once, `ms` after the last event of a burst, with that
+ * last event. With both, throttling applies first. Handlers with neither are
+ * left untouched. Pending debounced runs are dropped when the broker stops.
  */
-export function throttleMiddleware(
-  timers: Set<ReturnType<typeof setTimeout>>,
-): MiddlewareHooks {
-  return {
-    name: "Throttle",
-    localEvent(next, event) {
-      const throttle = Number(event.schema.throttle ?? 0);
-      const debounce = Number(event.schema.debounce ?? 0);
-      if (throttle > 0) {
-        let last = -Infinity;
-        return (ctx: Context) => {
-          const now = Date.now();
-          if (now - last < throttle) return;
-          last = now;
-          return next(ctx);
-        };
+export class EventThrottler {
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+
+  /** Number of debounced runs waiting. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  /** Drop every waiting debounced run; the broker calls it when it stops. */
+  clear(): void {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  /**
+   * The middleware.
+   *
+   * @returns The middleware.
+   */
+  middleware(): MiddlewareHooks {
+    return {
+      name: "Throttle",
+      localEvent: (next, event) => {
+        let h = next;
+        const debounce = ms(event.schema.debounce);
+        if (debounce > 0) h = this.#debounce(h, debounce, event.name);
+        const throttle = ms(event.schema.throttle);
+        if (throttle > 0) h = this.#throttle(h, throttle);
+        return h;
+      },
+    };
+  }
+
+  #throttle(next: Handler, interval: number): Handler {
+    let last = -Infinity;
+    return (ctx: Context) => {
+      const now = Date.now();
+      if (now - last < interval) return undefined;
+      last = now;
+      return next(ctx);
+    };
+  }
+
+  #debounce(next: Handler, wait: number, name: string): Handler {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return (ctx: Context) => {
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
       }
-      if (debounce > 0) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        return (ctx: Context) => {
-          if (timer !== undefined) {
-            clearTimeout(timer);
-            timers.delete(timer);
-          }
-          timer = setTimeout(() => {
-            timers.delete(timer!);
-            timer = undefined;
-            Promise.resolve(next(ctx)).catch((err) =>
-              ctx.broker.logger.error(
-                `Debounced handler of '${event.name}' failed`,
-                err,
-              )
-            );
-          }, debounce);
-          timers.add(timer);
-        };
-      }
-      return next;
-    },
-  };
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        if (timer === t) timer = undefined;
+        let result: unknown;
+        try {
+          result = next(ctx);
+        } catch (err) {
+          result = Promise.reject(err);
+        }
+        Promise.resolve(result).catch((err) =>
+          ctx.broker.logger.error(`Debounced handler of event '${name}' failed`, err)
+        );
+      }, wait);
+      timer = t;
+      this.#timers.add(t);
+      return undefined;
+    };
+  }
 }

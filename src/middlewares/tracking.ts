@@ -1,8 +1,8 @@
 /**
- * Built-in middleware: request tracking for a graceful stop. While tracking is
- * on, `broker.stop()` waits for in-flight local calls and events, up to
+ * Built-in middleware: context tracking for a graceful stop. While tracking is
+ * on, `broker.stop()` waits for in-flight calls and events, up to
  * `shutdownTimeout`, then rejects what is still running with
- * `GracefulStopTimeoutError` so no caller is left waiting.
+ * `GracefulStopTimeoutError`, so no caller is left waiting.
  *
  * @module
  */
@@ -11,7 +11,7 @@ import type { Context } from "../context.ts";
 import type { Handler, MiddlewareHooks } from "../middleware.ts";
 import { GracefulStopTimeoutError } from "../errors.ts";
 
-/** Tracking options, broker-wide (`tracking`) or per action/event (`tracking: true|false`). */
+/** Tracking options, broker-wide (`tracking`); an action or event may say `tracking: true|false`. */
 export interface TrackingOptions {
   /** Track in-flight calls and events. @default {false} */
   enabled?: boolean;
@@ -19,37 +19,59 @@ export interface TrackingOptions {
   shutdownTimeout?: number;
 }
 
-/** Defaults of {@linkcode TrackingOptions}. */
-export const TRACKING_DEFAULTS: Required<TrackingOptions> = {
+/** Defaults of {@linkcode TrackingOptions} (Moleculer's). */
+export const TRACKING_DEFAULTS: Readonly<Required<TrackingOptions>> = Object.freeze({
   enabled: false,
   shutdownTimeout: 5000,
-};
+});
 
 interface InFlight {
   readonly ctx: Context;
   readonly fail: (err: unknown) => void;
 }
 
-/** Counts in-flight local work and drains it on stop. */
+/**
+ * Counts the calls and events in flight on this node and drains them on stop.
+ * Tracked: local action calls (requests from other nodes included, as they
+ * run the local chain), calls this node sends to others, and local event
+ * handlers — of the actions and events whose definition, or else the
+ * broker-wide `tracking.enabled`, says so. A call made with
+ * `{ tracking: false }` is left out.
+ */
 export class ContextTracker {
   readonly #inFlight = new Set<InFlight>();
   readonly #idle = new Set<() => void>();
   readonly #opts: Required<TrackingOptions>;
 
-  /** @param opts Broker-wide tracking options. */
-  constructor(opts: TrackingOptions = {}) {
-    this.#opts = { ...TRACKING_DEFAULTS, ...opts };
+  /**
+   * Make a tracker.
+   *
+   * @param opts Broker-wide tracking options, complete.
+   */
+  constructor(opts: Required<TrackingOptions> = TRACKING_DEFAULTS) {
+    this.#opts = opts;
   }
 
-  /** Number of calls and events running now. */
+  /** Number of tracked calls and events running now. */
   get size(): number {
     return this.#inFlight.size;
   }
 
+  /** The contexts of the tracked calls and events running now. */
+  get contexts(): Context[] {
+    return [...this.#inFlight].map((e) => e.ctx);
+  }
+
+  /** The broker-wide `shutdownTimeout` in ms. */
+  get shutdownTimeout(): number {
+    return this.#opts.shutdownTimeout;
+  }
+
   #wrap(next: Handler, enabled: boolean): Handler {
     if (!enabled) return next;
-    return (ctx) =>
-      new Promise((resolve, reject) => {
+    return (ctx) => {
+      if (ctx.options.tracking === false) return next(ctx);
+      return new Promise((resolve, reject) => {
         const entry: InFlight = { ctx, fail: reject };
         this.#inFlight.add(entry);
         const done = () => {
@@ -66,20 +88,21 @@ export class ContextTracker {
           return reject(err);
         }
         Promise.resolve(result).then(
-          (v) => {
+          (value) => {
             done();
-            resolve(v);
+            resolve(value);
           },
-          (e) => {
+          (err) => {
             done();
-            reject(e);
+            reject(err);
           },
         );
       });
+    };
   }
 
   /**
-   * The middleware that tracks local actions and events.
+   * The middleware that tracks actions and events.
    *
    * @returns The middleware.
    */
@@ -89,16 +112,18 @@ export class ContextTracker {
     return {
       name: "ContextTracker",
       localAction: (next, action) => this.#wrap(next, on(action.schema)),
+      remoteAction: (next) => this.#wrap(next, this.#opts.enabled),
       localEvent: (next, event) => this.#wrap(next, on(event.schema)),
     };
   }
 
   /**
-   * Wait until nothing is in flight, or `shutdownTimeout` passes; then reject
-   * whatever still runs with `GracefulStopTimeoutError`.
+   * Wait until nothing tracked is in flight, or `timeout` passes; then reject
+   * whatever still runs with `GracefulStopTimeoutError` (its handler keeps
+   * running, but its caller gets the error).
    *
-   * @param timeout Override of `shutdownTimeout` in ms.
-   * @returns How many calls were cut off.
+   * @param timeout Most ms to wait. @default {shutdownTimeout}
+   * @returns How many calls and events were cut off.
    */
   async drain(timeout: number = this.#opts.shutdownTimeout): Promise<number> {
     if (this.#inFlight.size === 0) return 0;
@@ -112,8 +137,8 @@ export class ContextTracker {
     clearTimeout(timer);
     this.#idle.delete(wake!);
     const left = [...this.#inFlight];
+    this.#inFlight.clear();
     for (const entry of left) {
-      this.#inFlight.delete(entry);
       const service = entry.ctx.service;
       entry.fail(
         new GracefulStopTimeoutError(

@@ -74,19 +74,55 @@ export class EndpointList<E extends ListedEndpoint> {
     return this.items.length !== before;
   }
 
+  /** The balancing strategy of this list. */
+  get strategy(): Strategy {
+    return this.#strategy;
+  }
+
   /**
    * Pick an endpoint: a local one when `preferLocal` and one exists, else by strategy.
    *
    * @param preferLocal Prefer this node's endpoints.
-   * @param ctx The call's context.
-   * @returns An endpoint, or undefined when none exists.
+   * @param ctx The call's context (the Shard strategy reads its params and meta).
+   * @param available When given, only endpoints it accepts are picked (the
+   *   circuit breaker passes one while some circuit is open); a local endpoint
+   *   it refuses makes way for the others, as in Moleculer.
+   * @returns An endpoint, or undefined when none exists (or none is available).
    */
-  next(preferLocal: boolean, ctx?: Context): E | undefined {
+  next(preferLocal: boolean, ctx?: Context, available?: (ep: E) => boolean): E | undefined {
+    if (available !== undefined) return this.#nextAvailable(preferLocal, available, ctx);
     const items = this.items;
     if (items.length === 0) return undefined;
     if (items.length === 1) return items[0];
     if (preferLocal && this.locals.length > 0) return this.nextLocal();
     return this.#strategy.select(items, ctx);
+  }
+
+  #nextAvailable(
+    preferLocal: boolean,
+    available: (ep: E) => boolean,
+    ctx: Context | undefined,
+  ): E | undefined {
+    if (preferLocal && this.locals.length > 0) {
+      const locals = this.locals.filter(available);
+      if (locals.length > 0) {
+        if (this.#localTurn >= locals.length) this.#localTurn = 0;
+        return locals[this.#localTurn++];
+      }
+    }
+    const list = this.items.filter(available);
+    if (list.length <= 1) return list[0];
+    return this.#strategy.select(list, ctx);
+  }
+
+  /**
+   * True when some endpoint is available.
+   *
+   * @param available The availability test; all endpoints count without one.
+   * @returns Whether `next()` would find one.
+   */
+  hasAvailable(available?: (ep: E) => boolean): boolean {
+    return available ? this.items.some(available) : this.items.length > 0;
   }
 
   /**

@@ -7,26 +7,39 @@
 
 import type { ActionInfo, EventInfo, Handler } from "../middleware.ts";
 import type { Service, Visibility } from "../service.ts";
-import type { StrategyFactory } from "./strategies.ts";
+import type { StrategyResolver } from "./strategies.ts";
 import { EndpointList } from "./endpoint_list.ts";
 import { matchEventName } from "./event_match.ts";
 
 /** A node of the cluster, this one included. */
 export interface NodeInfo {
+  /** The nodeID. */
   id: string;
+  /** Random id of the node's broker process; a new one means the process restarted. */
   instanceID: string | null;
+  /** False once the node left or missed its heartbeats. */
   available: boolean;
+  /** True for this node. */
   local: boolean;
   /** `Date.now()` of the last sign of life. */
   lastHeartbeatTime: number;
+  /** CPU usage 0–100 from its last heartbeat, or null. */
   cpu: number | null;
+  /** Bumped when `cpu` changes (TCP gossip). */
   cpuSeq: number;
+  /** Version of the node's service list; a higher one in INFO replaces the services. */
   seq: number;
+  /** `{ type, version, langVersion }` of the node's Moleculer implementation. */
   client: Record<string, unknown>;
+  /** The node's IPv4 addresses. */
   ipList: string[];
+  /** The node's hostname. */
   hostname: string | null;
+  /** The `config` object of its INFO (always `{}` from Moleculer). */
   config: Record<string, unknown>;
+  /** The node's `metadata` broker option. */
   metadata: Record<string, unknown>;
+  /** `Date.now()` when it went offline, or null. */
   offlineSince: number | null;
   /** The node's services as last announced. */
   services: ServiceItem[];
@@ -34,12 +47,19 @@ export interface NodeInfo {
 
 /** A service as the registry holds it (local or remote). */
 export interface ServiceItem {
+  /** Service name, e.g. `greeter`. */
   name: string;
+  /** Full name with the version prefix, e.g. `v2.greeter`. */
   fullName: string;
+  /** Version, if any. */
   version: string | number | undefined;
+  /** Public settings (without `$secureSettings` keys). */
   settings: Record<string, unknown>;
+  /** Service metadata. */
   metadata: Record<string, unknown>;
+  /** The node serving it. */
   nodeID: string;
+  /** True for a service of this node. */
   local: boolean;
   /** Action definitions keyed by full name. */
   actions: Record<string, Record<string, unknown>>;
@@ -94,6 +114,8 @@ export interface NodeInfoResult {
   readonly node: NodeInfo;
   readonly isNew: boolean;
   readonly isReconnected: boolean;
+  /** True when a known node now reports another `instanceID`: its process was restarted. */
+  readonly instanceChanged: boolean;
   /** True when the node's services were (re)registered. */
   readonly servicesChanged: boolean;
 }
@@ -102,7 +124,8 @@ export interface NodeInfoResult {
 export interface RegistryOptions {
   readonly nodeID: string;
   readonly instanceID: string;
-  readonly strategy: StrategyFactory;
+  /** Makes the strategy of a new endpoint list, from the definition of its first endpoint. */
+  readonly strategy: StrategyResolver;
   readonly preferLocal: boolean;
   readonly metadata: Record<string, unknown>;
   readonly client: Record<string, unknown>;
@@ -112,7 +135,12 @@ export interface RegistryOptions {
   readonly remoteHandler: (info: ActionInfo) => Handler;
 }
 
-const CALLABLE_REMOTELY = new Set<unknown>([undefined, null, "published", "public"]);
+const CALLABLE_REMOTELY = new Set<unknown>([
+  undefined,
+  null,
+  "published",
+  "public",
+]);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -172,7 +200,11 @@ export class Registry {
    * @param actions Its actions.
    * @param events Its event subscriptions.
    */
-  registerLocalService(service: Service, actions: LocalAction[], events: LocalEvent[]): void {
+  registerLocalService(
+    service: Service,
+    actions: LocalAction[],
+    events: LocalEvent[],
+  ): void {
     const item: ServiceItem = {
       name: service.name,
       fullName: service.fullName,
@@ -187,7 +219,7 @@ export class Registry {
     };
     for (const a of actions) {
       item.actions[a.info.name] = a.definition;
-      this.#actionList(a.info.name).add({
+      this.#actionList(a.info.name, a.info.schema).add({
         id: this.localNode.id,
         local: true,
         node: this.localNode,
@@ -282,7 +314,10 @@ export class Registry {
    * @param payload The INFO payload.
    * @returns What changed.
    */
-  processNodeInfo(sender: string, payload: Record<string, unknown>): NodeInfoResult {
+  processNodeInfo(
+    sender: string,
+    payload: Record<string, unknown>,
+  ): NodeInfoResult {
     let node = this.nodes.get(sender);
     const isNew = !node;
     const isReconnected = !!node && !node.available;
@@ -309,7 +344,8 @@ export class Registry {
       };
       this.nodes.set(sender, node);
     }
-    const mustRegister = isNew || isReconnected || instanceChanged || seq > node.seq;
+    const mustRegister = isNew || isReconnected || instanceChanged ||
+      seq > node.seq;
     node.available = true;
     node.offlineSince = null;
     node.lastHeartbeatTime = Date.now();
@@ -323,9 +359,18 @@ export class Registry {
     node.metadata = isRecord(payload.metadata) ? payload.metadata : {};
     if (mustRegister) {
       node.seq = seq;
-      this.#replaceNodeServices(node, Array.isArray(payload.services) ? payload.services : []);
+      this.#replaceNodeServices(
+        node,
+        Array.isArray(payload.services) ? payload.services : [],
+      );
     }
-    return { node, isNew, isReconnected, servicesChanged: mustRegister };
+    return {
+      node,
+      isNew,
+      isReconnected,
+      instanceChanged,
+      servicesChanged: mustRegister,
+    };
   }
 
   #replaceNodeServices(node: NodeInfo, services: unknown[]): void {
@@ -361,7 +406,7 @@ export class Registry {
           timeout: typeof def.timeout === "number" ? def.timeout : undefined,
           schema: def,
         };
-        this.#actionList(name).add({
+        this.#actionList(name, def).add({
           id: node.id,
           local: false,
           node,
@@ -428,10 +473,17 @@ export class Registry {
 
   // ---- lookups ----
 
-  #actionList(name: string): EndpointList<ActionEndpoint> {
+  #actionList(
+    name: string,
+    definition: Readonly<Record<string, unknown>>,
+  ): EndpointList<ActionEndpoint> {
     let list = this.actions.get(name);
     if (!list) {
-      list = new EndpointList<ActionEndpoint>(name, undefined, this.#opts.strategy());
+      list = new EndpointList<ActionEndpoint>(
+        name,
+        undefined,
+        this.#opts.strategy(definition),
+      );
       this.actions.set(name, list);
     }
     return list;
@@ -445,7 +497,11 @@ export class Registry {
     }
     let list = groups.get(group);
     if (!list) {
-      list = new EndpointList<EventEndpoint>(name, group, this.#opts.strategy());
+      list = new EndpointList<EventEndpoint>(
+        name,
+        group,
+        this.#opts.strategy(),
+      );
       groups.set(group, list);
     }
     return list;
@@ -463,7 +519,9 @@ export class Registry {
       lists = [];
       for (const [pattern, groups] of this.events) {
         if (!matchEventName(eventName, pattern)) continue;
-        for (const list of groups.values()) if (list.items.length) lists.push(list);
+        for (const list of groups.values()) {
+          if (list.items.length) lists.push(list);
+        }
       }
       if (this.#eventCache.size > 1000) this.#eventCache.clear();
       this.#eventCache.set(eventName, lists);

@@ -1,11 +1,30 @@
 /**
- * Load-balancing strategies: how one endpoint is picked from a list.
+ * Load-balancing strategies: how one endpoint is picked from a list. The
+ * interface, the two simple strategies, the host a strategy may use, and
+ * `resolveStrategy()`. CpuUsage, Latency and Shard live in `strategies/`.
  *
  * @module
  */
 
 import { BrokerOptionsError } from "../errors.ts";
 import type { Context } from "../context.ts";
+import { CpuUsageStrategy } from "./strategies/cpu_usage.ts";
+import { LatencyStrategy } from "./strategies/latency.ts";
+import { ShardStrategy } from "./strategies/shard.ts";
+
+/** A node as a strategy sees it. */
+export interface StrategyNode {
+  /** Node id. */
+  readonly id: string;
+  /** True for this node. */
+  readonly local: boolean;
+  /** False once the node went offline. */
+  readonly available: boolean;
+  /** CPU usage 0–100 from the node's last heartbeat, or null when unknown. */
+  readonly cpu: number | null;
+  /** The node's host name, or null when unknown. */
+  readonly hostname: string | null;
+}
 
 /** An endpoint as a strategy sees it. */
 export interface StrategyEndpoint {
@@ -13,6 +32,8 @@ export interface StrategyEndpoint {
   readonly id: string;
   /** True for an endpoint on this node. */
   readonly local: boolean;
+  /** The node serving it (CpuUsage reads `cpu`, Latency reads `hostname`). */
+  readonly node?: { readonly cpu: number | null; readonly hostname: string | null };
 }
 
 /** Picks one endpoint of a list for a call or an event. */
@@ -26,6 +47,50 @@ export interface Strategy {
    */
   select<E extends StrategyEndpoint>(list: readonly E[], ctx?: Context): E;
 }
+
+/**
+ * What the broker gives a strategy: the known nodes, a way to ping them, a
+ * stop signal for timers, and a per-broker store for state shared by the
+ * strategies of every endpoint list (one latency monitor per broker).
+ */
+export interface StrategyHost {
+  /** This node's id. */
+  readonly nodeID: string;
+  /** Known nodes by id, this one included. */
+  readonly nodes: ReadonlyMap<string, StrategyNode>;
+  /**
+   * Ping a node.
+   *
+   * @param nodeID The node.
+   * @param timeout Give up after this many ms.
+   * @returns The round trip, or null on timeout or without a transporter.
+   */
+  ping(nodeID: string, timeout: number): Promise<{ readonly elapsedTime: number } | null>;
+  /** Aborted when the broker stops: strategies clear their timers then. */
+  readonly signal: AbortSignal;
+  /** Per-broker state shared by strategies, keyed by whatever the strategy chooses. */
+  readonly shared: Map<unknown, unknown>;
+}
+
+/** Options of a strategy (`registry.strategyOptions`, or `strategyOptions` of an action). */
+export type StrategyOptions = Readonly<Record<string, unknown>>;
+
+/**
+ * A strategy factory: makes one strategy instance per endpoint list. Built-in
+ * strategies accept a missing host (Latency then has no measurements and picks
+ * at random) and missing options (their defaults).
+ */
+export type StrategyFactory = (host?: StrategyHost, options?: StrategyOptions) => Strategy;
+
+/** A strategy by name (`"RoundRobin"`, `"Random"`, `"CpuUsage"`, `"Latency"`, `"Shard"`) or a factory. */
+export type StrategyOption = string | StrategyFactory;
+
+/**
+ * Makes the strategy of a new endpoint list from the definition of its first
+ * endpoint (an action's `strategy` and `strategyOptions`), or the broker-wide
+ * one. The registry calls it; the broker builds it.
+ */
+export type StrategyResolver = (definition?: Readonly<Record<string, unknown>>) => Strategy;
 
 /** Takes endpoints in turn. Moleculer's default. */
 export class RoundRobinStrategy implements Strategy {
@@ -45,32 +110,40 @@ export class RandomStrategy implements Strategy {
   }
 }
 
-/** A strategy factory: makes one strategy instance per endpoint list. */
-export type StrategyFactory = () => Strategy;
-
-/** A strategy by name (`"RoundRobin"`, `"Random"`) or a factory. */
-export type StrategyOption = string | StrategyFactory;
-
 const BUILT_IN: Record<string, StrategyFactory> = {
   roundrobin: () => new RoundRobinStrategy(),
   random: () => new RandomStrategy(),
+  cpuusage: (_host, options) => new CpuUsageStrategy(options),
+  latency: (host, options) => new LatencyStrategy(host, options),
+  shard: (_host, options) => new ShardStrategy(options),
 };
 
 /**
  * Resolve a strategy option into a factory.
  *
- * @param option A name or a factory. @default {"RoundRobin"}
+ * @param option A name (any case, with or without a `Strategy` suffix) or a
+ *   factory. @default {"RoundRobin"}
  * @returns A factory making one strategy per endpoint list.
  * @throws {BrokerOptionsError} for an unknown name.
+ *
+ * @example
+ * ```ts
+ * import { resolveStrategy } from "./strategies.ts";
+ *
+ * const rr = resolveStrategy("RoundRobin")();
+ * console.log(rr.select([{ id: "a", local: true }, { id: "b", local: false }]).id); // "a"
+ * ```
  */
 export function resolveStrategy(
   option: StrategyOption = "RoundRobin",
 ): StrategyFactory {
   if (typeof option === "function") return option;
-  const found = BUILT_IN[String(option).toLowerCase()];
+  const key = String(option).toLowerCase().replace(/strategy$/, "");
+  const found = BUILT_IN[key];
   if (!found) {
     throw new BrokerOptionsError(
-      `Unknown strategy '${option}': use "RoundRobin" or "Random", or pass a factory function`,
+      `Unknown strategy '${option}': use "RoundRobin", "Random", "CpuUsage", "Latency" or ` +
+        `"Shard", or pass a factory function`,
       { strategy: option },
     );
   }

@@ -1,6 +1,7 @@
 /**
  * The runner behind the CLI: options from flags, env and config; service loading; start;
- * graceful shutdown with in-flight draining; hot reload; operator sub-commands.
+ * graceful shutdown (the broker's `tracking` drains in-flight requests); hot reload; operator
+ * sub-commands.
  *
  * @module
  */
@@ -34,7 +35,6 @@ import {
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.ts";
 import { ExitCode, reasonOf, StartError, UsageError } from "./errors.ts";
 import { HotReloader } from "./hot.ts";
-import { InFlightTracker } from "./inflight.ts";
 import {
   displayPath,
   importServices,
@@ -125,19 +125,31 @@ async function prepare(args: CliArgs, cwd: string): Promise<Prepared> {
   const defaults = cloneDefaults(
     operator ? `cli-${Deno.pid}-${crypto.randomUUID().slice(0, 4)}` : nodeIDFromDir(cwd),
   );
+  const flags = flagAssignments(args);
   if (operator) {
     // A short-lived node with no services: quiet, quick to start (the commands wait for what
     // they need) and quick to leave.
     defaults.logLevel = "warn";
     (defaults.registry as Record<string, unknown>).stopDelay = 0;
     (defaults.transit as Record<string, unknown>).discoverWaitTime = 0;
+  } else {
+    // A node run by the CLI stops gracefully: the broker tracks in-flight requests and `stop()`
+    // waits for them, up to `--shutdown-timeout` (or `tracking.shutdownTimeout` of the config).
+    defaults.tracking = { enabled: true, shutdownTimeout: DEFAULT_SHUTDOWN_TIMEOUT };
+    if (args.shutdownTimeout !== undefined) {
+      flags.push({
+        path: ["tracking", "shutdownTimeout"],
+        value: args.shutdownTimeout,
+        flag: "--shutdown-timeout",
+      });
+    }
   }
   const merged = mergeOptions({
     defaults,
     config: config as Record<string, unknown> | undefined,
     configName: configPath === undefined ? undefined : displayPath(configPath, cwd),
     env,
-    flags: flagAssignments(args),
+    flags,
   });
   return { merged, configPath, cwd };
 }
@@ -177,11 +189,6 @@ function printConfig(
         key: "runner.hot",
         value: String(args.hot),
         from: args.hot ? "flag --hot" : "default",
-      },
-      {
-        key: "runner.shutdownTimeout",
-        value: String(args.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT),
-        from: args.shutdownTimeout === undefined ? "default" : "flag --shutdown-timeout",
       },
     );
   }
@@ -332,7 +339,6 @@ async function runNode(
     for (const f of found) if (!files.includes(f)) files.push(f);
   }
 
-  const tracker = new InFlightTracker();
   let stopping = false;
   let finish: (code: number) => void = () => {};
   const exited = new Promise<number>((r) => finish = r);
@@ -349,7 +355,7 @@ async function runNode(
   const merged = p.merged.options as BrokerOptions;
   const options: BrokerOptions = {
     ...merged,
-    middlewares: [tracker.middleware, watchdog, ...(merged.middlewares ?? [])],
+    middlewares: [watchdog, ...(merged.middlewares ?? [])],
   };
   const broker = new ServiceBroker(options);
   const log = broker.getLogger("RUNNER");
@@ -435,25 +441,25 @@ async function runNode(
   });
 
   const shutdown = async (signal: Deno.Signal): Promise<number> => {
-    const timeout = args.shutdownTimeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    const { enabled, shutdownTimeout: timeout } = broker.options.tracking;
     log.info(
-      `Received ${signal}: stopping; ${tracker.count} request(s) in flight, waiting up to ` +
-        `${timeout} ms for them (send ${signal} again to exit at once)`,
+      `Received ${signal}: stopping; ` +
+        (enabled
+          ? `${broker.tracker.size} request(s) in flight, waiting up to ${timeout} ms for them`
+          : "tracking is off, in-flight requests are not waited for") +
+        ` (send ${signal} again to exit at once)`,
     );
     hot?.close();
-    // Announce no services and refuse new requests, then let running ones finish.
-    await broker.transit?.beginStop();
-    if (!(await tracker.drain(timeout))) {
-      log.warn(
-        `${tracker.count} request(s) still running after ${timeout} ms: stopping anyway`,
-      );
-    }
+    // stop() announces no services, refuses new requests, lets running ones finish (up to
+    // the timeout: then they fail with GracefulStopTimeoutError) and stops the services.
+    // Stopping the services gets as long again (5 s at least) before the runner gives up.
+    const limit = timeout + Math.max(timeout, 5000);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<boolean>((r) => timer = setTimeout(() => r(false), timeout));
+    const gaveUp = new Promise<boolean>((r) => timer = setTimeout(() => r(false), limit));
     try {
       const done = await Promise.race([broker.stop().then(() => true), gaveUp]);
       if (!done) {
-        reporter.fatal(`The broker did not stop within ${timeout} ms: exiting`);
+        reporter.fatal(`The broker did not stop within ${limit} ms: exiting`);
         return ExitCode.ERROR;
       }
       return ExitCode.OK;

@@ -121,6 +121,7 @@ interface PendingPing {
 
 /** The result of a ping. */
 export interface PongResult {
+  /** The node that answered. */
   readonly nodeID: string;
   /** Round trip in ms. */
   readonly elapsedTime: number;
@@ -128,7 +129,10 @@ export interface PongResult {
   readonly timeDiff: number;
 }
 
-const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<
+  string,
+  unknown
+>;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -156,6 +160,8 @@ export class Transit {
   #stopping = false;
   #announceTimer: ReturnType<typeof setTimeout> | undefined;
   #sendEmptyInfo = false;
+  /** Set when another process claims our nodeID: from then on nothing is sent under it. */
+  #conflict: string | undefined;
 
   /**
    * @param host The broker side.
@@ -202,29 +208,51 @@ export class Transit {
    * Connect, subscribe, discover the cluster and start heartbeats.
    *
    * @throws {BrokerDisconnectedError} when the transporter cannot connect.
+   * @throws {MoleculerError} type `NODE_ID_CONFLICT` when a running node already uses this
+   *   nodeID (it answered our DISCOVER); nothing has been announced and nothing more is sent.
    */
   async connect(): Promise<void> {
     await this.#transporter.connect({
       onDisconnect: () => {
-        this.#host.logger.warn("Transporter disconnected; the client is reconnecting");
+        this.#host.logger.warn(
+          "Transporter disconnected; the client is reconnecting",
+        );
         this.#host.transporterDisconnected();
       },
       onReconnect: () => {
-        this.#host.logger.info("Transporter reconnected; announcing this node again");
+        this.#host.logger.info(
+          "Transporter reconnected; announcing this node again",
+        );
         this.#host.transporterConnected(true);
         if (this.#ready) this.#sendInfo();
-        this.#send(PacketType.DISCOVER, undefined, {});
+        this.#sendQuiet(PacketType.DISCOVER, undefined, {});
       },
       onError: (err) => this.#host.logger.warn(`Transporter error: ${err.message}`),
     });
-    for (const [type, subject] of subscriptionsOf(this.#prefix, this.#host.nodeID)) {
+    for (
+      const [type, subject] of subscriptionsOf(this.#prefix, this.#host.nodeID)
+    ) {
       this.#subs.push(
-        this.#transporter.subscribe(subject, (data) => this.#onMessage(type, data)),
+        this.#transporter.subscribe(
+          subject,
+          (data) => this.#onMessage(type, data),
+        ),
       );
     }
     this.#connected = true;
-    this.#send(PacketType.DISCOVER, undefined, {});
+    // A node already running under our nodeID answers this DISCOVER with its INFO (see
+    // #onMessage), so a conflict is found here, before this node announces anything.
+    this.#sendQuiet(PacketType.DISCOVER, undefined, {});
     await delay(this.#opts.discoverWaitTime, this.#stopSignal.signal);
+    if (this.#conflict !== undefined) {
+      throw new MoleculerError(
+        `Another node already runs with the nodeID '${this.#host.nodeID}' ` +
+          `(instance ${this.#conflict}): give every node a unique nodeID`,
+        500,
+        "NODE_ID_CONFLICT",
+        { nodeID: this.#host.nodeID, instanceID: this.#conflict },
+      );
+    }
     this.#host.transporterConnected(false);
     this.#startTimers();
   }
@@ -277,7 +305,9 @@ export class Transit {
     for (const [id, req] of this.#pending) {
       this.#pending.delete(id);
       if (req.timer !== undefined) clearTimeout(req.timer);
-      req.reject(new RequestRejectedError({ action: req.action, nodeID: req.nodeID }));
+      req.reject(
+        new RequestRejectedError({ action: req.action, nodeID: req.nodeID }),
+      );
     }
     for (const sub of this.#subs) sub.unsubscribe();
     this.#subs.length = 0;
@@ -287,12 +317,16 @@ export class Transit {
   }
 
   #startTimers(): void {
+    const interval = this.#opts.heartbeatInterval * 1000;
+    // Moleculer adds ±500 ms of jitter. Short intervals (tests, fast failure detection) would
+    // then send beats further apart than the timeout, so the jitter is capped at ±25%.
+    const spread = Math.min(500, interval / 4);
     const beat = () => {
-      const jitter = Math.round(Math.random() * 1000 - 500);
+      const jitter = Math.round((Math.random() * 2 - 1) * spread);
       this.#schedule(() => {
         this.#sendHeartbeat();
         beat();
-      }, Math.max(100, this.#opts.heartbeatInterval * 1000 + jitter));
+      }, Math.max(10, interval + jitter));
     };
     beat();
     const check = () => {
@@ -304,7 +338,9 @@ export class Transit {
     check();
     const purge = () => {
       this.#schedule(() => {
-        this.#host.registry.purgeOfflineNodes(this.#opts.cleanOfflineNodesTimeout * 1000);
+        this.#host.registry.purgeOfflineNodes(
+          this.#opts.cleanOfflineNodesTimeout * 1000,
+        );
         purge();
       }, 60_000);
     };
@@ -342,7 +378,14 @@ export class Transit {
 
   // ---- sending ----
 
-  #send(type: PacketType, target: string | undefined, payload: PacketPayload): Promise<void> {
+  #send(
+    type: PacketType,
+    target: string | undefined,
+    payload: PacketPayload,
+  ): Promise<void> {
+    // After a nodeID conflict, packets under our nodeID would be taken for the other node's
+    // (a DISCONNECT would mark it offline everywhere): stay silent, as an exited process would.
+    if (this.#conflict !== undefined) return Promise.resolve();
     payload.ver = this.#opts.protocolVersion;
     payload.sender = this.#host.nodeID;
     let bytes: Uint8Array;
@@ -351,10 +394,17 @@ export class Transit {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#transporter.publish(topicOf(this.#prefix, type, target), bytes);
+    return this.#transporter.publish(
+      topicOf(this.#prefix, type, target),
+      bytes,
+    );
   }
 
-  #sendQuiet(type: PacketType, target: string | undefined, payload: PacketPayload): void {
+  #sendQuiet(
+    type: PacketType,
+    target: string | undefined,
+    payload: PacketPayload,
+  ): void {
     this.#send(type, target, payload).catch((err) =>
       this.#host.logger.warn(`Cannot send ${type}: ${(err as Error).message}`)
     );
@@ -408,7 +458,14 @@ export class Transit {
       );
     }
     return new Promise((resolve, reject) => {
-      const req: PendingRequest = { ctx, nodeID, action, resolve, reject, timer: undefined };
+      const req: PendingRequest = {
+        ctx,
+        nodeID,
+        action,
+        resolve,
+        reject,
+        timer: undefined,
+      };
       const timeout = ctx.timeout;
       if (timeout !== null && timeout > 0) {
         req.timer = setTimeout(() => {
@@ -468,7 +525,9 @@ export class Transit {
     broadcast: boolean,
   ): Promise<void> {
     if (!this.connected) {
-      return Promise.reject(new BrokerDisconnectedError(undefined, { event: ctx.eventName }));
+      return Promise.reject(
+        new BrokerDisconnectedError(undefined, { event: ctx.eventName }),
+      );
     }
     const payload: PacketPayload = { id: nextId(), event: ctx.eventName };
     if (ctx.params !== undefined) payload.data = ctx.params;
@@ -507,11 +566,13 @@ export class Transit {
           resolve(r);
         },
       });
-      this.#send(PacketType.PING, nodeID, { time: Date.now(), id }).catch(() => {
-        clearTimeout(timer);
-        this.#pings.delete(id);
-        resolve(null);
-      });
+      this.#send(PacketType.PING, nodeID, { time: Date.now(), id }).catch(
+        () => {
+          clearTimeout(timer);
+          this.#pings.delete(id);
+          resolve(null);
+        },
+      );
     });
   }
 
@@ -522,7 +583,9 @@ export class Transit {
     try {
       payload = this.#serializer.deserialize(data);
     } catch (err) {
-      this.#host.logger.warn(`Dropped a malformed ${type} packet: ${(err as Error).message}`);
+      this.#host.logger.warn(
+        `Dropped a malformed ${type} packet: ${(err as Error).message}`,
+      );
       return;
     }
     const sender = payload.sender;
@@ -530,7 +593,10 @@ export class Transit {
       this.#host.logger.warn(`Dropped a ${type} packet without a sender`);
       return;
     }
-    if (payload.ver !== this.#opts.protocolVersion && !this.#opts.disableVersionCheck) {
+    if (
+      payload.ver !== this.#opts.protocolVersion &&
+      !this.#opts.disableVersionCheck
+    ) {
       if (!this.#warnedVersion.has(sender)) {
         this.#warnedVersion.add(sender);
         const ver = String(payload.ver);
@@ -543,12 +609,32 @@ export class Transit {
       return;
     }
     if (sender === this.#host.nodeID) {
-      if (type === PacketType.INFO && payload.instanceID !== this.#host.instanceID) {
-        this.#host.nodeIDConflict(String(payload.instanceID));
+      if (
+        type === PacketType.INFO && payload.instanceID !== this.#host.instanceID
+      ) {
+        if (this.#conflict === undefined) {
+          this.#conflict = String(payload.instanceID);
+          if (this.#stopping) {
+            // Our successor is already up: leave quietly, without a DISCONNECT in its name.
+            this.#host.logger.info(
+              `A new instance (${this.#conflict}) took over the nodeID while this one stops`,
+            );
+          } else this.#host.nodeIDConflict(this.#conflict);
+        }
+        return;
+      }
+      if (type === PacketType.DISCOVER) {
+        // A DISCOVER under our own nodeID comes from a newcomer reusing it (or is our own, on
+        // reconnect). Once ready, answer it: our INFO on `INFO.<nodeID>` shows the newcomer the
+        // conflict before it announces itself. Moleculer drops it, so there it is the running
+        // node that finds the conflict, on the newcomer's INFO. A node that is leaving lets its
+        // successor start.
+        if (!this.#stopping) this.#sendInfo(sender);
         return;
       }
       if (
-        type !== PacketType.REQUEST && type !== PacketType.RESPONSE && type !== PacketType.EVENT
+        type !== PacketType.REQUEST && type !== PacketType.RESPONSE &&
+        type !== PacketType.EVENT
       ) {
         return;
       }
@@ -607,8 +693,13 @@ export class Transit {
     };
     this.#host.runRequest(packet, sender).then(
       ({ ctx, data }) => {
-        const res: PacketPayload = { id: packet.id, meta: ctx ? ctx.meta : packet.meta };
-        if (this.#opts.protocolVersion === "5") res.headers = ctx ? ctx.responseHeaders : {};
+        const res: PacketPayload = {
+          id: packet.id,
+          meta: ctx ? ctx.meta : packet.meta,
+        };
+        if (this.#opts.protocolVersion === "5") {
+          res.headers = ctx ? ctx.responseHeaders : {};
+        }
         res.success = true;
         res.data = data;
         return this.#send(PacketType.RESPONSE, sender, res);
@@ -625,8 +716,15 @@ export class Transit {
       this.#host.logger.warn(
         `Cannot send the response of '${packet.action}' to '${sender}': ${(err as Error).message}`,
       );
-      if (err instanceof MoleculerError && err.type === "MAX_PAYLOAD_EXCEEDED") {
-        const res: PacketPayload = { id: packet.id, meta: {}, success: false, data: null };
+      if (
+        err instanceof MoleculerError && err.type === "MAX_PAYLOAD_EXCEEDED"
+      ) {
+        const res: PacketPayload = {
+          id: packet.id,
+          meta: {},
+          success: false,
+          data: null,
+        };
         if (this.#opts.protocolVersion === "5") res.headers = {};
         res.error = toPlain(err, this.#host.nodeID);
         this.#sendQuiet(PacketType.RESPONSE, sender, res);
@@ -646,7 +744,9 @@ export class Transit {
   }
 
   #onEvent(sender: string, p: PacketPayload): void {
-    if (typeof p.event !== "string") throw new Error("EVENT needs a string 'event'");
+    if (typeof p.event !== "string") {
+      throw new Error("EVENT needs a string 'event'");
+    }
     if (this.#stopping) return;
     const packet: EventPacket = {
       id: strOrNull(p.id),
@@ -662,12 +762,20 @@ export class Transit {
       caller: strOrNull(p.caller),
     };
     this.#host.runEvent(packet, sender).catch((err) =>
-      this.#host.logger.warn(`Event '${packet.event}' from '${sender}' failed: ${err}`)
+      this.#host.logger.warn(
+        `Event '${packet.event}' from '${sender}' failed: ${err}`,
+      )
     );
   }
 
   #onInfo(sender: string, p: PacketPayload): void {
     const result = this.#host.registry.processNodeInfo(sender, p);
+    // A new instanceID under a known, still-available nodeID: the process restarted before its
+    // heartbeats were missed. The new process will never answer the old one's requests.
+    // (Moleculer leaves them pending until their timeout, or forever without one.)
+    if (result.instanceChanged && !result.isReconnected) {
+      this.#rejectPending(sender);
+    }
     if (result.isNew || result.isReconnected) {
       this.#host.nodeConnected(result.node, result.isReconnected);
     } else {
@@ -704,12 +812,17 @@ export class Transit {
   #nodeGone(nodeID: string, unexpected: boolean): void {
     const node = this.#host.registry.disconnectNode(nodeID);
     if (!node) return;
+    this.#rejectPending(nodeID);
+    this.#host.nodeDisconnected(node, unexpected);
+  }
+
+  /** Reject every request waiting for a response from a node with RequestRejectedError. */
+  #rejectPending(nodeID: string): void {
     for (const [id, req] of this.#pending) {
       if (req.nodeID !== nodeID) continue;
       this.#pending.delete(id);
       if (req.timer !== undefined) clearTimeout(req.timer);
       req.reject(new RequestRejectedError({ action: req.action, nodeID }));
     }
-    this.#host.nodeDisconnected(node, unexpected);
   }
 }

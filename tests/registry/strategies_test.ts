@@ -5,6 +5,7 @@ import {
   resolveStrategy,
   RoundRobinStrategy,
   ServiceBroker,
+  ServiceSchemaError,
   type StrategyEndpoint,
 } from "../../mod.ts";
 import { EndpointList, type ListedEndpoint } from "../../src/registry/endpoint_list.ts";
@@ -69,7 +70,7 @@ Deno.test("resolveStrategy() accepts names (any case) and factories", () => {
     select: <E extends StrategyEndpoint>(l: readonly E[]) => l[l.length - 1]!,
   };
   assert.equal(resolveStrategy(() => custom)(), custom);
-  assert.throws(() => resolveStrategy("Latency"), BrokerOptionsError);
+  assert.throws(() => resolveStrategy("Fastest"), BrokerOptionsError);
 });
 
 Deno.test("EndpointList.next() prefers local endpoints when asked", () => {
@@ -188,4 +189,61 @@ Deno.test("call({ nodeID }) targets one node regardless of the strategy", async 
   } finally {
     await Promise.all(nodes.map((b) => b.stop()));
   }
+});
+
+Deno.test("resolveStrategy() knows every built-in, with or without the Strategy suffix", () => {
+  for (const name of ["CpuUsage", "Latency", "Shard", "ShardStrategy", "latencystrategy"]) {
+    const s = resolveStrategy(name)();
+    assert.equal(typeof s.select, "function", name);
+  }
+});
+
+Deno.test("EndpointList.next() with an availability test skips refused endpoints", () => {
+  const list = new EndpointList<ListedEndpoint>("a.b", undefined, new RoundRobinStrategy());
+  list.add(ep("r1"));
+  list.add(ep("local", true));
+  list.add(ep("r2"));
+  const open = new Set(["local", "r1"]);
+  const available = (e: ListedEndpoint) => !open.has(e.id);
+  // preferLocal: the local endpoint is refused, so the others are balanced
+  assert.deepEqual([0, 1, 2].map(() => list.next(true, undefined, available)!.id), [
+    "r2",
+    "r2",
+    "r2",
+  ]);
+  open.delete("local");
+  assert.equal(list.next(true, undefined, available)!.id, "local");
+  open.add("local");
+  open.add("r2");
+  assert.equal(list.next(true, undefined, available), undefined);
+  assert.equal(list.hasAvailable(available), false);
+  assert.equal(list.hasAvailable(), true);
+});
+
+Deno.test("a local action naming an unknown strategy, or bad options, is a schema error", () => {
+  const broker = new ServiceBroker({ logger: false });
+  assert.throws(
+    () =>
+      broker.createService({
+        name: "s",
+        actions: { a: { strategy: "Fastest", handler: () => 1 } },
+      }),
+    ServiceSchemaError,
+  );
+  assert.throws(
+    () =>
+      broker.createService({
+        name: "t",
+        actions: { a: { strategy: "Shard", strategyOptions: { vnodes: -1 }, handler: () => 1 } },
+      }),
+    ServiceSchemaError,
+  );
+  assert.throws(
+    () =>
+      new ServiceBroker({
+        logger: false,
+        registry: { strategy: "Latency", strategyOptions: { pingInterval: "x" } },
+      }),
+    BrokerOptionsError,
+  );
 });
