@@ -161,7 +161,18 @@ export type { TrackingOptions } from "./src/middlewares/tracking.ts";
 export type { RetryPolicyOptions } from "./src/middlewares/retry.ts";
 export type { BulkheadOptions } from "./src/middlewares/bulkhead.ts";
 export type { FallbackResponse } from "./src/middlewares/fallback.ts";
-export type { NodeInfo, ServiceItem } from "./src/registry/registry.ts";
+export type {
+  ActionEndpoint,
+  EventEndpoint,
+  LocalAction,
+  LocalEvent,
+  NodeInfo,
+  NodeInfoResult,
+  Registry,
+  RegistryOptions as RegistryInit,
+  ServiceItem,
+} from "./src/registry/registry.ts";
+export type { EndpointList, ListedEndpoint } from "./src/registry/endpoint_list.ts";
 export { MemoryTransporter } from "./src/transporters/memory.ts";
 export { NatsTransporter } from "./src/transporters/nats.ts";
 export type { NatsTransporterOptions } from "./src/transporters/nats.ts";
@@ -178,4 +189,4 @@ export { resolveSerializer } from "./src/serializers/resolve.ts";
 export type { SerializerOption } from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";
-export type { PongResult } from "./src/transit/transit.ts";
+export type { PongResult, Transit } from "./src/transit/transit.ts";

@@ -164,6 +164,8 @@ export class ServiceBroker {
   #stopPromise: Promise<void> | undefined;
 
   /**
+   * Create a broker. It does nothing on the network until {@linkcode ServiceBroker.start}.
+   *
    * @param options Broker options, or just a nodeID.
    * @throws {BrokerOptionsError} naming a bad option.
    */

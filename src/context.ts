@@ -82,21 +82,37 @@ export interface ContextEvent {
 
 /** Fields a context is built from; see {@linkcode Context}. */
 export interface ContextInit<P, M extends Meta> {
+  /** Context id; a new one when omitted. */
   id?: string | undefined;
+  /** The node the call or event came from; the local node when omitted. */
   nodeID?: string | null;
+  /** Params of the call or data of the event. @default {{}} */
   params?: P;
+  /** Metadata. @default {{}} */
   meta?: M;
+  /** Request headers. @default {{}} */
   headers?: Record<string, unknown>;
+  /** Call-chain depth. @default {1} */
   level?: number;
+  /** Id of the parent context. */
   parentID?: string | null;
+  /** Id of the whole chain; this context's id when omitted. */
   requestID?: string | null;
+  /** Full name of the calling service. */
   caller?: string | null;
+  /** Timeout in ms, or null for none. */
   timeout?: number | null;
+  /** The local service handling the context. */
   service?: Service | null;
+  /** The action being called. */
   action?: ContextAction | null;
+  /** The event subscription being served. */
   event?: ContextEvent | null;
+  /** The concrete event name. */
   eventName?: string | null;
+  /** How the event was sent. */
   eventType?: EventType | null;
+  /** The groups the event was sent to. */
   eventGroups?: string[] | null;
   /** The call's options (kept as given, not copied). */
   options?: CallOptions | undefined;

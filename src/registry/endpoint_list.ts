@@ -28,6 +28,8 @@ export class EndpointList<E extends ListedEndpoint> {
   #localTurn = 0;
 
   /**
+   * Create an empty list.
+   *
    * @param name Action or event name.
    * @param group Event group.
    * @param strategy The balancing strategy of this list.

@@ -73,9 +73,13 @@ export interface ServiceItem {
 export interface ActionEndpoint {
   /** Node id. */
   readonly id: string;
+  /** True for an endpoint on this node. */
   readonly local: boolean;
+  /** The node serving it. */
   readonly node: NodeInfo;
+  /** What middlewares saw of the action. */
   readonly action: ActionInfo;
+  /** The service entry it belongs to. */
   readonly service: ServiceItem;
   /** The wrapped handler: the local chain, or the remote chain that sends a REQ. */
   readonly handler: Handler;
@@ -85,9 +89,13 @@ export interface ActionEndpoint {
 export interface EventEndpoint {
   /** Node id. */
   readonly id: string;
+  /** True for an endpoint on this node. */
   readonly local: boolean;
+  /** The node serving it. */
   readonly node: NodeInfo;
+  /** The subscription name and group. */
   readonly event: { readonly name: string; readonly group: string };
+  /** The service entry it belongs to. */
   readonly service: ServiceItem;
   /** The wrapped local handler; null for remote endpoints. */
   readonly handler: Handler | null;
@@ -97,22 +105,31 @@ export interface EventEndpoint {
 
 /** A local action about to be registered, with its wrapped handler. */
 export interface LocalAction {
+  /** What middlewares saw of it. */
   readonly info: ActionInfo;
+  /** The JSON-safe definition announced in INFO. */
   readonly definition: Record<string, unknown>;
+  /** The wrapped handler. */
   readonly handler: Handler;
 }
 
 /** A local event subscription about to be registered, with its wrapped handler. */
 export interface LocalEvent {
+  /** What middlewares saw of it. */
   readonly info: EventInfo;
+  /** The JSON-safe definition announced in INFO. */
   readonly definition: Record<string, unknown>;
+  /** The wrapped handler. */
   readonly handler: Handler;
 }
 
 /** What processing an INFO changed. */
 export interface NodeInfoResult {
+  /** The node serving it. */
   readonly node: NodeInfo;
+  /** True for a node seen for the first time. */
   readonly isNew: boolean;
+  /** True for a node that was offline and came back. */
   readonly isReconnected: boolean;
   /** True when a known node now reports another `instanceID`: its process was restarted. */
   readonly instanceChanged: boolean;
@@ -122,14 +139,21 @@ export interface NodeInfoResult {
 
 /** Options of the {@linkcode Registry}. */
 export interface RegistryOptions {
+  /** This node's id. */
   readonly nodeID: string;
+  /** This broker instance's id. */
   readonly instanceID: string;
   /** Makes the strategy of a new endpoint list, from the definition of its first endpoint. */
   readonly strategy: StrategyResolver;
+  /** Prefer local endpoints when balancing. */
   readonly preferLocal: boolean;
+  /** Node metadata announced in INFO. */
   readonly metadata: Record<string, unknown>;
+  /** INFO `client`: type, version, langVersion. */
   readonly client: Record<string, unknown>;
+  /** IPv4 addresses announced in INFO. */
   readonly ipList: string[];
+  /** Host name announced in INFO. */
   readonly hostname: string | null;
   /** Builds the remote chain for an action announced by another node. */
   readonly remoteHandler: (info: ActionInfo) => Handler;
@@ -163,7 +187,11 @@ export class Registry {
   readonly #opts: RegistryOptions;
   #eventCache = new Map<string, EndpointList<EventEndpoint>[]>();
 
-  /** @param opts Registry options. */
+  /**
+   * Create a registry holding only the local node.
+   *
+   * @param opts Registry options.
+   */
   constructor(opts: RegistryOptions) {
     this.#opts = opts;
     this.localNode = {

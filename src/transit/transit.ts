@@ -164,6 +164,8 @@ export class Transit {
   #conflict: string | undefined;
 
   /**
+   * Create the engine; the broker does this when a transporter is set.
+   *
    * @param host The broker side.
    * @param transporter The byte mover.
    * @param serializer The payload codec.
