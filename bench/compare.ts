@@ -1,0 +1,918 @@
+/**
+ * Side-by-side benchmark: Denolecular (Deno) against Moleculer 0.15.2 (Node) and against the raw
+ * NATS request pattern, on a private nats-server on 127.0.0.1. Every node is its own process.
+ *
+ * ```sh
+ * deno run -A bench/compare.ts           # 3 s per measurement, 3 repetitions, medians (~3 min)
+ * deno run -A bench/compare.ts --quick   # 1 s, 1 repetition: a smoke run (~30 s)
+ * deno run -A bench/compare.ts --only=remote,events,denolecular-deno,moleculer --ms=2000 --reps=5
+ * ```
+ *
+ * All nodes of a section are started first (each pairing in its own namespace), then the
+ * orchestrator asks them for one measurement at a time, rotating through the stacks, so a slow
+ * drift of the machine hits every stack alike. Around each measured run it samples the CPU time of
+ * the processes involved (caller, responder, nats-server) from /proc.
+ *
+ * Prints a table, the ratios, CPU per operation and the target checks, and writes
+ * `bench/results/latest.json`. See docs/BENCHMARKS.md for the method.
+ *
+ * Flags: `--quick`; `--ms=N`, `--reps=N` (plan); `--only=` sections (`local`, `remote`, `events`,
+ * `idle`) and/or pairings (`denolecular-node`, `denolecular-deno`, `moleculer`, `raw-node`,
+ * `raw-deno`). Environment: `BENCH_NODE` (node binary), `BENCH_DENO_FLAGS` (extra flags for
+ * every Deno child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ *
+ * @module
+ */
+
+import { startNatsServer } from "../tests/_helpers/nats_server.ts";
+
+// ---------------------------------------------------------------- options
+
+const QUICK = Deno.args.includes("--quick");
+const flag = (name: string): number | undefined => {
+  const a = Deno.args.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? undefined : Number(a.slice(name.length + 3));
+};
+const PLAN = {
+  warmupMs: QUICK ? 300 : 1_000,
+  ms: flag("ms") ?? (QUICK ? 1_000 : 3_000),
+  reps: flag("reps") ?? (QUICK ? 1 : 3),
+};
+const IN_FLIGHT = 32;
+/** A measured run during which other work used more cores than this is repeated… */
+const BUSY_CORES = 0.15;
+/** …at most this many times… */
+const MAX_RETRIES = 2;
+/** …and this many times in the whole run, which keeps a full run under ~5 minutes. */
+const RETRY_BUDGET = QUICK ? 4 : 12;
+let retryBudget = RETRY_BUDGET;
+const CONC = `conc${IN_FLIGHT}`;
+const IDLE_SETTLE_MS = QUICK ? 1_000 : 2_000;
+const IDLE_REPS = QUICK ? 1 : 3;
+
+const ONLY = new Set(
+  Deno.args.filter((a) => a.startsWith("--only=")).flatMap((a) => a.slice(7).split(",")),
+);
+const pick = (all: string[]): Set<string> => {
+  const chosen = all.filter((x) => ONLY.has(x));
+  return new Set(chosen.length ? chosen : all);
+};
+
+type Stack = "denolecular" | "moleculer" | "raw";
+interface Pairing {
+  key: string;
+  label: string;
+  stack: Stack;
+  transport: "node" | "deno";
+}
+
+const PAIRINGS: Pairing[] = [
+  {
+    key: "denolecular-node",
+    label: "Denolecular, nats.js node transport (as shipped)",
+    stack: "denolecular",
+    transport: "node",
+  },
+  {
+    key: "denolecular-deno",
+    label: "Denolecular, DenoTransport",
+    stack: "denolecular",
+    transport: "deno",
+  },
+  { key: "moleculer", label: "Moleculer 0.15.2 (Node)", stack: "moleculer", transport: "node" },
+  { key: "raw-node", label: "raw NATS floor, node transport", stack: "raw", transport: "node" },
+  { key: "raw-deno", label: "raw NATS floor, DenoTransport", stack: "raw", transport: "deno" },
+];
+const SECTION = pick(["local", "remote", "events", "idle"]);
+const PAIRING = pick(PAIRINGS.map((p) => p.key));
+
+const HERE = new URL(".", import.meta.url);
+const path = (rel: string): string => new URL(rel, HERE).pathname;
+const NODE = Deno.env.get("BENCH_NODE") ?? "node";
+const DENO_FLAGS = (Deno.env.get("BENCH_DENO_FLAGS") ?? "").split(" ").filter((f) => f !== "");
+
+// ---------------------------------------------------------------- child processes
+
+interface Result {
+  count: number;
+  ms: number;
+  opsPerSec: number;
+  p50?: number;
+  p99?: number;
+  sendRate?: number;
+  lost?: number;
+}
+
+/** Medians over the repetitions, and the repetitions themselves. */
+type Summary = Result & { runs: Result[] };
+
+type Line = Record<string, unknown> & { type?: string };
+
+class LineSplitter extends TransformStream<string, string> {
+  constructor() {
+    let rest = "";
+    super({
+      transform(chunk, ctl) {
+        const parts = (rest + chunk).split("\n");
+        rest = parts.pop() ?? "";
+        for (const p of parts) if (p.trim()) ctl.enqueue(p);
+      },
+      flush(ctl) {
+        if (rest.trim()) ctl.enqueue(rest);
+      },
+    });
+  }
+}
+
+const children = new Set<Child>();
+const te = new TextEncoder();
+
+/** A child process speaking JSON lines: results on stdout, commands on stdin. */
+class Child {
+  readonly name: string;
+  readonly proc: Deno.ChildProcess;
+  readonly started: number = performance.now();
+  /** Called with every JSON line that `expect` skips (e.g. `phase` lines). */
+  onLine: ((line: Line) => void) | undefined;
+  /** The CPU meter attached to this child's phases, if any. */
+  meter: CpuMeter | undefined;
+  readonly #lines: AsyncIterator<string>;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  #stderr = "";
+  #closed = false;
+
+  constructor(name: string, cmd: string, args: string[]) {
+    this.name = name;
+    const proc = new Deno.Command(cmd, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      cwd: path("../"),
+    }).spawn();
+    this.proc = proc;
+    this.#stdin = proc.stdin.getWriter();
+    this.#lines = proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
+      new LineSplitter(),
+    )[Symbol.asyncIterator]();
+    (async () => {
+      for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
+        this.#stderr = (this.#stderr + chunk).slice(-4000);
+      }
+    })().catch(() => {});
+    children.add(this);
+  }
+
+  /** The next JSON line of `type`, within `ms`. */
+  async expect(type: string, ms: number): Promise<Line> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${this.name}: no '${type}' within ${ms} ms\n${this.#stderr}`)),
+        ms,
+      );
+    });
+    try {
+      for (;;) {
+        const next = await Promise.race([this.#lines.next(), timeout]);
+        if (next.done) throw new Error(`${this.name} exited before '${type}'\n${this.#stderr}`);
+        let line: Line;
+        try {
+          line = JSON.parse(next.value);
+        } catch {
+          continue; // not ours
+        }
+        if (line.type === type) return line;
+        this.onLine?.(line);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Run one measurement in the child and return its result. */
+  async run(name: string, ms: number, warmup = false): Promise<Result> {
+    await this.#stdin.write(te.encode(JSON.stringify({ cmd: "run", name, ms, warmup }) + "\n"));
+    const line = await this.expect("result", ms * 3 + 30_000);
+    if (line.error) throw new Error(`${this.name}: ${line.error}`);
+    return line.result as Result;
+  }
+
+  /** Close stdin (the child stops and exits); kill it if it is still there after `graceMs`. */
+  async close(graceMs = 3_000): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#stdin.close().catch(() => {});
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), graceMs));
+    const how = await Promise.race([this.proc.status, late]);
+    clearTimeout(timer);
+    if (how === "late") this.kill();
+    await this.proc.status;
+    await this.proc.stdout.cancel().catch(() => {});
+    children.delete(this);
+  }
+
+  kill(): void {
+    try {
+      this.proc.kill("SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+function killAll(): void {
+  for (const c of children) c.kill();
+}
+
+async function closeAll(list: Child[]): Promise<void> {
+  await Promise.all(list.map((c) => c.close()));
+}
+
+const deno = (name: string, script: string, opts: Record<string, unknown>): Child =>
+  new Child(name, Deno.execPath(), [
+    "run",
+    "-A",
+    "--quiet",
+    ...DENO_FLAGS,
+    path(script),
+    JSON.stringify(opts),
+  ]);
+const node = (name: string, script: string, opts: Record<string, unknown>): Child =>
+  new Child(name, NODE, [path(script), JSON.stringify(opts)]);
+
+// ---------------------------------------------------------------- CPU accounting
+
+const TICK_US = 10_000; // USER_HZ = 100 on Linux
+
+/** User + system CPU time of a process (all threads), in µs. */
+function cpuUs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * TICK_US;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The pid of the nats-server listening on `port`. */
+function natsServerPid(port: number): number | undefined {
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+      if (argv[0]?.endsWith("nats-server") && argv.includes(String(port))) return Number(e.name);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+/** Busy CPU time of the whole machine (all cores, from /proc/stat), in µs. */
+function machineBusyUs(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/stat").split("\n")[0]!.trim().split(/\s+/).slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait
+    const busy = f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0);
+    return busy * TICK_US;
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU µs per operation of each process involved, plus `total`. */
+type CpuSplit = Record<string, number>;
+
+/**
+ * Accumulates, per measurement name, the CPU time of `pids` between the `phase` start/end lines
+ * of `driver`; `perOp(name, ops)` divides by the operations counted.
+ */
+class CpuMeter {
+  readonly #spent = new Map<string, Record<string, number>>();
+  /** Per measurement: busy CPU of the machine outside `pids`, and wall time, in µs. */
+  readonly #foreign = new Map<string, { busy: number; wall: number }>();
+  constructor(driver: Child, pids: Record<string, number | undefined>) {
+    driver.meter = this;
+    let at: Record<string, number> = {};
+    let atMachine = 0;
+    let atWall = 0;
+    driver.onLine = (line) => {
+      if (line.type !== "phase") return;
+      const now: Record<string, number> = {};
+      for (const [k, pid] of Object.entries(pids)) now[k] = cpuUs(pid);
+      const machine = machineBusyUs();
+      const wall = performance.now() * 1000;
+      if (line.edge === "start") {
+        at = now;
+        atMachine = machine;
+        atWall = wall;
+        return;
+      }
+      const name = String(line.name);
+      const acc = this.#spent.get(name) ?? {};
+      let ours = 0;
+      for (const k of Object.keys(now)) {
+        const d = now[k]! - at[k]!;
+        acc[k] = (acc[k] ?? 0) + d;
+        if (!Number.isNaN(d)) ours += d;
+      }
+      this.#spent.set(name, acc);
+      const f = this.#foreign.get(name) ?? { busy: 0, wall: 0 };
+      const busy = machine - atMachine - ours;
+      f.busy += busy;
+      f.wall += wall - atWall;
+      this.#foreign.set(name, f);
+      const delta: Record<string, number> = {};
+      for (const k of Object.keys(now)) delta[k] = now[k]! - at[k]!;
+      this.#last = { name, delta, busy, wall: wall - atWall };
+    };
+  }
+
+  #last: { name: string; delta: Record<string, number>; busy: number; wall: number } | undefined;
+
+  /** Cores busy with other work during the last measured run. */
+  get lastForeignCores(): number {
+    const l = this.#last;
+    return l && l.wall > 0 ? Math.max(0, l.busy / l.wall) : NaN;
+  }
+
+  /** Forget the last measured run (it is being repeated). */
+  discardLast(): void {
+    const l = this.#last;
+    if (!l) return;
+    const acc = this.#spent.get(l.name);
+    if (acc) { for (const [k, d] of Object.entries(l.delta)) acc[k] = acc[k]! - d; }
+    const f = this.#foreign.get(l.name);
+    if (f) {
+      f.busy -= l.busy;
+      f.wall -= l.wall;
+    }
+    this.#last = undefined;
+  }
+
+  /** Average cores busy with other work (other processes, kernel threads) during the runs. */
+  foreignCores(name: string): number {
+    const f = this.#foreign.get(name);
+    return f && f.wall > 0 ? Math.max(0, f.busy / f.wall) : NaN;
+  }
+
+  perOp(name: string, ops: number): CpuSplit | undefined {
+    const acc = this.#spent.get(name);
+    if (!acc || ops === 0) return undefined;
+    const split: CpuSplit = {};
+    let total = 0;
+    for (const [k, us] of Object.entries(acc)) {
+      split[k] = us / ops;
+      total += us / ops;
+    }
+    split.total = total;
+    return split;
+  }
+}
+
+// ---------------------------------------------------------------- helpers
+
+function median(values: number[]): number {
+  const s = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function summarize(runs: Result[]): Summary {
+  const out: Record<string, unknown> = { runs };
+  for (const key of Object.keys(runs[0] ?? {})) {
+    out[key] = median(runs.map((r) => (r as unknown as Record<string, number>)[key]!));
+  }
+  return out as unknown as Summary;
+}
+
+/** `list` rotated by `r`: each repetition starts with another stack. */
+function rotate<T>(list: T[], r: number): T[] {
+  const k = list.length ? r % list.length : 0;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+function log(msg: string): void {
+  console.error(`· ${msg}`);
+}
+
+/** Warm up every driver, then run `names` `PLAN.reps` times, rotating through the drivers. */
+async function interleave(
+  drivers: Array<{ key: string; child: Child }>,
+  names: string[],
+): Promise<Record<string, Record<string, Summary>>> {
+  for (const { child } of drivers) {
+    for (const name of names) await child.run(name, PLAN.warmupMs, true);
+  }
+  const runs: Record<string, Record<string, Result[]>> = {};
+  for (let r = 0; r < PLAN.reps; r++) {
+    for (const name of names) {
+      for (const { key, child } of rotate(drivers, r)) {
+        log(`${name} ${key} (${r + 1}/${PLAN.reps})`);
+        let result = await child.run(name, PLAN.ms);
+        // Another process took CPU during the run: repeat it (twice at most).
+        for (let retry = 0; retry < MAX_RETRIES; retry++) {
+          const busy = child.meter?.lastForeignCores ?? NaN;
+          if (!(busy > BUSY_CORES) || retryBudget <= 0) break;
+          retryBudget--;
+          log(`  the machine was busy (${busy.toFixed(2)} cores of other work): repeating`);
+          child.meter!.discardLast();
+          result = await child.run(name, PLAN.ms);
+        }
+        ((runs[key] ??= {})[name] ??= []).push(result);
+      }
+    }
+  }
+  const out: Record<string, Record<string, Summary>> = {};
+  for (const [key, byName] of Object.entries(runs)) {
+    out[key] = {};
+    for (const [name, list] of Object.entries(byName)) out[key][name] = summarize(list);
+  }
+  return out;
+}
+
+const totalOps = (s: Summary | undefined): number =>
+  s ? s.runs.reduce((n, r) => n + r.count, 0) : 0;
+
+// ---------------------------------------------------------------- sections
+
+async function localCalls(): Promise<Record<string, Summary>> {
+  const drivers = [
+    { key: "denolecular", child: deno("deno local", "deno/local_call.ts", {}) },
+    { key: "moleculer", child: node("node local", "node/local_call.mjs", {}) },
+  ];
+  try {
+    for (const d of drivers) {
+      await d.child.expect("ready", 30_000);
+      new CpuMeter(d.child, { runner: d.child.proc.pid });
+    }
+    const out = await interleave(drivers, ["local"]);
+    return { denolecular: out.denolecular!.local!, moleculer: out.moleculer!.local! };
+  } finally {
+    await closeAll(drivers.map((d) => d.child));
+  }
+}
+
+interface RemoteOut {
+  calls: Record<string, Record<string, Summary>>;
+  events: Record<string, Summary>;
+  /** CPU µs per operation, by pairing, then measurement, then process. */
+  cpu: Record<string, Record<string, CpuSplit>>;
+  /** Cores busy with other work during the measured runs, by pairing and measurement. */
+  foreignCores: Record<string, Record<string, number>>;
+}
+
+async function remote(url: string, serverPid: number | undefined): Promise<RemoteOut> {
+  const pairings = PAIRINGS.filter((p) => PAIRING.has(p.key));
+  const doCalls = SECTION.has("remote");
+  const doEvents = SECTION.has("events");
+  const spawned: Child[] = [];
+  const spawn = (p: Pairing, role: string, extra: Record<string, unknown>): Child => {
+    const opts = {
+      url,
+      namespace: `bench-${p.key}`,
+      transport: p.transport,
+      inFlight: IN_FLIGHT,
+      role,
+      nodeID: `${p.key}-${role}`,
+      ...extra,
+    };
+    const name = `${p.key} ${role}`;
+    const c = p.stack === "denolecular"
+      ? deno(name, "deno/remote.ts", opts)
+      : p.stack === "moleculer"
+      ? node(name, "node/remote.mjs", opts)
+      : deno(name, "deno/raw.ts", opts);
+    spawned.push(c);
+    return c;
+  };
+  const checkDeno = (p: Pairing, line: Line, who: string) => {
+    if (p.stack === "denolecular" && p.transport === "deno" && line.denoTransports !== 1) {
+      throw new Error(`the ${who} of ${p.key} did not run on DenoTransport`);
+    }
+  };
+  const out: RemoteOut = { calls: {}, events: {}, cpu: {}, foreignCores: {} };
+  try {
+    log("starting the nodes");
+    const responders = new Map<string, Child>();
+    for (const p of pairings) {
+      const r = spawn(p, "responder", { peer: `${p.key}-caller` });
+      checkDeno(p, await r.expect("ready", 30_000), "responder");
+      responders.set(p.key, r);
+    }
+    const callers: Array<{ key: string; child: Child }> = [];
+    const emitters: Array<{ key: string; child: Child }> = [];
+    const meters = new Map<string, CpuMeter>();
+    for (const p of pairings) {
+      const responder = responders.get(p.key)!;
+      if (doCalls) {
+        const c = spawn(p, "caller", { peer: `${p.key}-responder` });
+        checkDeno(p, await c.expect("ready", 30_000), "caller");
+        meters.set(
+          `${p.key} calls`,
+          new CpuMeter(c, {
+            caller: c.proc.pid,
+            responder: responder.proc.pid,
+            natsServer: serverPid,
+          }),
+        );
+        callers.push({ key: p.key, child: c });
+      }
+      if (doEvents && p.stack !== "raw") {
+        const e = spawn(p, "emitter", {});
+        checkDeno(p, await e.expect("ready", 30_000), "emitter");
+        meters.set(
+          `${p.key} events`,
+          new CpuMeter(e, {
+            emitter: e.proc.pid,
+            receiver: responder.proc.pid,
+            natsServer: serverPid,
+          }),
+        );
+        emitters.push({ key: p.key, child: e });
+      }
+    }
+    if (callers.length) {
+      out.calls = await interleave(callers, ["seq", CONC]);
+      for (const [key, byName] of Object.entries(out.calls)) {
+        const m = meters.get(`${key} calls`)!;
+        for (const [name, s] of Object.entries(byName)) {
+          const split = m.perOp(name, totalOps(s));
+          if (split) (out.cpu[key] ??= {})[name] = split;
+          (out.foreignCores[key] ??= {})[name] = m.foreignCores(name);
+        }
+      }
+    }
+    if (emitters.length) {
+      const ev = await interleave(emitters, ["events"]);
+      for (const [key, byName] of Object.entries(ev)) {
+        out.events[key] = byName.events!;
+        const m = meters.get(`${key} events`)!;
+        const split = m.perOp("events", totalOps(byName.events));
+        if (split) (out.cpu[key] ??= {}).events = split;
+        (out.foreignCores[key] ??= {}).events = m.foreignCores("events");
+      }
+    }
+  } finally {
+    await closeAll(spawned);
+  }
+  return out;
+}
+
+interface Idle {
+  rssMB: number;
+  spawnToReadyMs: number;
+  startMs: number;
+  runs: Array<{ rssMB: number; spawnToReadyMs: number; startMs: number }>;
+}
+
+async function rssMB(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+async function idle(url: string): Promise<Record<string, Idle>> {
+  const variants = [
+    { key: "denolecular-node", script: "deno/idle.ts", runtime: deno, transport: "node" },
+    { key: "denolecular-deno", script: "deno/idle.ts", runtime: deno, transport: "deno" },
+    { key: "moleculer", script: "node/idle.mjs", runtime: node, transport: "node" },
+  ].filter((v) => PAIRING.has(v.key));
+  const runs: Record<string, Idle["runs"]> = {};
+  for (let r = 0; r < IDLE_REPS; r++) {
+    for (const v of rotate(variants, r)) {
+      log(`idle RSS and start-up ${v.key} (${r + 1}/${IDLE_REPS})`);
+      const c = v.runtime(`${v.key} idle`, v.script, {
+        url,
+        namespace: `idle-${v.key}-${r}`,
+        nodeID: `idle-${v.key}`,
+        transport: v.transport,
+      });
+      try {
+        const ready = await c.expect("ready", 30_000);
+        const spawnToReadyMs = performance.now() - c.started;
+        await new Promise((res) => setTimeout(res, IDLE_SETTLE_MS));
+        (runs[v.key] ??= []).push({
+          rssMB: await rssMB(c.proc.pid),
+          spawnToReadyMs,
+          startMs: ready.startMs as number,
+        });
+      } finally {
+        await c.close();
+      }
+    }
+  }
+  const out: Record<string, Idle> = {};
+  for (const [key, list] of Object.entries(runs)) {
+    out[key] = {
+      rssMB: median(list.map((x) => x.rssMB)),
+      spawnToReadyMs: median(list.map((x) => x.spawnToReadyMs)),
+      startMs: median(list.map((x) => x.startMs)),
+      runs: list,
+    };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- environment
+
+async function output(cmd: string, args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    return new TextDecoder().decode(out.stdout.length ? out.stdout : out.stderr).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+async function environment(): Promise<Record<string, unknown>> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const moleculer = JSON.parse(
+    await Deno.readTextFile(path("../tests/node_modules/moleculer-015/package.json")),
+  ).version;
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      nproc: navigator.hardwareConcurrency,
+      cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? "unknown",
+      ramGB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30 * 10) / 10,
+      kernel: Deno.osRelease(),
+    },
+    runtimes: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      node: await output(NODE, ["--version"]),
+      natsServer: await output(Deno.env.get("NATS_SERVER_BIN") ?? "nats-server", ["--version"]),
+      moleculer,
+    },
+  };
+}
+
+// ---------------------------------------------------------------- report
+
+const fmtOps = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? "—" : Math.round(n).toLocaleString("en-US");
+const fmtMs = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? "—" : n.toFixed(3);
+const fmtUs = (n: number | undefined): string =>
+  n === undefined || Number.isNaN(n) ? "—" : n.toFixed(1);
+const fmtRatio = (n: number): string => Number.isNaN(n) ? "—" : `${n.toFixed(2)}×`;
+const ratio = (a: number | undefined, b: number | undefined): number =>
+  a === undefined || b === undefined || !b ? NaN : a / b;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) =>
+    "| " + r.map((c, i) => i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)).join(" | ") +
+    " |";
+  const sep = "|" +
+    widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|";
+  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join("\n");
+}
+
+interface Target {
+  name: string;
+  value: string;
+  /** Undefined when a figure is missing (section or pairing not run). */
+  holds: boolean | undefined;
+}
+
+/** `test(x)` unless x is NaN (missing figure). */
+const check = (x: number, test: (x: number) => boolean): boolean | undefined =>
+  Number.isNaN(x) ? undefined : test(x);
+
+// ---------------------------------------------------------------- main
+
+Deno.addSignalListener("SIGINT", () => {
+  killAll();
+  Deno.exit(130);
+});
+
+const t0 = performance.now();
+const env = await environment();
+await using nats = await startNatsServer();
+const serverPid = natsServerPid(nats.port);
+let local: Record<string, Summary> = {};
+let rem: RemoteOut = { calls: {}, events: {}, cpu: {}, foreignCores: {} };
+const loadBefore = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+let idleOut: Record<string, Idle> = {};
+try {
+  if (SECTION.has("local")) local = await localCalls();
+  if (SECTION.has("remote") || SECTION.has("events")) rem = await remote(nats.url, serverPid);
+  if (SECTION.has("idle")) idleOut = await idle(nats.url);
+} catch (err) {
+  killAll();
+  throw err;
+}
+const elapsedS = (performance.now() - t0) / 1000;
+const loadAfter = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+const foreign = Object.values(rem.foreignCores).flatMap((m) => Object.values(m)).filter((x) =>
+  !Number.isNaN(x)
+);
+const foreignAvg = foreign.length ? foreign.reduce((a, b) => a + b, 0) / foreign.length : NaN;
+const foreignMax = foreign.length ? Math.max(...foreign) : NaN;
+const c = rem.calls;
+const ev = rem.events;
+const cpu = rem.cpu;
+const D = "denolecular-node";
+const DD = "denolecular-deno";
+const M = "moleculer";
+
+const cols = PAIRINGS.map((p) => p.key);
+const row = (name: string, f: (k: string) => string): string[] => [name, ...cols.map(f)];
+const results: string[][] = [
+  [
+    "measurement",
+    "Denolecular (node tr.)",
+    "Denolecular (DenoTransport)",
+    "Moleculer 0.15.2",
+    "raw NATS (node tr.)",
+    "raw NATS (DenoTransport)",
+  ],
+  row(
+    "local call, ops/s",
+    (k) =>
+      k === D
+        ? fmtOps(local.denolecular?.opsPerSec)
+        : k === M
+        ? fmtOps(local.moleculer?.opsPerSec)
+        : "—",
+  ),
+  row("remote, 1 in flight: ops/s", (k) => fmtOps(c[k]?.seq?.opsPerSec)),
+  row("remote, 1 in flight: p50 ms", (k) => fmtMs(c[k]?.seq?.p50)),
+  row("remote, 1 in flight: p99 ms", (k) => fmtMs(c[k]?.seq?.p99)),
+  row(`remote, ${IN_FLIGHT} in flight: ops/s`, (k) => fmtOps(c[k]?.[CONC]?.opsPerSec)),
+  row(`remote, ${IN_FLIGHT} in flight: p50 ms`, (k) => fmtMs(c[k]?.[CONC]?.p50)),
+  row(`remote, ${IN_FLIGHT} in flight: p99 ms`, (k) => fmtMs(c[k]?.[CONC]?.p99)),
+  row("events over NATS, received/s", (k) => fmtOps(ev[k]?.opsPerSec)),
+  row("idle RSS, 10 services, MB", (k) => idleOut[k] ? idleOut[k].rssMB.toFixed(1) : "—"),
+  row(
+    "start-up, spawn → ready, ms",
+    (k) => idleOut[k] ? idleOut[k].spawnToReadyMs.toFixed(0) : "—",
+  ),
+  row("  of which broker.start(), ms", (k) => idleOut[k] ? idleOut[k].startMs.toFixed(0) : "—"),
+];
+
+const r2 = (f: (k: string) => number): string[] => [fmtRatio(f(D)), fmtRatio(f(DD))];
+const rawOf = (k: string) => k === D ? "raw-node" : "raw-deno";
+const ratios: string[][] = [
+  ["ratio", "Denolecular (node tr.)", "Denolecular (DenoTransport)"],
+  [
+    "local call vs Moleculer",
+    fmtRatio(ratio(local.denolecular?.opsPerSec, local.moleculer?.opsPerSec)),
+    "—",
+  ],
+  [
+    "remote 1 in flight, ops/s vs Moleculer",
+    ...r2((k) => ratio(c[k]?.seq?.opsPerSec, c[M]?.seq?.opsPerSec)),
+  ],
+  [
+    "remote 1 in flight, p50 vs Moleculer (lower is better)",
+    ...r2((k) => ratio(c[k]?.seq?.p50, c[M]?.seq?.p50)),
+  ],
+  [
+    `remote ${IN_FLIGHT} in flight, ops/s vs Moleculer`,
+    ...r2((k) => ratio(c[k]?.[CONC]?.opsPerSec, c[M]?.[CONC]?.opsPerSec)),
+  ],
+  [
+    `remote ${IN_FLIGHT} in flight, ops/s vs raw floor (same transport)`,
+    ...r2((k) => ratio(c[k]?.[CONC]?.opsPerSec, c[rawOf(k)]?.[CONC]?.opsPerSec)),
+  ],
+  ["events vs Moleculer", ...r2((k) => ratio(ev[k]?.opsPerSec, ev[M]?.opsPerSec))],
+  [
+    "idle RSS vs Moleculer (lower is better)",
+    ...r2((k) => ratio(idleOut[k]?.rssMB, idleOut[M]?.rssMB)),
+  ],
+  [
+    "start-up vs Moleculer (lower is better)",
+    ...r2((k) => ratio(idleOut[k]?.spawnToReadyMs, idleOut[M]?.spawnToReadyMs)),
+  ],
+];
+
+const cpuRows: string[][] = [
+  [
+    "CPU µs per operation",
+    `${IN_FLIGHT} in flight: caller`,
+    "responder",
+    "nats-server",
+    "total",
+    "events: emitter",
+    "receiver",
+    "nats-server",
+    "total",
+  ],
+  ...PAIRINGS.filter((p) => cpu[p.key]).map((p) => {
+    const r = cpu[p.key]![CONC];
+    const e = cpu[p.key]!.events;
+    return [
+      p.label,
+      fmtUs(r?.caller),
+      fmtUs(r?.responder),
+      fmtUs(r?.natsServer),
+      fmtUs(r?.total),
+      fmtUs(e?.emitter),
+      fmtUs(e?.receiver),
+      fmtUs(e?.natsServer),
+      fmtUs(e?.total),
+    ];
+  }),
+];
+
+function targetsFor(k: string): Target[] {
+  const localR = ratio(local.denolecular?.opsPerSec, local.moleculer?.opsPerSec);
+  const r32 = ratio(c[k]?.[CONC]?.opsPerSec, c[M]?.[CONC]?.opsPerSec);
+  const floor = ratio(c[k]?.[CONC]?.opsPerSec, c[rawOf(k)]?.[CONC]?.opsPerSec);
+  const p50 = ratio(c[k]?.seq?.p50, c[M]?.seq?.p50);
+  const evR = ratio(ev[k]?.opsPerSec, ev[M]?.opsPerSec);
+  return [
+    {
+      name: "local call ≥ 1.5× Moleculer",
+      value: fmtRatio(localR),
+      holds: check(localR, (x) => x >= 1.5),
+    },
+    {
+      name: `remote ${IN_FLIGHT} in flight ≥ 1.4× Moleculer`,
+      value: fmtRatio(r32),
+      holds: check(r32, (x) => x >= 1.4),
+    },
+    {
+      name: `remote ${IN_FLIGHT} in flight ≥ 85% of the raw floor`,
+      value: Number.isNaN(floor) ? "—" : `${(floor * 100).toFixed(0)}%`,
+      holds: check(floor, (x) => x >= 0.85),
+    },
+    {
+      name: "sequential p50 ≤ Moleculer's",
+      value: `${fmtMs(c[k]?.seq?.p50)} vs ${fmtMs(c[M]?.seq?.p50)} ms`,
+      holds: check(p50, (x) => x <= 1),
+    },
+    { name: "events ≥ 1.3× Moleculer", value: fmtRatio(evR), holds: check(evR, (x) => x >= 1.3) },
+  ];
+}
+const targets = { [D]: targetsFor(D), [DD]: targetsFor(DD) };
+
+console.log(
+  `\nDenolecular vs Moleculer ${(env.runtimes as Record<string, string>).moleculer} — ${
+    QUICK ? "QUICK run" : "full run"
+  }: ${PLAN.ms / 1000} s × ${PLAN.reps} per measurement (medians), interleaved; ` +
+    `payload {a: 1, b: 2} → a + b; ${elapsedS.toFixed(0)} s in all\n`,
+);
+console.log(table(results));
+console.log("");
+console.log(table(ratios));
+console.log("");
+console.log(table(cpuRows));
+console.log(
+  `\nOther load on the machine during the measured remote/event runs: ${
+    Number.isNaN(foreignAvg) ? "—" : foreignAvg.toFixed(2)
+  } cores on average, ${Number.isNaN(foreignMax) ? "—" : foreignMax.toFixed(2)} at most ` +
+    `(of ${navigator.hardwareConcurrency}); ${RETRY_BUDGET - retryBudget} run(s) repeated; ` +
+    `loadavg before: ${loadBefore.trim()}, after: ${loadAfter.trim()}`,
+);
+const lost = Object.entries(ev).flatMap(([k, e]) =>
+  e.runs.filter((r) => (r.lost ?? 0) > 0).map((r) => `${k}: ${r.lost}`)
+);
+if (lost.length) console.log(`  WARNING: events never acknowledged (lost): ${lost.join(", ")}`);
+if (foreignMax > 0.15) {
+  console.log("  WARNING: the machine was busy with other work; absolute figures are depressed.");
+}
+for (const [k, list] of Object.entries(targets)) {
+  console.log(
+    `\nTargets — ${
+      k === D ? "Denolecular as shipped (node transport)" : "Denolecular on DenoTransport"
+    }:`,
+  );
+  for (const t of list) {
+    const verdict = t.holds === undefined ? "n/a   " : t.holds ? "HOLDS " : "MISSES";
+    console.log(`  ${verdict}  ${t.name}: ${t.value}`);
+  }
+}
+
+const report = {
+  ...env,
+  quick: QUICK,
+  args: Deno.args,
+  plan: { ...PLAN, inFlight: IN_FLIGHT, idleSettleMs: IDLE_SETTLE_MS, idleReps: IDLE_REPS },
+  elapsedS,
+  local,
+  remote: c,
+  events: ev,
+  cpu,
+  foreignCores: rem.foreignCores,
+  load: {
+    before: loadBefore.trim(),
+    after: loadAfter.trim(),
+    foreignAvg,
+    foreignMax,
+    repeatedRuns: RETRY_BUDGET - retryBudget,
+  },
+  idle: idleOut,
+  targets,
+  tables: { results: table(results), ratios: table(ratios), cpu: table(cpuRows) },
+};
+await Deno.mkdir(path("results"), { recursive: true });
+await Deno.writeTextFile(path("results/latest.json"), JSON.stringify(report, null, 2) + "\n");
+console.log("\nwritten: bench/results/latest.json");
