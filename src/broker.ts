@@ -159,6 +159,10 @@ export class ServiceBroker {
   readonly #emit: EmitHandler;
   readonly #broadcast: EmitHandler;
   readonly #broadcastLocal: EmitHandler;
+  /** `disableBalancer` in effect: calls and emits without a target go through the transporter's queue groups. */
+  readonly #noBalancer: boolean;
+  /** `disableBalancer`: local action endpoints with the remote chain, which publishes to `REQB`. */
+  readonly #balancedEndpoints = new WeakMap<ActionEndpoint, ActionEndpoint>();
   #phase: Phase = "created";
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -237,9 +241,30 @@ export class ServiceBroker {
       remoteHandler: (info) => this.#remoteHandler(info),
     });
 
-    this.transit = o.transporter === null ? null : new Transit(
+    const transporter = o.transporter === null ? null : resolveTransporter(o.transporter);
+    let noBalancer = o.disableBalancer;
+    if (noBalancer) {
+      if (transporter?.hasBuiltInBalancer) {
+        this.logger.info(
+          `The broker's built-in balancer is DISABLED: the ${transporter.name} transporter balances`,
+        );
+      } else {
+        // Moleculer's rule: without queue groups the option is turned off.
+        this.logger.warn(
+          transporter
+            ? `The ${transporter.name} transporter has no built-in balancer: ` +
+              "disableBalancer is ignored and the broker's balancer stays ENABLED"
+            : "disableBalancer needs a transporter: the broker's balancer stays ENABLED",
+        );
+        noBalancer = false;
+        this.options = { ...o, disableBalancer: false };
+      }
+    }
+    this.#noBalancer = noBalancer;
+
+    this.transit = transporter === null ? null : new Transit(
       this.#transitHost(),
-      resolveTransporter(o.transporter),
+      transporter,
       resolveSerializer(o.serializer),
       {
         namespace: o.namespace,
@@ -252,6 +277,7 @@ export class ServiceBroker {
         serviceChangedDebounceTime: o.transit.serviceChangedDebounceTime,
         discoverWaitTime: o.transit.discoverWaitTime,
         stopDelay: o.registry.stopDelay,
+        disableBalancer: noBalancer,
       },
     );
 
@@ -746,7 +772,12 @@ export class ServiceBroker {
         caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
         options: opts,
       });
-      ep = this.#findEndpoint(name, opts, ctx);
+      // disableBalancer: without opts.nodeID the request goes to REQB (ctx.nodeID null).
+      let balanced = false;
+      if (this.#noBalancer && opts.nodeID === undefined) {
+        ep = this.#balancedEndpoint(name);
+        balanced = !ep.local;
+      } else ep = this.#findEndpoint(name, opts, ctx);
       let timeout = opts.timeout ?? ep.action.timeout ?? this.options.requestTimeout;
       if (parent) {
         const remaining = parent.remainingTime();
@@ -757,7 +788,7 @@ export class ServiceBroker {
           if (timeout <= 0 || remaining < timeout) timeout = remaining;
         }
       }
-      ctx.nodeID = ep.id;
+      ctx.nodeID = balanced ? null : ep.id;
       ctx.timeout = timeout > 0 ? timeout : null;
       ctx.service = ep.local ? ep.service.service : null;
       ctx.action = ep.action;
@@ -791,6 +822,28 @@ export class ServiceBroker {
         throw err;
       },
     );
+  }
+
+  /**
+   * `disableBalancer`: the endpoint of a call without `opts.nodeID`. Any endpoint of the action
+   * serves (Moleculer takes the first) as long as its chain publishes to `REQB`: a local one gets
+   * the remote chain. A local action that no node can be asked for (visibility `protected`) is
+   * called directly; Moleculer would publish it to a `REQB` nobody serves.
+   */
+  #balancedEndpoint(name: string): ActionEndpoint {
+    const ep = this.registry.actions.get(name)?.items[0];
+    if (!ep) throw new ServiceNotFoundError({ action: name });
+    if (!ep.local) return ep;
+    const visibility = ep.action.visibility;
+    if (visibility !== undefined && visibility !== "published" && visibility !== "public") {
+      return ep;
+    }
+    let remote = this.#balancedEndpoints.get(ep);
+    if (!remote) {
+      remote = { ...ep, local: false, handler: this.#remoteHandler(ep.action) };
+      this.#balancedEndpoints.set(ep, remote);
+    }
+    return remote;
   }
 
   #remoteHandler(info: ActionInfo): Handler {
@@ -946,6 +999,7 @@ export class ServiceBroker {
   #emitDirect(name: string, data: unknown, opts: EmitOptions): Promise<void> {
     const groups = toGroups(opts.groups);
     const ctx = this.#eventContext(name, data, opts, "emit", groups);
+    if (this.#noBalancer) return this.#emitBalanced(ctx, this.#groupsOf(name, groups));
     const jobs: Promise<void>[] = [];
     const remote = new Map<string, string[]>();
     for (const list of this.#matching(name, groups)) {
@@ -965,7 +1019,7 @@ export class ServiceBroker {
   }
 
   #sendEvent(
-    nodeID: string,
+    nodeID: string | null,
     ctx: Context,
     groups: string[] | null,
     broadcast: boolean,
@@ -973,9 +1027,45 @@ export class ServiceBroker {
     if (!this.transit) return Promise.resolve();
     return this.transit.sendEvent(nodeID, ctx, groups, broadcast).catch((err) =>
       this.logger.warn(
-        `Cannot send event '${ctx.eventName}' to '${nodeID}': ${err.message}`,
+        `Cannot send event '${ctx.eventName}' to ${
+          nodeID === null ? `group(s) '${groups?.join(", ")}'` : `'${nodeID}'`
+        }: ${err.message}`,
       )
     );
+  }
+
+  /** `disableBalancer`: the groups an event goes to: the caller's, or else every known one. */
+  #groupsOf(name: string, groups: string[] | null): string[] {
+    if (groups && groups.length > 0) return groups;
+    const all = new Set<string>();
+    for (const list of this.registry.matchingEventLists(name)) all.add(list.group!);
+    return [...all];
+  }
+
+  /**
+   * `disableBalancer` emit: one copy per group on `EVENTB.<group>.<event>`; the transporter's
+   * queue group picks the handler, local ones included.
+   */
+  #emitBalanced(ctx: Context, groups: string[]): Promise<void> {
+    if (groups.length === 0) return Promise.resolve();
+    ctx.eventGroups = groups;
+    return this.#sendEvent(null, ctx, groups, false);
+  }
+
+  /**
+   * `disableBalancer` broadcast: a targeted EVENT (with every group) to each node with a
+   * listener, this one included: local handlers also run from the packet.
+   */
+  #broadcastBalanced(name: string, ctx: Context, groups: string[]): Promise<void> {
+    if (groups.length === 0) return Promise.resolve();
+    ctx.eventGroups = groups;
+    const nodes = new Set<string>();
+    for (const list of this.#matching(name, groups)) {
+      for (const ep of list.items) nodes.add(ep.id);
+    }
+    const jobs: Promise<void>[] = [];
+    for (const nodeID of nodes) jobs.push(this.#sendEvent(nodeID, ctx, groups, true));
+    return Promise.all(jobs).then(() => {});
   }
 
   #broadcastDirect(
@@ -985,6 +1075,7 @@ export class ServiceBroker {
   ): Promise<void> {
     const groups = toGroups(opts.groups);
     const ctx = this.#eventContext(name, data, opts, "broadcast", groups);
+    if (this.#noBalancer) return this.#broadcastBalanced(name, ctx, this.#groupsOf(name, groups));
     const nodes = new Set<string>();
     const jobs: Promise<void>[] = [];
     for (const list of this.#matching(name, groups)) {

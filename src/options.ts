@@ -90,6 +90,18 @@ export interface BrokerOptions {
   registry?: RegistryOptions;
   /** Transit options. */
   transit?: TransitOptions;
+  /**
+   * Turn off the broker's own balancer and let the transporter balance instead, as Moleculer's
+   * `disableBalancer`. Calls without `opts.nodeID` are published to `<prefix>.REQB.<action>` and
+   * emits to `<prefix>.EVENTB.<group>.<event>` (one copy per group); every node subscribes to those
+   * subjects with a queue group (the action name, the event group), so the transporter hands each
+   * message to one subscriber. Local handlers are then reached through the transporter too.
+   * Honoured only by transporters with a built-in balancer (NATS, memory); with any other, or with
+   * no transporter, a warning is logged and the broker's balancer stays on (as in Moleculer).
+   * Every node of a cluster should use the same setting: a node that keeps its balancer does not
+   * subscribe to the balanced subjects. @default {false}
+   */
+  disableBalancer?: boolean;
   /** Middlewares; the first is the outermost. @default {[]} */
   middlewares?: MiddlewareOption[];
   /** Params validator: `true` (fastest-validator), `false` (off) or an instance. @default {true} */
@@ -158,6 +170,11 @@ export interface ResolvedOptions {
   readonly registry: Required<RegistryOptions>;
   /** See {@linkcode BrokerOptions.transit}. */
   readonly transit: Required<TransitOptions>;
+  /**
+   * See {@linkcode BrokerOptions.disableBalancer}. The broker sets it back to `false` when its
+   * transporter has no built-in balancer.
+   */
+  readonly disableBalancer: boolean;
   /** See {@linkcode BrokerOptions.middlewares}. */
   readonly middlewares: MiddlewareOption[];
   /** See {@linkcode BrokerOptions.validator}. */
@@ -192,6 +209,7 @@ const KNOWN_KEYS = new Set([
   "protocolVersion",
   "registry",
   "transit",
+  "disableBalancer",
   "middlewares",
   "validator",
   "metadata",
@@ -456,6 +474,7 @@ export function resolveOptions(
         500,
       ),
     },
+    disableBalancer: bool("disableBalancer", o.disableBalancer, false),
     middlewares: o.middlewares ?? [],
     validator: o.validator,
     metadata: o.metadata ?? {},

@@ -24,7 +24,8 @@ export function mergeOwn<T extends object>(base: T, own: unknown): T {
   if (typeof own !== "object") return base;
   let out: T | undefined;
   for (const [key, value] of Object.entries(own)) {
-    if (!(key in base)) continue;
+    // Own keys only: `__proto__` (an own key after JSON.parse) would replace the prototype.
+    if (!Object.hasOwn(base, key)) continue;
     const current = (base as Record<string, unknown>)[key];
     const fits = typeof value === typeof current ||
       (typeof value === "number" && current === null);

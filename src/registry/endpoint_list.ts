@@ -91,8 +91,14 @@ export class EndpointList<E extends ListedEndpoint> {
    *   it refuses makes way for the others, as in Moleculer.
    * @returns An endpoint, or undefined when none exists (or none is available).
    */
-  next(preferLocal: boolean, ctx?: Context, available?: (ep: E) => boolean): E | undefined {
-    if (available !== undefined) return this.#nextAvailable(preferLocal, available, ctx);
+  next(
+    preferLocal: boolean,
+    ctx?: Context,
+    available?: (ep: E) => boolean,
+  ): E | undefined {
+    if (available !== undefined) {
+      return this.#nextAvailable(preferLocal, available, ctx);
+    }
     const items = this.items;
     if (items.length === 0) return undefined;
     if (items.length === 1) return items[0];

@@ -2,30 +2,88 @@
  * Event-name matching with Moleculer's wildcards: `*` matches anything but a
  * dot, `**` matches anything, `?` matches one character.
  *
+ * Patterns come from other nodes' INFO packets, so matching must stay cheap whatever the
+ * pattern: it runs as a set-of-states automaton in O(name length × pattern length), never as a
+ * backtracking regular expression (`**a**a**a…` against a long name would take minutes).
+ *
  * @module
  */
 
-const cache = new Map<string, RegExp>();
+/** One step of a compiled pattern: a literal UTF-16 unit, or a wildcard. */
+const ANY_ONE = -1; // `?`
+const STAR = -2; // `*`: any run without a dot
+const GLOBSTAR = -3; // `**`: any run
 
-function compile(pattern: string): RegExp {
-  let re = cache.get(pattern);
-  if (!re) {
-    let src = "";
+const DOT = 0x2e;
+
+const cache = new Map<string, Int32Array>();
+
+function compile(pattern: string): Int32Array {
+  let steps = cache.get(pattern);
+  if (!steps) {
+    const out: number[] = [];
     for (let i = 0; i < pattern.length; i++) {
-      const c = pattern[i]!;
-      if (c === "*") {
-        if (pattern[i + 1] === "*") {
-          src += ".*";
+      const c = pattern.charCodeAt(i);
+      if (c === 0x2a /* * */) {
+        let step = STAR;
+        if (pattern.charCodeAt(i + 1) === 0x2a) {
+          step = GLOBSTAR;
           i++;
-        } else src += "[^.]*";
-      } else if (c === "?") src += ".";
-      else src += c.replace(/[\\^$.|+()[\]{}]/g, "\\$&");
+        }
+        // A repeated wildcard of the same kind adds nothing.
+        if (out[out.length - 1] !== step) out.push(step);
+      } else if (c === 0x3f /* ? */) out.push(ANY_ONE);
+      else out.push(c);
     }
-    re = new RegExp(`^${src}$`);
+    steps = Int32Array.from(out);
     if (cache.size > 10_000) cache.clear();
-    cache.set(pattern, re);
+    cache.set(pattern, steps);
   }
-  return re;
+  return steps;
+}
+
+/** Line terminators: the `.` of the regular expressions Moleculer builds does not match them. */
+function isLineTerminator(c: number): boolean {
+  return c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
+}
+
+/** Mark every state reachable from the marked ones without consuming a character. */
+function closure(steps: Int32Array, states: Uint8Array): void {
+  for (let i = 0; i < steps.length; i++) {
+    if (states[i] && (steps[i] === STAR || steps[i] === GLOBSTAR)) {
+      states[i + 1] = 1;
+    }
+  }
+}
+
+function run(name: string, steps: Int32Array): boolean {
+  const m = steps.length;
+  let states = new Uint8Array(m + 1);
+  let next = new Uint8Array(m + 1);
+  states[0] = 1;
+  closure(steps, states);
+  for (let k = 0; k < name.length; k++) {
+    const c = name.charCodeAt(k);
+    next.fill(0);
+    let alive = false;
+    for (let i = 0; i < m; i++) {
+      if (!states[i]) continue;
+      const s = steps[i]!;
+      if (s === STAR || s === GLOBSTAR) {
+        // `*` is `[^.]*` (line terminators included), `**` is `.*` (they are not).
+        if (s === STAR ? c === DOT : isLineTerminator(c)) continue;
+        next[i] = 1;
+        alive = true;
+      } else if (s === ANY_ONE ? !isLineTerminator(c) : s === c) {
+        next[i + 1] = 1;
+        alive = true;
+      }
+    }
+    if (!alive) return false;
+    closure(steps, next);
+    [states, next] = [next, states];
+  }
+  return states[m] === 1;
 }
 
 /**
@@ -43,7 +101,9 @@ function compile(pattern: string): RegExp {
  * ```
  */
 export function matchEventName(name: string, pattern: string): boolean {
-  if (pattern.indexOf("*") === -1 && pattern.indexOf("?") === -1) return name === pattern;
+  if (pattern.indexOf("*") === -1 && pattern.indexOf("?") === -1) {
+    return name === pattern;
+  }
   if (pattern === "**") return true;
-  return compile(pattern).test(name);
+  return run(name, compile(pattern));
 }

@@ -174,6 +174,104 @@ function str(value: unknown, fallback = ""): string {
   return typeof value === "string" ? value : fallback;
 }
 
+/**
+ * Store `value` under `key` as an own property, even for `__proto__`: a remote node names its
+ * actions and events, and `obj["__proto__"] = v` would replace the object's prototype instead
+ * (and hide the entry from `Object.keys`, so its endpoints would never be removed).
+ */
+function setOwn(
+  obj: Record<string, unknown>,
+  key: string,
+  value: unknown,
+): void {
+  Object.defineProperty(obj, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+function optional(value: unknown, check: (v: unknown) => boolean): boolean {
+  return value === undefined || value === null || check(value);
+}
+
+const isString = (v: unknown): boolean => typeof v === "string";
+
+function mapOfRecords(
+  value: unknown,
+  what: string,
+  keys: string[],
+): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value)) return `${what} is not an object`;
+  for (const [name, def] of Object.entries(value)) {
+    if (!isRecord(def)) {
+      return `${what} '${name.slice(0, 64)}' is not an object`;
+    }
+    for (const k of keys) {
+      if (!optional(def[k], isString)) {
+        return `${what} '${name.slice(0, 64)}': '${k}' is not a string`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Check the shape of an INFO payload before the registry uses it. A malformed INFO is dropped
+ * whole (and logged by transit) rather than half applied: `services` that is not an array would
+ * otherwise wipe the node's services.
+ *
+ * @param payload The INFO payload (untrusted).
+ * @returns Why it is malformed, or undefined when it is usable.
+ */
+export function nodeInfoProblem(
+  payload: Record<string, unknown>,
+): string | undefined {
+  const services = payload.services;
+  if (!Array.isArray(services)) return "'services' is not an array";
+  if (!optional(payload.instanceID, isString)) {
+    return "'instanceID' is not a string";
+  }
+  if (!optional(payload.seq, (v) => typeof v === "number")) {
+    return "'seq' is not a number";
+  }
+  if (!optional(payload.ipList, Array.isArray)) {
+    return "'ipList' is not an array";
+  }
+  for (const k of ["client", "config", "metadata"]) {
+    if (!optional(payload[k], isRecord)) return `'${k}' is not an object`;
+  }
+  for (let i = 0; i < services.length; i++) {
+    const svc = services[i];
+    if (!isRecord(svc)) return `services[${i}] is not an object`;
+    if (typeof svc.name !== "string" || svc.name === "") {
+      return `services[${i}] has no string 'name'`;
+    }
+    if (!optional(svc.fullName, isString)) {
+      return `services[${i}].fullName is not a string`;
+    }
+    if (
+      !optional(
+        svc.version,
+        (v) => typeof v === "string" || typeof v === "number",
+      )
+    ) {
+      return `services[${i}].version is not a string or number`;
+    }
+    for (const k of ["settings", "metadata"]) {
+      if (!optional(svc[k], isRecord)) {
+        return `services[${i}].${k} is not an object`;
+      }
+    }
+    const problem = mapOfRecords(svc.actions, `services[${i}] action`, ["name", "rawName"]) ??
+      mapOfRecords(svc.events, `services[${i}] event`, ["name", "group"]);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 /** Known nodes, services, action endpoints and event endpoints. */
 export class Registry {
   /** Nodes by id, the local one included. */
@@ -424,7 +522,7 @@ export class Registry {
       for (const [key, def] of Object.entries(actions)) {
         if (!isRecord(def) || !CALLABLE_REMOTELY.has(def.visibility)) continue;
         const name = str(def.name, key);
-        item.actions[name] = def;
+        setOwn(item.actions, name, def);
         const info: ActionInfo = {
           name,
           rawName: str(def.rawName) || undefined,
@@ -448,7 +546,7 @@ export class Registry {
         if (!isRecord(def)) continue;
         const name = str(def.name, key);
         const group = str(def.group, item.name);
-        item.events[name] = def;
+        setOwn(item.events, name, def);
         this.#eventList(name, group).add({
           id: node.id,
           local: false,

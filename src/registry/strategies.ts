@@ -33,7 +33,10 @@ export interface StrategyEndpoint {
   /** True for an endpoint on this node. */
   readonly local: boolean;
   /** The node serving it (CpuUsage reads `cpu`, Latency reads `hostname`). */
-  readonly node?: { readonly cpu: number | null; readonly hostname: string | null };
+  readonly node?: {
+    readonly cpu: number | null;
+    readonly hostname: string | null;
+  };
 }
 
 /** Picks one endpoint of a list for a call or an event. */
@@ -65,7 +68,10 @@ export interface StrategyHost {
    * @param timeout Give up after this many ms.
    * @returns The round trip, or null on timeout or without a transporter.
    */
-  ping(nodeID: string, timeout: number): Promise<{ readonly elapsedTime: number } | null>;
+  ping(
+    nodeID: string,
+    timeout: number,
+  ): Promise<{ readonly elapsedTime: number } | null>;
   /** Aborted when the broker stops: strategies clear their timers then. */
   readonly signal: AbortSignal;
   /** Per-broker state shared by strategies, keyed by whatever the strategy chooses. */
@@ -80,7 +86,10 @@ export type StrategyOptions = Readonly<Record<string, unknown>>;
  * strategies accept a missing host (Latency then has no measurements and picks
  * at random) and missing options (their defaults).
  */
-export type StrategyFactory = (host?: StrategyHost, options?: StrategyOptions) => Strategy;
+export type StrategyFactory = (
+  host?: StrategyHost,
+  options?: StrategyOptions,
+) => Strategy;
 
 /** A strategy by name (`"RoundRobin"`, `"Random"`, `"CpuUsage"`, `"Latency"`, `"Shard"`) or a factory. */
 export type StrategyOption = string | StrategyFactory;
@@ -90,7 +99,9 @@ export type StrategyOption = string | StrategyFactory;
  * endpoint (an action's `strategy` and `strategyOptions`), or the broker-wide
  * one. The registry calls it; the broker builds it.
  */
-export type StrategyResolver = (definition?: Readonly<Record<string, unknown>>) => Strategy;
+export type StrategyResolver = (
+  definition?: Readonly<Record<string, unknown>>,
+) => Strategy;
 
 /** Takes endpoints in turn. Moleculer's default. */
 export class RoundRobinStrategy implements Strategy {
@@ -139,7 +150,8 @@ export function resolveStrategy(
 ): StrategyFactory {
   if (typeof option === "function") return option;
   const key = String(option).toLowerCase().replace(/strategy$/, "");
-  const found = BUILT_IN[key];
+  // Own keys only: a remote action's `strategy: "constructor"` must not find `Object`.
+  const found = Object.hasOwn(BUILT_IN, key) ? BUILT_IN[key] : undefined;
   if (!found) {
     throw new BrokerOptionsError(
       `Unknown strategy '${option}': use "RoundRobin", "Random", "CpuUsage", "Latency" or ` +

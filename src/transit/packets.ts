@@ -53,7 +53,10 @@ export function topicOf(prefix: string, type: string, nodeID?: string): string {
  * @param nodeID This node.
  * @returns Pairs of packet type and subject.
  */
-export function subscriptionsOf(prefix: string, nodeID: string): Array<[PacketType, string]> {
+export function subscriptionsOf(
+  prefix: string,
+  nodeID: string,
+): Array<[PacketType, string]> {
   const T = PacketType;
   return [
     [T.EVENT, topicOf(prefix, T.EVENT, nodeID)],
@@ -69,4 +72,51 @@ export function subscriptionsOf(prefix: string, nodeID: string): Array<[PacketTy
     [T.PING, topicOf(prefix, T.PING, nodeID)],
     [T.PONG, topicOf(prefix, T.PONG, nodeID)],
   ];
+}
+
+/**
+ * The subject of a balanced request (`disableBalancer`): `<prefix>.REQB.<action>`. Nodes that serve
+ * the action subscribe to it with the action name as their queue group.
+ *
+ * @param prefix The namespace prefix.
+ * @param action The full action name.
+ * @returns The subject.
+ */
+export function balancedRequestTopic(prefix: string, action: string): string {
+  return `${prefix}.REQB.${action}`;
+}
+
+/**
+ * The subject of a balanced event copy (`disableBalancer`): `<prefix>.EVENTB.<group>.<event>`.
+ *
+ * @param prefix The namespace prefix.
+ * @param group The event group the copy is for.
+ * @param event The concrete event name (publish) or the subscription pattern (subscribe, see
+ *   {@linkcode balancedEventSubscription}).
+ * @returns The subject.
+ */
+export function balancedEventTopic(
+  prefix: string,
+  group: string,
+  event: string,
+): string {
+  return `${prefix}.EVENTB.${group}.${event}`;
+}
+
+/**
+ * The subject a node subscribes to (queue group = `group`) for one of its event subscriptions,
+ * as Moleculer's NATS transporter builds it: everything from the first `**` on becomes `>`; a
+ * single `*` stays a one-token wildcard.
+ *
+ * @param prefix The namespace prefix.
+ * @param group The event group.
+ * @param pattern The event name or pattern, e.g. `user.*` or `order.**`.
+ * @returns The subject, e.g. `MOL.EVENTB.billing.order.>`.
+ */
+export function balancedEventSubscription(
+  prefix: string,
+  group: string,
+  pattern: string,
+): string {
+  return balancedEventTopic(prefix, group, pattern).replace(/\*\*.*$/, ">");
 }

@@ -321,7 +321,10 @@ export class NatsTransporter implements Transporter {
     if (list.length === 0) throw new BrokerOptionsError("NATS transporter: no server given");
     const resolved = resolveServers(list);
     this.#servers = resolved.servers;
-    this.url = resolved.display;
+    // From a connection string, show its own schemes (`tls://` survives the parsing).
+    this.url = typeof options === "string"
+      ? resolveServers(splitServers(options)).display
+      : resolved.display;
     const credentials: { user?: string; pass?: string; token?: string } = {};
     const user = opts.user ?? resolved.user;
     const pass = opts.pass ?? resolved.pass;
@@ -413,6 +416,11 @@ export class NatsTransporter implements Transporter {
       reason = `timed out after ${this.#options.timeout ?? 20_000} ms`;
     } else {
       reason = cause.message || cause.name;
+      if (/certificate|self[- ]signed|\bSSL\b|\bTLS\b|handshake/i.test(reason)) {
+        reason += this.#tls?.caFile === undefined && this.#tls?.ca === undefined
+          ? " (TLS: give the CA that signed the server's certificate as tls: { caFile })"
+          : " (TLS: check tls.caFile and the server's certificate)";
+      }
     }
     return new BrokerDisconnectedError(`Cannot connect to NATS at ${this.url}: ${reason}`, {
       url: this.url,

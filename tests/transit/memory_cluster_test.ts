@@ -547,8 +547,12 @@ Deno.test("memory cluster: a running node that receives a conflicting INFO stops
   await using victim = await node(`memory://${group}`, "dup", {
     logLevel: "fatal",
   });
-  // A raw client on the bus: records what "dup" sends, then plays a newcomer announcing itself
-  // under the same nodeID (what a Moleculer node does: it never sees our DISCOVER answer).
+  // A raw client on the bus: records what "dup" sends, then plays another live instance
+  // announcing itself under the same nodeID. One INFO is not enough (a forged or stray packet
+  // must not stop a healthy node): the victim checks the claim with a PING under its nodeID,
+  // which a live Denolecular instance answers. The smaller instanceID stays; this one is the
+  // smallest there is, so the victim yields.
+  const newcomer = "00000000-0000-4000-8000-000000000000";
   const raw = new MemoryTransporter(group);
   await raw.connect({});
   try {
@@ -556,16 +560,36 @@ Deno.test("memory cluster: a running node that receives a conflicting INFO stops
     for (const type of ["INFO", "DISCONNECT", "HEARTBEAT"]) {
       raw.subscribe(`MOL.${type}`, (data) => {
         const p = JSON.parse(new TextDecoder().decode(data));
-        if (p.sender === "dup") sent.push(`${type}:${p.instanceID ?? ""}`);
+        if (p.sender !== "dup") return;
+        const services = Array.isArray(p.services)
+          ? `:${p.services.length ? "full" : "empty"}`
+          : "";
+        sent.push(`${type}:${p.instanceID ?? ""}${services}`);
       });
     }
+    raw.subscribe("MOL.PING.dup", (data) => {
+      const p = JSON.parse(new TextDecoder().decode(data));
+      if (p.instanceID === newcomer) return;
+      const pong = {
+        time: p.time,
+        id: p.id,
+        arrived: Date.now(),
+        instanceID: newcomer,
+      };
+      void raw.publish(
+        "MOL.PONG.dup",
+        new TextEncoder().encode(
+          JSON.stringify({ ...pong, ver: "5", sender: "dup" }),
+        ),
+      );
+    });
     const info = {
       services: [],
       ipList: [],
       hostname: "x",
       client: { type: "nodejs", version: "0.15.2", langVersion: "v22" },
       config: {},
-      instanceID: "newcomer-instance",
+      instanceID: newcomer,
       metadata: {},
       seq: 2,
       ver: "5",
@@ -581,8 +605,13 @@ Deno.test("memory cluster: a running node that receives a conflicting INFO stops
     );
     await victim.broker.stop();
     assert.equal(victim.logs[0]!.level, "fatal");
-    // Only the newcomer's own INFO was seen: no empty INFO, no DISCONNECT under its nodeID.
-    assert.deepEqual(sent, ["INFO:newcomer-instance"]);
+    // The newcomer's INFO, then the victim's own while it checked the claim (so that the other
+    // nodes see it again); once the conflict is confirmed, no empty INFO and no DISCONNECT under
+    // the nodeID.
+    assert.deepEqual(sent, [
+      `INFO:${newcomer}:empty`,
+      `INFO:${victim.broker.instanceID}:full`,
+    ]);
   } finally {
     await raw.disconnect();
   }

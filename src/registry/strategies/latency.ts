@@ -41,7 +41,9 @@ class LatencyMonitor {
     this.#host = host;
     this.#collectCount = Math.max(1, collectCount);
     this.#interval = Math.max(10, pingInterval * 1000);
-    host.signal.addEventListener("abort", () => clearTimeout(this.#timer), { once: true });
+    host.signal.addEventListener("abort", () => clearTimeout(this.#timer), {
+      once: true,
+    });
     this.#schedule(0);
   }
 
@@ -78,7 +80,9 @@ class LatencyMonitor {
     try {
       const pong = await this.#host.ping(nodeID, Math.min(this.#interval, 5000))
         .catch(() => null);
-      if (pong && !this.#host.signal.aborted) this.record(key, pong.elapsedTime);
+      if (pong && !this.#host.signal.aborted) {
+        this.record(key, pong.elapsedTime);
+      }
     } finally {
       this.#measuring.delete(key);
     }
@@ -146,7 +150,13 @@ export class LatencyStrategy implements Strategy {
     this.sampleCount = numberOption("Latency", options, "sampleCount", 5);
     this.lowLatency = numberOption("Latency", options, "lowLatency", 10);
     const collectCount = numberOption("Latency", options, "collectCount", 5, 1);
-    const pingInterval = numberOption("Latency", options, "pingInterval", 10, 0.01);
+    const pingInterval = numberOption(
+      "Latency",
+      options,
+      "pingInterval",
+      10,
+      0.01,
+    );
     if (host && !host.signal.aborted) {
       let monitor = host.shared.get(MONITOR) as LatencyMonitor | undefined;
       if (!monitor) {

@@ -81,7 +81,9 @@ export class ShardStrategy implements Strategy {
     this.vnodes = Math.floor(numberOption("Shard", options, "vnodes", 10, 1));
     const ringSize = numberOption("Shard", options, "ringSize", 0, 0);
     this.ringSize = ringSize > 0 ? Math.floor(ringSize) : null;
-    this.cacheSize = Math.floor(numberOption("Shard", options, "cacheSize", 1000, 0));
+    this.cacheSize = Math.floor(
+      numberOption("Shard", options, "cacheSize", 1000, 0),
+    );
     const shardKey = options?.shardKey;
     if (typeof shardKey === "function") {
       this.#key = shardKey as (ctx: Context) => unknown;
@@ -115,7 +117,9 @@ export class ShardStrategy implements Strategy {
   /** Pick the node owning the call's shard key; random without a key. */
   select<E extends StrategyEndpoint>(list: readonly E[], ctx?: Context): E {
     const key = ctx && this.#key ? this.#key(ctx) : undefined;
-    if (key === undefined || key === null) return list[randomIndex(list.length)]!;
+    if (key === undefined || key === null) {
+      return list[randomIndex(list.length)]!;
+    }
     if (this.#changed(list)) this.#rebuild(list);
     const nodeID = this.#nodeOf(String(key));
     for (const ep of list) if (ep.id === nodeID) return ep;
@@ -125,7 +129,9 @@ export class ShardStrategy implements Strategy {
   #changed(list: readonly StrategyEndpoint[]): boolean {
     const ids = this.#ids;
     if (ids.length !== list.length) return true;
-    for (let i = 0; i < ids.length; i++) if (ids[i] !== list[i]!.id) return true;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] !== list[i]!.id) return true;
+    }
     return false;
   }
 
@@ -141,7 +147,10 @@ export class ShardStrategy implements Strategy {
         ring.push({ key: Math.floor(slice * (ring.length + 1)), nodeID });
       }
     }
-    ring[ring.length - 1] = { key: size, nodeID: ring[ring.length - 1]!.nodeID };
+    ring[ring.length - 1] = {
+      key: size,
+      nodeID: ring[ring.length - 1]!.nodeID,
+    };
     this.#ring = ring;
   }
 
