@@ -125,15 +125,16 @@ function actionList(broker: ServiceBroker, params: P): P[] {
       action: first ? { ...(first.service.actions[name] ?? first.action.schema) } : undefined,
     };
     if (flag(params.withEndpoints)) {
-      item.endpoints = list.items.map((e) => ({
-        nodeID: e.id,
-        state: true,
-        available: true,
-      }));
+      item.endpoints = endpointsOf(list.items);
     }
     out.push(item);
   }
   return out;
+}
+
+/** Moleculer's `endpoints` entries: every listed endpoint is available. */
+function endpointsOf(items: ReadonlyArray<{ readonly id: string }>): P[] {
+  return items.map((e) => ({ nodeID: e.id, state: true, available: true }));
 }
 
 function eventList(broker: ServiceBroker, params: P): P[] {
@@ -153,11 +154,7 @@ function eventList(broker: ServiceBroker, params: P): P[] {
         event: first ? { ...first.service.events[name] } : undefined,
       };
       if (flag(params.withEndpoints)) {
-        item.endpoints = list.items.map((e) => ({
-          nodeID: e.id,
-          state: true,
-          available: true,
-        }));
+        item.endpoints = endpointsOf(list.items);
       }
       out.push(item);
     }
