@@ -69,13 +69,13 @@ interface Pairing {
 const PAIRINGS: Pairing[] = [
   {
     key: "denolecular-node",
-    label: "Denolecular, nats.js node transport (as shipped)",
+    label: 'Denolecular, nats.js node transport (transport: "node")',
     stack: "denolecular",
     transport: "node",
   },
   {
     key: "denolecular-deno",
-    label: "Denolecular, DenoTransport",
+    label: "Denolecular, DenoTransport (default)",
     stack: "denolecular",
     transport: "deno",
   },
@@ -882,7 +882,7 @@ if (foreignMax > 0.15) {
 for (const [k, list] of Object.entries(targets)) {
   console.log(
     `\nTargets — ${
-      k === D ? "Denolecular as shipped (node transport)" : "Denolecular on DenoTransport"
+      k === D ? 'Denolecular, transport: "node"' : "Denolecular, DenoTransport (default)"
     }:`,
   );
   for (const t of list) {

@@ -99,7 +99,7 @@ Deno.bench({
   },
 });
 
-// The two changes proposed for src/serializers/json.ts (docs/BENCHMARKS.md, finding 1).
+// What src/serializers/json.ts does since the hot-path changes (docs/BENCHMARKS.md, finding 1).
 const SLAB = 64 * 1024;
 let slab = new Uint8Array(SLAB);
 let at = 0;
@@ -116,7 +116,7 @@ function encodeSlab(text: string): Uint8Array {
 const fatal = new TextDecoder("utf-8", { fatal: true });
 
 Deno.bench({
-  name: "REQ encode, encodeInto a shared slab (proposed)",
+  name: "REQ encode, encodeInto a shared slab (as shipped)",
   group: "json parts",
   fn: () => {
     encodeSlab(JSON.stringify(req));
@@ -124,7 +124,7 @@ Deno.bench({
 });
 
 Deno.bench({
-  name: "REQ decode, lenient + U+FFFD re-check (proposed)",
+  name: "REQ decode, lenient + U+FFFD re-check (as shipped)",
   group: "json parts",
   fn: () => {
     let text = td.decode(reqBytes);

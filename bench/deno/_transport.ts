@@ -2,44 +2,31 @@
  * Shared bits of the Deno nodes of bench/compare.ts: transport selection and the line protocol
  * with the orchestrator (JSON lines on stdout, commands on stdin).
  *
- * `"node"` is `NatsTransporter` as shipped (nats.js over `node:net`); `"deno"` is the same
- * `NatsTransporter` with the client's transport factory swapped for `DenoTransport`
- * (src/transporters/nats_deno.ts) while it connects.
+ * `"deno"` is `NatsTransporter` as shipped (`transport: "deno"`, the default: nats.js over
+ * `DenoTransport` of src/transporters/nats_deno.ts); `"node"` is the same transporter with
+ * `transport: "node"` (nats.js over `node:net`).
  *
  * @module
  */
 
-import { setTransportFactory, type Transport } from "@nats-io/nats-core/internal";
 import { NatsTransporter } from "../../src/transporters/nats.ts";
-import type { TransporterListener } from "../../src/transporters/transporter.ts";
 import { DenoTransport } from "../../src/transporters/nats_deno.ts";
 
 /** Which socket layer the NATS client uses. */
 export type TransportKind = "node" | "deno";
 
 let made = 0;
+// Count the DenoTransport connections opened in this process: the orchestrator checks that the
+// "deno" nodes really ran on it.
+const connect = DenoTransport.prototype.connect;
+DenoTransport.prototype.connect = function (this: DenoTransport, ...args) {
+  made++;
+  return connect.apply(this, args);
+};
 
-/** How many DenoTransport instances the factory made (proves the swap took effect). */
+/** How many DenoTransport connections were opened (proves the option took effect). */
 export function denoTransportsMade(): number {
   return made;
-}
-
-/**
- * `NatsTransporter` whose connection runs on `DenoTransport`. `NatsTransporter` installs the node
- * transport factory and then awaits before the client asks the factory for a transport (the
- * client resolves the server first), so installing ours right after the call starts wins.
- */
-class DenoSocketNatsTransporter extends NatsTransporter {
-  override connect(listener: TransporterListener): Promise<void> {
-    const p = super.connect(listener);
-    setTransportFactory({
-      factory: (): Transport => {
-        made++;
-        return new DenoTransport();
-      },
-    });
-    return p;
-  }
 }
 
 /**
@@ -50,7 +37,7 @@ class DenoSocketNatsTransporter extends NatsTransporter {
  * @returns The transporter.
  */
 export function natsTransporter(url: string, kind: TransportKind): NatsTransporter {
-  return kind === "deno" ? new DenoSocketNatsTransporter(url) : new NatsTransporter(url);
+  return new NatsTransporter({ url, transport: kind });
 }
 
 /** Lines of stdin; ends when the orchestrator closes it. */

@@ -18,6 +18,30 @@ let counter = 0;
  * a random 72-bit prefix chosen at start-up plus a counter.
  */
 export function nextId(): string {
-  counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
-  return PREFIX + counter.toString(36);
+  // Base 10 without a float modulo: cheaper, and lets `idSeq` read the counter back.
+  if (++counter >= Number.MAX_SAFE_INTEGER) counter = 1;
+  return PREFIX + counter;
+}
+
+/**
+ * The counter inside an id made by {@linkcode nextId} in this process, or -1 for any other id
+ * (another prefix, leading zeros, anything but digits after the prefix). Two different strings
+ * never give the same counter, so hot maps may key by it: on V8 15 hashing a freshly
+ * concatenated string costs ~200 ns per `Map.set`, a small integer next to nothing.
+ *
+ * @param id A context or packet id.
+ * @returns The counter (≥ 1), or -1.
+ */
+export function idSeq(id: string): number {
+  const len = id.length;
+  const start = PREFIX.length;
+  if (len <= start || len > start + 16 || !id.startsWith(PREFIX)) return -1;
+  if (id.charCodeAt(start) === 48 /* 0 */) return -1;
+  let n = 0;
+  for (let i = start; i < len; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n < Number.MAX_SAFE_INTEGER ? n : -1;
 }
