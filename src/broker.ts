@@ -5,58 +5,28 @@
  * @module
  */
 
-import {
-  type CallOptions,
-  Context,
-  type EmitOptions,
-  type EventType,
-  type Meta,
-} from "./context.ts";
+import { type CallOptions, Context, type EmitOptions, type Meta } from "./context.ts";
 import {
   MaxCallLevelError,
   MoleculerError,
   RequestSkippedError,
   ServiceNotAvailableError,
   ServiceNotFoundError,
-  ServiceSchemaError,
 } from "./errors.ts";
 import { createLoggerFactory, type Logger, type LoggerFactory } from "./logging.ts";
 import {
   type ActionInfo,
   type CallHandler,
   type EmitHandler,
-  type EventInfo,
   type Handler,
   MiddlewareRegistry,
 } from "./middleware.ts";
 import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import {
-  type ActionEndpoint,
-  type EventEndpoint,
-  type LocalAction,
-  type LocalEvent,
-  type NodeInfo,
-  Registry,
-} from "./registry/registry.ts";
-import type { EndpointList } from "./registry/endpoint_list.ts";
-import {
-  resolveStrategy,
-  type Strategy,
-  type StrategyFactory,
-  type StrategyHost,
-  type StrategyOption,
-  type StrategyOptions,
-} from "./registry/strategies.ts";
+import { type ActionEndpoint, Registry } from "./registry/registry.ts";
+import { BrokerStrategies } from "./registry/strategy_resolver.ts";
 import { resolveSerializer } from "./serializers/resolve.ts";
-import {
-  buildServiceSpec,
-  Service,
-  type ServiceDependency,
-  type ServiceSchema,
-  type ServiceSpec,
-} from "./service.ts";
-import type { EventPacket, PongResult, RequestOutcome, RequestPacket } from "./transit/transit.ts";
-import { Transit } from "./transit/transit.ts";
+import type { Service, ServiceDependency, ServiceSchema } from "./service.ts";
+import { type PongResult, Transit } from "./transit/transit.ts";
 import { resolveTransporter } from "./transporters/resolve.ts";
 import { resolveValidator } from "./validation/validator.ts";
 import { validatorMiddleware } from "./middlewares/validator.ts";
@@ -67,8 +37,10 @@ import { bulkheadMiddleware } from "./middlewares/bulkhead.ts";
 import { fallbackMiddleware, withFallbackResponse } from "./middlewares/fallback.ts";
 import { ContextTracker } from "./middlewares/tracking.ts";
 import { EventThrottler } from "./middlewares/throttle.ts";
-import { wrapActionHooks } from "./middlewares/action_hook.ts";
 import { nodeServiceSchema } from "./internals.ts";
+import { EventDelivery } from "./events.ts";
+import { LocalServices, refName } from "./local_services.ts";
+import { BrokerTransitHost } from "./transit_host.ts";
 import { cpuUsage, hostname, ipList } from "./_util/host.ts";
 import { isPromiseLike } from "./_util/async.ts";
 import { uuid } from "./_util/ids.ts";
@@ -81,33 +53,6 @@ export const VERSION = "0.1.0";
 export type ServiceRef = ServiceDependency;
 
 type Phase = "created" | "starting" | "started" | "stopping" | "stopped";
-
-interface Registered {
-  readonly service: Service;
-  readonly spec: ServiceSpec;
-  readonly actions: LocalAction[];
-  readonly events: LocalEvent[];
-  /** Settles once the `created` handlers and `serviceCreated` hooks ran. */
-  created: Promise<void>;
-  started: boolean;
-}
-
-function toGroups(groups: string | string[] | undefined): string[] | null {
-  if (groups === undefined) return null;
-  return Array.isArray(groups) ? groups : [groups];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function refName(ref: ServiceRef): string {
-  if (typeof ref === "string") return ref;
-  if (ref.version === undefined) return ref.name;
-  return typeof ref.version === "number"
-    ? `v${ref.version}.${ref.name}`
-    : `${ref.version}.${ref.name}`;
-}
 
 /**
  * A node of a Moleculer cluster: hosts services, calls actions and emits
@@ -152,14 +97,14 @@ export class ServiceBroker {
   /** Aborted when the broker stops: retry waits and strategy timers end. */
   readonly #stopping = new AbortController();
   readonly #throttler = new EventThrottler();
-  readonly #strategyHost: StrategyHost;
-  readonly #defaultStrategy: StrategyFactory;
-  readonly #services: Registered[] = [];
+  readonly #strategies: BrokerStrategies;
+  readonly #services: LocalServices;
+  readonly #events: EventDelivery;
   readonly #call: CallHandler;
   readonly #emit: EmitHandler;
   readonly #broadcast: EmitHandler;
   readonly #broadcastLocal: EmitHandler;
-  /** `disableBalancer` in effect: calls and emits without a target go through the transporter's queue groups. */
+  /** `disableBalancer` in effect: calls without a target go through the transporter's queue groups. */
   readonly #noBalancer: boolean;
   /** `disableBalancer`: local action endpoints with the remote chain, which publishes to `REQB`. */
   readonly #balancedEndpoints = new WeakMap<ActionEndpoint, ActionEndpoint>();
@@ -218,17 +163,28 @@ export class ServiceBroker {
     const validator = resolveValidator(o.validator);
     if (validator) this.middlewares.add(validatorMiddleware(validator));
 
-    this.#defaultStrategy = resolveStrategy(o.registry.strategy);
-    // Check the options of a built-in strategy now rather than at the first endpoint.
-    if (typeof o.registry.strategy === "string") {
-      this.#defaultStrategy(undefined, o.registry.strategyOptions);
-    }
-    this.#strategyHost = this.#makeStrategyHost();
+    // deno-lint-ignore no-this-alias
+    const broker = this;
+    this.#strategies = new BrokerStrategies(o.registry, {
+      nodeID: this.nodeID,
+      get nodes() {
+        return broker.registry.nodes;
+      },
+      ping: (nodeID, timeout) =>
+        this.transit ? this.transit.ping(nodeID, timeout) : Promise.resolve(null),
+      signal: this.#stopping.signal,
+      shared: new Map(),
+    }, this.logger);
+    this.#services = new LocalServices(
+      this,
+      this.#strategies,
+      () => this.#phase === "stopping" || this.#phase === "stopped",
+    );
 
     this.registry = new Registry({
       nodeID: o.nodeID,
       instanceID: this.instanceID,
-      strategy: (definition) => this.#makeStrategy(definition),
+      strategy: (definition) => this.#strategies.make(definition),
       preferLocal: o.registry.preferLocal,
       metadata: o.metadata,
       client: {
@@ -261,9 +217,11 @@ export class ServiceBroker {
       }
     }
     this.#noBalancer = noBalancer;
+    const events = new EventDelivery(this, this.registry, this.logger, noBalancer);
+    this.#events = events;
 
     this.transit = transporter === null ? null : new Transit(
-      this.#transitHost(),
+      new BrokerTransitHost(this, events, cpuUsage),
       transporter,
       resolveSerializer(o.serializer),
       {
@@ -287,15 +245,15 @@ export class ServiceBroker {
     );
     this.#emit = this.middlewares.wrapMethod(
       "emit",
-      (n, d, opts) => this.#emitDirect(n, d, opts),
+      (n, d, opts) => events.emit(n, d, opts),
     );
     this.#broadcast = this.middlewares.wrapMethod(
       "broadcast",
-      (n, d, opts) => this.#broadcastDirect(n, d, opts),
+      (n, d, opts) => events.broadcast(n, d, opts),
     );
     this.#broadcastLocal = this.middlewares.wrapMethod(
       "broadcastLocal",
-      (n, d, opts) => this.#broadcastLocalDirect(n, d, opts, "broadcastLocal"),
+      (n, d, opts) => events.broadcastLocal(n, d, opts, "broadcastLocal"),
     );
 
     if (o.internalServices) this.createService(nodeServiceSchema(this));
@@ -319,7 +277,7 @@ export class ServiceBroker {
 
   /** The registered local services. */
   get services(): Service[] {
-    return this.#services.map((r) => r.service);
+    return this.#services.all.map((r) => r.service);
   }
 
   // ---------------------------------------------------------------- services
@@ -336,15 +294,15 @@ export class ServiceBroker {
   /** Register a {@linkcode Service} instance (class style). */
   register(service: Service): Promise<Service>;
   async register(service: Service | ServiceSchema): Promise<Service> {
-    const reg = this.#prepare(service);
+    const reg = this.#services.prepare(service);
     try {
       await reg.created;
     } catch (err) {
-      this.#services.splice(this.#services.indexOf(reg), 1);
+      this.#services.remove(reg);
       throw err;
     }
     if (this.#phase === "starting" || this.#phase === "started") {
-      await this.#startService(reg);
+      await this.#services.start(reg);
     }
     return reg.service;
   }
@@ -361,11 +319,11 @@ export class ServiceBroker {
   /** Register a {@linkcode Service} instance and return it at once. */
   createService(service: Service): Service;
   createService(schema: ServiceSchema | Service): Service {
-    const reg = this.#prepare(schema);
+    const reg = this.#services.prepare(schema);
     reg.created
       .then(() => {
         if (this.#phase === "starting" || this.#phase === "started") {
-          return this.#startService(reg);
+          return this.#services.start(reg);
         }
       })
       .catch((err) =>
@@ -384,7 +342,7 @@ export class ServiceBroker {
    * @throws {ServiceNotFoundError} when no such local service exists.
    */
   async destroyService(service: Service | string): Promise<void> {
-    const reg = this.#services.find((r) =>
+    const reg = this.#services.all.find((r) =>
       typeof service === "string" ? r.service.fullName === service : r.service === service
     );
     if (!reg) {
@@ -392,8 +350,8 @@ export class ServiceBroker {
         service: typeof service === "string" ? service : service.fullName,
       });
     }
-    await this.#stopService(reg);
-    this.#services.splice(this.#services.indexOf(reg), 1);
+    await this.#services.stop(reg);
+    this.#services.remove(reg);
     this.transit?.servicesChanged();
     this.broadcastLocal("$services.changed", { localService: true });
   }
@@ -406,122 +364,7 @@ export class ServiceBroker {
    */
   getLocalService(ref: ServiceRef): Service | undefined {
     const name = refName(ref);
-    return this.#services.find((r) => r.service.fullName === name)?.service;
-  }
-
-  #prepare(input: Service | ServiceSchema): Registered {
-    const service = input instanceof Service ? input : new Service(input);
-    if (this.#services.some((r) => r.service.fullName === service.fullName)) {
-      throw new ServiceSchemaError(
-        `A service named '${service.fullName}' is already registered on node '${this.nodeID}'`,
-        { service: service.fullName },
-      );
-    }
-    if (this.#phase === "stopping" || this.#phase === "stopped") {
-      throw new ServiceSchemaError(
-        `Cannot register '${service.fullName}': the broker is stopping or stopped`,
-      );
-    }
-    service.attach(this, this.getLogger(service.fullName));
-    const spec = buildServiceSpec(service);
-    const actions: LocalAction[] = [];
-    for (const a of spec.actions) {
-      const info: ActionInfo = {
-        name: a.name,
-        rawName: a.rawName,
-        service,
-        params: a.params,
-        visibility: a.visibility,
-        timeout: a.timeout,
-        schema: a.schema,
-      };
-      this.#checkActionStrategy(a.name, a.schema);
-      const inner = wrapActionHooks(service, spec.hooks, a, a.handler);
-      const handler = this.middlewares.wrap("localAction", inner, info);
-      actions.push({ info, definition: a.definition, handler });
-      service.actions[a.rawName] = (params, opts) => {
-        const ctx = new Context(this, {
-          params,
-          meta: opts?.meta ? { ...opts.meta } : {},
-          service,
-          action: info,
-          timeout: opts?.timeout ?? a.timeout ?? null,
-          options: opts,
-        });
-        return Promise.resolve(handler(ctx));
-      };
-    }
-    const events: LocalEvent[] = spec.events.map((e) => {
-      const info: EventInfo = {
-        name: e.name,
-        group: e.group,
-        service,
-        params: e.params,
-        schema: e.schema,
-      };
-      return {
-        info,
-        definition: e.definition,
-        handler: this.middlewares.wrap("localEvent", e.handler, info),
-      };
-    });
-    const reg: Registered = {
-      service,
-      spec,
-      actions,
-      events,
-      created: Promise.resolve(),
-      started: false,
-    };
-    this.#services.push(reg);
-    reg.created = this.#created(reg);
-    return reg;
-  }
-
-  async #created(reg: Registered): Promise<void> {
-    for (const fn of reg.spec.created) await fn();
-    await this.middlewares.callAsync("serviceCreated", reg.service);
-  }
-
-  async #startService(reg: Registered): Promise<void> {
-    if (reg.started) return;
-    reg.started = true;
-    // `created` may be async: `started` must not overtake it (createService() then start()).
-    await reg.created;
-    const deps = reg.service.dependencies;
-    if (deps.length) {
-      this.logger.info(
-        `Service '${reg.service.fullName}' waits for ${deps.map(refName).join(", ")}`,
-      );
-      await this.waitForServices(deps);
-    }
-    for (const fn of reg.spec.started) await fn();
-    this.registry.registerLocalService(
-      reg.service,
-      reg.actions.filter((a) => a.info.visibility !== "private"),
-      reg.events,
-    );
-    await this.middlewares.callAsync("serviceStarted", reg.service);
-    this.transit?.servicesChanged();
-    if (this.#phase === "started") {
-      this.broadcastLocal("$services.changed", { localService: true });
-    }
-    this.logger.debug(`Service '${reg.service.fullName}' started`);
-  }
-
-  async #stopService(reg: Registered): Promise<void> {
-    this.registry.unregisterLocalService(reg.service);
-    if (!reg.started) return;
-    reg.started = false;
-    try {
-      for (const fn of reg.spec.stopped) await fn();
-    } catch (err) {
-      this.logger.error(
-        `Service '${reg.service.fullName}' failed in stopped()`,
-        err,
-      );
-    }
-    await this.middlewares.callAsync("serviceStopped", reg.service, true);
+    return this.#services.all.find((r) => r.service.fullName === name)?.service;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -553,11 +396,12 @@ export class ServiceBroker {
       try {
         if (this.transit) await this.transit.connect();
         // Services registered while others start are picked up by the loop.
-        for (let i = 0; i < this.#services.length; i++) {
+        const services = this.#services.all;
+        for (let i = 0; i < services.length; i++) {
           await Promise.all(
-            this.#services.slice(i).map((r) => this.#startService(r)),
+            services.slice(i).map((r) => this.#services.start(r)),
           );
-          i = this.#services.length - 1;
+          i = services.length - 1;
         }
       } catch (err) {
         this.#phase = "stopped";
@@ -568,7 +412,7 @@ export class ServiceBroker {
       this.transit?.ready();
       await this.middlewares.callAsync("brokerStarted", this);
       this.logger.info(
-        `ServiceBroker '${this.nodeID}' started with ${this.#services.length} service(s)` +
+        `ServiceBroker '${this.nodeID}' started with ${this.#services.all.length} service(s)` +
           (this.transit ? "" : " (local only: no transporter)"),
       );
       this.broadcastLocal("$broker.started", {});
@@ -590,14 +434,14 @@ export class ServiceBroker {
       await this.#drain();
       this.#stopping.abort();
       this.#throttler.clear();
-      await this.#broadcastLocalDirect(
+      await this.#events.broadcastLocal(
         "$broker.stopped",
         {},
         {},
         "broadcastLocal",
       );
-      for (const reg of [...this.#services].reverse()) {
-        await this.#stopService(reg);
+      for (const reg of [...this.#services.all].reverse()) {
+        await this.#services.stop(reg);
       }
       await this.transit?.disconnect();
       this.circuitBreaker.clear();
@@ -928,378 +772,6 @@ export class ServiceBroker {
     opts?: EmitOptions,
   ): Promise<void> {
     return this.#broadcastLocal(name, data, opts ?? {});
-  }
-
-  #eventContext(
-    name: string,
-    data: unknown,
-    opts: EmitOptions,
-    type: EventType,
-    groups: string[] | null,
-  ): Context {
-    const parent = opts.parentCtx;
-    return new Context(this, {
-      params: data,
-      meta: parent ? { ...parent.meta, ...opts.meta } : { ...opts.meta },
-      headers: opts.headers ?? {},
-      level: parent ? parent.level + 1 : 1,
-      parentID: parent ? parent.id : null,
-      requestID: parent ? parent.requestID : null,
-      caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
-      eventName: name,
-      eventType: type,
-      eventGroups: groups,
-    });
-  }
-
-  #runLocal(
-    ep: EventEndpoint,
-    base: Context,
-    groups: string[] | null,
-  ): Promise<void> {
-    const ctx = new Context(this, {
-      id: base.id,
-      nodeID: base.nodeID,
-      params: base.params,
-      meta: base.meta,
-      headers: base.headers,
-      level: base.level,
-      parentID: base.parentID,
-      requestID: base.requestID,
-      caller: base.caller,
-      service: ep.info!.service,
-      event: ep.event,
-      eventName: base.eventName,
-      eventType: base.eventType,
-      eventGroups: groups,
-    });
-    const onError = (err: unknown) => {
-      this.logger.error(
-        `Handler of event '${base.eventName}' in '${ep.service.fullName}' failed`,
-        err,
-      );
-    };
-    try {
-      const r = ep.handler!(ctx);
-      return isPromiseLike(r) ? (r as Promise<unknown>).then(() => {}, onError) : Promise.resolve();
-    } catch (err) {
-      onError(err);
-      return Promise.resolve();
-    }
-  }
-
-  #matching(
-    name: string,
-    groups: string[] | null,
-  ): EndpointList<EventEndpoint>[] {
-    const lists = this.registry.matchingEventLists(name);
-    return groups ? lists.filter((l) => groups.includes(l.group!)) : lists;
-  }
-
-  #emitDirect(name: string, data: unknown, opts: EmitOptions): Promise<void> {
-    const groups = toGroups(opts.groups);
-    const ctx = this.#eventContext(name, data, opts, "emit", groups);
-    if (this.#noBalancer) return this.#emitBalanced(ctx, this.#groupsOf(name, groups));
-    const jobs: Promise<void>[] = [];
-    const remote = new Map<string, string[]>();
-    for (const list of this.#matching(name, groups)) {
-      const ep = list.next(this.registry.preferLocal, ctx);
-      if (!ep) continue;
-      if (ep.local) jobs.push(this.#runLocal(ep, ctx, [list.group!]));
-      else {
-        const g = remote.get(ep.id);
-        if (g) g.push(list.group!);
-        else remote.set(ep.id, [list.group!]);
-      }
-    }
-    for (const [nodeID, g] of remote) {
-      jobs.push(this.#sendEvent(nodeID, ctx, g, false));
-    }
-    return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
-  }
-
-  #sendEvent(
-    nodeID: string | null,
-    ctx: Context,
-    groups: string[] | null,
-    broadcast: boolean,
-  ): Promise<void> {
-    if (!this.transit) return Promise.resolve();
-    return this.transit.sendEvent(nodeID, ctx, groups, broadcast).catch((err) =>
-      this.logger.warn(
-        `Cannot send event '${ctx.eventName}' to ${
-          nodeID === null ? `group(s) '${groups?.join(", ")}'` : `'${nodeID}'`
-        }: ${err.message}`,
-      )
-    );
-  }
-
-  /** `disableBalancer`: the groups an event goes to: the caller's, or else every known one. */
-  #groupsOf(name: string, groups: string[] | null): string[] {
-    if (groups && groups.length > 0) return groups;
-    const all = new Set<string>();
-    for (const list of this.registry.matchingEventLists(name)) all.add(list.group!);
-    return [...all];
-  }
-
-  /**
-   * `disableBalancer` emit: one copy per group on `EVENTB.<group>.<event>`; the transporter's
-   * queue group picks the handler, local ones included.
-   */
-  #emitBalanced(ctx: Context, groups: string[]): Promise<void> {
-    if (groups.length === 0) return Promise.resolve();
-    ctx.eventGroups = groups;
-    return this.#sendEvent(null, ctx, groups, false);
-  }
-
-  /**
-   * `disableBalancer` broadcast: a targeted EVENT (with every group) to each node with a
-   * listener, this one included: local handlers also run from the packet.
-   */
-  #broadcastBalanced(name: string, ctx: Context, groups: string[]): Promise<void> {
-    if (groups.length === 0) return Promise.resolve();
-    ctx.eventGroups = groups;
-    const nodes = new Set<string>();
-    for (const list of this.#matching(name, groups)) {
-      for (const ep of list.items) nodes.add(ep.id);
-    }
-    const jobs: Promise<void>[] = [];
-    for (const nodeID of nodes) jobs.push(this.#sendEvent(nodeID, ctx, groups, true));
-    return Promise.all(jobs).then(() => {});
-  }
-
-  #broadcastDirect(
-    name: string,
-    data: unknown,
-    opts: EmitOptions,
-  ): Promise<void> {
-    const groups = toGroups(opts.groups);
-    const ctx = this.#eventContext(name, data, opts, "broadcast", groups);
-    if (this.#noBalancer) return this.#broadcastBalanced(name, ctx, this.#groupsOf(name, groups));
-    const nodes = new Set<string>();
-    const jobs: Promise<void>[] = [];
-    for (const list of this.#matching(name, groups)) {
-      for (const ep of list.items) {
-        if (ep.local) jobs.push(this.#runLocal(ep, ctx, groups));
-        else nodes.add(ep.id);
-      }
-    }
-    for (const nodeID of nodes) {
-      jobs.push(this.#sendEvent(nodeID, ctx, groups, true));
-    }
-    return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
-  }
-
-  #broadcastLocalDirect(
-    name: string,
-    data: unknown,
-    opts: EmitOptions,
-    type: EventType,
-  ): Promise<void> {
-    const groups = toGroups(opts.groups);
-    const ctx = this.#eventContext(name, data, opts, type, groups);
-    const jobs: Promise<void>[] = [];
-    for (const list of this.#matching(name, groups)) {
-      for (const ep of list.locals) jobs.push(this.#runLocal(ep, ctx, groups));
-    }
-    return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
-  }
-
-  // ---------------------------------------------------------------- strategies
-
-  #makeStrategyHost(): StrategyHost {
-    // deno-lint-ignore no-this-alias
-    const broker = this;
-    return {
-      nodeID: this.nodeID,
-      get nodes() {
-        return broker.registry.nodes;
-      },
-      ping: (nodeID, timeout) =>
-        this.transit ? this.transit.ping(nodeID, timeout) : Promise.resolve(null),
-      signal: this.#stopping.signal,
-      shared: new Map(),
-    };
-  }
-
-  /** The strategy of a new endpoint list: the action's own, or the broker-wide one. */
-  #makeStrategy(definition?: Readonly<Record<string, unknown>>): Strategy {
-    let factory = this.#defaultStrategy;
-    let options: StrategyOptions = this.options.registry.strategyOptions;
-    const own = definition?.strategy;
-    if (own !== undefined && own !== null) {
-      try {
-        factory = resolveStrategy(own as StrategyOption);
-      } catch {
-        // A remote node's definition must not break this node (local ones were checked).
-        this.logger.warn(
-          `Action '${definition?.name}' names the unknown strategy ${JSON.stringify(own)}: ` +
-            "using the broker's",
-        );
-      }
-    }
-    if (isRecord(definition?.strategyOptions)) options = definition.strategyOptions;
-    try {
-      return factory(this.#strategyHost, options);
-    } catch (err) {
-      this.logger.warn(
-        `Cannot make the strategy of '${definition?.name}' (${(err as Error).message}): ` +
-          "using the broker's",
-      );
-      return this.#defaultStrategy(this.#strategyHost, this.options.registry.strategyOptions);
-    }
-  }
-
-  /** Check a local action's own `strategy` and `strategyOptions` when it is registered. */
-  #checkActionStrategy(action: string, schema: Readonly<Record<string, unknown>>): void {
-    const own = schema.strategy;
-    const options = schema.strategyOptions;
-    if ((own === undefined || own === null) && options === undefined) return;
-    try {
-      if (options !== undefined && !isRecord(options)) {
-        throw new Error("strategyOptions must be an object");
-      }
-      if (typeof own === "string" || own === undefined || own === null) {
-        const factory = own ? resolveStrategy(own) : this.#defaultStrategy;
-        if (own || typeof this.options.registry.strategy === "string") {
-          factory(undefined, options ?? this.options.registry.strategyOptions);
-        }
-      } else if (typeof own !== "function") {
-        throw new Error("strategy must be a name or a factory function");
-      }
-    } catch (err) {
-      throw new ServiceSchemaError(
-        `Action '${action}': ${(err as Error).message}`,
-        { action, strategy: typeof own === "function" ? "[Function]" : own },
-      );
-    }
-  }
-
-  // ---------------------------------------------------------------- transit host
-
-  #transitHost() {
-    // deno-lint-ignore no-this-alias
-    const broker = this;
-    return {
-      get nodeID() {
-        return broker.nodeID;
-      },
-      get instanceID() {
-        return broker.instanceID;
-      },
-      get registry() {
-        return broker.registry;
-      },
-      logger: this.getLogger("TRANSIT"),
-      runRequest: (p: RequestPacket, sender: string) => this.#runRequest(p, sender),
-      runEvent: (p: EventPacket, sender: string) => this.#runEvent(p, sender),
-      nodeConnected: (node: NodeInfo, reconnected: boolean) => {
-        this.logger.info(
-          `Node '${node.id}' ${reconnected ? "reconnected" : "connected"}`,
-        );
-        this.broadcastLocal("$node.connected", { node, reconnected });
-        this.broadcastLocal("$services.changed", { localService: false });
-      },
-      nodeUpdated: (node: NodeInfo) => {
-        this.broadcastLocal("$node.updated", { node });
-        this.broadcastLocal("$services.changed", { localService: false });
-      },
-      nodeDisconnected: (node: NodeInfo, unexpected: boolean) => {
-        const how = unexpected ? "disconnected unexpectedly" : "disconnected";
-        this.logger[unexpected ? "warn" : "info"](`Node '${node.id}' ${how}`);
-        this.broadcastLocal("$node.disconnected", { node, unexpected });
-        this.broadcastLocal("$services.changed", { localService: false });
-      },
-      transporterConnected: (wasReconnect: boolean) => {
-        this.broadcastLocal("$transporter.connected", { wasReconnect });
-      },
-      transporterDisconnected: () => {
-        this.broadcastLocal("$transporter.disconnected", { graceFul: false });
-      },
-      nodeIDConflict: (other: string) => {
-        this.logger.fatal(
-          `Another node uses the nodeID '${this.nodeID}' (instance ${other}): ` +
-            "stopping this broker. Give every node a unique nodeID.",
-        );
-        this.stop().catch(() => {});
-      },
-      cpuUsage,
-    };
-  }
-
-  // Not `async`: an async function with an `await` costs two extra promises and microtask hops
-  // per incoming request; a synchronous handler answers with one `Promise.resolve`.
-  #runRequest(p: RequestPacket, sender: string): Promise<RequestOutcome> {
-    if (!this.transit || this.transit.stopping || this.#phase !== "started") {
-      return Promise.reject(
-        new ServiceNotAvailableError({
-          action: p.action,
-          nodeID: this.nodeID,
-        }),
-      );
-    }
-    const ep = this.registry.actions.get(p.action)?.nextLocal();
-    if (
-      !ep ||
-      (ep.action.visibility !== "published" &&
-        ep.action.visibility !== "public")
-    ) {
-      return Promise.reject(new ServiceNotFoundError({ action: p.action, nodeID: this.nodeID }));
-    }
-    let ctx: Context;
-    let data: unknown;
-    try {
-      ctx = new Context(this, {
-        id: p.id,
-        nodeID: sender,
-        params: p.params ?? {},
-        meta: p.meta,
-        headers: p.headers,
-        level: p.level,
-        parentID: p.parentID,
-        requestID: p.requestID,
-        caller: p.caller,
-        timeout: p.timeout,
-        service: ep.service.service,
-        action: ep.action,
-      });
-      data = ep.handler(ctx);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return isPromiseLike(data)
-      ? Promise.resolve(data).then((d) => ({ ctx, data: d }))
-      : Promise.resolve({ ctx, data });
-  }
-
-  #runEvent(p: EventPacket, sender: string): Promise<void> {
-    const ctx = new Context(this, {
-      id: p.id ?? undefined,
-      nodeID: sender,
-      params: p.data,
-      meta: p.meta,
-      headers: p.headers,
-      level: p.level,
-      parentID: p.parentID,
-      requestID: p.requestID,
-      caller: p.caller,
-      eventName: p.event,
-      eventType: p.broadcast ? "broadcast" : "emit",
-      eventGroups: p.groups,
-    });
-    const groups = p.groups && p.groups.length ? p.groups : null;
-    const jobs: Promise<void>[] = [];
-    for (const list of this.#matching(p.event, groups)) {
-      if (p.broadcast) {
-        for (const ep of list.locals) {
-          jobs.push(this.#runLocal(ep, ctx, p.groups));
-        }
-      } else {
-        const ep = list.nextLocal();
-        if (ep) jobs.push(this.#runLocal(ep, ctx, p.groups));
-      }
-    }
-    return Promise.all(jobs).then(() => {});
   }
 }
 
