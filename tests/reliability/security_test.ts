@@ -19,6 +19,7 @@ import {
 } from "../../mod.ts";
 import { moleculerPeersInstalled, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
+import { makeTestCertificates } from "../_helpers/tls.ts";
 import { RawClient, report, spawnResponder, startNode, waitFor } from "./_util.ts";
 
 const hello = (name: string): ServiceSchema => ({
@@ -103,87 +104,9 @@ Deno.test("security: token in the URL and in options; a wrong one fails start()"
   report("wrong token → start() rejects with", wrong);
 });
 
-/** A test CA and a certificate for 127.0.0.1 signed by it, in a temp dir. */
-async function makeCertificates(): Promise<
-  { dir: string; ca: string; cert: string; key: string }
-> {
-  const dir = await Deno.makeTempDir({ prefix: "denolecular-tls-" });
-  const run = async (...args: string[]) => {
-    const out = await new Deno.Command("openssl", {
-      args,
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    if (!out.success) {
-      throw new Error(
-        `openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`,
-      );
-    }
-  };
-  const ec = [
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-  ];
-  await run(
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=Denolecular test CA",
-  );
-  await run(
-    "req",
-    ...ec,
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
-  await Deno.writeTextFile(
-    `${dir}/ext.cnf`,
-    "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-  );
-  await run(
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.pem",
-    "-days",
-    "1",
-    "-extfile",
-    "ext.cnf",
-  );
-  return {
-    dir,
-    ca: `${dir}/ca.pem`,
-    cert: `${dir}/server.pem`,
-    key: `${dir}/server.key`,
-  };
-}
-
 Deno.test("security: TLS with a test CA, through options and through a tls:// URL", async () => {
-  const certs = await makeCertificates();
-  try {
+  await using certs = await makeTestCertificates();
+  {
     await using nats = await startNatsServer({
       args: [
         "--tls",
@@ -258,8 +181,6 @@ Deno.test("security: TLS with a test CA, through options and through a tls:// UR
     });
     report("TLS without the CA → start() rejects with", noCa);
     report("no TLS against a TLS server → start() rejects with", plain);
-  } finally {
-    await Deno.remove(certs.dir, { recursive: true });
   }
 });
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { errors, type NatsConnection, type Status } from "@nats-io/nats-core";
 import { connect, DenoTransport } from "../../src/transporters/nats_deno.ts";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
+import { hasOpenssl, makeTestCertificates } from "../_helpers/tls.ts";
 import { within } from "./_util.ts";
 
 const td = new TextDecoder();
@@ -143,85 +144,13 @@ Deno.test("DenoTransport: the client closes its transport (no leaked socket or r
   t.discard();
 });
 
-async function hasOpenssl(): Promise<boolean> {
-  try {
-    const { success } = await new Deno.Command("openssl", {
-      args: ["version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return success;
-  } catch {
-    return false;
-  }
-}
-
-/** A CA and a server certificate for 127.0.0.1, made with openssl in a temp dir. */
-async function makeCerts(dir: string): Promise<void> {
-  const run = async (args: string[]) => {
-    const out = await new Deno.Command("openssl", {
-      args,
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    if (!out.success) throw new Error(`openssl ${args[0]}: ${td.decode(out.stderr)}`);
-  };
-  await Deno.writeTextFile(`${dir}/ext.cnf`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await run([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=bench-ca",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  ]);
-  await run([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  ]);
-  await run([
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    "ext.cnf",
-    "-out",
-    "server.pem",
-  ]);
-}
-
 Deno.test({
   name: "DenoTransport: TLS upgrade verified against a CA file; an unknown CA is refused",
   ignore: !(await hasOpenssl()),
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      await makeCerts(dir);
+    await using certs = await makeTestCertificates();
+    {
+      const dir = certs.dir;
       await using nats = await startNatsServer({
         args: ["--tls", "--tlscert", `${dir}/server.pem`, "--tlskey", `${dir}/server.key`],
       });
@@ -255,8 +184,6 @@ Deno.test({
         }),
         /handshakeFirst/,
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
     }
   },
 });
