@@ -177,6 +177,27 @@ export function moleculerPeersInstalled(): boolean {
   );
 }
 
+/**
+ * True when tests that need real Moleculer peers should be skipped: the peers
+ * are not installed (`cd tests && npm ci`) and `CI` is unset. In CI a missing
+ * install is not skipped, so those tests fail loudly.
+ */
+export function skipWithoutPeers(): boolean {
+  return !moleculerPeersInstalled() && !Deno.env.get("CI");
+}
+
+/**
+ * Throw a clear error when the peers are missing; for tests that run in CI
+ * (where {@linkcode skipWithoutPeers} does not skip them).
+ */
+export function requirePeers(): void {
+  if (!moleculerPeersInstalled()) {
+    throw new Error(
+      "Moleculer peers are not installed (tests/node_modules): run `cd tests && npm ci`",
+    );
+  }
+}
+
 function nodeBinary(): string {
   const fromEnv = Deno.env.get("MOLECULER_PEER_NODE");
   if (fromEnv) return fromEnv;

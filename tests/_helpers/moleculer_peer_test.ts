@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { startNatsServer } from "./nats_server.ts";
 import {
-  moleculerPeersInstalled,
   type MoleculerVersion,
   PeerCallError,
   type PeerEvent,
+  skipWithoutPeers,
   startMoleculerPeer,
 } from "./moleculer_peer.ts";
 
-const ignore = !moleculerPeersInstalled();
+const ignore = skipWithoutPeers();
 if (ignore) {
   console.warn(
     "tests/node_modules is missing: run `npm ci` in tests/ for interop tests",

@@ -13,9 +13,10 @@
 
 import {
   type MoleculerPeer,
-  moleculerPeersInstalled,
   type MoleculerVersion,
   type PeerOptions,
+  requirePeers,
+  skipWithoutPeers,
   startMoleculerPeer,
 } from "../_helpers/moleculer_peer.ts";
 import type { NatsServer } from "../_helpers/nats_server.ts";
@@ -46,9 +47,8 @@ export const VERSIONS: readonly VersionCase[] = [
   { version: "0.15", protocol: "5" },
 ];
 
-const INSTALLED = moleculerPeersInstalled();
 /** True when the interop tests are skipped (peers missing outside CI). */
-export const IGNORE: boolean = !INSTALLED && !Deno.env.get("CI");
+export const IGNORE: boolean = skipWithoutPeers();
 if (IGNORE) {
   console.warn(
     "Interop tests skipped: tests/node_modules is missing. Run `cd tests && npm ci` to enable them.",
@@ -70,11 +70,7 @@ export function interopTest(
       name: `interop Moleculer ${v.version} (protocol ${v.protocol}): ${name}`,
       ignore: IGNORE,
       async fn(t) {
-        if (!INSTALLED) {
-          throw new Error(
-            "Moleculer peers are not installed (tests/node_modules): run `cd tests && npm ci`",
-          );
-        }
+        requirePeers();
         await fn(t, v);
       },
     });

@@ -10,11 +10,9 @@
 
 import assert from "node:assert/strict";
 import { type Context, RequestRejectedError, type ServiceSchema } from "../../mod.ts";
-import { moleculerPeersInstalled, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
+import { skipWithoutPeers, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { type Node, report, sleep, spawnResponder, startNode, Tally, waitFor } from "./_util.ts";
-
-const INSTALLED = moleculerPeersInstalled();
 
 /** A survivor instance of `<name>.slow`: answers `{ waited, by }`. */
 function slowService(name: string, nodeID: string): ServiceSchema {
@@ -162,7 +160,7 @@ Deno.test("crashed peer: a Denolecular process SIGKILLed under load", async () =
 
 Deno.test({
   name: "crashed peer: a Moleculer 0.15 node SIGKILLed under load",
-  ignore: !INSTALLED && !Deno.env.get("CI"),
+  ignore: skipWithoutPeers(),
   async fn() {
     await using nats = await startNatsServer();
     await using peer = await startMoleculerPeer({

@@ -14,11 +14,9 @@
 
 import assert from "node:assert/strict";
 import { BrokerDisconnectedError, type Context, type ServiceSchema } from "../../mod.ts";
-import { moleculerPeersInstalled, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
+import { skipWithoutPeers, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { type NatsServer, startNatsServer } from "../_helpers/nats_server.ts";
 import { type Node, report, sleep, startNode, Tally, waitFor } from "./_util.ts";
-
-const INSTALLED = moleculerPeersInstalled();
 
 const slowMath: ServiceSchema = {
   name: "nodemath",
@@ -175,7 +173,7 @@ Deno.test("NATS outage: Deno caller → Deno responder, kill + restart after 3 s
 
 Deno.test({
   name: "NATS outage: Deno caller → Moleculer 0.15 responder, kill + restart after 3 s",
-  ignore: !INSTALLED && !Deno.env.get("CI"),
+  ignore: skipWithoutPeers(),
   async fn() {
     await using nats = await startNatsServer();
     await using _peer = await startMoleculerPeer({

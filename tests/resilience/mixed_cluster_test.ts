@@ -16,11 +16,9 @@ import {
   MoleculerServerError,
   ServiceBroker,
 } from "../../mod.ts";
-import { moleculerPeersInstalled, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
+import { requirePeers, skipWithoutPeers, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { until } from "../_helpers/core.ts";
-
-const INSTALLED = moleculerPeersInstalled();
 
 type AB = { a: number; b: number };
 
@@ -83,13 +81,9 @@ function broker(url: string, nodeID: string, extra: BrokerOptions = {}): Service
 
 Deno.test({
   name: "mixed cluster (Moleculer 0.15 + 2 Denolecular): balancing, circuit breaker, retries",
-  ignore: !INSTALLED && !Deno.env.get("CI"),
+  ignore: skipWithoutPeers(),
   async fn(t) {
-    if (!INSTALLED) {
-      throw new Error(
-        "Moleculer peers are not installed (tests/node_modules): `cd tests && npm ci`",
-      );
-    }
+    requirePeers();
     await using nats = await startNatsServer();
     await using peer = await startMoleculerPeer({
       version: "0.15",
