@@ -18,7 +18,7 @@
  *
  * Flags: `--quick`; `--ms=N`, `--reps=N` (plan); `--only=` sections (`local`, `remote`, `events`,
  * `idle`) and/or pairings (`denolecular-node`, `denolecular-deno`, `moleculer`, `raw-node`,
- * `raw-deno`). Environment: `BENCH_NODE` (node binary), `BENCH_DENO_FLAGS` (extra flags for
+ * `raw-deno`, `raw-wire`). Environment: `BENCH_NODE` (node binary), `BENCH_DENO_FLAGS` (extra flags for
  * every Deno child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  *
  * @module
@@ -63,7 +63,8 @@ interface Pairing {
   key: string;
   label: string;
   stack: Stack;
-  transport: "node" | "deno";
+  /** `"wire"`: the minimal NATS client of bench/deno/raw_wire.ts (raw floor only). */
+  transport: "node" | "deno" | "wire";
 }
 
 const PAIRINGS: Pairing[] = [
@@ -82,6 +83,12 @@ const PAIRINGS: Pairing[] = [
   { key: "moleculer", label: "Moleculer 0.15.2 (Node)", stack: "moleculer", transport: "node" },
   { key: "raw-node", label: "raw NATS floor, node transport", stack: "raw", transport: "node" },
   { key: "raw-deno", label: "raw NATS floor, DenoTransport", stack: "raw", transport: "deno" },
+  {
+    key: "raw-wire",
+    label: "raw floor, minimal NATS client (bench only)",
+    stack: "raw",
+    transport: "wire",
+  },
 ];
 const SECTION = pick(["local", "remote", "events", "idle"]);
 const PAIRING = pick(PAIRINGS.map((p) => p.key));
@@ -487,7 +494,7 @@ async function remote(url: string, serverPid: number | undefined): Promise<Remot
       ? deno(name, "deno/remote.ts", opts)
       : p.stack === "moleculer"
       ? node(name, "node/remote.mjs", opts)
-      : deno(name, "deno/raw.ts", opts);
+      : deno(name, p.transport === "wire" ? "deno/raw_wire.ts" : "deno/raw.ts", opts);
     spawned.push(c);
     return c;
   };
@@ -732,6 +739,7 @@ const results: string[][] = [
     "Moleculer 0.15.2",
     "raw NATS (node tr.)",
     "raw NATS (DenoTransport)",
+    "raw, minimal client",
   ],
   row(
     "local call, ops/s",
@@ -791,6 +799,16 @@ const ratios: string[][] = [
     "start-up vs Moleculer (lower is better)",
     ...r2((k) => ratio(idleOut[k]?.spawnToReadyMs, idleOut[M]?.spawnToReadyMs)),
   ],
+];
+
+// How far the bare clients themselves are from Moleculer: the ceiling for any framework on them.
+const floors: string[][] = [
+  ["raw floor vs Moleculer", "1 in flight, ops/s", `${IN_FLIGHT} in flight, ops/s`],
+  ...PAIRINGS.filter((p) => p.stack === "raw" && c[p.key]).map((p) => [
+    p.label,
+    fmtRatio(ratio(c[p.key]?.seq?.opsPerSec, c[M]?.seq?.opsPerSec)),
+    fmtRatio(ratio(c[p.key]?.[CONC]?.opsPerSec, c[M]?.[CONC]?.opsPerSec)),
+  ]),
 ];
 
 const cpuRows: string[][] = [
@@ -864,6 +882,8 @@ console.log(table(results));
 console.log("");
 console.log(table(ratios));
 console.log("");
+console.log(table(floors));
+console.log("");
 console.log(table(cpuRows));
 console.log(
   `\nOther load on the machine during the measured remote/event runs: ${
@@ -911,7 +931,12 @@ const report = {
   },
   idle: idleOut,
   targets,
-  tables: { results: table(results), ratios: table(ratios), cpu: table(cpuRows) },
+  tables: {
+    results: table(results),
+    ratios: table(ratios),
+    floors: table(floors),
+    cpu: table(cpuRows),
+  },
 };
 await Deno.mkdir(path("results"), { recursive: true });
 await Deno.writeTextFile(path("results/latest.json"), JSON.stringify(report, null, 2) + "\n");
