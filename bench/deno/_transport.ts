@@ -65,6 +65,23 @@ export function report(obj: Record<string, unknown>): void {
   console.log(JSON.stringify(obj));
 }
 
+/**
+ * Answer each stdin line `sample` with `{type: "sample", gc, rss, heapUsed, heapTotal, external}`
+ * (bytes, `Deno.memoryUsage()`), taken right after a full GC when one is exposed
+ * (`--v8-flags=--expose-gc`; `gc` says whether it was). Returns when stdin closes.
+ */
+export async function answerSamples(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for await (const line of stdinLines()) {
+    if (line.trim() !== "sample") continue;
+    // Twice: memory held by weak references and finalizers is only reclaimed by a later cycle.
+    gc?.();
+    gc?.();
+    const { rss, heapUsed, heapTotal, external } = Deno.memoryUsage();
+    report({ type: "sample", gc: gc !== undefined, rss, heapUsed, heapTotal, external });
+  }
+}
+
 /** The options object passed as the first argument. */
 export function options<T>(): T {
   return JSON.parse(Deno.args[0] ?? "{}") as T;

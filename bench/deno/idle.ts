@@ -1,13 +1,22 @@
 /**
  * A Denolecular node with 10 services on NATS, for the idle-RSS and start-up rows of
- * bench/compare.ts. Prints `{type: "ready", startMs}` once started (startMs = broker creation to
- * `start()` resolved, in-process), then idles until stdin closes.
+ * bench/compare.ts and for bench/idle_soak.ts. Prints `{type: "ready", startMs}` once started
+ * (startMs = broker creation to `start()` resolved, in-process), then idles until stdin closes.
+ *
+ * Each stdin line `sample` is answered with the node's memory after a full GC
+ * (`answerSamples` in ./_transport.ts).
  *
  * @module
  */
 
 import { type Context, ServiceBroker } from "../../mod.ts";
-import { natsTransporter, options, report, stdinClosed, type TransportKind } from "./_transport.ts";
+import {
+  answerSamples,
+  natsTransporter,
+  options,
+  report,
+  type TransportKind,
+} from "./_transport.ts";
 
 const o = options<{
   nodeID: string;
@@ -37,6 +46,7 @@ for (let i = 0; i < 10; i++) {
 }
 await broker.start();
 report({ type: "ready", startMs: performance.now() - t0 });
-await stdinClosed();
+
+await answerSamples();
 await broker.stop();
 Deno.exit(0);
