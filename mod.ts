@@ -53,6 +53,7 @@ export type {
   EventType,
   Meta,
 } from "./src/context.ts";
+export type { MCallDefinition, MCallDefinitions, MCallOptions } from "./src/mcall.ts";
 export { Service, serviceFullName } from "./src/service.ts";
 export type {
   ActionHandler,

@@ -44,6 +44,12 @@ import { BrokerTransitHost } from "./transit_host.ts";
 import { cpuUsage, hostname, ipList } from "./_util/host.ts";
 import { isPromiseLike } from "./_util/async.ts";
 import { uuid } from "./_util/ids.ts";
+import {
+  type MCallDefinition,
+  type MCallDefinitions,
+  type MCallOptions,
+  runMCall,
+} from "./mcall.ts";
 import { onShutdownSignal } from "./runner/signals.ts";
 
 /** The version of this package, announced in INFO `client.version`. */
@@ -560,6 +566,49 @@ export class ServiceBroker {
     opts?: CallOptions,
   ): Promise<R> {
     return this.#call(name, params, opts ?? {}) as Promise<R>;
+  }
+
+  /**
+   * Call several actions at once (Moleculer's `mcall`). An array of calls resolves to an array of
+   * results in the same order; an object of named calls resolves to an object with the same keys.
+   * `opts` are shared by every call (a call's own `options` are merged over them); with
+   * `settled: true` every call reports `{status, value}` or `{status, reason}` and none rejects the
+   * whole.
+   *
+   * @param def The calls: `[{action, params?, options?}, …]`.
+   * @param opts Shared call options, and `settled`.
+   * @returns The results, in order (type `R` as `PromiseSettledResult<T>` with `settled: true`).
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition, before
+   *   any call starts; otherwise the first error of a call unless `settled`.
+   *
+   * @example
+   * ```ts ignore
+   * const [user, posts] = await broker.mcall([
+   *   { action: "users.get", params: { id: 5 } },
+   *   { action: "posts.find", params: { author: 5 }, options: { timeout: 500 } },
+   * ]);
+   * const { a, b } = await broker.mcall({
+   *   a: { action: "math.add", params: { a: 1, b: 2 } },
+   *   b: { action: "math.add", params: { a: 3, b: 4 } },
+   * }, { settled: true });
+   * ```
+   */
+  mcall<R = unknown>(def: MCallDefinition[], opts?: MCallOptions): Promise<R[]>;
+  /**
+   * Call several named actions at once; see the array form. Resolves to an object with the keys
+   * of `def`.
+   *
+   * @param def The calls by name: `{ key: {action, params?, options?}, … }`.
+   * @param opts Shared call options, and `settled`.
+   * @returns The results by key.
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition.
+   */
+  mcall<R = unknown>(
+    def: Record<string, MCallDefinition>,
+    opts?: MCallOptions,
+  ): Promise<Record<string, R>>;
+  mcall(def: MCallDefinitions, opts?: MCallOptions): Promise<unknown> {
+    return runMCall((action, params, o) => this.call(action, params, o), def, opts);
   }
 
   #findEndpoint(name: string, opts: CallOptions, ctx: Context): ActionEndpoint {

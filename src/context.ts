@@ -7,6 +7,12 @@
 import type { ServiceBroker } from "./broker.ts";
 import type { Service } from "./service.ts";
 import { nextId } from "./_util/ids.ts";
+import {
+  type MCallDefinition,
+  type MCallDefinitions,
+  type MCallOptions,
+  runMCall,
+} from "./mcall.ts";
 
 /** A metadata object carried by a context; it travels with calls and events. */
 export type Meta = Record<string, unknown>;
@@ -242,6 +248,37 @@ export class Context<P = unknown, M extends Meta = Meta> {
       ...opts,
       parentCtx: this as Context,
     });
+  }
+
+  /**
+   * Call several actions at once as children of this context (see `ServiceBroker.mcall`): meta,
+   * level, requestID, caller and the remaining timeout propagate to every call, and each callee's
+   * meta changes are merged back.
+   *
+   * @param def The calls: an array (results in order) or an object of named calls (results by key).
+   * @param opts Shared call options, and `settled`.
+   * @returns The results in the shape of `def`.
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition.
+   */
+  mcall<R = unknown>(def: MCallDefinition[], opts?: MCallOptions): Promise<R[]>;
+  /**
+   * Call several named actions at once as children of this context; see the array form.
+   *
+   * @param def The calls by name.
+   * @param opts Shared call options, and `settled`.
+   * @returns The results by key.
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition.
+   */
+  mcall<R = unknown>(
+    def: Record<string, MCallDefinition>,
+    opts?: MCallOptions,
+  ): Promise<Record<string, R>>;
+  mcall(def: MCallDefinitions, opts?: MCallOptions): Promise<unknown> {
+    return runMCall(
+      (action, params, o) => this.broker.call(action, params, o),
+      def,
+      { ...opts, parentCtx: this as Context },
+    );
   }
 
   /**
