@@ -162,6 +162,20 @@ export type { TrackingOptions } from "./src/middlewares/tracking.ts";
 export type { RetryPolicyOptions } from "./src/middlewares/retry.ts";
 export type { BulkheadOptions } from "./src/middlewares/bulkhead.ts";
 export type { FallbackResponse } from "./src/middlewares/fallback.ts";
+export { BaseCacher, defaultCacheKey, matchCacheKey } from "./src/cachers/cacher.ts";
+export type {
+  ActionCacheOptions,
+  CacheKeygen,
+  Cacher,
+  CacherOptions,
+  MaybePromise,
+} from "./src/cachers/cacher.ts";
+export { MemoryCacher } from "./src/cachers/memory.ts";
+export type { CacheEntry, MemoryCacherOptions } from "./src/cachers/memory.ts";
+export { MemoryLRUCacher } from "./src/cachers/memory_lru.ts";
+export type { MemoryLRUCacherOptions } from "./src/cachers/memory_lru.ts";
+export { resolveCacher } from "./src/cachers/resolve.ts";
+export type { CacherConfig, CacherName, CacherOption } from "./src/cachers/resolve.ts";
 export type {
   ActionEndpoint,
   EventEndpoint,

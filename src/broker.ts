@@ -36,6 +36,9 @@ import { CircuitBreaker } from "./middlewares/circuit_breaker.ts";
 import { bulkheadMiddleware } from "./middlewares/bulkhead.ts";
 import { fallbackMiddleware, withFallbackResponse } from "./middlewares/fallback.ts";
 import { ContextTracker } from "./middlewares/tracking.ts";
+import { cacherMiddleware } from "./middlewares/cacher.ts";
+import type { Cacher } from "./cachers/cacher.ts";
+import { resolveCacher } from "./cachers/resolve.ts";
 import { EventThrottler } from "./middlewares/throttle.ts";
 import { nodeServiceSchema } from "./internals.ts";
 import { EventDelivery } from "./events.ts";
@@ -99,6 +102,8 @@ export class ServiceBroker {
   readonly circuitBreaker: CircuitBreaker;
   /** The in-flight tracker that `stop()` drains (empty while tracking is disabled). */
   readonly tracker: ContextTracker;
+  /** The cacher of the `cacher` option, or null when caching is off. */
+  readonly cacher: Cacher | null;
   readonly #loggers: LoggerFactory;
   /** Aborted when the broker stops: retry waits and strategy timers end. */
   readonly #stopping = new AbortController();
@@ -138,6 +143,8 @@ export class ServiceBroker {
       logFormat: o.logFormat,
     });
     this.logger = this.#loggers.getLogger("BROKER");
+    this.cacher = resolveCacher(o.cacher);
+    this.cacher?.init(this);
 
     this.middlewares = new MiddlewareRegistry();
     // The retry loop is outermost: every attempt (the first, then each retried call) goes
@@ -165,6 +172,9 @@ export class ServiceBroker {
     this.middlewares.add(timeoutMiddleware());
     this.tracker = new ContextTracker(o.tracking);
     this.middlewares.add(this.tracker.middleware());
+    // Where Moleculer puts it: a hit is tracked but waits for no bulkhead slot and skips
+    // validation (only results of valid calls are ever stored).
+    if (this.cacher) this.middlewares.add(cacherMiddleware(this.cacher, this.getLogger("CACHER")));
     this.middlewares.add(bulkheadMiddleware(o.bulkhead));
     const validator = resolveValidator(o.validator);
     if (validator) this.middlewares.add(validatorMiddleware(validator));
@@ -450,6 +460,11 @@ export class ServiceBroker {
         await this.#services.stop(reg);
       }
       await this.transit?.disconnect();
+      try {
+        await this.cacher?.close();
+      } catch (err) {
+        this.logger.error("The cacher failed to close", err);
+      }
       this.circuitBreaker.clear();
       this.#throttler.clear();
       this.#phase = "stopped";

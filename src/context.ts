@@ -183,6 +183,11 @@ export class Context<P = unknown, M extends Meta = Meta> {
   /** The groups the event was sent to. */
   eventGroups: string[] | null;
   /**
+   * True when the cacher answered this call from the cache (the handler did not run). Set by
+   * the cacher middleware on the node serving the action, for middlewares and hooks around it.
+   */
+  cachedResult: boolean;
+  /**
    * The options the call was made with (read-only by convention; shared with
    * the caller). Empty for events and for requests from other nodes.
    */
@@ -215,6 +220,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.eventName = init.eventName ?? null;
     this.eventType = init.eventType ?? null;
     this.eventGroups = init.eventGroups ?? null;
+    this.cachedResult = false;
     this.options = init.options ?? NO_OPTIONS;
   }
 

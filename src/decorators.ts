@@ -9,6 +9,7 @@
 
 import type { ParamsSchema } from "./validation/validator.ts";
 import type { Visibility } from "./service.ts";
+import type { ActionCacheOptions } from "./cachers/cacher.ts";
 
 /** Options of {@linkcode action}. Extra keys are kept and announced to other nodes, as Moleculer does. */
 export interface ActionOptions {
@@ -20,7 +21,12 @@ export interface ActionOptions {
   visibility?: Visibility;
   /** Timeout in ms for calls of this action. */
   timeout?: number;
-  /** Any other definition key (e.g. `rest`, `cache`), passed through. */
+  /**
+   * Cache results through the broker's `cacher`: `true`, or `{ keys, ttl, enabled }` (see
+   * `ActionSchema.cache`).
+   */
+  cache?: boolean | ActionCacheOptions;
+  /** Any other definition key (e.g. `rest`), passed through. */
   [key: string]: unknown;
 }
 

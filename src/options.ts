@@ -21,6 +21,7 @@ import {
 } from "./middlewares/circuit_breaker.ts";
 import { BULKHEAD_DEFAULTS, type BulkheadOptions } from "./middlewares/bulkhead.ts";
 import { TRACKING_DEFAULTS, type TrackingOptions } from "./middlewares/tracking.ts";
+import { type CacherOption, checkCacherOption } from "./cachers/resolve.ts";
 
 /** Registry options. */
 export interface RegistryOptions {
@@ -136,6 +137,13 @@ export interface BrokerOptions {
    * @default {{ enabled: false, shutdownTimeout: 5000 }}
    */
   tracking?: TrackingOptions;
+  /**
+   * Cache the results of actions that have a `cache` definition: `"Memory"` (or `true`),
+   * `"MemoryLRU"`, `{ type, options: { ttl, max, keygen, maxParamsLength, clone } }`, or a
+   * `Cacher` instance; `false` or null = no caching. `broker.cacher` is the cacher.
+   * @default {false}
+   */
+  cacher?: CacherOption | null;
 }
 
 /** Options after defaults and checks. */
@@ -191,6 +199,8 @@ export interface ResolvedOptions {
   readonly bulkhead: Required<BulkheadOptions>;
   /** See {@linkcode BrokerOptions.tracking}. */
   readonly tracking: Required<TrackingOptions>;
+  /** See {@linkcode BrokerOptions.cacher}; `false` when absent. */
+  readonly cacher: CacherOption;
 }
 
 const KNOWN_KEYS = new Set([
@@ -218,6 +228,7 @@ const KNOWN_KEYS = new Set([
   "circuitBreaker",
   "bulkhead",
   "tracking",
+  "cacher",
 ]);
 
 const REGISTRY_KEYS = new Set([
@@ -533,5 +544,6 @@ export function resolveOptions(
         TRACKING_DEFAULTS.shutdownTimeout,
       ),
     },
+    cacher: checkCacherOption(o.cacher),
   };
 }

@@ -16,6 +16,7 @@ import type { StrategyOption, StrategyOptions } from "./registry/strategies.ts";
 import type { RetryPolicyOptions } from "./middlewares/retry.ts";
 import type { CircuitBreakerOptions } from "./middlewares/circuit_breaker.ts";
 import type { BulkheadOptions } from "./middlewares/bulkhead.ts";
+import type { ActionCacheOptions } from "./cachers/cacher.ts";
 
 /** Who may call an action: `published`/`public` from anywhere, `protected`/`private` only locally. */
 export type Visibility = "published" | "public" | "protected" | "private";
@@ -81,6 +82,13 @@ export interface ActionSchema {
   fallback?: string | ((this: any, ctx: Context<any, any>, error: unknown) => unknown);
   /** Track calls of this action for a graceful stop, whatever the broker's `tracking.enabled`. */
   tracking?: boolean;
+  /**
+   * Cache results through the broker's `cacher` (ignored without one): `true` keys them by all
+   * params; `{ keys: ["id", "#user.id", "@tenant"], ttl: 30 }` by those params, meta (`#`) and
+   * header (`@`) values, for `ttl` seconds; `enabled: false` or a function `(ctx) => boolean`
+   * turns it off.
+   */
+  cache?: boolean | ActionCacheOptions;
   /** Other keys pass through to the action definition other nodes see. */
   [key: string]: unknown;
 }

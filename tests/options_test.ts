@@ -63,6 +63,7 @@ Deno.test("resolveOptions() fills every default", () => {
   });
   assert.deepEqual(o.middlewares, []);
   assert.deepEqual(o.metadata, {});
+  assert.equal(o.cacher, false);
   assert.equal(o.internalServices, true);
 });
 

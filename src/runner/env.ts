@@ -80,7 +80,7 @@ function camel(segment: string): string {
  * @param base The options so far; its keys decide which UPPER_SNAKE variables are read.
  * @param env The environment variables.
  * @param rootKeys The top-level option names a `MOL_` variable may set; others are ignored
- *   (Moleculer options this broker does not have, like `MOL_CACHER`).
+ *   (Moleculer options this broker does not have, like `MOL_TRACING`).
  * @returns The assignments in application order and the ignored variables.
  *
  * @example

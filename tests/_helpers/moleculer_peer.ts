@@ -198,7 +198,11 @@ export function requirePeers(): void {
   }
 }
 
-function nodeBinary(): string {
+/**
+ * The `node` binary the peers run on: `MOLECULER_PEER_NODE`, else `tests/node_modules/.bin/node`
+ * when present, else `node` on the PATH.
+ */
+export function nodeBinary(): string {
   const fromEnv = Deno.env.get("MOLECULER_PEER_NODE");
   if (fromEnv) return fromEnv;
   const local = new URL("node_modules/.bin/node", TESTS_DIR);

@@ -56,7 +56,8 @@ NAMESPACE='from-env-file'
         NAMESPACE: "env-ns",
         REGISTRY_PREFERLOCAL: "false",
         MOL_TRANSIT__MAX_QUEUE_SIZE: "77",
-        MOL_CACHER: "Redis",
+        MOL_CACHER: "MemoryLRU",
+        MOL_TRACING: "true",
       },
     },
   );
@@ -64,7 +65,7 @@ NAMESPACE='from-env-file'
   assert.match(r.stdout, /^# config file: denolecular\.config\.ts$/m);
   assert.match(
     r.stdout,
-    /^# ignored: MOL_CACHER \(no broker option 'cacher'\)$/m,
+    /^# ignored: MOL_TRACING \(no broker option 'tracing'\)$/m,
   );
   const c = rows(r.stdout);
   assert.deepEqual(c.get("nodeID"), {
@@ -107,6 +108,7 @@ NAMESPACE='from-env-file'
     value: '"eu"',
     from: "config denolecular.config.ts",
   });
+  assert.deepEqual(c.get("cacher"), { value: '"MemoryLRU"', from: "env MOL_CACHER" });
   assert.deepEqual(c.get("heartbeatTimeout"), { value: "30", from: "default" });
   assert.deepEqual(c.get("runner.paths"), {
     value: '["services"]',

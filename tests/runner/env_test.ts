@@ -42,6 +42,7 @@ Deno.test("envOverlay() reads every known option in UPPER_SNAKE, `_` between lev
     TRANSIT_MAXQUEUESIZE: "10",
     INTERNALSERVICES: "false",
     VALIDATOR: "false",
+    CACHER: "MemoryLRU",
     EMPTY: "",
     UNRELATED: "x",
   }, roots());
@@ -58,6 +59,7 @@ Deno.test("envOverlay() reads every known option in UPPER_SNAKE, `_` between lev
     "transit.maxQueueSize": [10, "TRANSIT_MAXQUEUESIZE"],
     internalServices: [false, "INTERNALSERVICES"],
     validator: [false, "VALIDATOR"],
+    cacher: ["MemoryLRU", "CACHER"],
   });
   assert.deepEqual(r.ignored, []);
 });
@@ -69,7 +71,7 @@ Deno.test("envOverlay() maps MOL_ variables: __ nesting, _ camelCase, known keys
     MOL_REGISTRY__PREFER_LOCAL: "false",
     MOL_METADATA__REGION: "eu",
     MOL_METADATA__ZONE__RACK_ID: "7",
-    MOL_CACHER__OPTIONS__PREFIX: "MOL",
+    MOL_TRACING__EXPORTER__TYPE: "Console",
     MOL_: "x",
   }, roots());
   assert.deepEqual(asMap(r), {
@@ -81,7 +83,7 @@ Deno.test("envOverlay() maps MOL_ variables: __ nesting, _ camelCase, known keys
   });
   assert.deepEqual(r.ignored, [
     "MOL_ (malformed name)",
-    "MOL_CACHER__OPTIONS__PREFIX (no broker option 'cacher')",
+    "MOL_TRACING__EXPORTER__TYPE (no broker option 'tracing')",
   ]);
 });
 
