@@ -25,6 +25,8 @@
  */
 
 import { startNatsServer } from "../tests/_helpers/nats_server.ts";
+import { Child as JsonLineChild, type Line } from "./_shared/child.ts";
+import type { Result } from "./_shared/measure.d.mts";
 
 // ---------------------------------------------------------------- options
 
@@ -100,138 +102,24 @@ const DENO_FLAGS = (Deno.env.get("BENCH_DENO_FLAGS") ?? "").split(" ").filter((f
 
 // ---------------------------------------------------------------- child processes
 
-interface Result {
-  count: number;
-  ms: number;
-  opsPerSec: number;
-  p50?: number;
-  p99?: number;
-  sendRate?: number;
-  lost?: number;
-}
-
 /** Medians over the repetitions, and the repetitions themselves. */
 type Summary = Result & { runs: Result[] };
 
-type Line = Record<string, unknown> & { type?: string };
-
-class LineSplitter extends TransformStream<string, string> {
-  constructor() {
-    let rest = "";
-    super({
-      transform(chunk, ctl) {
-        const parts = (rest + chunk).split("\n");
-        rest = parts.pop() ?? "";
-        for (const p of parts) if (p.trim()) ctl.enqueue(p);
-      },
-      flush(ctl) {
-        if (rest.trim()) ctl.enqueue(rest);
-      },
-    });
-  }
-}
-
-const children = new Set<Child>();
-const te = new TextEncoder();
-
-/** A child process speaking JSON lines: results on stdout, commands on stdin. */
-class Child {
-  readonly name: string;
-  readonly proc: Deno.ChildProcess;
-  readonly started: number = performance.now();
-  /** Called with every JSON line that `expect` skips (e.g. `phase` lines). */
-  onLine: ((line: Line) => void) | undefined;
+/** A bench node: a JSON-line child that runs measurements on request. */
+class Child extends JsonLineChild {
   /** The CPU meter attached to this child's phases, if any. */
   meter: CpuMeter | undefined;
-  readonly #lines: AsyncIterator<string>;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  #stderr = "";
-  #closed = false;
-
-  constructor(name: string, cmd: string, args: string[]) {
-    this.name = name;
-    const proc = new Deno.Command(cmd, {
-      args,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      cwd: path("../"),
-    }).spawn();
-    this.proc = proc;
-    this.#stdin = proc.stdin.getWriter();
-    this.#lines = proc.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(
-      new LineSplitter(),
-    )[Symbol.asyncIterator]();
-    (async () => {
-      for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
-        this.#stderr = (this.#stderr + chunk).slice(-4000);
-      }
-    })().catch(() => {});
-    children.add(this);
-  }
-
-  /** The next JSON line of `type`, within `ms`. */
-  async expect(type: string, ms: number): Promise<Line> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${this.name}: no '${type}' within ${ms} ms\n${this.#stderr}`)),
-        ms,
-      );
-    });
-    try {
-      for (;;) {
-        const next = await Promise.race([this.#lines.next(), timeout]);
-        if (next.done) throw new Error(`${this.name} exited before '${type}'\n${this.#stderr}`);
-        let line: Line;
-        try {
-          line = JSON.parse(next.value);
-        } catch {
-          continue; // not ours
-        }
-        if (line.type === type) return line;
-        this.onLine?.(line);
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-  }
 
   /** Run one measurement in the child and return its result. */
   async run(name: string, ms: number, warmup = false): Promise<Result> {
-    await this.#stdin.write(te.encode(JSON.stringify({ cmd: "run", name, ms, warmup }) + "\n"));
+    await this.send(JSON.stringify({ cmd: "run", name, ms, warmup }));
     const line = await this.expect("result", ms * 3 + 30_000);
     if (line.error) throw new Error(`${this.name}: ${line.error}`);
     return line.result as Result;
   }
-
-  /** Close stdin (the child stops and exits); kill it if it is still there after `graceMs`. */
-  async close(graceMs = 3_000): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#stdin.close().catch(() => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), graceMs));
-    const how = await Promise.race([this.proc.status, late]);
-    clearTimeout(timer);
-    if (how === "late") this.kill();
-    await this.proc.status;
-    await this.proc.stdout.cancel().catch(() => {});
-    children.delete(this);
-  }
-
-  kill(): void {
-    try {
-      this.proc.kill("SIGKILL");
-    } catch {
-      // gone
-    }
-  }
 }
 
-function killAll(): void {
-  for (const c of children) c.kill();
-}
+const killAll = (): void => JsonLineChild.killAll();
 
 async function closeAll(list: Child[]): Promise<void> {
   await Promise.all(list.map((c) => c.close()));
@@ -245,9 +133,9 @@ const deno = (name: string, script: string, opts: Record<string, unknown>): Chil
     ...DENO_FLAGS,
     path(script),
     JSON.stringify(opts),
-  ]);
+  ], path("../"));
 const node = (name: string, script: string, opts: Record<string, unknown>): Child =>
-  new Child(name, NODE, [path(script), JSON.stringify(opts)]);
+  new Child(name, NODE, [path(script), JSON.stringify(opts)], path("../"));
 
 // ---------------------------------------------------------------- CPU accounting
 

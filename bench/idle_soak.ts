@@ -29,6 +29,7 @@
  */
 
 import { startNatsServer } from "../tests/_helpers/nats_server.ts";
+import { Child, type Line } from "./_shared/child.ts";
 
 const arg = (name: string, fallback: number): number => {
   const hit = Deno.args.find((a) => a.startsWith(`--${name}=`));
@@ -67,96 +68,9 @@ interface Row {
   stacks: Record<string, StackSample>;
 }
 
-type Line = Record<string, unknown>;
-
 function vmRssMB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN) / 1024;
-}
-
-/** An idle node: its process, its stdin, and the JSON lines it printed, by type. */
-class IdleNode {
-  readonly name: string;
-  readonly child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  // A line can arrive before anyone asks for it (the other node's `ready`), so keep it.
-  readonly #unclaimed: Line[] = [];
-  readonly #waiters: Array<
-    { type: string; resolve: (l: Line) => void; reject: (e: Error) => void }
-  > = [];
-  #ended = false;
-
-  constructor(name: string, cmd: string, args: string[]) {
-    this.name = name;
-    this.child = new Deno.Command(cmd, {
-      args,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#stdin = this.child.stdin.getWriter();
-    // Read stdout to the end whatever we wait for, so the child never blocks on a full pipe.
-    this.#read().catch(() => {}).finally(() => {
-      this.#ended = true;
-      for (const w of this.#waiters.splice(0)) w.reject(new Error(`${this.name} exited`));
-    });
-  }
-
-  async #read(): Promise<void> {
-    let rest = "";
-    for await (const chunk of this.child.stdout.pipeThrough(new TextDecoderStream())) {
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop() ?? "";
-      for (const text of lines) {
-        let line: Line;
-        try {
-          line = JSON.parse(text);
-        } catch {
-          continue; // not protocol
-        }
-        const i = this.#waiters.findIndex((w) => w.type === line.type);
-        if (i >= 0) this.#waiters.splice(i, 1)[0]?.resolve(line);
-        else this.#unclaimed.push(line);
-      }
-    }
-  }
-
-  /** The next JSON line of `type`, within `ms`. */
-  expect(type: string, ms: number): Promise<Line> {
-    const i = this.#unclaimed.findIndex((l) => l.type === type);
-    if (i >= 0) return Promise.resolve(this.#unclaimed.splice(i, 1)[0] as Line);
-    if (this.#ended) return Promise.reject(new Error(`${this.name} exited before '${type}'`));
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        type,
-        resolve: (l: Line) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-        reject: (e: Error) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new Error(`${this.name}: no '${type}' within ${ms} ms`));
-      }, ms);
-      this.#waiters.push(waiter);
-    });
-  }
-
-  async send(line: string): Promise<void> {
-    await this.#stdin.write(new TextEncoder().encode(line + "\n"));
-  }
-
-  /** Close stdin (the node stops and exits); kill it if it is still there after 5 s. */
-  async close(): Promise<void> {
-    await this.#stdin.close().catch(() => {});
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 5000);
-    await this.child.status;
-    clearTimeout(timer);
-  }
 }
 
 function bytes(line: Line, key: keyof SelfReport, who: string): number {
@@ -165,8 +79,8 @@ function bytes(line: Line, key: keyof SelfReport, who: string): number {
   return v;
 }
 
-async function sample(node: IdleNode): Promise<StackSample> {
-  if (!GC) return { vmRssMB: round(vmRssMB(node.child.pid), 1) };
+async function sample(node: Child): Promise<StackSample> {
+  if (!GC) return { vmRssMB: round(vmRssMB(node.proc.pid), 1) };
   const reply = node.expect("sample", 15_000);
   await node.send("sample");
   const line = await reply;
@@ -179,7 +93,7 @@ async function sample(node: IdleNode): Promise<StackSample> {
   };
   // Read after the reply so that VmRSS, too, is the post-GC figure.
   return {
-    vmRssMB: round(vmRssMB(node.child.pid), 1),
+    vmRssMB: round(vmRssMB(node.proc.pid), 1),
     heapUsedMB: round(self.heapUsed / MB, 2),
     self,
   };
@@ -189,7 +103,7 @@ await using nats = await startNatsServer();
 const opts = (stack: string) =>
   JSON.stringify({ url: nats.url, namespace: "soak", nodeID: `soak-${stack}`, transport: "deno" });
 const nodes = [
-  new IdleNode("denolecular", Deno.execPath(), [
+  new Child("denolecular", Deno.execPath(), [
     "run",
     "-A",
     "--quiet",
@@ -198,7 +112,7 @@ const nodes = [
     opts("denolecular"),
   ]),
   // The runtime and the NATS client alone: what the Denolecular node's drift is measured against.
-  new IdleNode("deno-control", Deno.execPath(), [
+  new Child("deno-control", Deno.execPath(), [
     "run",
     "-A",
     "--quiet",
@@ -206,7 +120,7 @@ const nodes = [
     here("./deno/idle_control.ts"),
     opts("control"),
   ]),
-  new IdleNode("moleculer", NODE, [
+  new Child("moleculer", NODE, [
     ...(GC ? ["--expose-gc"] : []),
     here("./node/idle.mjs"),
     opts("moleculer"),
@@ -257,7 +171,7 @@ try {
     });
   }
 } finally {
-  await Promise.all(nodes.map((n) => n.close()));
+  await Promise.all(nodes.map((n) => n.close(5_000)));
 }
 
 /** The sample nearest to `seconds` after ready, on the schedule; undefined past the end. */

@@ -8,7 +8,7 @@ import { BrokerOptionsError } from "../errors.ts";
 import type { Cacher } from "./cacher.ts";
 import { MemoryCacher } from "./memory.ts";
 import { MemoryLRUCacher, type MemoryLRUCacherOptions } from "./memory_lru.ts";
-import { checkCacherOptions, LRU_CHECKS, MEMORY_CHECKS } from "./_options.ts";
+import { checkCacherOptions, LRU_CHECKS, MEMORY_CHECKS, show } from "./_options.ts";
 
 /** The built-in cachers by name. */
 export type CacherName = "Memory" | "MemoryLRU";
@@ -39,14 +39,6 @@ const METHODS = [
 
 const SHAPES = '"Memory", "MemoryLRU", true, false, { type: "Memory" | "MemoryLRU", options } ' +
   "or a Cacher instance";
-
-function show(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch { // a bigint or a cycle
-    return String(value);
-  }
-}
 
 function builtIn(name: string): CacherName | undefined {
   const lower = name.toLowerCase();
