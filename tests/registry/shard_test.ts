@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { BrokerOptionsError, type Context, ShardStrategy } from "../../mod.ts";
-import { md5 } from "../../src/registry/strategies/md5.ts";
 import { callMany, cluster, tally } from "../middlewares/_cluster.ts";
 
 type Ep = { id: string; local: boolean };
 const eps = (...ids: string[]): Ep[] => ids.map((id) => ({ id, local: false }));
 const ctx = (params: unknown, meta: Record<string, unknown> = {}) =>
   ({ params, meta }) as unknown as Context;
-
-Deno.test("md5 matches node:crypto", () => {
-  for (
-    const s of ["", "a", "user-42", "x".repeat(55), "x".repeat(56), "ünïcødé ✓", "y".repeat(999)]
-  ) {
-    const want = createHash("md5").update(s).digest("hex");
-    const got = [...md5(s)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    assert.equal(got, want, `md5 of a ${s.length}-char string`);
-  }
-});
 
 Deno.test("ShardStrategy: the same key always goes to the same node; keys spread over nodes", () => {
   const s = new ShardStrategy({ shardKey: "userID" });

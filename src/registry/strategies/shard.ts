@@ -7,7 +7,7 @@
 import { BrokerOptionsError } from "../../errors.ts";
 import type { Context } from "../../context.ts";
 import type { Strategy, StrategyEndpoint, StrategyOptions } from "../strategies.ts";
-import { md5 } from "./md5.ts";
+import { createHash } from "node:crypto";
 import { numberOption, randomIndex } from "./_options.ts";
 
 /** Options of {@linkcode ShardStrategy} (Moleculer's names). */
@@ -109,8 +109,7 @@ export class ShardStrategy implements Strategy {
    * @returns Its hash.
    */
   hash(key: string): number {
-    const d = md5(key);
-    const n = ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
+    const n = createHash("md5").update(key).digest().readUInt32BE(0);
     return this.ringSize ? n % this.ringSize : n;
   }
 
