@@ -24,6 +24,8 @@
  * @module
  */
 
+import { isRecord } from "./_util/values.ts";
+
 // ---------------------------------------------------------------------------
 // Internal helpers
 // ---------------------------------------------------------------------------
@@ -40,11 +42,6 @@ function str(value: unknown): string {
       return "[unprintable]";
     }
   }
-}
-
-/** `true` for non-null, non-array objects. */
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Reads an own property only, so nothing is picked up from a (possibly polluted) prototype. */

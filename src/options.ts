@@ -22,6 +22,7 @@ import {
 import { BULKHEAD_DEFAULTS, type BulkheadOptions } from "./middlewares/bulkhead.ts";
 import { TRACKING_DEFAULTS, type TrackingOptions } from "./middlewares/tracking.ts";
 import { type CacherOption, checkCacherOption } from "./cachers/resolve.ts";
+import { isRecord } from "./_util/values.ts";
 
 /** Registry options. */
 export interface RegistryOptions {
@@ -249,10 +250,6 @@ const TRANSIT_KEYS = new Set([
 ]);
 
 const BAD_NAME = /[\s.*>/+#|]/;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function group(
   option: string,

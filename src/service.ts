@@ -17,6 +17,7 @@ import type { RetryPolicyOptions } from "./middlewares/retry.ts";
 import type { CircuitBreakerOptions } from "./middlewares/circuit_breaker.ts";
 import type { BulkheadOptions } from "./middlewares/bulkhead.ts";
 import type { ActionCacheOptions } from "./cachers/cacher.ts";
+import { toArray } from "./_util/values.ts";
 
 /** Who may call an action: `published`/`public` from anywhere, `protected`/`private` only locally. */
 export type Visibility = "published" | "public" | "protected" | "private";
@@ -214,11 +215,6 @@ const RESERVED = new Set([
   "started",
   "stopped",
 ]);
-
-function toArray<T>(value: T | T[] | undefined): T[] {
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
 
 function jsonSafe(value: Record<string, unknown>): Record<string, unknown> {
   try {

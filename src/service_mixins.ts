@@ -5,6 +5,7 @@
  */
 
 import type { ServiceSchema } from "./service.ts";
+import { toArray } from "./_util/values.ts";
 
 type AnyRecord = Record<string, unknown>;
 
@@ -13,11 +14,6 @@ const LIFECYCLE = new Set(["created", "started", "stopped", "merged"]);
 function isPlainObject(value: unknown): value is AnyRecord {
   return typeof value === "object" && value !== null && !Array.isArray(value) &&
     Object.getPrototypeOf(value) === Object.prototype;
-}
-
-function toArray<T>(value: T | T[] | undefined | null): T[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
 }
 
 /** Deep merge where `primary` wins and `fallback` fills the gaps (lodash defaultsDeep). */

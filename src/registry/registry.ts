@@ -10,6 +10,7 @@ import type { Service, Visibility } from "../service.ts";
 import type { StrategyResolver } from "./strategies.ts";
 import { EndpointList } from "./endpoint_list.ts";
 import { matchEventName } from "./event_match.ts";
+import { isRecord } from "../_util/values.ts";
 
 /** A node of the cluster, this one included. */
 export interface NodeInfo {
@@ -165,10 +166,6 @@ const CALLABLE_REMOTELY = new Set<unknown>([
   "published",
   "public",
 ]);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function str(value: unknown, fallback = ""): string {
   return typeof value === "string" ? value : fallback;

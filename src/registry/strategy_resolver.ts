@@ -17,10 +17,7 @@ import {
   type StrategyOption,
   type StrategyOptions,
 } from "./strategies.ts";
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
+import { isRecord } from "../_util/values.ts";
 
 /**
  * Makes the strategies of a broker's endpoint lists. Internal: the broker owns

@@ -32,6 +32,7 @@ import {
   topicOf,
   topicPrefix,
 } from "./packets.ts";
+import { isRecord } from "../_util/values.ts";
 
 /** A REQ packet as received. */
 export interface RequestPacket {
@@ -145,10 +146,6 @@ const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<
   string,
   unknown
 >;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function strOrNull(value: unknown): string | null {
   return typeof value === "string" ? value : null;

@@ -46,6 +46,7 @@ import type {
   TransporterListener,
   TransporterSubscription,
 } from "./transporter.ts";
+import { toError } from "../_util/values.ts";
 
 /** Options of {@linkcode NatsTransporter}. */
 export interface NatsTransporterOptions {
@@ -302,10 +303,6 @@ function pinTransportFactory(nc: NatsConnection, factory: TransportFactory): voi
     setTransportFactory(factory);
     return prepare.apply(this, args);
   };
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**

@@ -50,6 +50,7 @@ import {
   type Transport,
   type TransportFactory,
 } from "@nats-io/nats-core/internal";
+import { toError } from "../_util/values.ts";
 
 /** The `lang` this transport reports in the NATS `CONNECT` (visible in server monitoring). */
 const LANG = "nats.deno";
@@ -67,10 +68,6 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({
   done: true,
   value: undefined,
 });
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
 
 function concat(frames: Uint8Array[], size: number): Uint8Array {
   const out = new Uint8Array(size);
