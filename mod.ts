@@ -41,9 +41,9 @@
  * @module
  */
 
-export { Broker, ServiceBroker, VERSION } from "./src/broker.ts";
-export type { ServiceRef } from "./src/broker.ts";
-export { Context } from "./src/context.ts";
+export { Broker, ServiceBroker, VERSION } from "./src/broker/broker.ts";
+export type { ServiceRef } from "./src/broker/broker.ts";
+export { Context } from "./src/core/context.ts";
 export type {
   CallOptions,
   ContextAction,
@@ -52,9 +52,9 @@ export type {
   EmitOptions,
   EventType,
   Meta,
-} from "./src/context.ts";
-export type { MCallDefinition, MCallDefinitions, MCallOptions } from "./src/mcall.ts";
-export { Service, serviceFullName } from "./src/service.ts";
+} from "./src/core/context.ts";
+export type { MCallDefinition, MCallDefinitions, MCallOptions } from "./src/core/mcall.ts";
+export { Service, serviceFullName } from "./src/core/service.ts";
 export type {
   ActionHandler,
   ActionHooks,
@@ -68,10 +68,15 @@ export type {
   ServiceInit,
   ServiceSchema,
   Visibility,
-} from "./src/service.ts";
-export { action, event, method } from "./src/decorators.ts";
-export type { ActionOptions, EventOptions, Method, MethodDecorator } from "./src/decorators.ts";
-export { Middleware, MiddlewareRegistry } from "./src/middleware.ts";
+} from "./src/core/service.ts";
+export { action, event, method } from "./src/core/decorators.ts";
+export type {
+  ActionOptions,
+  EventOptions,
+  Method,
+  MethodDecorator,
+} from "./src/core/decorators.ts";
+export { Middleware, MiddlewareRegistry } from "./src/core/middleware.ts";
 export type {
   ActionInfo,
   CallHandler,
@@ -82,13 +87,13 @@ export type {
   MiddlewareHooks,
   MiddlewareOption,
   WrapHook,
-} from "./src/middleware.ts";
+} from "./src/core/middleware.ts";
 export type {
   BrokerOptions,
   RegistryOptions,
   ResolvedOptions,
   TransitOptions,
-} from "./src/options.ts";
+} from "./src/broker/options.ts";
 export {
   BrokerDisconnectedError,
   BrokerOptionsError,
@@ -124,16 +129,16 @@ export type {
   LogLevel,
   LogSink,
 } from "./src/logging.ts";
-export { resolveValidator } from "./src/validation/validator.ts";
+export { resolveValidator } from "./src/validators/validator.ts";
 export type {
   ParamsCheck,
   ParamsSchema,
   Validator,
   ValidatorOption,
-} from "./src/validation/validator.ts";
-export { FastestValidator } from "./src/validation/fastest.ts";
-export { matchEventName } from "./src/registry/event_match.ts";
-export { RandomStrategy, resolveStrategy, RoundRobinStrategy } from "./src/registry/strategies.ts";
+} from "./src/validators/validator.ts";
+export { FastestValidator } from "./src/validators/fastest.ts";
+export { matchEventName } from "./src/core/event_match.ts";
+export { RandomStrategy, resolveStrategy, RoundRobinStrategy } from "./src/strategies/strategy.ts";
 export type {
   Strategy,
   StrategyEndpoint,
@@ -143,13 +148,13 @@ export type {
   StrategyOption,
   StrategyOptions,
   StrategyResolver,
-} from "./src/registry/strategies.ts";
-export { CpuUsageStrategy } from "./src/registry/strategies/cpu_usage.ts";
-export type { CpuUsageStrategyOptions } from "./src/registry/strategies/cpu_usage.ts";
-export { LatencyStrategy } from "./src/registry/strategies/latency.ts";
-export type { LatencyStrategyOptions } from "./src/registry/strategies/latency.ts";
-export { ShardStrategy } from "./src/registry/strategies/shard.ts";
-export type { ShardStrategyOptions } from "./src/registry/strategies/shard.ts";
+} from "./src/strategies/strategy.ts";
+export { CpuUsageStrategy } from "./src/strategies/cpu_usage.ts";
+export type { CpuUsageStrategyOptions } from "./src/strategies/cpu_usage.ts";
+export { LatencyStrategy } from "./src/strategies/latency.ts";
+export type { LatencyStrategyOptions } from "./src/strategies/latency.ts";
+export { ShardStrategy } from "./src/strategies/shard.ts";
+export type { ShardStrategyOptions } from "./src/strategies/shard.ts";
 export { CircuitBreaker } from "./src/middlewares/circuit_breaker.ts";
 export type {
   BreakerEndpoint,
@@ -189,8 +194,8 @@ export type {
 } from "./src/registry/registry.ts";
 export type { EndpointList, ListedEndpoint } from "./src/registry/endpoint_list.ts";
 export { MemoryTransporter } from "./src/transporters/memory.ts";
-export { NatsTransporter } from "./src/transporters/nats.ts";
-export type { NatsTransporterOptions } from "./src/transporters/nats.ts";
+export { NatsTransporter } from "./src/transporters/nats/nats.ts";
+export type { NatsTransporterOptions } from "./src/transporters/nats/nats.ts";
 export { resolveTransporter } from "./src/transporters/resolve.ts";
 export type { TransporterOption } from "./src/transporters/resolve.ts";
 export type {

@@ -9,8 +9,8 @@
  * @module
  */
 
-import { NatsTransporter } from "../../src/transporters/nats.ts";
-import { DenoTransport } from "../../src/transporters/nats_deno.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import { DenoTransport } from "../../src/transporters/nats/deno_transport.ts";
 
 /** Which socket layer the NATS client uses. */
 export type TransportKind = "node" | "deno";

@@ -8,7 +8,7 @@
 
 import { connect as connectNode } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { connect as connectDeno } from "../../src/transporters/nats_deno.ts";
+import { connect as connectDeno } from "../../src/transporters/nats/deno_transport.ts";
 import { rawOptions, runRawPattern } from "./_raw_pattern.ts";
 import type { TransportKind } from "./_transport.ts";
 

@@ -10,10 +10,10 @@
  */
 
 import { createHash } from "node:crypto";
-import type { ServiceBroker } from "../broker.ts";
-import type { Context, Meta } from "../context.ts";
+import type { ServiceBroker } from "../broker/broker.ts";
+import type { Context, Meta } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
-import { matchEventName } from "../registry/event_match.ts";
+import { matchEventName } from "../core/event_match.ts";
 import { BASE_CHECKS, checkCacherValues } from "./_options.ts";
 
 /** A value, or a promise of it: the built-in cachers answer synchronously, others may not. */

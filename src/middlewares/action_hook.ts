@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import type { Handler } from "../middleware.ts";
-import type { ActionSpec, Hook, ServiceHooks } from "../service.ts";
-import type { Service } from "../service.ts";
-import { matchEventName } from "../registry/event_match.ts";
+import type { Context } from "../core/context.ts";
+import type { Handler } from "../core/middleware.ts";
+import type { ActionSpec, Hook, ServiceHooks } from "../core/service.ts";
+import type { Service } from "../core/service.ts";
+import { matchEventName } from "../core/event_match.ts";
 
 // deno-lint-ignore no-explicit-any
 type HookFn = (this: any, ctx: Context, value?: unknown) => unknown;

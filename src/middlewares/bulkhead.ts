@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Handler, MiddlewareHooks } from "../middleware.ts";
-import type { Context } from "../context.ts";
+import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
+import type { Context } from "../core/context.ts";
 import { QueueIsFullError } from "../errors.ts";
 import { mergeOwn } from "./_merge.ts";
 

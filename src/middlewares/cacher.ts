@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
+import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
-import type { ActionInfo, Handler, MiddlewareHooks } from "../middleware.ts";
+import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
 import type { Cacher } from "../cachers/cacher.ts";
 import { MemoryCacher } from "../cachers/memory.ts";
 import { show } from "../cachers/_options.ts";

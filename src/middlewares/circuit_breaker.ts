@@ -9,9 +9,9 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
+import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
-import type { ActionInfo, Handler, MiddlewareHooks } from "../middleware.ts";
+import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { mergeOwn } from "./_merge.ts";
 

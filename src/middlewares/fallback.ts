@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import type { Handler, MiddlewareHooks } from "../middleware.ts";
+import type { Context } from "../core/context.ts";
+import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { ServiceSchemaError } from "../errors.ts";
 import { isPromiseLike } from "../_util/async.ts";
 

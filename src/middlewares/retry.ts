@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { CallOptions, Context } from "../context.ts";
+import type { CallOptions, Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
-import type { ActionInfo, Handler, MiddlewareHooks } from "../middleware.ts";
+import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { isRetryableError } from "../errors.ts";
 import { delay, isPromiseLike } from "../_util/async.ts";
 import { mergeOwn } from "./_merge.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import type { Handler, MiddlewareHooks } from "../middleware.ts";
+import type { Context } from "../core/context.ts";
+import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 
 function ms(value: unknown): number {
   return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : 0;

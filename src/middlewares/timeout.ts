@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { MiddlewareHooks } from "../middleware.ts";
+import type { MiddlewareHooks } from "../core/middleware.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { RequestTimeoutError } from "../errors.ts";
 

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import type { Handler, MiddlewareHooks } from "../middleware.ts";
+import type { Context } from "../core/context.ts";
+import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { GracefulStopTimeoutError } from "../errors.ts";
 
 /** Tracking options, broker-wide (`tracking`); an action or event may say `tracking: true|false`. */

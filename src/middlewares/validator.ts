@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { Validator } from "../validation/validator.ts";
-import type { Handler, MiddlewareHooks } from "../middleware.ts";
-import type { Context } from "../context.ts";
+import type { Validator } from "../validators/validator.ts";
+import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
+import type { Context } from "../core/context.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { ValidationError } from "../errors.ts";
 

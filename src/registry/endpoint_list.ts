@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import type { Strategy, StrategyEndpoint } from "./strategies.ts";
+import type { Context } from "../core/context.ts";
+import type { Strategy, StrategyEndpoint } from "../strategies/strategy.ts";
 
 /** An endpoint in a list: a node, and the service on it that serves the action or event. */
 export interface ListedEndpoint extends StrategyEndpoint {

@@ -5,11 +5,11 @@
  * @module
  */
 
-import type { ActionInfo, EventInfo, Handler } from "../middleware.ts";
-import type { Service, Visibility } from "../service.ts";
-import type { StrategyResolver } from "./strategies.ts";
+import type { ActionInfo, EventInfo, Handler } from "../core/middleware.ts";
+import type { Service, Visibility } from "../core/service.ts";
+import type { StrategyResolver } from "../strategies/strategy.ts";
 import { EndpointList } from "./endpoint_list.ts";
-import { matchEventName } from "./event_match.ts";
+import { matchEventName } from "../core/event_match.ts";
 import { isRecord } from "../_util/values.ts";
 
 /** A node of the cluster, this one included. */

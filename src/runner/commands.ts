@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ServiceBroker } from "../broker.ts";
+import type { ServiceBroker } from "../broker/broker.ts";
 import type { CliArgs } from "./args.ts";
 
 /** Default `--wait` of `call` and `emit`, in ms. */

@@ -7,7 +7,7 @@
 
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { BrokerOptions } from "../options.ts";
+import type { BrokerOptions } from "../broker/options.ts";
 import { envOverlay, isPlainObject } from "./env.ts";
 import { reasonOf, StartError, UsageError } from "./errors.ts";
 

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { ServiceBroker } from "../broker.ts";
+import type { ServiceBroker } from "../broker/broker.ts";
 import type { Logger } from "../logging.ts";
-import type { Service } from "../service.ts";
+import type { Service } from "../core/service.ts";
 import { reasonOf } from "./errors.ts";
 import { relative } from "node:path";
 import {

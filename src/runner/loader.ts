@@ -8,7 +8,7 @@
 
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Service } from "../service.ts";
+import { Service } from "../core/service.ts";
 import { isPlainObject } from "./env.ts";
 import { reasonOf, StartError, UsageError } from "./errors.ts";
 import { globBase, globToRegExp, isGlob } from "./glob.ts";

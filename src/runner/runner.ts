@@ -7,12 +7,12 @@
  */
 
 import { basename, resolve } from "node:path";
-import { ServiceBroker, VERSION } from "../broker.ts";
+import { ServiceBroker, VERSION } from "../broker/broker.ts";
 import { BrokerOptionsError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
-import type { MiddlewareOption } from "../middleware.ts";
-import { type BrokerOptions, resolveOptions } from "../options.ts";
-import type { Service } from "../service.ts";
+import type { MiddlewareOption } from "../core/middleware.ts";
+import { type BrokerOptions, resolveOptions } from "../broker/options.ts";
+import type { Service } from "../core/service.ts";
 import {
   type CliArgs,
   DEFAULT_SHUTDOWN_TIMEOUT,
@@ -42,7 +42,7 @@ import {
   MODULE_EXTENSIONS,
   resolveSources,
 } from "./loader.ts";
-import { onShutdownSignal, signalExitCode } from "./signals.ts";
+import { onShutdownSignal, signalExitCode } from "../runtime/signals.ts";
 
 /** Options of {@linkcode runCli}. */
 export interface RunCliOptions {

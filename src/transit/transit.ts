@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
+import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import { type NodeInfo, nodeInfoProblem, type Registry } from "../registry/registry.ts";
 import type { PacketPayload, Serializer } from "../serializers/serializer.ts";

@@ -15,7 +15,7 @@
 
 import { BrokerOptionsError } from "../errors.ts";
 import { MemoryTransporter } from "./memory.ts";
-import { NatsTransporter, type NatsTransporterOptions } from "./nats.ts";
+import { NatsTransporter, type NatsTransporterOptions } from "./nats/nats.ts";
 import type { Transporter } from "./transporter.ts";
 
 /**

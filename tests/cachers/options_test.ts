@@ -6,7 +6,7 @@ import {
   resolveCacher,
   ServiceBroker,
 } from "../../mod.ts";
-import { resolveOptions } from "../../src/options.ts";
+import { resolveOptions } from "../../src/broker/options.ts";
 
 /** `resolveOptions` rejects `cacher` naming `option` (and matching `pattern`). */
 function rejects(cacher: unknown, option: string, pattern?: RegExp): void {

@@ -13,7 +13,7 @@ import {
   ServiceNotFoundError,
   ValidationError,
 } from "../../mod.ts";
-import { NatsTransporter } from "../../src/transporters/nats.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { PeerCallError } from "../_helpers/moleculer_peer.ts";
 import { describeCtx, interopTest, startDeno, startPeer, timed, waitFor } from "./_shared.ts";

@@ -15,7 +15,7 @@
 
 import assert from "node:assert/strict";
 import type { Context } from "../../mod.ts";
-import { NatsTransporter } from "../../src/transporters/nats.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import type { MoleculerPeer, PeerEvent } from "../_helpers/moleculer_peer.ts";
 import { EventLog, interopTest, type SeenEvent, startDeno, startPeer, waitFor } from "./_shared.ts";

@@ -15,7 +15,7 @@ import {
   ServiceBroker,
   type ServiceSchema,
 } from "../../mod.ts";
-import { NatsTransporter } from "../../src/transporters/nats.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import { waitFor } from "../transit/_util.ts";
 
 export { deferred, type DenoNode, startDeno, timed, waitFor } from "../transit/_util.ts";

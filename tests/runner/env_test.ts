@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { envOverlay, normaliseEnvValue } from "../../src/runner/env.ts";
-import { resolveOptions } from "../../src/options.ts";
+import { resolveOptions } from "../../src/broker/options.ts";
 
 const defaults = () => {
   const d = resolveOptions({ nodeID: "n" });

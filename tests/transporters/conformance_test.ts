@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { BrokerDisconnectedError } from "../../src/errors.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
-import { NatsTransporter } from "../../src/transporters/nats.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import type { Transporter } from "../../src/transporters/transporter.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { bytes, Inbox, RecordingListener, sync } from "./_util.ts";

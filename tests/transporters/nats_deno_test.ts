@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { errors, type NatsConnection, type Status } from "@nats-io/nats-core";
-import { connect, DenoTransport } from "../../src/transporters/nats_deno.ts";
+import { connect, DenoTransport } from "../../src/transporters/nats/deno_transport.ts";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
 import { hasOpenssl, makeTestCertificates } from "../_helpers/tls.ts";
 import { within } from "./_util.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { BrokerOptionsError } from "../../src/errors.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
-import { NatsTransporter } from "../../src/transporters/nats.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import { resolveTransporter } from "../../src/transporters/resolve.ts";
 
 Deno.test("resolveTransporter() passes an instance through", () => {

@@ -1,0 +1,843 @@
+/**
+ * The `ServiceBroker`: the composition root of a node and the API services and
+ * applications use — register services, call actions, emit events.
+ *
+ * @module
+ */
+
+import { type CallOptions, Context, type EmitOptions, type Meta } from "../core/context.ts";
+import {
+  MaxCallLevelError,
+  MoleculerError,
+  RequestSkippedError,
+  ServiceNotAvailableError,
+  ServiceNotFoundError,
+} from "../errors.ts";
+import { createLoggerFactory, type Logger, type LoggerFactory } from "../logging.ts";
+import {
+  type ActionInfo,
+  type CallHandler,
+  type EmitHandler,
+  type Handler,
+  MiddlewareRegistry,
+} from "../core/middleware.ts";
+import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import { type ActionEndpoint, Registry } from "../registry/registry.ts";
+import { BrokerStrategies } from "../strategies/broker_strategies.ts";
+import { resolveSerializer } from "../serializers/resolve.ts";
+import type { Service, ServiceDependency, ServiceSchema } from "../core/service.ts";
+import { type PongResult, Transit } from "../transit/transit.ts";
+import { resolveTransporter } from "../transporters/resolve.ts";
+import { resolveValidator } from "../validators/validator.ts";
+import { validatorMiddleware } from "../middlewares/validator.ts";
+import { timeoutMiddleware } from "../middlewares/timeout.ts";
+import { retryMiddleware } from "../middlewares/retry.ts";
+import { CircuitBreaker } from "../middlewares/circuit_breaker.ts";
+import { bulkheadMiddleware } from "../middlewares/bulkhead.ts";
+import { fallbackMiddleware, withFallbackResponse } from "../middlewares/fallback.ts";
+import { ContextTracker } from "../middlewares/tracking.ts";
+import { cacherMiddleware } from "../middlewares/cacher.ts";
+import type { Cacher } from "../cachers/cacher.ts";
+import { resolveCacher } from "../cachers/resolve.ts";
+import { EventThrottler } from "../middlewares/throttle.ts";
+import { nodeServiceSchema } from "./internals.ts";
+import { EventDelivery } from "./events.ts";
+import { LocalServices, refName } from "./local_services.ts";
+import { BrokerTransitHost } from "./transit_host.ts";
+import { cpuUsage, hostname, ipList } from "../runtime/deno.ts";
+import { isPromiseLike } from "../_util/async.ts";
+import { uuid } from "../_util/ids.ts";
+import {
+  type MCallDefinition,
+  type MCallDefinitions,
+  type MCallOptions,
+  runMCall,
+} from "../core/mcall.ts";
+import { onShutdownSignal } from "../runtime/signals.ts";
+
+/** The version of this package, announced in INFO `client.version`. */
+export const VERSION = "0.1.0";
+
+/** A service to wait for: a full name, or `{ name, version }`. */
+export type ServiceRef = ServiceDependency;
+
+type Phase = "created" | "starting" | "started" | "stopping" | "stopped";
+
+/**
+ * A node of a Moleculer cluster: hosts services, calls actions and emits
+ * events locally or across the transporter.
+ *
+ * @example A local broker
+ * ```ts
+ * import { ServiceBroker } from "./broker.ts";
+ *
+ * const broker = new ServiceBroker({ nodeID: "doc", logger: false });
+ * broker.createService({
+ *   name: "math",
+ *   actions: { add: (ctx) => ctx.params.a + ctx.params.b },
+ * });
+ * await broker.start();
+ * console.log(await broker.call("math.add", { a: 1, b: 2 })); // 3
+ * await broker.stop();
+ * ```
+ */
+export class ServiceBroker {
+  /** This node's id. */
+  readonly nodeID: string;
+  /** The namespace. */
+  readonly namespace: string;
+  /** A random id of this broker instance. */
+  readonly instanceID: string;
+  /** The resolved options. */
+  readonly options: ResolvedOptions;
+  /** The broker's own logger. */
+  readonly logger: Logger;
+  /** Known nodes, services and endpoints. */
+  readonly registry: Registry;
+  /** The middlewares. */
+  readonly middlewares: MiddlewareRegistry;
+  /** The protocol engine, or null for a local-only broker. */
+  readonly transit: Transit | null;
+  /** The circuit breaker: the state of every endpoint's circuit (all closed while it is disabled). */
+  readonly circuitBreaker: CircuitBreaker;
+  /** The in-flight tracker that `stop()` drains (empty while tracking is disabled). */
+  readonly tracker: ContextTracker;
+  /** The cacher of the `cacher` option, or null when caching is off. */
+  readonly cacher: Cacher | null;
+  readonly #loggers: LoggerFactory;
+  /** Aborted when the broker stops: retry waits and strategy timers end. */
+  readonly #stopping = new AbortController();
+  readonly #throttler = new EventThrottler();
+  readonly #strategies: BrokerStrategies;
+  readonly #services: LocalServices;
+  readonly #events: EventDelivery;
+  readonly #call: CallHandler;
+  readonly #emit: EmitHandler;
+  readonly #broadcast: EmitHandler;
+  readonly #broadcastLocal: EmitHandler;
+  /** `disableBalancer` in effect: calls without a target go through the transporter's queue groups. */
+  readonly #noBalancer: boolean;
+  /** `disableBalancer`: local action endpoints with the remote chain, which publishes to `REQB`. */
+  readonly #balancedEndpoints = new WeakMap<ActionEndpoint, ActionEndpoint>();
+  #phase: Phase = "created";
+  #startPromise: Promise<void> | undefined;
+  #stopPromise: Promise<void> | undefined;
+
+  /**
+   * Create a broker. It does nothing on the network until {@linkcode ServiceBroker.start}.
+   *
+   * @param options Broker options, or just a nodeID.
+   * @throws {BrokerOptionsError} naming a bad option.
+   */
+  constructor(options: BrokerOptions | string = {}) {
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this.nodeID = o.nodeID;
+    this.namespace = o.namespace;
+    this.instanceID = uuid();
+    this.#loggers = createLoggerFactory({
+      nodeID: o.nodeID,
+      namespace: o.namespace,
+      logger: o.logger,
+      logLevel: o.logLevel,
+      logFormat: o.logFormat,
+    });
+    this.logger = this.#loggers.getLogger("BROKER");
+    this.cacher = resolveCacher(o.cacher);
+    this.cacher?.init(this);
+
+    this.middlewares = new MiddlewareRegistry();
+    // The retry loop is outermost: every attempt (the first, then each retried call) goes
+    // through the user's middlewares and the other built-ins once, as in Moleculer.
+    this.middlewares.add(retryMiddleware(o.retryPolicy, {
+      nodeID: o.nodeID,
+      logger: this.logger,
+      signal: this.#stopping.signal,
+      call: (name, params, opts) => this.call(name, params, opts),
+    }));
+    for (const mw of o.middlewares) this.middlewares.add(mw);
+    // The other built-ins sit inside the user's middlewares, outermost first, in Moleculer's
+    // relative order (except that the breaker wraps the timeout, so that local timeouts count
+    // as failures). Each leaves a handler untouched unless its feature is on for it.
+    this.middlewares.add(this.#throttler.middleware()); // events: throttle, debounce
+    this.middlewares.add(fallbackMiddleware()); // actions with a `fallback`
+    this.circuitBreaker = new CircuitBreaker(o.circuitBreaker, {
+      nodeID: o.nodeID,
+      logger: this.getLogger("CIRCUIT-BREAKER"),
+      broadcast: (event, payload) => this.broadcast(event, payload),
+      serviceOf: (action, nodeID) =>
+        this.registry.actions.get(action)?.byNode(nodeID)?.service.fullName,
+    });
+    this.middlewares.add(this.circuitBreaker.middleware());
+    this.middlewares.add(timeoutMiddleware());
+    this.tracker = new ContextTracker(o.tracking);
+    this.middlewares.add(this.tracker.middleware());
+    // Where Moleculer puts it: a hit is tracked but waits for no bulkhead slot and skips
+    // validation (only results of valid calls are ever stored).
+    if (this.cacher) this.middlewares.add(cacherMiddleware(this.cacher, this.getLogger("CACHER")));
+    this.middlewares.add(bulkheadMiddleware(o.bulkhead));
+    const validator = resolveValidator(o.validator);
+    if (validator) this.middlewares.add(validatorMiddleware(validator));
+
+    // deno-lint-ignore no-this-alias
+    const broker = this;
+    this.#strategies = new BrokerStrategies(o.registry, {
+      nodeID: this.nodeID,
+      get nodes() {
+        return broker.registry.nodes;
+      },
+      ping: (nodeID, timeout) =>
+        this.transit ? this.transit.ping(nodeID, timeout) : Promise.resolve(null),
+      signal: this.#stopping.signal,
+      shared: new Map(),
+    }, this.logger);
+    this.#services = new LocalServices(
+      this,
+      this.#strategies,
+      () => this.#phase === "stopping" || this.#phase === "stopped",
+    );
+
+    this.registry = new Registry({
+      nodeID: o.nodeID,
+      instanceID: this.instanceID,
+      strategy: (definition) => this.#strategies.make(definition),
+      preferLocal: o.registry.preferLocal,
+      metadata: o.metadata,
+      client: {
+        type: "deno",
+        version: VERSION,
+        langVersion: Deno.version.deno,
+      },
+      ipList: ipList(),
+      hostname: hostname(),
+      remoteHandler: (info) => this.#remoteHandler(info),
+    });
+
+    const transporter = o.transporter === null ? null : resolveTransporter(o.transporter);
+    let noBalancer = o.disableBalancer;
+    if (noBalancer) {
+      if (transporter?.hasBuiltInBalancer) {
+        this.logger.info(
+          `The broker's built-in balancer is DISABLED: the ${transporter.name} transporter balances`,
+        );
+      } else {
+        // Moleculer's rule: without queue groups the option is turned off.
+        this.logger.warn(
+          transporter
+            ? `The ${transporter.name} transporter has no built-in balancer: ` +
+              "disableBalancer is ignored and the broker's balancer stays ENABLED"
+            : "disableBalancer needs a transporter: the broker's balancer stays ENABLED",
+        );
+        noBalancer = false;
+        this.options = { ...o, disableBalancer: false };
+      }
+    }
+    this.#noBalancer = noBalancer;
+    const events = new EventDelivery(this, this.registry, this.logger, noBalancer);
+    this.#events = events;
+
+    this.transit = transporter === null ? null : new Transit(
+      new BrokerTransitHost(this, events, cpuUsage),
+      transporter,
+      resolveSerializer(o.serializer),
+      {
+        namespace: o.namespace,
+        protocolVersion: o.protocolVersion,
+        heartbeatInterval: o.heartbeatInterval,
+        heartbeatTimeout: o.heartbeatTimeout,
+        cleanOfflineNodesTimeout: o.cleanOfflineNodesTimeout,
+        maxQueueSize: o.transit.maxQueueSize,
+        disableVersionCheck: o.transit.disableVersionCheck,
+        serviceChangedDebounceTime: o.transit.serviceChangedDebounceTime,
+        discoverWaitTime: o.transit.discoverWaitTime,
+        stopDelay: o.registry.stopDelay,
+        disableBalancer: noBalancer,
+      },
+    );
+
+    this.#call = this.middlewares.wrapMethod(
+      "call",
+      (n, p, opts) => this.#callDirect(n, p, opts),
+    );
+    this.#emit = this.middlewares.wrapMethod(
+      "emit",
+      (n, d, opts) => events.emit(n, d, opts),
+    );
+    this.#broadcast = this.middlewares.wrapMethod(
+      "broadcast",
+      (n, d, opts) => events.broadcast(n, d, opts),
+    );
+    this.#broadcastLocal = this.middlewares.wrapMethod(
+      "broadcastLocal",
+      (n, d, opts) => events.broadcastLocal(n, d, opts, "broadcastLocal"),
+    );
+
+    if (o.internalServices) this.createService(nodeServiceSchema(this));
+    this.middlewares.callSync("brokerCreated", this);
+  }
+
+  /**
+   * A logger for a module of this node, e.g. a service's name.
+   *
+   * @param module The module name, printed upper-cased.
+   * @returns The logger.
+   */
+  getLogger(module: string): Logger {
+    return this.#loggers.getLogger(module);
+  }
+
+  /** True once `start()` has completed and until `stop()` begins. */
+  get started(): boolean {
+    return this.#phase === "started";
+  }
+
+  /** The registered local services. */
+  get services(): Service[] {
+    return this.#services.all.map((r) => r.service);
+  }
+
+  // ---------------------------------------------------------------- services
+
+  /**
+   * Register a service and wait until it is created (and started, when the
+   * broker is running). Pylecular's name; see {@linkcode createService}.
+   *
+   * @param schema A Moleculer-style schema.
+   * @returns The service.
+   * @throws {ServiceSchemaError} naming the malformed part of the schema.
+   */
+  register(schema: ServiceSchema): Promise<Service>;
+  /** Register a {@linkcode Service} instance (class style). */
+  register(service: Service): Promise<Service>;
+  async register(service: Service | ServiceSchema): Promise<Service> {
+    const reg = this.#services.prepare(service);
+    try {
+      await reg.created;
+    } catch (err) {
+      this.#services.remove(reg);
+      throw err;
+    }
+    if (this.#phase === "starting" || this.#phase === "started") {
+      await this.#services.start(reg);
+    }
+    return reg.service;
+  }
+
+  /**
+   * Create a service from a schema (or register an instance) and return it at
+   * once; it starts in the background when the broker is running.
+   *
+   * @param schema A Moleculer-style schema.
+   * @returns The service.
+   * @throws {ServiceSchemaError} naming the malformed part of the schema.
+   */
+  createService(schema: ServiceSchema): Service;
+  /** Register a {@linkcode Service} instance and return it at once. */
+  createService(service: Service): Service;
+  createService(schema: ServiceSchema | Service): Service {
+    const reg = this.#services.prepare(schema);
+    reg.created
+      .then(() => {
+        if (this.#phase === "starting" || this.#phase === "started") {
+          return this.#services.start(reg);
+        }
+      })
+      .catch((err) =>
+        this.logger.error(
+          `Service '${reg.service.fullName}' failed to start`,
+          err,
+        )
+      );
+    return reg.service;
+  }
+
+  /**
+   * Stop and remove a local service.
+   *
+   * @param service The service, or its full name.
+   * @throws {ServiceNotFoundError} when no such local service exists.
+   */
+  async destroyService(service: Service | string): Promise<void> {
+    const reg = this.#services.all.find((r) =>
+      typeof service === "string" ? r.service.fullName === service : r.service === service
+    );
+    if (!reg) {
+      throw new ServiceNotFoundError({
+        service: typeof service === "string" ? service : service.fullName,
+      });
+    }
+    await this.#services.stop(reg);
+    this.#services.remove(reg);
+    this.transit?.servicesChanged();
+    this.broadcastLocal("$services.changed", { localService: true });
+  }
+
+  /**
+   * A local service by full name or `{ name, version }`.
+   *
+   * @param ref The service.
+   * @returns It, or undefined.
+   */
+  getLocalService(ref: ServiceRef): Service | undefined {
+    const name = refName(ref);
+    return this.#services.all.find((r) => r.service.fullName === name)?.service;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Connect to the cluster (if a transporter is set) and start every service.
+   * Idempotent: calling it again returns the same promise.
+   *
+   * @throws {BrokerDisconnectedError} when the transporter cannot connect.
+   */
+  start(): Promise<void> {
+    if (this.#phase === "stopping" || this.#phase === "stopped") {
+      return Promise.reject(
+        new MoleculerError(
+          "A stopped broker cannot start again: create a new ServiceBroker",
+        ),
+      );
+    }
+    if (this.#startPromise) return this.#startPromise;
+    if (this.#phase !== "created") {
+      return Promise.reject(
+        new MoleculerError(
+          "A stopped broker cannot start again: create a new ServiceBroker",
+        ),
+      );
+    }
+    this.#startPromise = (async () => {
+      this.#phase = "starting";
+      try {
+        if (this.transit) await this.transit.connect();
+        // Services registered while others start are picked up by the loop.
+        const services = this.#services.all;
+        for (let i = 0; i < services.length; i++) {
+          await Promise.all(
+            services.slice(i).map((r) => this.#services.start(r)),
+          );
+          i = services.length - 1;
+        }
+      } catch (err) {
+        this.#phase = "stopped";
+        await this.transit?.disconnect().catch(() => {});
+        throw err;
+      }
+      this.#phase = "started";
+      this.transit?.ready();
+      await this.middlewares.callAsync("brokerStarted", this);
+      this.logger.info(
+        `ServiceBroker '${this.nodeID}' started with ${this.#services.all.length} service(s)` +
+          (this.transit ? "" : " (local only: no transporter)"),
+      );
+      this.broadcastLocal("$broker.started", {});
+    })();
+    return this.#startPromise;
+  }
+
+  /**
+   * Leave the cluster gracefully: announce no services, stop services (last
+   * registered first), send DISCONNECT and close. Idempotent.
+   */
+  stop(): Promise<void> {
+    if (this.#stopPromise) return this.#stopPromise;
+    this.#stopPromise = (async () => {
+      await this.#startPromise?.catch(() => {});
+      if (this.#phase === "stopped") return;
+      this.#phase = "stopping";
+      await this.transit?.beginStop();
+      await this.#drain();
+      this.#stopping.abort();
+      this.#throttler.clear();
+      await this.#events.broadcastLocal(
+        "$broker.stopped",
+        {},
+        {},
+        "broadcastLocal",
+      );
+      for (const reg of [...this.#services.all].reverse()) {
+        await this.#services.stop(reg);
+      }
+      await this.transit?.disconnect();
+      try {
+        await this.cacher?.close();
+      } catch (err) {
+        this.logger.error("The cacher failed to close", err);
+      }
+      this.circuitBreaker.clear();
+      this.#throttler.clear();
+      this.#phase = "stopped";
+      await this.middlewares.callAsync("brokerStopped", this, true);
+      this.logger.info(`ServiceBroker '${this.nodeID}' stopped`);
+    })();
+    return this.#stopPromise;
+  }
+
+  /** Let tracked calls and events finish, up to `tracking.shutdownTimeout`. */
+  async #drain(): Promise<void> {
+    const running = this.tracker.size;
+    if (running === 0) return;
+    const timeout = this.tracker.shutdownTimeout;
+    this.logger.info(
+      `Waiting for ${running} request(s) in flight to finish (up to ${timeout} ms)`,
+    );
+    const cut = await this.tracker.drain(timeout);
+    if (cut > 0) {
+      this.logger.warn(
+        `${cut} request(s) still running after ${timeout} ms: stopping anyway ` +
+          "(their callers get GracefulStopTimeoutError)",
+      );
+    }
+  }
+
+  /**
+   * Wait for SIGINT or SIGTERM, then stop gracefully.
+   *
+   * @returns Resolves once the broker has stopped.
+   */
+  waitForShutdown(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const off = onShutdownSignal((signal) => {
+        off();
+        this.logger.info(`Received ${signal}: stopping`);
+        this.stop().then(resolve, reject);
+      });
+    });
+  }
+
+  /**
+   * Wait until services are available somewhere in the cluster.
+   *
+   * @param services Full names or `{ name, version }`.
+   * @param timeout Give up after this many ms; `0` = wait forever.
+   * @param interval Poll interval in ms.
+   * @throws {MoleculerError} `WAITFOR_SERVICES` on timeout, listing the missing services.
+   */
+  async waitForServices(
+    services: ServiceRef | ServiceRef[],
+    timeout = 0,
+    interval = 100,
+  ): Promise<void> {
+    const names = (Array.isArray(services) ? services : [services]).map(
+      refName,
+    );
+    const start = Date.now();
+    for (;;) {
+      const available = new Set<string>();
+      for (const node of this.registry.nodes.values()) {
+        if (!node.available) continue;
+        for (const s of node.services) available.add(s.fullName);
+      }
+      const missing = names.filter((n) => !available.has(n));
+      if (missing.length === 0) return;
+      if (timeout > 0 && Date.now() - start >= timeout) {
+        throw new MoleculerError(
+          `Services waiting is timed out: ${missing.join(", ")} not available`,
+          500,
+          "WAITFOR_SERVICES",
+          { services: names, missing },
+        );
+      }
+      if (this.#phase === "stopping" || this.#phase === "stopped") {
+        throw new MoleculerError(
+          "The broker stopped while waiting for services",
+          500,
+          "WAITFOR_SERVICES",
+          {
+            services: names,
+            missing,
+          },
+        );
+      }
+      const wait = timeout > 0 ? Math.min(interval, start + timeout - Date.now()) : interval;
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+    }
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  /**
+   * Call an action, on this node or another.
+   *
+   * @param name Full action name, e.g. `"v2.greeter.hello"`.
+   * @param params Params of the call.
+   * @param opts Call options: `timeout`, `meta` (the callee's meta changes are
+   *   merged back into it), `headers`, `parentCtx`, `nodeID`.
+   * @returns The action's result.
+   * @throws {ServiceNotFoundError} when no node serves the action.
+   * @throws {RequestTimeoutError} when the timeout passes first.
+   * @throws {ValidationError} when the params do not match the action's schema.
+   * @throws {MaxCallLevelError} past `maxCallLevel`.
+   *
+   * @example
+   * ```ts ignore
+   * const sum = await broker.call("math.add", { a: 1, b: 2 }, { timeout: 500 });
+   * ```
+   */
+  call<R = unknown>(
+    name: string,
+    params?: unknown,
+    opts?: CallOptions,
+  ): Promise<R> {
+    return this.#call(name, params, opts ?? {}) as Promise<R>;
+  }
+
+  /**
+   * Call several actions at once (Moleculer's `mcall`). An array of calls resolves to an array of
+   * results in the same order; an object of named calls resolves to an object with the same keys.
+   * `opts` are shared by every call (a call's own `options` are merged over them); with
+   * `settled: true` every call reports `{status, value}` or `{status, reason}` and none rejects the
+   * whole.
+   *
+   * @param def The calls: `[{action, params?, options?}, …]`.
+   * @param opts Shared call options, and `settled`.
+   * @returns The results, in order (type `R` as `PromiseSettledResult<T>` with `settled: true`).
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition, before
+   *   any call starts; otherwise the first error of a call unless `settled`.
+   *
+   * @example
+   * ```ts ignore
+   * const [user, posts] = await broker.mcall([
+   *   { action: "users.get", params: { id: 5 } },
+   *   { action: "posts.find", params: { author: 5 }, options: { timeout: 500 } },
+   * ]);
+   * const { a, b } = await broker.mcall({
+   *   a: { action: "math.add", params: { a: 1, b: 2 } },
+   *   b: { action: "math.add", params: { a: 3, b: 4 } },
+   * }, { settled: true });
+   * ```
+   */
+  mcall<R = unknown>(def: MCallDefinition[], opts?: MCallOptions): Promise<R[]>;
+  /**
+   * Call several named actions at once; see the array form. Resolves to an object with the keys
+   * of `def`.
+   *
+   * @param def The calls by name: `{ key: {action, params?, options?}, … }`.
+   * @param opts Shared call options, and `settled`.
+   * @returns The results by key.
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition.
+   */
+  mcall<R = unknown>(
+    def: Record<string, MCallDefinition>,
+    opts?: MCallOptions,
+  ): Promise<Record<string, R>>;
+  mcall(def: MCallDefinitions, opts?: MCallOptions): Promise<unknown> {
+    return runMCall((action, params, o) => this.call(action, params, o), def, opts);
+  }
+
+  #findEndpoint(name: string, opts: CallOptions, ctx: Context): ActionEndpoint {
+    const list = this.registry.actions.get(name);
+    // While some circuit is open, the balancer skips the endpoints it refuses.
+    const breaker = this.circuitBreaker;
+    const available = breaker.openCount > 0 ? breaker.isAvailable : undefined;
+    if (opts.nodeID !== undefined) {
+      const ep = list?.byNode(opts.nodeID);
+      if (!ep) {
+        throw new ServiceNotFoundError({ action: name, nodeID: opts.nodeID });
+      }
+      if (available && !available(ep)) {
+        throw new ServiceNotAvailableError({ action: name, nodeID: opts.nodeID });
+      }
+      return ep;
+    }
+    const ep = list?.next(this.registry.preferLocal, ctx, available);
+    if (!ep) {
+      throw list?.items.length
+        ? new ServiceNotAvailableError({ action: name })
+        : new ServiceNotFoundError({ action: name });
+    }
+    return ep;
+  }
+
+  #callDirect(
+    name: string,
+    params: unknown,
+    opts: CallOptions,
+  ): Promise<unknown> {
+    let ep: ActionEndpoint;
+    let ctx: Context | undefined;
+    const parent = opts.parentCtx;
+    try {
+      const level = parent ? parent.level + 1 : 1;
+      if (this.options.maxCallLevel > 0 && level > this.options.maxCallLevel) {
+        throw new MaxCallLevelError({ nodeID: this.nodeID, level });
+      }
+      let meta: Meta;
+      if (parent) {
+        meta = opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta };
+      } else {
+        meta = opts.meta ? { ...opts.meta } : {};
+      }
+      // The context exists before the endpoint is picked: the Shard strategy reads it.
+      ctx = new Context(this, {
+        params: params ?? {},
+        meta,
+        headers: opts.headers ?? {},
+        level,
+        parentID: parent ? parent.id : null,
+        requestID: parent ? parent.requestID : opts.requestID ?? null,
+        caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
+        options: opts,
+      });
+      // disableBalancer: without opts.nodeID the request goes to REQB (ctx.nodeID null).
+      let balanced = false;
+      if (this.#noBalancer && opts.nodeID === undefined) {
+        ep = this.#balancedEndpoint(name);
+        balanced = !ep.local;
+      } else ep = this.#findEndpoint(name, opts, ctx);
+      let timeout = opts.timeout ?? ep.action.timeout ?? this.options.requestTimeout;
+      if (parent) {
+        const remaining = parent.remainingTime();
+        if (remaining !== null) {
+          if (remaining <= 0) {
+            throw new RequestSkippedError({ action: name, nodeID: ep.id });
+          }
+          if (timeout <= 0 || remaining < timeout) timeout = remaining;
+        }
+      }
+      ctx.nodeID = balanced ? null : ep.id;
+      ctx.timeout = timeout > 0 ? timeout : null;
+      ctx.service = ep.local ? ep.service.service : null;
+      ctx.action = ep.action;
+    } catch (err) {
+      if (opts.fallbackResponse === undefined) return Promise.reject(err);
+      ctx ??= new Context(this, { params: params ?? {}, options: opts });
+      ctx.action ??= { name };
+      return withFallbackResponse(Promise.reject(err), ctx, opts.fallbackResponse);
+    }
+    let result: unknown;
+    try {
+      result = ep.handler(ctx);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    if (opts.fallbackResponse !== undefined) {
+      result = withFallbackResponse(Promise.resolve(result), ctx, opts.fallbackResponse);
+    }
+    const target = parent ? parent.meta : opts.meta;
+    if (!target) {
+      return isPromiseLike(result) ? result as Promise<unknown> : Promise.resolve(result);
+    }
+    const merge = () => Object.assign(target, ctx.meta);
+    return Promise.resolve(result).then(
+      (res) => {
+        merge();
+        return res;
+      },
+      (err) => {
+        merge();
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * `disableBalancer`: the endpoint of a call without `opts.nodeID`. Any endpoint of the action
+   * serves (Moleculer takes the first) as long as its chain publishes to `REQB`: a local one gets
+   * the remote chain. A local action that no node can be asked for (visibility `protected`) is
+   * called directly; Moleculer would publish it to a `REQB` nobody serves.
+   */
+  #balancedEndpoint(name: string): ActionEndpoint {
+    const ep = this.registry.actions.get(name)?.items[0];
+    if (!ep) throw new ServiceNotFoundError({ action: name });
+    if (!ep.local) return ep;
+    const visibility = ep.action.visibility;
+    if (visibility !== undefined && visibility !== "published" && visibility !== "public") {
+      return ep;
+    }
+    let remote = this.#balancedEndpoints.get(ep);
+    if (!remote) {
+      remote = { ...ep, local: false, handler: this.#remoteHandler(ep.action) };
+      this.#balancedEndpoints.set(ep, remote);
+    }
+    return remote;
+  }
+
+  #remoteHandler(info: ActionInfo): Handler {
+    return this.middlewares.wrap("remoteAction", (ctx) => {
+      if (!this.transit) {
+        return Promise.reject(
+          new ServiceNotAvailableError({ action: info.name }),
+        );
+      }
+      return this.transit.request(ctx, info.name);
+    }, info);
+  }
+
+  /**
+   * Ping one node, several, or every known remote node.
+   *
+   * @param nodeID A node id, a list, or none for all.
+   * @param timeout Give up after this many ms.
+   * @returns For one node: `{ nodeID, elapsedTime, timeDiff }` or null on timeout;
+   *   for several: a map of those by node id.
+   */
+  ping(nodeID: string, timeout?: number): Promise<PongResult | null>;
+  /** Ping several nodes (or all, when `nodeIDs` is omitted). */
+  ping(
+    nodeIDs?: string[],
+    timeout?: number,
+  ): Promise<Record<string, PongResult | null>>;
+  async ping(
+    nodeID?: string | string[],
+    timeout = 2000,
+  ): Promise<PongResult | null | Record<string, PongResult | null>> {
+    const transit = this.transit;
+    if (typeof nodeID === "string") {
+      return transit ? transit.ping(nodeID, timeout) : null;
+    }
+    const ids = nodeID ??
+      [...this.registry.nodes.values()].filter((n) => !n.local && n.available)
+        .map((n) => n.id);
+    const results = await Promise.all(
+      ids.map((id) => transit ? transit.ping(id, timeout) : Promise.resolve(null)),
+    );
+    return Object.fromEntries(ids.map((id, i) => [id, results[i] ?? null]));
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /**
+   * Emit a balanced event: each group of listeners gets it once, on one node.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
+   * @returns Resolves once local handlers ran and remote packets were sent.
+   */
+  emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+    return this.#emit(name, data, opts ?? {});
+  }
+
+  /**
+   * Broadcast an event to every listener on every node.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
+   * @returns Resolves once local handlers ran and remote packets were sent.
+   */
+  broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+    return this.#broadcast(name, data, opts ?? {});
+  }
+
+  /**
+   * Deliver an event to every listener on this node only.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`.
+   * @returns Resolves once the handlers ran.
+   */
+  broadcastLocal(
+    name: string,
+    data?: unknown,
+    opts?: EmitOptions,
+  ): Promise<void> {
+    return this.#broadcastLocal(name, data, opts ?? {});
+  }
+}
+
+/** Pylecular's name for {@linkcode ServiceBroker}. */
+export const Broker: typeof ServiceBroker = ServiceBroker;

@@ -1,0 +1,189 @@
+/**
+ * The broker side of transit: what the protocol engine asks of its node — run
+ * incoming requests and events on local endpoints, and announce node and
+ * transporter state changes on the local event bus.
+ *
+ * @module
+ */
+
+import type { ServiceBroker } from "./broker.ts";
+import { Context } from "../core/context.ts";
+import { ServiceNotAvailableError, ServiceNotFoundError } from "../errors.ts";
+import type { Logger } from "../logging.ts";
+import type { NodeInfo, Registry } from "../registry/registry.ts";
+import type {
+  EventPacket,
+  RequestOutcome,
+  RequestPacket,
+  TransitHost,
+} from "../transit/transit.ts";
+import type { EventDelivery } from "./events.ts";
+import { isPromiseLike } from "../_util/async.ts";
+
+/**
+ * A broker as its {@linkcode Transit} sees it. Internal: the broker makes one
+ * and hands it to its transit.
+ */
+export class BrokerTransitHost implements TransitHost {
+  readonly #broker: ServiceBroker;
+  readonly #events: EventDelivery;
+  /** The logger of transit. */
+  readonly logger: Logger;
+  /** Current CPU usage 0–100, or null when unknown. */
+  readonly cpuUsage: () => number | null;
+
+  /**
+   * @param broker The broker whose endpoints serve incoming packets.
+   * @param events The broker's event delivery, which runs local handlers.
+   * @param cpuUsage The host's CPU usage probe (from the runtime layer).
+   */
+  constructor(broker: ServiceBroker, events: EventDelivery, cpuUsage: () => number | null) {
+    this.#broker = broker;
+    this.#events = events;
+    this.logger = broker.getLogger("TRANSIT");
+    this.cpuUsage = cpuUsage;
+  }
+
+  /** This node's id. */
+  get nodeID(): string {
+    return this.#broker.nodeID;
+  }
+
+  /** The broker instance's random id. */
+  get instanceID(): string {
+    return this.#broker.instanceID;
+  }
+
+  /** The broker's registry. */
+  get registry(): Registry {
+    return this.#broker.registry;
+  }
+
+  /** Announce a node that connected (or reconnected). */
+  nodeConnected(node: NodeInfo, reconnected: boolean): void {
+    const broker = this.#broker;
+    broker.logger.info(
+      `Node '${node.id}' ${reconnected ? "reconnected" : "connected"}`,
+    );
+    broker.broadcastLocal("$node.connected", { node, reconnected });
+    broker.broadcastLocal("$services.changed", { localService: false });
+  }
+
+  /** Announce an updated node. */
+  nodeUpdated(node: NodeInfo): void {
+    this.#broker.broadcastLocal("$node.updated", { node });
+    this.#broker.broadcastLocal("$services.changed", { localService: false });
+  }
+
+  /** Announce a lost node. */
+  nodeDisconnected(node: NodeInfo, unexpected: boolean): void {
+    const broker = this.#broker;
+    const how = unexpected ? "disconnected unexpectedly" : "disconnected";
+    broker.logger[unexpected ? "warn" : "info"](`Node '${node.id}' ${how}`);
+    broker.broadcastLocal("$node.disconnected", { node, unexpected });
+    broker.broadcastLocal("$services.changed", { localService: false });
+  }
+
+  /** Announce that the transporter connected (or reconnected). */
+  transporterConnected(wasReconnect: boolean): void {
+    this.#broker.broadcastLocal("$transporter.connected", { wasReconnect });
+  }
+
+  /** Announce that the transporter lost its connection. */
+  transporterDisconnected(): void {
+    this.#broker.broadcastLocal("$transporter.disconnected", { graceFul: false });
+  }
+
+  /** Another process claims our nodeID: stop this broker. */
+  nodeIDConflict(other: string): void {
+    const broker = this.#broker;
+    broker.logger.fatal(
+      `Another node uses the nodeID '${broker.nodeID}' (instance ${other}): ` +
+        "stopping this broker. Give every node a unique nodeID.",
+    );
+    broker.stop().catch(() => {});
+  }
+
+  /**
+   * Run a request from another node on a local endpoint.
+   *
+   * Not `async`: an async function with an `await` costs two extra promises and microtask hops
+   * per incoming request; a synchronous handler answers with one `Promise.resolve`.
+   */
+  runRequest(p: RequestPacket, sender: string): Promise<RequestOutcome> {
+    const broker = this.#broker;
+    const transit = broker.transit;
+    if (!transit || transit.stopping || !broker.started) {
+      return Promise.reject(
+        new ServiceNotAvailableError({
+          action: p.action,
+          nodeID: broker.nodeID,
+        }),
+      );
+    }
+    const ep = broker.registry.actions.get(p.action)?.nextLocal();
+    if (
+      !ep ||
+      (ep.action.visibility !== "published" &&
+        ep.action.visibility !== "public")
+    ) {
+      return Promise.reject(new ServiceNotFoundError({ action: p.action, nodeID: broker.nodeID }));
+    }
+    let ctx: Context;
+    let data: unknown;
+    try {
+      ctx = new Context(broker, {
+        id: p.id,
+        nodeID: sender,
+        params: p.params ?? {},
+        meta: p.meta,
+        headers: p.headers,
+        level: p.level,
+        parentID: p.parentID,
+        requestID: p.requestID,
+        caller: p.caller,
+        timeout: p.timeout,
+        service: ep.service.service,
+        action: ep.action,
+      });
+      data = ep.handler(ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return isPromiseLike(data)
+      ? Promise.resolve(data).then((d) => ({ ctx, data: d }))
+      : Promise.resolve({ ctx, data });
+  }
+
+  /** Deliver an event from another node to local handlers. */
+  runEvent(p: EventPacket, sender: string): Promise<void> {
+    const ctx = new Context(this.#broker, {
+      id: p.id ?? undefined,
+      nodeID: sender,
+      params: p.data,
+      meta: p.meta,
+      headers: p.headers,
+      level: p.level,
+      parentID: p.parentID,
+      requestID: p.requestID,
+      caller: p.caller,
+      eventName: p.event,
+      eventType: p.broadcast ? "broadcast" : "emit",
+      eventGroups: p.groups,
+    });
+    const groups = p.groups && p.groups.length ? p.groups : null;
+    const events = this.#events;
+    const jobs: Promise<void>[] = [];
+    for (const list of events.matching(p.event, groups)) {
+      if (p.broadcast) {
+        for (const ep of list.locals) {
+          jobs.push(events.runLocal(ep, ctx, p.groups));
+        }
+      } else {
+        const ep = list.nextLocal();
+        if (ep) jobs.push(events.runLocal(ep, ctx, p.groups));
+      }
+    }
+    return Promise.all(jobs).then(() => {});
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * The request/event envelope handed to every action and event handler.
+ *
+ * @module
+ */
+
+import type { ServiceBroker } from "../broker/broker.ts";
+import type { Service } from "./service.ts";
+import { nextId } from "../_util/ids.ts";
+import {
+  type MCallDefinition,
+  type MCallDefinitions,
+  type MCallOptions,
+  runMCall,
+} from "./mcall.ts";
+
+/** A metadata object carried by a context; it travels with calls and events. */
+export type Meta = Record<string, unknown>;
+
+/** How an event reached its handler. */
+export type EventType = "emit" | "broadcast" | "broadcastLocal";
+
+/** Options of a call: `broker.call(name, params, opts)` and `ctx.call(...)`. */
+export interface CallOptions {
+  /** Timeout in ms; `0` = none. Defaults to the action's `timeout`, then the broker's `requestTimeout`. */
+  timeout?: number;
+  /** Metadata sent with the call. The callee's changes to its `ctx.meta` are merged back into this object. */
+  meta?: Meta;
+  /** Headers sent with the call (protocol 5). */
+  headers?: Record<string, unknown>;
+  /** The context this call is made from: level, requestID, meta, caller and the remaining timeout propagate. */
+  parentCtx?: Context;
+  /** Call the action on this node only. */
+  nodeID?: string;
+  /** Use this request id instead of starting a new chain. */
+  requestID?: string;
+  /** The full name of the calling service, when calling outside a context. */
+  caller?: string;
+  /**
+   * Number of retries for retryable errors; overrides `retries` of the retry
+   * policy where one is enabled (broker-wide `retryPolicy` or the action's), `0`
+   * turns retries off for this call.
+   */
+  retries?: number;
+  /**
+   * Returned instead of the error when the call fails (after any retries); a
+   * function is called with `(ctx, err)` and its result returned. Any value
+   * but `undefined` counts, so `null`, `0` and `false` are fallbacks too.
+   */
+  fallbackResponse?: unknown;
+  /** `false` leaves this call out of the in-flight tracking that a graceful stop waits for. */
+  tracking?: boolean;
+}
+
+const NO_OPTIONS: CallOptions = Object.freeze({}) as CallOptions;
+
+/** Options of `emit`, `broadcast` and `broadcastLocal`. */
+export interface EmitOptions {
+  /** Deliver only to these groups. */
+  groups?: string | string[];
+  /** Metadata sent with the event. */
+  meta?: Meta;
+  /** Headers sent with the event (protocol 5). */
+  headers?: Record<string, unknown>;
+  /** The context this event is emitted from: level, requestID, meta and caller propagate. */
+  parentCtx?: Context;
+  /** The full name of the emitting service, when emitting outside a context. */
+  caller?: string;
+}
+
+/** What a context knows about the action it runs. */
+export interface ContextAction {
+  /** Full action name, e.g. `v2.greeter.hello`. */
+  readonly name: string;
+  /** Short name, e.g. `hello`. */
+  readonly rawName?: string | undefined;
+  /** Action timeout from its definition, if any. */
+  readonly timeout?: number | undefined;
+}
+
+/** What a context knows about the event it carries. */
+export interface ContextEvent {
+  /** The subscription name (may be a wildcard pattern). */
+  readonly name: string;
+  /** The group of the handler. */
+  readonly group?: string;
+}
+
+/** Fields a context is built from; see {@linkcode Context}. */
+export interface ContextInit<P, M extends Meta> {
+  /** Context id; a new one when omitted. */
+  id?: string | undefined;
+  /** The node the call or event came from; the local node when omitted. */
+  nodeID?: string | null;
+  /** Params of the call or data of the event. @default {{}} */
+  params?: P;
+  /** Metadata. @default {{}} */
+  meta?: M;
+  /** Request headers. @default {{}} */
+  headers?: Record<string, unknown>;
+  /** Call-chain depth. @default {1} */
+  level?: number;
+  /** Id of the parent context. */
+  parentID?: string | null;
+  /** Id of the whole chain; this context's id when omitted. */
+  requestID?: string | null;
+  /** Full name of the calling service. */
+  caller?: string | null;
+  /** Timeout in ms, or null for none. */
+  timeout?: number | null;
+  /** The local service handling the context. */
+  service?: Service | null;
+  /** The action being called. */
+  action?: ContextAction | null;
+  /** The event subscription being served. */
+  event?: ContextEvent | null;
+  /** The concrete event name. */
+  eventName?: string | null;
+  /** How the event was sent. */
+  eventType?: EventType | null;
+  /** The groups the event was sent to. */
+  eventGroups?: string[] | null;
+  /** The call's options (kept as given, not copied). */
+  options?: CallOptions | undefined;
+}
+
+/**
+ * A context: the params, metadata and lineage of one action call or event
+ * delivery. Handlers receive it; `ctx.call`, `ctx.emit` and `ctx.broadcast`
+ * make child calls that carry the lineage on.
+ *
+ * @typeParam P The params type.
+ * @typeParam M The meta type.
+ *
+ * @example A handler making a child call
+ * ```ts ignore
+ * async function handler(ctx: Context<{ id: number }>) {
+ *   const user = await ctx.call("users.get", { id: ctx.params.id });
+ *   ctx.meta.seen = true; // merged back into the caller's meta
+ *   return user;
+ * }
+ * ```
+ */
+export class Context<P = unknown, M extends Meta = Meta> {
+  /** Unique id of this context. */
+  id: string;
+  /** The broker that made this context. */
+  readonly broker: ServiceBroker;
+  /** The node the call or event came from (the local node for local calls). */
+  nodeID: string | null;
+  /** Params of the call, or data of the event. */
+  params: P;
+  /** Metadata; travels with calls and events and is merged back from responses. */
+  meta: M;
+  /** Request headers (protocol 5). */
+  headers: Record<string, unknown>;
+  /** Response headers, sent back with the response (protocol 5). */
+  responseHeaders: Record<string, unknown>;
+  /** Scratch space for middlewares and hooks; never leaves this node. */
+  locals: Record<string, unknown>;
+  /** Depth of the call chain: 1 for a call made outside a context. */
+  level: number;
+  /** Id of the parent context, if any. */
+  parentID: string | null;
+  /** Id of the whole chain; equals `id` at its root. */
+  requestID: string | null;
+  /** Full name of the service that made the call. */
+  caller: string | null;
+  /** Timeout of this call in ms, or null for none. */
+  timeout: number | null;
+  /** `Date.now()` when this context started, for distributed timeouts. */
+  startTime: number;
+  /** The local service handling this context, if any. */
+  service: Service | null;
+  /** The action this context runs, if it is a call. */
+  action: ContextAction | null;
+  /** The event subscription this context runs, if it is an event. */
+  event: ContextEvent | null;
+  /** The concrete event name, for events. */
+  eventName: string | null;
+  /** How the event was sent. */
+  eventType: EventType | null;
+  /** The groups the event was sent to. */
+  eventGroups: string[] | null;
+  /**
+   * True when the cacher answered this call from the cache (the handler did not run). Set by
+   * the cacher middleware on the node serving the action, for middlewares and hooks around it.
+   */
+  cachedResult: boolean;
+  /**
+   * The options the call was made with (read-only by convention; shared with
+   * the caller). Empty for events and for requests from other nodes.
+   */
+  options: CallOptions;
+
+  /**
+   * Build a context. Usually the broker does this; tests and middlewares may too.
+   *
+   * @param broker The broker owning the context.
+   * @param init Initial fields.
+   */
+  constructor(broker: ServiceBroker, init: ContextInit<P, M> = {}) {
+    this.broker = broker;
+    this.id = init.id ?? nextId();
+    this.nodeID = init.nodeID ?? broker.nodeID;
+    this.params = (init.params ?? {}) as P;
+    this.meta = (init.meta ?? {}) as M;
+    this.headers = init.headers ?? {};
+    this.responseHeaders = {};
+    this.locals = {};
+    this.level = init.level ?? 1;
+    this.parentID = init.parentID ?? null;
+    this.requestID = init.requestID ?? this.id;
+    this.caller = init.caller ?? null;
+    this.timeout = init.timeout ?? null;
+    this.startTime = Date.now();
+    this.service = init.service ?? null;
+    this.action = init.action ?? null;
+    this.event = init.event ?? null;
+    this.eventName = init.eventName ?? null;
+    this.eventType = init.eventType ?? null;
+    this.eventGroups = init.eventGroups ?? null;
+    this.cachedResult = false;
+    this.options = init.options ?? NO_OPTIONS;
+  }
+
+  /**
+   * Milliseconds left of this context's timeout, or `null` when it has none.
+   *
+   * @returns The remaining time, possibly zero or negative when it has run out.
+   */
+  remainingTime(): number | null {
+    if (this.timeout === null || this.timeout <= 0) return null;
+    return this.timeout - (Date.now() - this.startTime);
+  }
+
+  /**
+   * Call an action as a child of this context: meta, level, requestID, caller
+   * and the remaining timeout propagate, and the callee's meta changes are merged back.
+   *
+   * @param name Full action name, e.g. `"math.add"`.
+   * @param params Params of the call.
+   * @param opts Call options.
+   * @returns The action's result.
+   * @throws {ServiceNotFoundError} when no node serves the action.
+   * @throws {RequestSkippedError} when this context's timeout has already run out.
+   */
+  call<R = unknown>(
+    name: string,
+    params?: unknown,
+    opts?: CallOptions,
+  ): Promise<R> {
+    return this.broker.call<R>(name, params, {
+      ...opts,
+      parentCtx: this as Context,
+    });
+  }
+
+  /**
+   * Call several actions at once as children of this context (see `ServiceBroker.mcall`): meta,
+   * level, requestID, caller and the remaining timeout propagate to every call, and each callee's
+   * meta changes are merged back.
+   *
+   * @param def The calls: an array (results in order) or an object of named calls (results by key).
+   * @param opts Shared call options, and `settled`.
+   * @returns The results in the shape of `def`.
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition.
+   */
+  mcall<R = unknown>(def: MCallDefinition[], opts?: MCallOptions): Promise<R[]>;
+  /**
+   * Call several named actions at once as children of this context; see the array form.
+   *
+   * @param def The calls by name.
+   * @param opts Shared call options, and `settled`.
+   * @returns The results by key.
+   * @throws {MoleculerServerError} (`INVALID_PARAMETERS`) for a malformed definition.
+   */
+  mcall<R = unknown>(
+    def: Record<string, MCallDefinition>,
+    opts?: MCallOptions,
+  ): Promise<Record<string, R>>;
+  mcall(def: MCallDefinitions, opts?: MCallOptions): Promise<unknown> {
+    return runMCall(
+      (action, params, o) => this.broker.call(action, params, o),
+      def,
+      { ...opts, parentCtx: this as Context },
+    );
+  }
+
+  /**
+   * Emit a balanced event as a child of this context (meta and lineage propagate).
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts Emit options.
+   */
+  emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+    return this.broker.emit(name, data, {
+      ...opts,
+      parentCtx: this as Context,
+    });
+  }
+
+  /**
+   * Broadcast an event to every listener as a child of this context.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts Emit options.
+   */
+  broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
+    return this.broker.broadcast(name, data, {
+      ...opts,
+      parentCtx: this as Context,
+    });
+  }
+}

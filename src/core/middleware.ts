@@ -1,0 +1,305 @@
+/**
+ * The middleware contract and the registry that applies middlewares.
+ *
+ * Wrapping hooks are applied once, when an endpoint is registered, never per
+ * call. The first middleware registered is the outermost wrapper.
+ *
+ * @module
+ */
+
+import type { ServiceBroker } from "../broker/broker.ts";
+import type { CallOptions, Context, EmitOptions } from "./context.ts";
+import type { Service, Visibility } from "./service.ts";
+import type { ParamsSchema } from "../validators/validator.ts";
+import { BrokerOptionsError } from "../errors.ts";
+
+/** A handler in a wrapping chain. It may return a value or a promise. */
+// deno-lint-ignore no-explicit-any
+export type Handler = (ctx: Context<any, any>) => unknown;
+
+/** What a middleware sees of the action it wraps. */
+export interface ActionInfo {
+  /** Full action name. */
+  readonly name: string;
+  /** Short name. */
+  readonly rawName: string | undefined;
+  /** The local service, or null for a remote action. */
+  readonly service: Service | null;
+  /** Params schema, if any. */
+  readonly params: ParamsSchema | undefined;
+  /** Visibility. */
+  readonly visibility: Visibility;
+  /** Action timeout in ms, if any. */
+  readonly timeout: number | undefined;
+  /** The action definition (for a remote action: as announced by its node). */
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
+/** What a middleware sees of the event handler it wraps. */
+export interface EventInfo {
+  /** Subscription name (may be a pattern). */
+  readonly name: string;
+  /** Group of the handler. */
+  readonly group: string;
+  /** The local service. */
+  readonly service: Service;
+  /** Params schema, if any. */
+  readonly params: ParamsSchema | undefined;
+  /** The event definition. */
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
+/** `broker.call` as a middleware sees it. */
+export type CallHandler = (
+  name: string,
+  params: unknown,
+  opts: CallOptions,
+) => Promise<unknown>;
+/** `broker.emit` / `broadcast` / `broadcastLocal` as a middleware sees them. */
+export type EmitHandler = (
+  name: string,
+  data: unknown,
+  opts: EmitOptions,
+) => Promise<void>;
+
+/**
+ * The hooks a middleware may define. Every hook is optional.
+ *
+ * Wrapping hooks return a new handler that usually calls `next`. Lifecycle
+ * hooks run in registration order, except `brokerStopped` and `serviceStopped`,
+ * which run in reverse (the outermost middleware stops last, as in Moleculer);
+ * async ones are awaited.
+ */
+export interface MiddlewareHooks {
+  /** A name for logs. */
+  readonly name?: string;
+  /** Wrap a local action handler (also used for requests arriving from other nodes). */
+  localAction?(next: Handler, action: ActionInfo): Handler;
+  /** Wrap the sending of a request to a remote action. */
+  remoteAction?(next: Handler, action: ActionInfo): Handler;
+  /** Wrap a local event handler (also used for events arriving from other nodes). */
+  localEvent?(next: Handler, event: EventInfo): Handler;
+  /** Wrap `broker.call`. */
+  call?(next: CallHandler): CallHandler;
+  /** Wrap `broker.emit`. */
+  emit?(next: EmitHandler): EmitHandler;
+  /** Wrap `broker.broadcast`. */
+  broadcast?(next: EmitHandler): EmitHandler;
+  /** Wrap `broker.broadcastLocal`. */
+  broadcastLocal?(next: EmitHandler): EmitHandler;
+  /** The broker was constructed (sync). Moleculer's name: `created`. */
+  brokerCreated?(broker: ServiceBroker): void;
+  /** Moleculer's name for `brokerCreated`. */
+  created?(broker: ServiceBroker): void;
+  /** The broker has started. Moleculer's name: `started`. */
+  brokerStarted?(broker: ServiceBroker): void | Promise<void>;
+  /** Moleculer's name for `brokerStarted`. */
+  started?(broker: ServiceBroker): void | Promise<void>;
+  /** The broker has stopped. Moleculer's name: `stopped`. */
+  brokerStopped?(broker: ServiceBroker): void | Promise<void>;
+  /** Moleculer's name for `brokerStopped`. */
+  stopped?(broker: ServiceBroker): void | Promise<void>;
+  /** A service was created (after its `created` handlers). */
+  serviceCreated?(service: Service): void | Promise<void>;
+  /** A service has started. */
+  serviceStarted?(service: Service): void | Promise<void>;
+  /** A service has stopped. */
+  serviceStopped?(service: Service): void | Promise<void>;
+}
+
+/**
+ * Base class for class-style middlewares: extend it and define any of the
+ * {@linkcode MiddlewareHooks}.
+ *
+ * @example
+ * ```ts ignore
+ * class Timing extends Middleware {
+ *   localAction(next: Handler, action: ActionInfo): Handler {
+ *     return async (ctx) => {
+ *       const t = performance.now();
+ *       try { return await next(ctx); }
+ *       finally { console.log(action.name, performance.now() - t); }
+ *     };
+ *   }
+ * }
+ * ```
+ */
+export abstract class Middleware {
+  /** A name for logs; defaults to the class name. */
+  get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A middleware: a {@linkcode Middleware} subclass instance or a plain hooks object. */
+export type MiddlewareOption = MiddlewareHooks | Middleware;
+
+/** The wrapping hooks applied to endpoint handlers. */
+export type WrapHook = "localAction" | "remoteAction" | "localEvent";
+/** The asynchronous lifecycle hooks. */
+export type LifecycleHook =
+  | "brokerStarted"
+  | "brokerStopped"
+  | "serviceCreated"
+  | "serviceStarted"
+  | "serviceStopped";
+
+const ALIASES: Partial<Record<string, keyof MiddlewareHooks>> = {
+  brokerCreated: "created",
+  brokerStarted: "started",
+  brokerStopped: "stopped",
+};
+
+const KNOWN = new Set([
+  "name",
+  "localAction",
+  "remoteAction",
+  "localEvent",
+  "call",
+  "emit",
+  "broadcast",
+  "broadcastLocal",
+  "brokerCreated",
+  "created",
+  "brokerStarted",
+  "started",
+  "brokerStopped",
+  "stopped",
+  "serviceCreated",
+  "serviceStarted",
+  "serviceStopped",
+]);
+
+function hookOf(mw: MiddlewareHooks, hook: keyof MiddlewareHooks): unknown {
+  const direct = (mw as Record<string, unknown>)[hook];
+  if (typeof direct === "function") return direct;
+  const alias = ALIASES[hook];
+  const aliased = alias ? (mw as Record<string, unknown>)[alias] : undefined;
+  return typeof aliased === "function" ? aliased : undefined;
+}
+
+/**
+ * Holds a broker's middlewares and applies them. Used by the broker; exposed
+ * for custom wiring and tests.
+ */
+export class MiddlewareRegistry {
+  readonly #list: MiddlewareHooks[] = [];
+
+  /**
+   * Add a middleware at the end (innermost so far).
+   *
+   * @param mw The middleware.
+   * @throws {BrokerOptionsError} when it is not an object or names no known hook.
+   */
+  add(mw: MiddlewareOption): void {
+    if (mw === null || typeof mw !== "object") {
+      throw new BrokerOptionsError(
+        `A middleware must be an object or a Middleware instance, got ${typeof mw}`,
+        { middleware: String(mw) },
+      );
+    }
+    const hooks = mw as MiddlewareHooks;
+    const names = new Set<string>();
+    for (
+      let o: object | null = mw;
+      o && o !== Object.prototype;
+      o = Object.getPrototypeOf(o)
+    ) {
+      for (const k of Object.getOwnPropertyNames(o)) names.add(k);
+    }
+    if (![...names].some((k) => k !== "name" && KNOWN.has(k))) {
+      throw new BrokerOptionsError(
+        `Middleware '${hooks.name ?? "anonymous"}' defines none of the known hooks (${
+          [...KNOWN].filter((k) => k !== "name").join(", ")
+        })`,
+      );
+    }
+    this.#list.push(hooks);
+  }
+
+  /** Number of middlewares registered. */
+  get count(): number {
+    return this.#list.length;
+  }
+
+  /** True when some middleware defines `hook`. */
+  has(hook: keyof MiddlewareHooks): boolean {
+    return this.#list.some((mw) => hookOf(mw, hook) !== undefined);
+  }
+
+  /**
+   * Wrap a handler with every middleware's `hook`, the first registered outermost.
+   *
+   * @param hook Which wrapping hook.
+   * @param handler The innermost handler.
+   * @param info The action or event being wrapped.
+   * @returns The wrapped handler.
+   */
+  wrap(
+    hook: WrapHook,
+    handler: Handler,
+    info: ActionInfo | EventInfo,
+  ): Handler {
+    let h = handler;
+    for (let i = this.#list.length - 1; i >= 0; i--) {
+      const mw = this.#list[i]!;
+      const fn = hookOf(mw, hook) as
+        | ((next: Handler, info: ActionInfo | EventInfo) => Handler)
+        | undefined;
+      if (fn) h = fn.call(mw, h, info) ?? h;
+    }
+    return h;
+  }
+
+  /**
+   * Wrap a broker method (`call`, `emit`, ...) with every middleware's hook of that name.
+   *
+   * @param hook The method name.
+   * @param fn The broker's own implementation.
+   * @returns The wrapped function.
+   */
+  wrapMethod<F extends CallHandler | EmitHandler>(
+    hook: "call" | "emit" | "broadcast" | "broadcastLocal",
+    fn: F,
+  ): F {
+    let h = fn;
+    for (let i = this.#list.length - 1; i >= 0; i--) {
+      const mw = this.#list[i]!;
+      const wrap = hookOf(mw, hook) as ((next: F) => F) | undefined;
+      if (wrap) h = wrap.call(mw, h) ?? h;
+    }
+    return h;
+  }
+
+  /**
+   * Run a synchronous lifecycle hook on every middleware, in order.
+   *
+   * @param hook `brokerCreated`.
+   * @param arg The broker.
+   */
+  callSync(hook: "brokerCreated", arg: ServiceBroker): void {
+    for (const mw of this.#list) {
+      const fn = hookOf(mw, hook) as ((a: unknown) => void) | undefined;
+      fn?.call(mw, arg);
+    }
+  }
+
+  /**
+   * Run an async lifecycle hook on every middleware, one after the other.
+   *
+   * @param hook The hook.
+   * @param arg The broker or the service.
+   * @param reverse Last registered first (Moleculer's order for the stop hooks).
+   */
+  async callAsync(
+    hook: LifecycleHook,
+    arg: ServiceBroker | Service,
+    reverse = false,
+  ): Promise<void> {
+    const list = reverse ? [...this.#list].reverse() : this.#list;
+    for (const mw of list) {
+      const fn = hookOf(mw, hook) as ((a: unknown) => unknown) | undefined;
+      if (fn) await fn.call(mw, arg);
+    }
+  }
+}
