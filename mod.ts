@@ -42,7 +42,8 @@
  */
 
 export { Broker, ServiceBroker, VERSION } from "./src/broker/broker.ts";
-export type { ServiceRef } from "./src/broker/broker.ts";
+export type { BrokerApi, PongResult, ServiceRef } from "./src/core/broker_api.ts";
+export type { HostInfo, MemoryUsage, Runtime } from "./src/core/runtime.ts";
 export { Context } from "./src/core/context.ts";
 export type {
   CallOptions,
@@ -68,7 +69,7 @@ export type {
   ServiceInit,
   ServiceSchema,
   Visibility,
-} from "./src/core/service.ts";
+} from "./src/core/schema.ts";
 export { action, event, method } from "./src/core/decorators.ts";
 export type {
   ActionOptions,
@@ -130,15 +131,12 @@ export type {
   LogSink,
 } from "./src/logging.ts";
 export { resolveValidator } from "./src/validators/validator.ts";
-export type {
-  ParamsCheck,
-  ParamsSchema,
-  Validator,
-  ValidatorOption,
-} from "./src/validators/validator.ts";
+export type { ParamsCheck, Validator, ValidatorOption } from "./src/validators/validator.ts";
+export type { ParamsSchema } from "./src/core/schema.ts";
 export { FastestValidator } from "./src/validators/fastest.ts";
 export { matchEventName } from "./src/core/event_match.ts";
 export { RandomStrategy, resolveStrategy, RoundRobinStrategy } from "./src/strategies/strategy.ts";
+export type { StrategyResolver } from "./src/strategies/strategy.ts";
 export type {
   Strategy,
   StrategyEndpoint,
@@ -147,8 +145,7 @@ export type {
   StrategyNode,
   StrategyOption,
   StrategyOptions,
-  StrategyResolver,
-} from "./src/strategies/strategy.ts";
+} from "./src/core/strategy.ts";
 export { CpuUsageStrategy } from "./src/strategies/cpu_usage.ts";
 export type { CpuUsageStrategyOptions } from "./src/strategies/cpu_usage.ts";
 export { LatencyStrategy } from "./src/strategies/latency.ts";
@@ -159,22 +156,17 @@ export { CircuitBreaker } from "./src/middlewares/circuit_breaker.ts";
 export type {
   BreakerEndpoint,
   CircuitBreakerHost,
-  CircuitBreakerOptions,
   CircuitState,
 } from "./src/middlewares/circuit_breaker.ts";
+export type { CircuitBreakerOptions } from "./src/core/schema.ts";
 export { ContextTracker } from "./src/middlewares/tracking.ts";
 export type { TrackingOptions } from "./src/middlewares/tracking.ts";
-export type { RetryPolicyOptions } from "./src/middlewares/retry.ts";
-export type { BulkheadOptions } from "./src/middlewares/bulkhead.ts";
+export type { RetryPolicyOptions } from "./src/core/schema.ts";
+export type { BulkheadOptions } from "./src/core/schema.ts";
 export type { FallbackResponse } from "./src/middlewares/fallback.ts";
 export { BaseCacher, defaultCacheKey, matchCacheKey } from "./src/cachers/cacher.ts";
-export type {
-  ActionCacheOptions,
-  CacheKeygen,
-  Cacher,
-  CacherOptions,
-  MaybePromise,
-} from "./src/cachers/cacher.ts";
+export type { CacheKeygen, Cacher, CacherOptions, MaybePromise } from "./src/cachers/cacher.ts";
+export type { ActionCacheOptions } from "./src/core/schema.ts";
 export { MemoryCacher } from "./src/cachers/memory.ts";
 export type { CacheEntry, MemoryCacherOptions } from "./src/cachers/memory.ts";
 export { MemoryLRUCacher } from "./src/cachers/memory_lru.ts";
@@ -209,4 +201,4 @@ export { resolveSerializer } from "./src/serializers/resolve.ts";
 export type { SerializerOption } from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";
-export type { PongResult, Transit } from "./src/transit/transit.ts";
+export type { Transit } from "./src/transit/transit.ts";

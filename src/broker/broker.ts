@@ -25,8 +25,11 @@ import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./opti
 import { type ActionEndpoint, Registry } from "../registry/registry.ts";
 import { BrokerStrategies } from "../strategies/broker_strategies.ts";
 import { resolveSerializer } from "../serializers/resolve.ts";
-import type { Service, ServiceDependency, ServiceSchema } from "../core/service.ts";
-import { type PongResult, Transit } from "../transit/transit.ts";
+import type { Service } from "../core/service.ts";
+import type { ServiceSchema } from "../core/schema.ts";
+import { Transit } from "../transit/transit.ts";
+import type { BrokerApi, PongResult, ServiceRef } from "../core/broker_api.ts";
+import type { Runtime } from "../core/runtime.ts";
 import { resolveTransporter } from "../transporters/resolve.ts";
 import { resolveValidator } from "../validators/validator.ts";
 import { validatorMiddleware } from "../middlewares/validator.ts";
@@ -44,7 +47,7 @@ import { nodeServiceSchema } from "./internals.ts";
 import { EventDelivery } from "./events.ts";
 import { LocalServices, refName } from "./local_services.ts";
 import { BrokerTransitHost } from "./transit_host.ts";
-import { cpuUsage, hostname, ipList } from "../runtime/deno.ts";
+import { denoRuntime } from "../runtime/deno.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { uuid } from "../_util/ids.ts";
 import {
@@ -53,13 +56,9 @@ import {
   type MCallOptions,
   runMCall,
 } from "../core/mcall.ts";
-import { onShutdownSignal } from "../runtime/signals.ts";
 
 /** The version of this package, announced in INFO `client.version`. */
 export const VERSION = "0.1.0";
-
-/** A service to wait for: a full name, or `{ name, version }`. */
-export type ServiceRef = ServiceDependency;
 
 type Phase = "created" | "starting" | "started" | "stopping" | "stopped";
 
@@ -81,7 +80,7 @@ type Phase = "created" | "starting" | "started" | "stopping" | "stopped";
  * await broker.stop();
  * ```
  */
-export class ServiceBroker {
+export class ServiceBroker implements BrokerApi {
   /** This node's id. */
   readonly nodeID: string;
   /** The namespace. */
@@ -92,6 +91,8 @@ export class ServiceBroker {
   readonly options: ResolvedOptions;
   /** The broker's own logger. */
   readonly logger: Logger;
+  /** The platform the broker runs on. */
+  readonly runtime: Runtime = denoRuntime;
   /** Known nodes, services and endpoints. */
   readonly registry: Registry;
   /** The middlewares. */
@@ -206,10 +207,10 @@ export class ServiceBroker {
       client: {
         type: "deno",
         version: VERSION,
-        langVersion: Deno.version.deno,
+        langVersion: this.runtime.version(),
       },
-      ipList: ipList(),
-      hostname: hostname(),
+      ipList: this.runtime.ipList(),
+      hostname: this.runtime.hostname(),
       remoteHandler: (info) => this.#remoteHandler(info),
     });
 
@@ -237,7 +238,7 @@ export class ServiceBroker {
     this.#events = events;
 
     this.transit = transporter === null ? null : new Transit(
-      new BrokerTransitHost(this, events, cpuUsage),
+      new BrokerTransitHost(this, events),
       transporter,
       resolveSerializer(o.serializer),
       {
@@ -498,7 +499,7 @@ export class ServiceBroker {
    */
   waitForShutdown(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const off = onShutdownSignal((signal) => {
+      const off = this.runtime.onShutdownSignal((signal) => {
         off();
         this.logger.info(`Received ${signal}: stopping`);
         this.stop().then(resolve, reject);

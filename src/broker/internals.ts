@@ -6,10 +6,9 @@
  * @module
  */
 
-import * as os from "node:os";
 import type { ServiceBroker } from "./broker.ts";
 import type { Context } from "../core/context.ts";
-import type { ServiceSchema } from "../core/service.ts";
+import type { ServiceSchema } from "../core/schema.ts";
 
 type P = Record<string, unknown>;
 
@@ -163,41 +162,34 @@ function eventList(broker: ServiceBroker, params: P): P[] {
 }
 
 function health(broker: ServiceBroker): P {
-  const safe = <T>(fn: () => T, fallback: T): T => {
-    try {
-      return fn();
-    } catch {
-      return fallback;
-    }
-  };
-  const [load1, load5, load15] = safe(() => os.loadavg(), [0, 0, 0]);
-  const cores = safe(() => os.cpus().length, 1);
-  const total = safe(() => os.totalmem(), 0);
-  const free = safe(() => os.freemem(), 0);
+  const rt = broker.runtime;
+  const host = rt.hostInfo();
+  const [load1, load5, load15] = host.load;
+  const { total, free } = host.mem;
   const now = new Date();
   return {
     cpu: {
       load1,
       load5,
       load15,
-      cores,
+      cores: host.cores,
       utilization: broker.registry.localNode.cpu ?? 0,
     },
     mem: { free, total, percent: total ? (free * 100) / total : 0 },
     os: {
-      uptime: safe(() => os.uptime(), 0),
-      type: safe(() => os.type(), ""),
-      release: safe(() => os.release(), ""),
+      uptime: host.uptime,
+      type: host.os.type,
+      release: host.os.release,
       hostname: broker.registry.localNode.hostname,
-      arch: safe(() => os.arch(), ""),
-      platform: safe(() => os.platform(), ""),
-      user: safe((): unknown => os.userInfo(), {}),
+      arch: host.os.arch,
+      platform: host.os.platform,
+      user: host.user,
     },
     process: {
-      pid: safe(() => Deno.pid, 0),
-      memory: safe((): unknown => Deno.memoryUsage(), {}),
+      pid: rt.pid(),
+      memory: rt.memoryUsage() ?? {},
       uptime: performance.now() / 1000,
-      argv: safe(() => Deno.args, []),
+      argv: rt.args(),
     },
     client: broker.registry.localNode.client,
     net: { ip: broker.registry.localNode.ipList },

@@ -12,13 +12,8 @@ import { ServiceSchemaError } from "../errors.ts";
 import type { ActionInfo, EventInfo } from "../core/middleware.ts";
 import type { LocalAction, LocalEvent } from "../registry/registry.ts";
 import type { BrokerStrategies } from "../strategies/broker_strategies.ts";
-import {
-  buildServiceSpec,
-  Service,
-  type ServiceDependency,
-  type ServiceSchema,
-  type ServiceSpec,
-} from "../core/service.ts";
+import { buildServiceSpec, Service, type ServiceSpec } from "../core/service.ts";
+import type { ServiceDependency, ServiceSchema } from "../core/schema.ts";
 import { wrapActionHooks } from "../middlewares/action_hook.ts";
 
 /** A registered local service with its wrapped actions and events. */

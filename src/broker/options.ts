@@ -7,19 +7,19 @@
 
 import type { LogFormat, LogLevel, LogSink } from "../logging.ts";
 import type { MiddlewareOption } from "../core/middleware.ts";
-import type { StrategyOption, StrategyOptions } from "../strategies/strategy.ts";
+import type { StrategyOption, StrategyOptions } from "../core/strategy.ts";
 import type { SerializerOption } from "../serializers/resolve.ts";
 import type { ProtocolVersion } from "../transit/packets.ts";
 import type { TransporterOption } from "../transporters/resolve.ts";
 import type { ValidatorOption } from "../validators/validator.ts";
 import { BrokerOptionsError } from "../errors.ts";
 import { defaultNodeID } from "../runtime/deno.ts";
-import { RETRY_DEFAULTS, type RetryPolicyOptions } from "../middlewares/retry.ts";
-import {
-  CIRCUIT_BREAKER_DEFAULTS,
-  type CircuitBreakerOptions,
-} from "../middlewares/circuit_breaker.ts";
-import { BULKHEAD_DEFAULTS, type BulkheadOptions } from "../middlewares/bulkhead.ts";
+import { RETRY_DEFAULTS } from "../middlewares/retry.ts";
+import type { RetryPolicyOptions } from "../core/schema.ts";
+import { CIRCUIT_BREAKER_DEFAULTS } from "../middlewares/circuit_breaker.ts";
+import type { CircuitBreakerOptions } from "../core/schema.ts";
+import { BULKHEAD_DEFAULTS } from "../middlewares/bulkhead.ts";
+import type { BulkheadOptions } from "../core/schema.ts";
 import { TRACKING_DEFAULTS, type TrackingOptions } from "../middlewares/tracking.ts";
 import { type CacherOption, checkCacherOption } from "../cachers/resolve.ts";
 import { isRecord } from "../_util/values.ts";

@@ -35,13 +35,12 @@ export class BrokerTransitHost implements TransitHost {
   /**
    * @param broker The broker whose endpoints serve incoming packets.
    * @param events The broker's event delivery, which runs local handlers.
-   * @param cpuUsage The host's CPU usage probe (from the runtime layer).
    */
-  constructor(broker: ServiceBroker, events: EventDelivery, cpuUsage: () => number | null) {
+  constructor(broker: ServiceBroker, events: EventDelivery) {
     this.#broker = broker;
     this.#events = events;
     this.logger = broker.getLogger("TRANSIT");
-    this.cpuUsage = cpuUsage;
+    this.cpuUsage = broker.runtime.cpuUsage;
   }
 
   /** This node's id. */

@@ -9,9 +9,9 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import type { ServiceBroker } from "../broker/broker.ts";
-import type { Context, Meta } from "../core/context.ts";
+import { sha256Base64 } from "../runtime/hash.ts";
+import type { BrokerApi } from "../core/broker_api.ts";
+import type { Meta } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import { matchEventName } from "../core/event_match.ts";
 import { BASE_CHECKS, checkCacherValues } from "./_options.ts";
@@ -55,27 +55,6 @@ export interface CacherOptions {
 }
 
 /**
- * The `cache` property of an action definition (or `cache: true`, which caches by all params
- * with the cacher's ttl).
- */
-export interface ActionCacheOptions {
-  /**
-   * Build the key from these values only, joined with `|`: params paths (`"id"`, `"user.id"`),
-   * meta paths after `#` (`"#user.id"`), header paths after `@` (`"@tenant"`). Without `keys`,
-   * every param is part of the key.
-   */
-  keys?: readonly string[];
-  /** Seconds a result lives, over the cacher's `ttl`; `0` = no expiry. */
-  ttl?: number;
-  /**
-   * `false` turns caching off for the action; a function decides per call (`this` is the
-   * service). @default {true}
-   */
-  // deno-lint-ignore no-explicit-any
-  enabled?: boolean | ((this: any, ctx: Context<any, any>) => boolean);
-}
-
-/**
  * A cacher: what the `cacher` broker option accepts as an instance, and what `broker.cacher` is.
  * Extend {@linkcode BaseCacher} to get key generation, `init` and `close`.
  *
@@ -87,7 +66,7 @@ export interface Cacher {
    *
    * @param broker The broker.
    */
-  init(broker: ServiceBroker): void;
+  init(broker: BrokerApi): void;
   /** Called when the broker stops: release timers and connections. */
   close(): MaybePromise<void>;
   /**
@@ -229,7 +208,7 @@ export function hashedKey(
   if (
     !maxParamsLength || maxParamsLength < 44 || key.length <= maxParamsLength
   ) return key;
-  const hash = createHash("sha256").update(key).digest("base64");
+  const hash = sha256Base64(key);
   const prefixLength = maxParamsLength - 44;
   return prefixLength < 1 ? hash : key.substring(0, prefixLength) + hash;
 }
@@ -351,7 +330,7 @@ export abstract class BaseCacher implements Cacher {
   /** See {@linkcode CacherOptions.maxParamsLength}; `null` = no limit. */
   readonly maxParamsLength: number | null;
   readonly #keygen: CacheKeygen | null;
-  #broker: ServiceBroker | null = null;
+  #broker: BrokerApi | null = null;
   #logger: Logger | null = null;
 
   /**
@@ -368,7 +347,7 @@ export abstract class BaseCacher implements Cacher {
   }
 
   /** The broker that initialised this cacher, or null before `init`. */
-  get broker(): ServiceBroker | null {
+  get broker(): BrokerApi | null {
     return this.#broker;
   }
 
@@ -382,7 +361,7 @@ export abstract class BaseCacher implements Cacher {
    *
    * @param broker The broker.
    */
-  init(broker: ServiceBroker): void {
+  init(broker: BrokerApi): void {
     this.#broker = broker;
     this.#logger = broker.getLogger("CACHER");
   }

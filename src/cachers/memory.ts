@@ -177,7 +177,8 @@ export class MemoryCacher extends BaseCacher {
         this.logger?.debug(`Removed ${removed} expired cache entries`);
       }
     }, SWEEP_INTERVAL_MS);
-    Deno.unrefTimer(timer);
+    // Housekeeping must not keep the process alive.
+    this.broker?.runtime.unrefTimer(timer);
     this.#timer = timer;
   }
 

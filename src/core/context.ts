@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServiceBroker } from "../broker/broker.ts";
+import type { BrokerApi } from "./broker_api.ts";
 import type { Service } from "./service.ts";
 import { nextId } from "../_util/ids.ts";
 import {
@@ -145,7 +145,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
   /** Unique id of this context. */
   id: string;
   /** The broker that made this context. */
-  readonly broker: ServiceBroker;
+  readonly broker: BrokerApi;
   /** The node the call or event came from (the local node for local calls). */
   nodeID: string | null;
   /** Params of the call, or data of the event. */
@@ -199,7 +199,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @param broker The broker owning the context.
    * @param init Initial fields.
    */
-  constructor(broker: ServiceBroker, init: ContextInit<P, M> = {}) {
+  constructor(broker: BrokerApi, init: ContextInit<P, M> = {}) {
     this.broker = broker;
     this.id = init.id ?? nextId();
     this.nodeID = init.nodeID ?? broker.nodeID;
@@ -257,7 +257,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
   }
 
   /**
-   * Call several actions at once as children of this context (see `ServiceBroker.mcall`): meta,
+   * Call several actions at once as children of this context (see `BrokerApi.mcall`): meta,
    * level, requestID, caller and the remaining timeout propagate to every call, and each callee's
    * meta changes are merged back.
    *

@@ -7,9 +7,9 @@
  * @module
  */
 
-import type { ParamsSchema } from "../validators/validator.ts";
-import type { Visibility } from "./service.ts";
-import type { ActionCacheOptions } from "../cachers/cacher.ts";
+import type { ParamsSchema } from "./schema.ts";
+import type { Visibility } from "./schema.ts";
+import type { ActionCacheOptions } from "./schema.ts";
 
 /** Options of {@linkcode action}. Extra keys are kept and announced to other nodes, as Moleculer does. */
 export interface ActionOptions {

@@ -7,10 +7,11 @@
  * @module
  */
 
-import type { ServiceBroker } from "../broker/broker.ts";
+import type { BrokerApi } from "./broker_api.ts";
 import type { CallOptions, Context, EmitOptions } from "./context.ts";
-import type { Service, Visibility } from "./service.ts";
-import type { ParamsSchema } from "../validators/validator.ts";
+import type { Service } from "./service.ts";
+import type { Visibility } from "./schema.ts";
+import type { ParamsSchema } from "./schema.ts";
 import { BrokerOptionsError } from "../errors.ts";
 
 /** A handler in a wrapping chain. It may return a value or a promise. */
@@ -88,17 +89,17 @@ export interface MiddlewareHooks {
   /** Wrap `broker.broadcastLocal`. */
   broadcastLocal?(next: EmitHandler): EmitHandler;
   /** The broker was constructed (sync). Moleculer's name: `created`. */
-  brokerCreated?(broker: ServiceBroker): void;
+  brokerCreated?(broker: BrokerApi): void;
   /** Moleculer's name for `brokerCreated`. */
-  created?(broker: ServiceBroker): void;
+  created?(broker: BrokerApi): void;
   /** The broker has started. Moleculer's name: `started`. */
-  brokerStarted?(broker: ServiceBroker): void | Promise<void>;
+  brokerStarted?(broker: BrokerApi): void | Promise<void>;
   /** Moleculer's name for `brokerStarted`. */
-  started?(broker: ServiceBroker): void | Promise<void>;
+  started?(broker: BrokerApi): void | Promise<void>;
   /** The broker has stopped. Moleculer's name: `stopped`. */
-  brokerStopped?(broker: ServiceBroker): void | Promise<void>;
+  brokerStopped?(broker: BrokerApi): void | Promise<void>;
   /** Moleculer's name for `brokerStopped`. */
-  stopped?(broker: ServiceBroker): void | Promise<void>;
+  stopped?(broker: BrokerApi): void | Promise<void>;
   /** A service was created (after its `created` handlers). */
   serviceCreated?(service: Service): void | Promise<void>;
   /** A service has started. */
@@ -277,7 +278,7 @@ export class MiddlewareRegistry {
    * @param hook `brokerCreated`.
    * @param arg The broker.
    */
-  callSync(hook: "brokerCreated", arg: ServiceBroker): void {
+  callSync(hook: "brokerCreated", arg: BrokerApi): void {
     for (const mw of this.#list) {
       const fn = hookOf(mw, hook) as ((a: unknown) => void) | undefined;
       fn?.call(mw, arg);
@@ -293,7 +294,7 @@ export class MiddlewareRegistry {
    */
   async callAsync(
     hook: LifecycleHook,
-    arg: ServiceBroker | Service,
+    arg: BrokerApi | Service,
     reverse = false,
   ): Promise<void> {
     const list = reverse ? [...this.#list].reverse() : this.#list;

@@ -5,159 +5,25 @@
  * @module
  */
 
-import type { ServiceBroker } from "../broker/broker.ts";
+import type {
+  ActionHandler,
+  ActionHooks,
+  Hook,
+  LifecycleHandler,
+  ParamsSchema,
+  ServiceDependency,
+  ServiceHooks,
+  ServiceInit,
+  ServiceSchema,
+  Visibility,
+} from "./schema.ts";
+import type { BrokerApi } from "./broker_api.ts";
 import type { CallOptions, Context } from "./context.ts";
 import type { Logger } from "../logging.ts";
-import type { ParamsSchema } from "../validators/validator.ts";
 import { ServiceSchemaError } from "../errors.ts";
 import { type ActionOptions, decoratedMembers, type EventOptions } from "./decorators.ts";
 import { applyMixins } from "./service_mixins.ts";
-import type { StrategyOption, StrategyOptions } from "../strategies/strategy.ts";
-import type { RetryPolicyOptions } from "../middlewares/retry.ts";
-import type { CircuitBreakerOptions } from "../middlewares/circuit_breaker.ts";
-import type { BulkheadOptions } from "../middlewares/bulkhead.ts";
-import type { ActionCacheOptions } from "../cachers/cacher.ts";
 import { toArray } from "../_util/values.ts";
-
-/** Who may call an action: `published`/`public` from anywhere, `protected`/`private` only locally. */
-export type Visibility = "published" | "public" | "protected" | "private";
-
-/** An action handler. `this` is the service. */
-// deno-lint-ignore no-explicit-any
-export type ActionHandler<S = any> = (this: S, ctx: Context<any, any>) => unknown;
-
-/** An event handler. `this` is the service. */
-// deno-lint-ignore no-explicit-any
-export type EventHandler<S = any> = (this: S, ctx: Context<any, any>) => unknown;
-
-/** A hook: a function, or the name of a service method. */
-// deno-lint-ignore no-explicit-any
-export type Hook = string | ((this: any, ctx: Context<any, any>, value?: any) => unknown);
-
-/** Per-action hooks on an action definition. */
-export interface ActionHooks {
-  /** Run before the handler with `(ctx)`. */
-  before?: Hook | Hook[];
-  /** Run after the handler with `(ctx, result)`; each returns the (new) result. */
-  after?: Hook | Hook[];
-  /** Run on failure with `(ctx, error)`; return a value to recover, or throw. */
-  error?: Hook | Hook[];
-}
-
-/** Service-level hooks, keyed by action name (`*` for all, `a|b` and wildcards allowed). */
-export interface ServiceHooks {
-  /** Hooks run before matching actions, with `(ctx)`. */
-  before?: Record<string, Hook | Hook[]>;
-  /** Hooks run after matching actions, with `(ctx, result)`. */
-  after?: Record<string, Hook | Hook[]>;
-  /** Hooks run when matching actions fail, with `(ctx, error)`. */
-  error?: Record<string, Hook | Hook[]>;
-}
-
-/** An action in a schema: a handler plus options. */
-export interface ActionSchema {
-  /** Action name; defaults to the key. */
-  name?: string;
-  /** The handler. */
-  handler?: ActionHandler | ActionHandler[];
-  /** Params schema (fastest-validator rules or required keys). */
-  params?: ParamsSchema;
-  /** Visibility. @default {"published"} */
-  visibility?: Visibility;
-  /** Timeout in ms. */
-  timeout?: number;
-  /** Hooks of this action. */
-  hooks?: ActionHooks;
-  /** Balancing strategy of this action's endpoint list (announced: callers use it too). */
-  strategy?: StrategyOption;
-  /** Options of that strategy, e.g. `{ shardKey: "#tenant" }`. */
-  strategyOptions?: StrategyOptions;
-  /** Retry policy of this action, over the broker's `retryPolicy` (announced: callers use it). */
-  retryPolicy?: RetryPolicyOptions | boolean;
-  /** Circuit breaker of this action, over the broker's `circuitBreaker` (announced). */
-  circuitBreaker?: CircuitBreakerOptions | boolean;
-  /** Concurrency limit of this action on this node, over the broker's `bulkhead`. */
-  bulkhead?: BulkheadOptions | boolean;
-  /** Answer with this when the handler fails: a function `(ctx, err)` or a method name. */
-  // deno-lint-ignore no-explicit-any
-  fallback?: string | ((this: any, ctx: Context<any, any>, error: unknown) => unknown);
-  /** Track calls of this action for a graceful stop, whatever the broker's `tracking.enabled`. */
-  tracking?: boolean;
-  /**
-   * Cache results through the broker's `cacher` (ignored without one): `true` keys them by all
-   * params; `{ keys: ["id", "#user.id", "@tenant"], ttl: 30 }` by those params, meta (`#`) and
-   * header (`@`) values, for `ttl` seconds; `enabled: false` or a function `(ctx) => boolean`
-   * turns it off.
-   */
-  cache?: boolean | ActionCacheOptions;
-  /** Other keys pass through to the action definition other nodes see. */
-  [key: string]: unknown;
-}
-
-/** An event subscription in a schema. */
-export interface EventSchema {
-  /** Event name; defaults to the key. */
-  name?: string;
-  /** The handler (a mixin merge may give several). */
-  handler?: EventHandler | EventHandler[];
-  /** Balancing group. @default {service name} */
-  group?: string;
-  /** Params schema for the event data. */
-  params?: ParamsSchema;
-  /** Run the handler at most once per this many ms; events in between are dropped. */
-  throttle?: number;
-  /** Run the handler once, this many ms after the last event of a burst, with that event. */
-  debounce?: number;
-  /** Concurrency limit of this handler, over the broker's `bulkhead`. */
-  bulkhead?: BulkheadOptions | boolean;
-  /** Track runs of this handler for a graceful stop, whatever the broker's `tracking.enabled`. */
-  tracking?: boolean;
-  /** Other keys pass through. */
-  [key: string]: unknown;
-}
-
-/** A lifecycle handler; `this` is the service. */
-// deno-lint-ignore no-explicit-any
-export type LifecycleHandler = (this: any) => void | Promise<void>;
-
-/** A dependency: a service name (`"v2.users"`) or `{ name, version }`. */
-export type ServiceDependency = string | {
-  name: string;
-  version?: string | number;
-};
-
-/** A Moleculer-style service schema. */
-export interface ServiceSchema {
-  /** Service name. Required. */
-  name: string;
-  /** Version: `2` gives full name `v2.<name>`, `"staging"` gives `staging.<name>`. */
-  version?: string | number;
-  /** Settings; `$secureSettings` keys are not announced to other nodes. */
-  settings?: Record<string, unknown>;
-  /** Metadata announced to other nodes. */
-  metadata?: Record<string, unknown>;
-  /** Schemas merged under this one (a single schema is accepted too, as in Moleculer). */
-  mixins?: ServiceSchema | ServiceSchema[];
-  /** Services to wait for before `started` runs. */
-  dependencies?: ServiceDependency | ServiceDependency[];
-  /** Actions by name: a handler, a definition, or `false` to drop a mixin's action. */
-  actions?: Record<string, ActionHandler | ActionSchema | false>;
-  /** Event subscriptions by name. */
-  events?: Record<string, EventHandler | EventSchema>;
-  /** Methods bound to the service. */
-  // deno-lint-ignore no-explicit-any
-  methods?: Record<string, (this: any, ...args: any[]) => unknown>;
-  /** Action hooks. */
-  hooks?: ServiceHooks;
-  /** Called when the service is created. */
-  created?: LifecycleHandler | LifecycleHandler[];
-  /** Called when the service starts. */
-  started?: LifecycleHandler | LifecycleHandler[];
-  /** Called when the service stops. */
-  stopped?: LifecycleHandler | LifecycleHandler[];
-  /** Other keys are kept on the schema. */
-  [key: string]: unknown;
-}
 
 /** A normalised action of a local service. */
 export interface ActionSpec {
@@ -196,9 +62,6 @@ export interface ServiceSpec {
   readonly started: Array<() => unknown>;
   readonly stopped: Array<() => unknown>;
 }
-
-/** Everything `new Service(...)` accepts besides a plain name. */
-export type ServiceInit = ServiceSchema;
 
 const RESERVED = new Set([
   "name",
@@ -278,7 +141,7 @@ export class Service {
     string,
     (params?: unknown, opts?: CallOptions) => Promise<unknown>
   > = {};
-  #broker: ServiceBroker | undefined;
+  #broker: BrokerApi | undefined;
   #logger: Logger | undefined;
 
   /**
@@ -327,7 +190,7 @@ export class Service {
   }
 
   /** The broker this service is registered on. @throws {Error} before registration. */
-  get broker(): ServiceBroker {
+  get broker(): BrokerApi {
     if (!this.#broker) {
       throw new Error(
         `Service '${this.fullName}' is not registered on a broker`,
@@ -353,7 +216,7 @@ export class Service {
    * @param logger The service's logger.
    * @throws {ServiceSchemaError} when the service is already registered on a broker.
    */
-  attach(broker: ServiceBroker, logger: Logger): void {
+  attach(broker: BrokerApi, logger: Logger): void {
     if (this.#broker && this.#broker !== broker) {
       throw new ServiceSchemaError(
         `Service '${this.fullName}' is already registered on a broker`,

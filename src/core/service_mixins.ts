@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ServiceSchema } from "./service.ts";
+import type { ServiceSchema } from "./schema.ts";
 import { toArray } from "../_util/values.ts";
 
 type AnyRecord = Record<string, unknown>;

@@ -7,7 +7,8 @@
 
 import type { Context } from "../core/context.ts";
 import type { Handler } from "../core/middleware.ts";
-import type { ActionSpec, Hook, ServiceHooks } from "../core/service.ts";
+import type { ActionSpec } from "../core/service.ts";
+import type { Hook, ServiceHooks } from "../core/schema.ts";
 import type { Service } from "../core/service.ts";
 import { matchEventName } from "../core/event_match.ts";
 

@@ -6,20 +6,11 @@
  * @module
  */
 
+import type { BulkheadOptions } from "../core/schema.ts";
 import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 import type { Context } from "../core/context.ts";
 import { QueueIsFullError } from "../errors.ts";
 import { mergeOwn } from "./_merge.ts";
-
-/** Bulkhead options, broker-wide (`bulkhead`) or per action / event (`bulkhead` in the definition). */
-export interface BulkheadOptions {
-  /** Turn the bulkhead on. @default {false} */
-  enabled?: boolean;
-  /** Most calls of one action running at once. @default {10} */
-  concurrency?: number;
-  /** Most calls waiting; past it calls fail with QueueIsFullError. `0` = no limit. @default {100} */
-  maxQueueSize?: number;
-}
 
 /** Defaults of {@linkcode BulkheadOptions} (Moleculer's). */
 export const BULKHEAD_DEFAULTS: Readonly<Required<BulkheadOptions>> = Object.freeze({

@@ -9,30 +9,12 @@
  * @module
  */
 
+import type { CircuitBreakerOptions } from "../core/schema.ts";
 import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { mergeOwn } from "./_merge.ts";
-
-/** Circuit-breaker options, broker-wide (`circuitBreaker`) or per action (`circuitBreaker` in the definition). */
-export interface CircuitBreakerOptions {
-  /** Turn the breaker on. @default {false} */
-  enabled?: boolean;
-  /** Failure rate (0–1) in the window that opens the circuit. @default {0.5} */
-  threshold?: number;
-  /** Window length in seconds; counts start over after it. @default {60} */
-  windowTime?: number;
-  /** Fewest calls in the window before the rate is looked at. @default {20} */
-  minRequestCount?: number;
-  /** Ms an open circuit waits before letting a probe call through. @default {10000} */
-  halfOpenTime?: number;
-  /**
-   * Which errors count as failures; others count as successes (the endpoint
-   * answered). @default {errors with a code ≥ 500, or no numeric code}
-   */
-  check?: (error: unknown) => boolean;
-}
 
 /** Defaults of {@linkcode CircuitBreakerOptions} (Moleculer's). */
 export const CIRCUIT_BREAKER_DEFAULTS: Readonly<Required<CircuitBreakerOptions>> = Object.freeze({

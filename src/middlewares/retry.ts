@@ -6,28 +6,13 @@
  * @module
  */
 
+import type { RetryPolicyOptions } from "../core/schema.ts";
 import type { CallOptions, Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { isRetryableError } from "../errors.ts";
 import { delay, isPromiseLike } from "../_util/async.ts";
 import { mergeOwn } from "./_merge.ts";
-
-/** Retry policy, broker-wide (`retryPolicy`) or per action (`retryPolicy` in the definition). */
-export interface RetryPolicyOptions {
-  /** Turn retries on. @default {false} */
-  enabled?: boolean;
-  /** Most retries after the first attempt; a call's `opts.retries` overrides it. @default {5} */
-  retries?: number;
-  /** Ms before the first retry. @default {100} */
-  delay?: number;
-  /** Longest wait between retries in ms. @default {1000} */
-  maxDelay?: number;
-  /** Each wait is the previous one times this. @default {2} */
-  factor?: number;
-  /** Which errors are retried. @default {errors whose `retryable` is true} */
-  check?: (error: unknown) => boolean;
-}
 
 /** Defaults of {@linkcode RetryPolicyOptions} (Moleculer's). */
 export const RETRY_DEFAULTS: Readonly<Required<RetryPolicyOptions>> = Object.freeze({

@@ -6,7 +6,7 @@
  */
 
 import type { Context } from "../core/context.ts";
-import type { Strategy, StrategyEndpoint } from "../strategies/strategy.ts";
+import type { Strategy, StrategyEndpoint } from "../core/strategy.ts";
 
 /** An endpoint in a list: a node, and the service on it that serves the action or event. */
 export interface ListedEndpoint extends StrategyEndpoint {

@@ -1,25 +1,28 @@
 /**
- * Facts about the host for INFO packets and `$node.health`: hostname, IPv4
- * addresses, CPU usage. Every probe degrades to a neutral value when the
- * runtime or its permissions do not allow it.
+ * The {@linkcode Runtime} of Deno: the one place where the broker's platform facts come from
+ * (`node:os`, `Deno.pid`, `Deno.version`, `Deno.memoryUsage`, `Deno.unrefTimer`, signals).
  *
  * @module
  */
 
 import * as os from "node:os";
+import type { HostInfo, MemoryUsage, Runtime } from "../core/runtime.ts";
+import { onShutdownSignal } from "./signals.ts";
 
-/** The host name, lower-cased, or `"localhost"` when unknown. */
-export function hostname(): string {
+function safe<T>(fn: () => T, fallback: T): T {
   try {
-    return os.hostname().toLowerCase();
+    return fn();
   } catch {
-    return "localhost";
+    return fallback;
   }
 }
 
-/** The first IPv4 address of each external interface (loopback only if there is nothing else). */
-export function ipList(): string[] {
-  try {
+function hostname(): string {
+  return safe(() => os.hostname().toLowerCase(), "localhost");
+}
+
+function ipList(): string[] {
+  return safe(() => {
     const external: string[] = [];
     const internal: string[] = [];
     for (const addrs of Object.values(os.networkInterfaces())) {
@@ -28,9 +31,7 @@ export function ipList(): string[] {
       (v4.internal ? internal : external).push(v4.address);
     }
     return external.length ? external : internal;
-  } catch {
-    return [];
-  }
+  }, []);
 }
 
 let lastTimes: { idle: number; total: number } | undefined;
@@ -46,11 +47,8 @@ function cpuTimes(): { idle: number; total: number } {
   return { idle, total };
 }
 
-/**
- * Whole-machine CPU usage in percent (0–100) since the previous call, like
- * Moleculer's heartbeat `cpu`; null when it cannot be read.
- */
-export function cpuUsage(): number | null {
+/** Like Moleculer's heartbeat `cpu`: busy share of all cores since the previous call. */
+function cpuUsage(): number | null {
   try {
     const now = cpuTimes();
     const prev = lastTimes;
@@ -63,11 +61,55 @@ export function cpuUsage(): number | null {
   }
 }
 
-/** The default nodeID: `<hostname>-<pid>`. */
-export function defaultNodeID(): string {
-  let pid = 0;
-  try {
-    pid = Deno.pid;
-  } catch { /* not Deno */ }
-  return `${hostname()}-${pid}`;
+function hostInfo(): HostInfo {
+  const [load1 = 0, load5 = 0, load15 = 0] = safe(() => os.loadavg(), [0, 0, 0]);
+  return {
+    load: [load1, load5, load15],
+    cores: safe(() => os.cpus().length, 1),
+    mem: { total: safe(() => os.totalmem(), 0), free: safe(() => os.freemem(), 0) },
+    uptime: safe(() => os.uptime(), 0),
+    os: {
+      type: safe(() => os.type(), ""),
+      release: safe(() => os.release(), ""),
+      arch: safe(() => os.arch(), ""),
+      platform: safe(() => os.platform(), ""),
+    },
+    user: safe((): unknown => os.userInfo(), {}),
+  };
+}
+
+/**
+ * The Deno runtime: what a broker uses unless it is given another {@linkcode Runtime}.
+ *
+ * @example
+ * ```ts
+ * import { denoRuntime } from "./deno.ts";
+ *
+ * console.log(denoRuntime.hostname(), denoRuntime.version());
+ * ```
+ */
+export const denoRuntime: Runtime = Object.freeze({
+  name: "deno",
+  version: () => safe(() => Deno.version.deno, ""),
+  hostname,
+  ipList,
+  cpuUsage,
+  pid: () => safe(() => Deno.pid, 0),
+  args: () => safe(() => [...Deno.args], []),
+  memoryUsage: (): MemoryUsage | null => safe(() => Deno.memoryUsage(), null),
+  hostInfo,
+  onShutdownSignal,
+  // Deno's timers are numbers; the type says otherwise where Node's typings are loaded.
+  unrefTimer: (timer: ReturnType<typeof setTimeout>) =>
+    safe(() => Deno.unrefTimer(timer as unknown as number), undefined),
+});
+
+/**
+ * The default nodeID: `<hostname>-<pid>`, as Moleculer makes it.
+ *
+ * @param runtime The runtime to ask.
+ * @returns The id.
+ */
+export function defaultNodeID(runtime: Runtime = denoRuntime): string {
+  return `${runtime.hostname()}-${runtime.pid()}`;
 }

@@ -5,7 +5,7 @@
  */
 
 import { BrokerOptionsError } from "../errors.ts";
-import type { StrategyOptions } from "./strategy.ts";
+import type { StrategyOptions } from "../core/strategy.ts";
 
 /**
  * A numeric strategy option, its default when absent.

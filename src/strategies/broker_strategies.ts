@@ -8,23 +8,30 @@
 
 import { ServiceSchemaError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
-import type { ResolvedOptions } from "../broker/options.ts";
-import {
-  resolveStrategy,
-  type Strategy,
-  type StrategyFactory,
-  type StrategyHost,
-  type StrategyOption,
-  type StrategyOptions,
-} from "./strategy.ts";
+import { resolveStrategy } from "./strategy.ts";
+import type {
+  Strategy,
+  StrategyFactory,
+  StrategyHost,
+  StrategyOption,
+  StrategyOptions,
+} from "../core/strategy.ts";
 import { isRecord } from "../_util/values.ts";
+
+/** The broker-wide strategy settings (the `registry` options that name a strategy). */
+export interface StrategySettings {
+  /** The strategy of every endpoint list whose action names none. */
+  readonly strategy: StrategyOption;
+  /** Options of that strategy. */
+  readonly strategyOptions: StrategyOptions;
+}
 
 /**
  * Makes the strategies of a broker's endpoint lists. Internal: the broker owns
  * one and hands {@linkcode BrokerStrategies.make} to its registry.
  */
 export class BrokerStrategies {
-  readonly #options: ResolvedOptions["registry"];
+  readonly #options: StrategySettings;
   readonly #host: StrategyHost;
   readonly #logger: Logger;
   readonly #defaultStrategy: StrategyFactory;
@@ -37,7 +44,7 @@ export class BrokerStrategies {
    * @param logger Where an unusable remote definition is reported.
    * @throws {BrokerOptionsError} for an unknown strategy or bad options.
    */
-  constructor(options: ResolvedOptions["registry"], host: StrategyHost, logger: Logger) {
+  constructor(options: StrategySettings, host: StrategyHost, logger: Logger) {
     this.#options = options;
     this.#logger = logger;
     this.#defaultStrategy = resolveStrategy(options.strategy);

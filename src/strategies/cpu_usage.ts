@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Strategy, StrategyEndpoint, StrategyOptions } from "./strategy.ts";
+import type { Strategy, StrategyEndpoint, StrategyOptions } from "../core/strategy.ts";
 import { numberOption, randomIndex } from "./_options.ts";
 
 /** Options of {@linkcode CpuUsageStrategy} (Moleculer's names). */

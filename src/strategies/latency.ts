@@ -4,7 +4,12 @@
  * @module
  */
 
-import type { Strategy, StrategyEndpoint, StrategyHost, StrategyOptions } from "./strategy.ts";
+import type {
+  Strategy,
+  StrategyEndpoint,
+  StrategyHost,
+  StrategyOptions,
+} from "../core/strategy.ts";
 import { numberOption, randomIndex } from "./_options.ts";
 
 /** Options of {@linkcode LatencyStrategy} (Moleculer's names). */

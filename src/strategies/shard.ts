@@ -6,8 +6,8 @@
 
 import { BrokerOptionsError } from "../errors.ts";
 import type { Context } from "../core/context.ts";
-import type { Strategy, StrategyEndpoint, StrategyOptions } from "./strategy.ts";
-import { createHash } from "node:crypto";
+import type { Strategy, StrategyEndpoint, StrategyOptions } from "../core/strategy.ts";
+import { md5 } from "../runtime/hash.ts";
 import { numberOption, randomIndex } from "./_options.ts";
 
 /** Options of {@linkcode ShardStrategy} (Moleculer's names). */
@@ -109,7 +109,8 @@ export class ShardStrategy implements Strategy {
    * @returns Its hash.
    */
   hash(key: string): number {
-    const n = createHash("md5").update(key).digest().readUInt32BE(0);
+    const digest = md5(key);
+    const n = new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0);
     return this.ringSize ? n % this.ringSize : n;
   }
 

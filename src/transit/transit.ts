@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { PongResult } from "../core/broker_api.ts";
 import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import { type NodeInfo, nodeInfoProblem, type Registry } from "../registry/registry.ts";
@@ -130,16 +131,6 @@ interface PendingPing {
   readonly nodeID: string;
   /** Settles the ping: a result, or null when it is abandoned. Clears its timer. */
   resolve(value: PongResult | null): void;
-}
-
-/** The result of a ping. */
-export interface PongResult {
-  /** The node that answered. */
-  readonly nodeID: string;
-  /** Round trip in ms. */
-  readonly elapsedTime: number;
-  /** Estimated clock difference in ms. */
-  readonly timeDiff: number;
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<

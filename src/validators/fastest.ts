@@ -21,7 +21,8 @@
 
 import * as fastestValidator from "fastest-validator";
 import { BrokerOptionsError, ValidationError } from "../errors.ts";
-import type { ParamsCheck, ParamsSchema, Validator } from "./validator.ts";
+import type { ParamsCheck, Validator } from "./validator.ts";
+import type { ParamsSchema } from "../core/schema.ts";
 
 /** The message of every params validation failure, word for word Moleculer's. */
 const MESSAGE = "Parameters validation error!";

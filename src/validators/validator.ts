@@ -17,13 +17,8 @@
  * @module
  */
 
+import type { ParamsSchema } from "../core/schema.ts";
 import { FastestValidator } from "./fastest.ts";
-
-/**
- * A params schema: a fastest-validator schema object, or an array of required keys
- * (Pylecular style: `["name", "age"]` means both keys must be present, with any value).
- */
-export type ParamsSchema = Record<string, unknown> | readonly string[];
 
 /**
  * A compiled check. It returns (or resolves) when the params are valid and throws (or rejects

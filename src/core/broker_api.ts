@@ -1,0 +1,108 @@
+/**
+ * The broker's public surface as a contract. Contexts, services, middleware hooks and cachers
+ * hold a `BrokerApi`, not the `ServiceBroker` class: the core depends on this interface, the
+ * broker implements it, and a test can hand any of them a small fake.
+ *
+ * @module
+ */
+
+import type { CallOptions, EmitOptions } from "./context.ts";
+import type { MCallDefinition, MCallOptions } from "./mcall.ts";
+import type { Runtime } from "./runtime.ts";
+import type { Service } from "./service.ts";
+import type { ServiceDependency, ServiceSchema } from "./schema.ts";
+import type { Logger } from "../logging.ts";
+
+/** A service to wait for: a full name, or `{ name, version }`. */
+export type ServiceRef = ServiceDependency;
+
+/** The result of a ping. */
+export interface PongResult {
+  /** The node that answered. */
+  readonly nodeID: string;
+  /** Round trip in ms. */
+  readonly elapsedTime: number;
+  /** Estimated clock difference in ms. */
+  readonly timeDiff: number;
+}
+
+/**
+ * What a broker offers the code it hosts: identity, logging, services, calls and events.
+ * `ServiceBroker` implements it; so can a test double.
+ *
+ * @example A fake broker for a unit test
+ * ```ts
+ * import type { BrokerApi } from "./broker_api.ts";
+ *
+ * const calls: string[] = [];
+ * const fake = {
+ *   nodeID: "test",
+ *   call: (name: string) => {
+ *     calls.push(name);
+ *     return Promise.resolve(42);
+ *   },
+ * } as Partial<BrokerApi> as BrokerApi;
+ * console.log(await fake.call("math.add")); // 42
+ * ```
+ */
+export interface BrokerApi {
+  /** This node's id. */
+  readonly nodeID: string;
+  /** The namespace. */
+  readonly namespace: string;
+  /** A random id of this broker instance. */
+  readonly instanceID: string;
+  /** The broker's own logger. */
+  readonly logger: Logger;
+  /** The platform the broker runs on. */
+  readonly runtime: Runtime;
+  /** True once `start()` has completed and until `stop()` begins. */
+  readonly started: boolean;
+  /** The registered local services. */
+  readonly services: Service[];
+  /**
+   * A logger for a module of this node, e.g. a service's name.
+   *
+   * @param module The module name, printed upper-cased.
+   */
+  getLogger(module: string): Logger;
+  /** Register a service (schema or instance) and wait until it is created (and started). */
+  register(service: Service | ServiceSchema): Promise<Service>;
+  /** Create a service from a schema (or register an instance) and return it at once. */
+  createService(schema: Service | ServiceSchema): Service;
+  /** Stop and remove a local service. */
+  destroyService(service: Service | string): Promise<void>;
+  /** A local service by full name or `{ name, version }`. */
+  getLocalService(ref: ServiceRef): Service | undefined;
+  /** Connect and start every service. Idempotent. */
+  start(): Promise<void>;
+  /** Leave the cluster gracefully. Idempotent. */
+  stop(): Promise<void>;
+  /** Wait for SIGINT or SIGTERM, then stop. */
+  waitForShutdown(): Promise<void>;
+  /** Wait until services are available somewhere in the cluster. */
+  waitForServices(
+    services: ServiceRef | ServiceRef[],
+    timeout?: number,
+    interval?: number,
+  ): Promise<void>;
+  /** Call an action, on this node or another. */
+  call<R = unknown>(name: string, params?: unknown, opts?: CallOptions): Promise<R>;
+  /** Call several actions at once, in order. */
+  mcall<R = unknown>(def: MCallDefinition[], opts?: MCallOptions): Promise<R[]>;
+  /** Call several named actions at once, by key. */
+  mcall<R = unknown>(
+    def: Record<string, MCallDefinition>,
+    opts?: MCallOptions,
+  ): Promise<Record<string, R>>;
+  /** Ping one node. */
+  ping(nodeID: string, timeout?: number): Promise<PongResult | null>;
+  /** Ping several nodes (or all, when `nodeIDs` is omitted). */
+  ping(nodeIDs?: string[], timeout?: number): Promise<Record<string, PongResult | null>>;
+  /** Emit a balanced event: each group of listeners gets it once. */
+  emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void>;
+  /** Broadcast an event to every listener on every node. */
+  broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void>;
+  /** Deliver an event to every listener on this node only. */
+  broadcastLocal(name: string, data?: unknown, opts?: EmitOptions): Promise<void>;
+}
