@@ -40,7 +40,7 @@ import { bulkheadMiddleware } from "../middlewares/bulkhead.ts";
 import { fallbackMiddleware, withFallbackResponse } from "../middlewares/fallback.ts";
 import { ContextTracker } from "../middlewares/tracking.ts";
 import { cacherMiddleware } from "../middlewares/cacher.ts";
-import type { Cacher } from "../cachers/cacher.ts";
+import type { Cacher } from "../core/cacher.ts";
 import { resolveCacher } from "../cachers/resolve.ts";
 import { EventThrottler } from "../middlewares/throttle.ts";
 import { nodeServiceSchema } from "./internals.ts";
@@ -664,23 +664,8 @@ export class ServiceBroker implements BrokerApi {
       if (this.options.maxCallLevel > 0 && level > this.options.maxCallLevel) {
         throw new MaxCallLevelError({ nodeID: this.nodeID, level });
       }
-      let meta: Meta;
-      if (parent) {
-        meta = opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta };
-      } else {
-        meta = opts.meta ? { ...opts.meta } : {};
-      }
       // The context exists before the endpoint is picked: the Shard strategy reads it.
-      ctx = new Context(this, {
-        params: params ?? {},
-        meta,
-        headers: opts.headers ?? {},
-        level,
-        parentID: parent ? parent.id : null,
-        requestID: parent ? parent.requestID : opts.requestID ?? null,
-        caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
-        options: opts,
-      });
+      ctx = Context.create(this, params ?? {}, opts);
       // disableBalancer: without opts.nodeID the request goes to REQB (ctx.nodeID null).
       let balanced = false;
       if (this.#noBalancer && opts.nodeID === undefined) {
@@ -703,7 +688,7 @@ export class ServiceBroker implements BrokerApi {
       ctx.action = ep.action;
     } catch (err) {
       if (opts.fallbackResponse === undefined) return Promise.reject(err);
-      ctx ??= new Context(this, { params: params ?? {}, options: opts });
+      ctx ??= Context.create(this, params ?? {}, opts);
       ctx.action ??= { name };
       return withFallbackResponse(Promise.reject(err), ctx, opts.fallbackResponse);
     }

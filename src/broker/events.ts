@@ -49,19 +49,7 @@ export class EventDelivery {
     type: EventType,
     groups: string[] | null,
   ): Context {
-    const parent = opts.parentCtx;
-    return new Context(this.#broker, {
-      params: data,
-      meta: parent ? { ...parent.meta, ...opts.meta } : { ...opts.meta },
-      headers: opts.headers ?? {},
-      level: parent ? parent.level + 1 : 1,
-      parentID: parent ? parent.id : null,
-      requestID: parent ? parent.requestID : null,
-      caller: parent ? parent.service?.fullName ?? parent.caller : opts.caller ?? null,
-      eventName: name,
-      eventType: type,
-      eventGroups: groups,
-    });
+    return Context.forEvent(this.#broker, name, data, opts, type, groups);
   }
 
   /**
@@ -77,22 +65,7 @@ export class EventDelivery {
     base: Context,
     groups: string[] | null,
   ): Promise<void> {
-    const ctx = new Context(this.#broker, {
-      id: base.id,
-      nodeID: base.nodeID,
-      params: base.params,
-      meta: base.meta,
-      headers: base.headers,
-      level: base.level,
-      parentID: base.parentID,
-      requestID: base.requestID,
-      caller: base.caller,
-      service: ep.info!.service,
-      event: ep.event,
-      eventName: base.eventName,
-      eventType: base.eventType,
-      eventGroups: groups,
-    });
+    const ctx = base.forHandler(ep.info!.service, ep.event, groups);
     const onError = (err: unknown) => {
       this.#logger.error(
         `Handler of event '${base.eventName}' in '${ep.service.fullName}' failed`,

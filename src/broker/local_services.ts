@@ -107,14 +107,10 @@ export class LocalServices {
       const handler = broker.middlewares.wrap("localAction", inner, info);
       actions.push({ info, definition: a.definition, handler });
       service.actions[a.rawName] = (params, opts) => {
-        const ctx = new Context(broker, {
-          params,
-          meta: opts?.meta ? { ...opts.meta } : {},
-          service,
-          action: info,
-          timeout: opts?.timeout ?? a.timeout ?? null,
-          options: opts,
-        });
+        const ctx = Context.create(broker, params, opts ?? {});
+        ctx.service = service;
+        ctx.action = info;
+        ctx.timeout = opts?.timeout ?? a.timeout ?? null;
         return Promise.resolve(handler(ctx));
       };
     }

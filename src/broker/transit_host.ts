@@ -131,20 +131,10 @@ export class BrokerTransitHost implements TransitHost {
     let ctx: Context;
     let data: unknown;
     try {
-      ctx = new Context(broker, {
-        id: p.id,
-        nodeID: sender,
-        params: p.params ?? {},
-        meta: p.meta,
-        headers: p.headers,
-        level: p.level,
-        parentID: p.parentID,
-        requestID: p.requestID,
-        caller: p.caller,
-        timeout: p.timeout,
-        service: ep.service.service,
-        action: ep.action,
-      });
+      ctx = Context.fromRemote(broker, sender, p, p.params ?? {});
+      ctx.timeout = p.timeout;
+      ctx.service = ep.service.service;
+      ctx.action = ep.action;
       data = ep.handler(ctx);
     } catch (err) {
       return Promise.reject(err);
@@ -156,20 +146,10 @@ export class BrokerTransitHost implements TransitHost {
 
   /** Deliver an event from another node to local handlers. */
   runEvent(p: EventPacket, sender: string): Promise<void> {
-    const ctx = new Context(this.#broker, {
-      id: p.id ?? undefined,
-      nodeID: sender,
-      params: p.data,
-      meta: p.meta,
-      headers: p.headers,
-      level: p.level,
-      parentID: p.parentID,
-      requestID: p.requestID,
-      caller: p.caller,
-      eventName: p.event,
-      eventType: p.broadcast ? "broadcast" : "emit",
-      eventGroups: p.groups,
-    });
+    const ctx = Context.fromRemote(this.#broker, sender, p, p.data);
+    ctx.eventName = p.event;
+    ctx.eventType = p.broadcast ? "broadcast" : "emit";
+    ctx.eventGroups = p.groups;
     const groups = p.groups && p.groups.length ? p.groups : null;
     const events = this.#events;
     const jobs: Promise<void>[] = [];

@@ -5,7 +5,7 @@
  */
 
 import { BrokerOptionsError } from "../errors.ts";
-import type { Cacher } from "./cacher.ts";
+import type { Cacher } from "../core/cacher.ts";
 import { MemoryCacher } from "./memory.ts";
 import { MemoryLRUCacher, type MemoryLRUCacherOptions } from "./memory_lru.ts";
 import { checkCacherOptions, LRU_CHECKS, MEMORY_CHECKS, show } from "./_options.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Cacher } from "./cacher.ts";
 import type { CallOptions, EmitOptions } from "./context.ts";
 import type { MCallDefinition, MCallOptions } from "./mcall.ts";
 import type { Runtime } from "./runtime.ts";
@@ -60,6 +61,8 @@ export interface BrokerApi {
   readonly started: boolean;
   /** The registered local services. */
   readonly services: Service[];
+  /** The cacher of the `cacher` option, or null when caching is off. */
+  readonly cacher: Cacher | null;
   /**
    * A logger for a module of this node, e.g. a service's name.
    *

@@ -86,6 +86,24 @@ export interface ContextEvent {
   readonly group?: string;
 }
 
+/** The lineage a request or event packet from another node carries; see {@linkcode Context.fromRemote}. */
+export interface RemoteOrigin {
+  /** The sender's context id. */
+  readonly id?: string | null | undefined;
+  /** Metadata. */
+  readonly meta: Meta;
+  /** Request headers. */
+  readonly headers: Record<string, unknown>;
+  /** Call-chain depth. */
+  readonly level: number;
+  /** Id of the parent context. */
+  readonly parentID: string | null;
+  /** Id of the whole chain. */
+  readonly requestID: string | null;
+  /** Full name of the calling service. */
+  readonly caller: string | null;
+}
+
 /** Fields a context is built from; see {@linkcode Context}. */
 export interface ContextInit<P, M extends Meta> {
   /** Context id; a new one when omitted. */
@@ -122,6 +140,37 @@ export interface ContextInit<P, M extends Meta> {
   eventGroups?: string[] | null;
   /** The call's options (kept as given, not copied). */
   options?: CallOptions | undefined;
+}
+
+/**
+ * The lineage of a new call or event: the one place it is decided. A child of
+ * `opts.parentCtx` gets its meta (under `opts.meta`), level + 1, parent id, request id and its
+ * service as caller; without a parent a new chain starts. Returns a fresh init object that the
+ * factories complete, so a call allocates no second one.
+ */
+function lineage<P>(
+  opts: CallOptions | EmitOptions,
+  requestID: string | undefined,
+): ContextInit<P, Meta> {
+  const parent = opts.parentCtx;
+  if (parent) {
+    return {
+      meta: opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta },
+      headers: opts.headers ?? {},
+      level: parent.level + 1,
+      parentID: parent.id,
+      requestID: parent.requestID,
+      caller: parent.service?.fullName ?? parent.caller,
+    };
+  }
+  return {
+    meta: opts.meta ? { ...opts.meta } : {},
+    headers: opts.headers ?? {},
+    level: 1,
+    parentID: null,
+    requestID: requestID ?? null,
+    caller: opts.caller ?? null,
+  };
 }
 
 /**
@@ -222,6 +271,111 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.eventGroups = init.eventGroups ?? null;
     this.cachedResult = false;
     this.options = init.options ?? NO_OPTIONS;
+  }
+
+  /**
+   * The context of a new call made with `opts`: a child of `opts.parentCtx` when there is one
+   * (its meta under `opts.meta`, level + 1, its requestID, its service as the caller), a new
+   * chain otherwise. Used by `broker.call` and by a service's own `this.actions.x()`.
+   *
+   * @param broker The broker owning the context.
+   * @param params Params of the call.
+   * @param opts The call options (kept as `ctx.options`).
+   * @returns The context; the caller then sets what it knows (target node, action, timeout).
+   */
+  static create<P = unknown>(broker: BrokerApi, params: P, opts: CallOptions): Context<P> {
+    const init = lineage<P>(opts, opts.requestID);
+    init.params = params;
+    init.options = opts;
+    return new Context<P>(broker, init);
+  }
+
+  /**
+   * The context of an event emitted with `opts` (lineage as in {@linkcode Context.create}).
+   *
+   * @param broker The broker owning the context.
+   * @param name The event name.
+   * @param data The payload.
+   * @param opts The emit options.
+   * @param type How the event is sent.
+   * @param groups The groups it is sent to, or null for all.
+   * @returns The context.
+   */
+  static forEvent<P = unknown>(
+    broker: BrokerApi,
+    name: string,
+    data: P,
+    opts: EmitOptions,
+    type: EventType,
+    groups: string[] | null,
+  ): Context<P> {
+    const init = lineage<P>(opts, undefined);
+    init.params = data;
+    init.eventName = name;
+    init.eventType = type;
+    init.eventGroups = groups;
+    return new Context<P>(broker, init);
+  }
+
+  /**
+   * The context of a request or event that arrived from another node: id, meta, headers and
+   * lineage as the sender's packet carries them.
+   *
+   * @param broker The broker owning the context.
+   * @param sender The node the packet came from.
+   * @param origin The packet's lineage fields.
+   * @param params Params of the request or data of the event.
+   * @returns The context; the caller then sets the local action or event.
+   */
+  static fromRemote<P = unknown>(
+    broker: BrokerApi,
+    sender: string,
+    origin: RemoteOrigin,
+    params: P,
+  ): Context<P> {
+    return new Context<P>(broker, {
+      id: origin.id ?? undefined,
+      nodeID: sender,
+      params,
+      meta: origin.meta,
+      headers: origin.headers,
+      level: origin.level,
+      parentID: origin.parentID,
+      requestID: origin.requestID,
+      caller: origin.caller,
+    });
+  }
+
+  /**
+   * A copy of this context for one event handler: the same id, lineage, params and meta object,
+   * with the handler's own service and subscription.
+   *
+   * @param service The local service of the handler.
+   * @param event The handler's subscription.
+   * @param groups The groups the handler gets the event for.
+   * @returns The handler's context.
+   */
+  forHandler(
+    service: Service | null,
+    event: ContextEvent,
+    groups: string[] | null,
+  ): Context<P, M> {
+    return new Context<P, M>(this.broker, {
+      id: this.id,
+      nodeID: this.nodeID,
+      params: this.params,
+      meta: this.meta,
+      headers: this.headers,
+      level: this.level,
+      parentID: this.parentID,
+      requestID: this.requestID,
+      caller: this.caller,
+      service,
+      event,
+      eventName: this.eventName,
+      eventType: this.eventType,
+      eventGroups: groups,
+    });
   }
 
   /**

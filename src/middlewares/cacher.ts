@@ -8,7 +8,7 @@
 import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
-import type { Cacher } from "../cachers/cacher.ts";
+import type { Cacher } from "../core/cacher.ts";
 import { MemoryCacher } from "../cachers/memory.ts";
 import { show } from "../cachers/_options.ts";
 import { ServiceSchemaError } from "../errors.ts";
