@@ -6,6 +6,7 @@
  * deno run -A bench/compare.ts           # 3 s per measurement, 3 repetitions, medians (~3 min)
  * deno run -A bench/compare.ts --quick   # 1 s, 1 repetition: a smoke run (~30 s)
  * deno run -A bench/compare.ts --only=remote,events,denolecular-deno,moleculer --ms=2000 --reps=5
+ * deno run -A bench/compare.ts --baseline=/tmp/old   # also an older checkout of this project
  * ```
  *
  * All nodes of a section are started first (each pairing in its own namespace), then the
@@ -14,11 +15,14 @@
  * the processes involved (caller, responder, nats-server) from /proc.
  *
  * Prints a table, the ratios, CPU per operation and the target checks, and writes
- * `bench/results/latest.json`. See docs/BENCHMARKS.md for the method.
+ * `bench/.out/latest.json` (not committed); `--update` writes the committed
+ * `bench/results/latest.json` instead. See docs/BENCHMARKS.md for the method.
  *
  * Flags: `--quick`; `--ms=N`, `--reps=N` (plan); `--only=` sections (`local`, `remote`, `events`,
  * `idle`) and/or pairings (`denolecular-node`, `denolecular-deno`, `moleculer`, `raw-node`,
- * `raw-deno`, `raw-wire`). Environment: `BENCH_NODE` (node binary), `BENCH_DENO_FLAGS` (extra flags for
+ * `raw-deno`, `raw-wire`, `baseline`); `--baseline=DIR` adds a column for the checkout in DIR (its
+ * `bench/deno/` scripts, DenoTransport), with a table of this tree against it; `--update`.
+ * Environment: `BENCH_NODE` (node binary), `BENCH_DENO_FLAGS` (extra flags for
  * every Deno child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  *
  * @module
@@ -31,6 +35,9 @@ import type { Result } from "./_shared/measure.d.mts";
 // ---------------------------------------------------------------- options
 
 const QUICK = Deno.args.includes("--quick");
+const UPDATE = Deno.args.includes("--update");
+/** An older checkout of this project to measure beside this one (`--baseline=DIR`). */
+const BASELINE = Deno.args.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length);
 const flag = (name: string): number | undefined => {
   const a = Deno.args.find((x) => x.startsWith(`--${name}=`));
   return a === undefined ? undefined : Number(a.slice(name.length + 3));
@@ -67,6 +74,8 @@ interface Pairing {
   stack: Stack;
   /** `"wire"`: the minimal NATS client of bench/deno/raw_wire.ts (raw floor only). */
   transport: "node" | "deno" | "wire";
+  /** The checkout whose bench scripts run this pairing; this one when omitted. */
+  root?: string;
 }
 
 const PAIRINGS: Pairing[] = [
@@ -92,6 +101,15 @@ const PAIRINGS: Pairing[] = [
     transport: "wire",
   },
 ];
+if (BASELINE) {
+  PAIRINGS.push({
+    key: "baseline",
+    label: "Denolecular @ baseline, DenoTransport",
+    stack: "denolecular",
+    transport: "deno",
+    root: BASELINE,
+  });
+}
 const SECTION = pick(["local", "remote", "events", "idle"]);
 const PAIRING = pick(PAIRINGS.map((p) => p.key));
 
@@ -125,15 +143,25 @@ async function closeAll(list: Child[]): Promise<void> {
   await Promise.all(list.map((c) => c.close()));
 }
 
-const deno = (name: string, script: string, opts: Record<string, unknown>): Child =>
+/** A bench script of this checkout, or of the checkout in `root`. */
+const scriptOf = (script: string, root?: string): string =>
+  root
+    ? new URL(`bench/${script}`, new URL(`file://${root.replace(/\/?$/, "/")}`)).pathname
+    : path(script);
+const deno = (
+  name: string,
+  script: string,
+  opts: Record<string, unknown>,
+  root?: string,
+): Child =>
   new Child(name, Deno.execPath(), [
     "run",
     "-A",
     "--quiet",
     ...DENO_FLAGS,
-    path(script),
+    scriptOf(script, root),
     JSON.stringify(opts),
-  ], path("../"));
+  ], root ?? path("../"));
 const node = (name: string, script: string, opts: Record<string, unknown>): Child =>
   new Child(name, NODE, [path(script), JSON.stringify(opts)], path("../"));
 
@@ -341,13 +369,19 @@ async function localCalls(): Promise<Record<string, Summary>> {
     { key: "denolecular", child: deno("deno local", "deno/local_call.ts", {}) },
     { key: "moleculer", child: node("node local", "node/local_call.mjs", {}) },
   ];
+  if (BASELINE) {
+    drivers.push({
+      key: "baseline",
+      child: deno("baseline local", "deno/local_call.ts", {}, BASELINE),
+    });
+  }
   try {
     for (const d of drivers) {
       await d.child.expect("ready", 30_000);
       new CpuMeter(d.child, { runner: d.child.proc.pid });
     }
     const out = await interleave(drivers, ["local"]);
-    return { denolecular: out.denolecular!.local!, moleculer: out.moleculer!.local! };
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.local!]));
   } finally {
     await closeAll(drivers.map((d) => d.child));
   }
@@ -379,7 +413,7 @@ async function remote(url: string, serverPid: number | undefined): Promise<Remot
     };
     const name = `${p.key} ${role}`;
     const c = p.stack === "denolecular"
-      ? deno(name, "deno/remote.ts", opts)
+      ? deno(name, "deno/remote.ts", opts, p.root)
       : p.stack === "moleculer"
       ? node(name, "node/remote.mjs", opts)
       : deno(name, p.transport === "wire" ? "deno/raw_wire.ts" : "deno/raw.ts", opts);
@@ -387,7 +421,11 @@ async function remote(url: string, serverPid: number | undefined): Promise<Remot
     return c;
   };
   const checkDeno = (p: Pairing, line: Line, who: string) => {
-    if (p.stack === "denolecular" && p.transport === "deno" && line.denoTransports !== 1) {
+    // A baseline older than the Deno transport's counter reports none: trust its default.
+    if (
+      p.stack === "denolecular" && p.transport === "deno" && line.denoTransports !== 1 &&
+      !(p.root && line.denoTransports === undefined)
+    ) {
       throw new Error(`the ${who} of ${p.key} did not run on DenoTransport`);
     }
   };
@@ -628,14 +666,15 @@ const results: string[][] = [
     "raw NATS (node tr.)",
     "raw NATS (DenoTransport)",
     "raw, minimal client",
+    ...(BASELINE ? ["Denolecular @ baseline"] : []),
   ],
   row(
     "local call, ops/s",
     (k) =>
       k === D
         ? fmtOps(local.denolecular?.opsPerSec)
-        : k === M
-        ? fmtOps(local.moleculer?.opsPerSec)
+        : k === M || k === "baseline"
+        ? fmtOps(local[k]?.opsPerSec)
         : "—",
   ),
   row("remote, 1 in flight: ops/s", (k) => fmtOps(c[k]?.seq?.opsPerSec)),
@@ -697,6 +736,50 @@ const floors: string[][] = [
     fmtRatio(ratio(c[p.key]?.seq?.opsPerSec, c[M]?.seq?.opsPerSec)),
     fmtRatio(ratio(c[p.key]?.[CONC]?.opsPerSec, c[M]?.[CONC]?.opsPerSec)),
   ]),
+];
+
+// This tree against an older checkout, measured in the same run (`--baseline=DIR`).
+const B = "baseline";
+const callCpu = (k: string): number =>
+  (cpu[k]?.[CONC]?.caller ?? NaN) + (cpu[k]?.[CONC]?.responder ?? NaN);
+const vsBaseline: string[][] = [
+  ["this tree vs baseline (DenoTransport)", "this tree", "baseline", "ratio"],
+  [
+    "local call, ops/s",
+    fmtOps(local.denolecular?.opsPerSec),
+    fmtOps(local[B]?.opsPerSec),
+    fmtRatio(ratio(local.denolecular?.opsPerSec, local[B]?.opsPerSec)),
+  ],
+  [
+    "remote, 1 in flight: ops/s",
+    fmtOps(c[DD]?.seq?.opsPerSec),
+    fmtOps(c[B]?.seq?.opsPerSec),
+    fmtRatio(ratio(c[DD]?.seq?.opsPerSec, c[B]?.seq?.opsPerSec)),
+  ],
+  [
+    "remote, 1 in flight: p50 ms (lower is better)",
+    fmtMs(c[DD]?.seq?.p50),
+    fmtMs(c[B]?.seq?.p50),
+    fmtRatio(ratio(c[DD]?.seq?.p50, c[B]?.seq?.p50)),
+  ],
+  [
+    `remote, ${IN_FLIGHT} in flight: ops/s`,
+    fmtOps(c[DD]?.[CONC]?.opsPerSec),
+    fmtOps(c[B]?.[CONC]?.opsPerSec),
+    fmtRatio(ratio(c[DD]?.[CONC]?.opsPerSec, c[B]?.[CONC]?.opsPerSec)),
+  ],
+  [
+    `remote, ${IN_FLIGHT} in flight: caller + responder CPU µs/call (lower is better)`,
+    fmtUs(callCpu(DD)),
+    fmtUs(callCpu(B)),
+    fmtRatio(ratio(callCpu(DD), callCpu(B))),
+  ],
+  [
+    "events over NATS, received/s",
+    fmtOps(ev[DD]?.opsPerSec),
+    fmtOps(ev[B]?.opsPerSec),
+    fmtRatio(ratio(ev[DD]?.opsPerSec, ev[B]?.opsPerSec)),
+  ],
 ];
 
 const cpuRows: string[][] = [
@@ -773,6 +856,10 @@ console.log("");
 console.log(table(floors));
 console.log("");
 console.log(table(cpuRows));
+if (BASELINE) {
+  console.log(`\nBaseline: ${BASELINE}`);
+  console.log(table(vsBaseline));
+}
 console.log(
   `\nOther load on the machine during the measured remote/event runs: ${
     Number.isNaN(foreignAvg) ? "—" : foreignAvg.toFixed(2)
@@ -824,8 +911,12 @@ const report = {
     ratios: table(ratios),
     floors: table(floors),
     cpu: table(cpuRows),
+    ...(BASELINE ? { vsBaseline: table(vsBaseline) } : {}),
   },
+  baseline: BASELINE ?? null,
 };
-await Deno.mkdir(path("results"), { recursive: true });
-await Deno.writeTextFile(path("results/latest.json"), JSON.stringify(report, null, 2) + "\n");
-console.log("\nwritten: bench/results/latest.json");
+// Committed figures change only when asked; an ordinary run writes beside them, ignored by git.
+const outDir = UPDATE ? "results" : ".out";
+await Deno.mkdir(path(outDir), { recursive: true });
+await Deno.writeTextFile(path(`${outDir}/latest.json`), JSON.stringify(report, null, 2) + "\n");
+console.log(`\nwritten: bench/${outDir}/latest.json`);

@@ -17,7 +17,8 @@
  *
  * Prints the samples and a summary (ready, 1 min, 5 min, end, growth from
  * 1 min to end, least-squares slope of heapUsed from 1 min on) and writes
- * bench/results/idle_soak.json.
+ * bench/.out/idle_soak.json (not committed; `--update` writes the committed
+ * bench/results/idle_soak.json).
  *
  * ```sh
  * deno task bench:soak                  # 10 minutes, a sample every 30 s
@@ -268,8 +269,11 @@ if (GC) {
   );
 }
 
+// Committed figures change only when asked (`--update`).
+const outDir = Deno.args.includes("--update") ? "results" : ".out";
+await Deno.mkdir(here(`./${outDir}`), { recursive: true });
 await Deno.writeTextFile(
-  here("./results/idle_soak.json"),
+  here(`./${outDir}/idle_soak.json`),
   JSON.stringify(
     {
       date: new Date().toISOString(),
