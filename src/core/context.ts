@@ -143,33 +143,45 @@ export interface ContextInit<P, M extends Meta> {
 }
 
 /**
- * The lineage of a new call or event: the one place it is decided. A child of
+ * The init of a new call's or event's context: the one place lineage is decided. A child of
  * `opts.parentCtx` gets its meta (under `opts.meta`), level + 1, parent id, request id and its
- * service as caller; without a parent a new chain starts. Returns a fresh init object that the
- * factories complete, so a call allocates no second one.
+ * service as caller; without a parent a new chain starts. One literal per branch, complete, so
+ * the constructor reads a single object shape on the hot path.
  */
-function lineage<P>(
+function childInit<P>(
+  params: P,
   opts: CallOptions | EmitOptions,
-  requestID: string | undefined,
+  options: CallOptions | undefined,
+  event: { name: string; type: EventType; groups: string[] | null } | null,
 ): ContextInit<P, Meta> {
   const parent = opts.parentCtx;
   if (parent) {
     return {
+      params,
       meta: opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta },
       headers: opts.headers ?? {},
       level: parent.level + 1,
       parentID: parent.id,
       requestID: parent.requestID,
       caller: parent.service?.fullName ?? parent.caller,
+      options,
+      eventName: event && event.name,
+      eventType: event && event.type,
+      eventGroups: event && event.groups,
     };
   }
   return {
+    params,
     meta: opts.meta ? { ...opts.meta } : {},
     headers: opts.headers ?? {},
     level: 1,
     parentID: null,
-    requestID: requestID ?? null,
+    requestID: options?.requestID ?? null,
     caller: opts.caller ?? null,
+    options,
+    eventName: event && event.name,
+    eventType: event && event.type,
+    eventGroups: event && event.groups,
   };
 }
 
@@ -284,10 +296,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @returns The context; the caller then sets what it knows (target node, action, timeout).
    */
   static create<P = unknown>(broker: BrokerApi, params: P, opts: CallOptions): Context<P> {
-    const init = lineage<P>(opts, opts.requestID);
-    init.params = params;
-    init.options = opts;
-    return new Context<P>(broker, init);
+    return new Context<P>(broker, childInit(params, opts, opts, null));
   }
 
   /**
@@ -309,12 +318,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     type: EventType,
     groups: string[] | null,
   ): Context<P> {
-    const init = lineage<P>(opts, undefined);
-    init.params = data;
-    init.eventName = name;
-    init.eventType = type;
-    init.eventGroups = groups;
-    return new Context<P>(broker, init);
+    return new Context<P>(broker, childInit(data, opts, undefined, { name, type, groups }));
   }
 
   /**
