@@ -1,7 +1,7 @@
 /**
  * Broker options, named as in Moleculer, and their resolution into a complete,
  * checked set. The option groups of a middleware (`retryPolicy`, `circuitBreaker`,
- * `bulkhead`, `tracking`) and of a plugin (`cacher`) are resolved by the
+ * `bulkhead`, `tracking`, `middlewares`) and of a plugin (`cacher`) are resolved by the
  * feature that owns them; this module checks the broker's own options and composes the rest.
  *
  * @module
@@ -21,6 +21,7 @@ import { resolveRetryPolicy } from "../middlewares/retry.ts";
 import { resolveCircuitBreakerOptions } from "../middlewares/circuit_breaker.ts";
 import { resolveBulkheadOptions } from "../middlewares/bulkhead.ts";
 import { resolveTrackingOptions, type TrackingOptions } from "../middlewares/tracking.ts";
+import { resolveMiddlewaresOption } from "../middlewares/builtin.ts";
 import { boolOption, numberOption, optionGroup } from "../middlewares/_options.ts";
 import { type CacherOption, checkCacherOption } from "../cachers/resolve.ts";
 import { isRecord } from "../_util/values.ts";
@@ -313,11 +314,7 @@ export function resolveOptions(
       { option: "protocolVersion", value: protocolVersion },
     );
   }
-  if (o.middlewares !== undefined && !Array.isArray(o.middlewares)) {
-    throw new BrokerOptionsError("Option 'middlewares' must be an array", {
-      option: "middlewares",
-    });
-  }
+  const middlewares = resolveMiddlewaresOption(o.middlewares);
   const registry = optionGroup("registry", o.registry, REGISTRY_KEYS) as RegistryOptions;
   const transit = optionGroup("transit", o.transit, TRANSIT_KEYS) as TransitOptions;
   if (
@@ -402,7 +399,7 @@ export function resolveOptions(
       ),
     },
     disableBalancer: boolOption("disableBalancer", o.disableBalancer, false),
-    middlewares: o.middlewares ?? [],
+    middlewares,
     validator: o.validator,
     metadata: o.metadata ?? {},
     internalServices: boolOption("internalServices", o.internalServices, true),
