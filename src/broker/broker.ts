@@ -14,11 +14,11 @@ import {
   ServiceNotFoundError,
 } from "../errors.ts";
 import { createLoggerFactory, type Logger, type LoggerFactory } from "../logging.ts";
-import {
-  type ActionInfo,
-  type CallHandler,
-  type EmitHandler,
-  type Handler,
+import type {
+  ActionInfo,
+  CallHandler,
+  EmitHandler,
+  Handler,
   MiddlewareRegistry,
 } from "../core/middleware.ts";
 import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
@@ -32,17 +32,13 @@ import type { BrokerApi, PongResult, ServiceRef } from "../core/broker_api.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { resolveTransporter } from "../transporters/resolve.ts";
 import { resolveValidator } from "../validators/validator.ts";
-import { validatorMiddleware } from "../middlewares/validator.ts";
-import { timeoutMiddleware } from "../middlewares/timeout.ts";
-import { retryMiddleware } from "../middlewares/retry.ts";
-import { CircuitBreaker } from "../middlewares/circuit_breaker.ts";
-import { bulkheadMiddleware } from "../middlewares/bulkhead.ts";
-import { fallbackMiddleware, withFallbackResponse } from "../middlewares/fallback.ts";
-import { ContextTracker } from "../middlewares/tracking.ts";
-import { cacherMiddleware } from "../middlewares/cacher.ts";
+import { buildMiddlewareChain } from "../middlewares/builtin.ts";
+import type { CircuitBreaker } from "../middlewares/circuit_breaker.ts";
+import { withFallbackResponse } from "../middlewares/fallback.ts";
+import type { ContextTracker } from "../middlewares/tracking.ts";
 import type { Cacher } from "../core/cacher.ts";
 import { resolveCacher } from "../cachers/resolve.ts";
-import { EventThrottler } from "../middlewares/throttle.ts";
+import type { EventThrottler } from "../middlewares/throttle.ts";
 import { nodeServiceSchema } from "./internals.ts";
 import { EventDelivery } from "./events.ts";
 import { LocalServices, refName } from "./local_services.ts";
@@ -108,7 +104,7 @@ export class ServiceBroker implements BrokerApi {
   readonly #loggers: LoggerFactory;
   /** Aborted when the broker stops: retry waits and strategy timers end. */
   readonly #stopping = new AbortController();
-  readonly #throttler = new EventThrottler();
+  readonly #throttler: EventThrottler;
   readonly #strategies: BrokerStrategies;
   readonly #services: LocalServices;
   readonly #events: EventDelivery;
@@ -147,38 +143,30 @@ export class ServiceBroker implements BrokerApi {
     this.cacher = resolveCacher(o.cacher);
     this.cacher?.init(this);
 
-    this.middlewares = new MiddlewareRegistry();
-    // The retry loop is outermost: every attempt (the first, then each retried call) goes
-    // through the user's middlewares and the other built-ins once, as in Moleculer.
-    this.middlewares.add(retryMiddleware(o.retryPolicy, {
+    // The built-in middlewares and the user's, in the order (and for the reasons) that
+    // src/middlewares/builtin.ts gives.
+    const chain = buildMiddlewareChain({
+      middlewares: o.middlewares,
+      retryPolicy: o.retryPolicy,
+      circuitBreaker: o.circuitBreaker,
+      tracking: o.tracking,
+      bulkhead: o.bulkhead,
+      cacher: this.cacher,
+      validator: resolveValidator(o.validator),
+    }, {
       nodeID: o.nodeID,
       logger: this.logger,
       signal: this.#stopping.signal,
+      getLogger: (module) => this.getLogger(module),
       call: (name, params, opts) => this.call(name, params, opts),
-    }));
-    for (const mw of o.middlewares) this.middlewares.add(mw);
-    // The other built-ins sit inside the user's middlewares, outermost first, in Moleculer's
-    // relative order (except that the breaker wraps the timeout, so that local timeouts count
-    // as failures). Each leaves a handler untouched unless its feature is on for it.
-    this.middlewares.add(this.#throttler.middleware()); // events: throttle, debounce
-    this.middlewares.add(fallbackMiddleware()); // actions with a `fallback`
-    this.circuitBreaker = new CircuitBreaker(o.circuitBreaker, {
-      nodeID: o.nodeID,
-      logger: this.getLogger("CIRCUIT-BREAKER"),
       broadcast: (event, payload) => this.broadcast(event, payload),
       serviceOf: (action, nodeID) =>
         this.registry.actions.get(action)?.byNode(nodeID)?.service.fullName,
     });
-    this.middlewares.add(this.circuitBreaker.middleware());
-    this.middlewares.add(timeoutMiddleware());
-    this.tracker = new ContextTracker(o.tracking);
-    this.middlewares.add(this.tracker.middleware());
-    // Where Moleculer puts it: a hit is tracked but waits for no bulkhead slot and skips
-    // validation (only results of valid calls are ever stored).
-    if (this.cacher) this.middlewares.add(cacherMiddleware(this.cacher, this.getLogger("CACHER")));
-    this.middlewares.add(bulkheadMiddleware(o.bulkhead));
-    const validator = resolveValidator(o.validator);
-    if (validator) this.middlewares.add(validatorMiddleware(validator));
+    this.middlewares = chain.middlewares;
+    this.circuitBreaker = chain.circuitBreaker;
+    this.tracker = chain.tracker;
+    this.#throttler = chain.throttler;
 
     // deno-lint-ignore no-this-alias
     const broker = this;

@@ -1,6 +1,8 @@
 /**
  * Broker options, named as in Moleculer, and their resolution into a complete,
- * checked set.
+ * checked set. The option groups of a middleware (`retryPolicy`, `circuitBreaker`,
+ * `bulkhead`, `tracking`, `middlewares`) and of a plugin (`cacher`) are resolved by the
+ * feature that owns them; this module checks the broker's own options and composes the rest.
  *
  * @module
  */
@@ -12,15 +14,15 @@ import type { SerializerOption } from "../serializers/resolve.ts";
 import type { ProtocolVersion } from "../transit/packets.ts";
 import type { TransporterOption } from "../transporters/resolve.ts";
 import type { ValidatorOption } from "../validators/validator.ts";
+import type { BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions } from "../core/schema.ts";
 import { BrokerOptionsError } from "../errors.ts";
 import { defaultNodeID } from "../runtime/deno.ts";
-import { RETRY_DEFAULTS } from "../middlewares/retry.ts";
-import type { RetryPolicyOptions } from "../core/schema.ts";
-import { CIRCUIT_BREAKER_DEFAULTS } from "../middlewares/circuit_breaker.ts";
-import type { CircuitBreakerOptions } from "../core/schema.ts";
-import { BULKHEAD_DEFAULTS } from "../middlewares/bulkhead.ts";
-import type { BulkheadOptions } from "../core/schema.ts";
-import { TRACKING_DEFAULTS, type TrackingOptions } from "../middlewares/tracking.ts";
+import { resolveRetryPolicy } from "../middlewares/retry.ts";
+import { resolveCircuitBreakerOptions } from "../middlewares/circuit_breaker.ts";
+import { resolveBulkheadOptions } from "../middlewares/bulkhead.ts";
+import { resolveTrackingOptions, type TrackingOptions } from "../middlewares/tracking.ts";
+import { resolveMiddlewaresOption } from "../middlewares/builtin.ts";
+import { boolOption, numberOption, optionGroup } from "../middlewares/_options.ts";
 import { type CacherOption, checkCacherOption } from "../cachers/resolve.ts";
 import { isRecord } from "../_util/values.ts";
 
@@ -238,10 +240,6 @@ const REGISTRY_KEYS = new Set([
   "preferLocal",
   "stopDelay",
 ]);
-const RETRY_KEYS = new Set(Object.keys(RETRY_DEFAULTS));
-const BREAKER_KEYS = new Set(Object.keys(CIRCUIT_BREAKER_DEFAULTS));
-const BULKHEAD_KEYS = new Set(Object.keys(BULKHEAD_DEFAULTS));
-const TRACKING_KEYS = new Set(Object.keys(TRACKING_DEFAULTS));
 const TRANSIT_KEYS = new Set([
   "maxQueueSize",
   "disableVersionCheck",
@@ -250,72 +248,6 @@ const TRANSIT_KEYS = new Set([
 ]);
 
 const BAD_NAME = /[\s.*>/+#|]/;
-
-function group(
-  option: string,
-  value: unknown,
-  known: Set<string>,
-): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (!isRecord(value)) {
-    throw new BrokerOptionsError(`Option '${option}' must be an object`, {
-      option,
-      value,
-    });
-  }
-  for (const key of Object.keys(value)) {
-    if (!known.has(key)) {
-      throw new BrokerOptionsError(
-        `Unknown broker option '${option}.${key}'. Known ${option} options: ${
-          [...known].join(", ")
-        }`,
-        { option: `${option}.${key}` },
-      );
-    }
-  }
-  return value;
-}
-
-function bool(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") {
-    throw new BrokerOptionsError(
-      `Option '${option}' must be true or false, got ${JSON.stringify(value)}`,
-      { option, value },
-    );
-  }
-  return value;
-}
-
-function num(name: string, value: unknown, fallback: number, min = 0): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min) {
-    throw new BrokerOptionsError(
-      `Option '${name}' must be a number ≥ ${min}, got ${JSON.stringify(value)}`,
-      { option: name, value },
-    );
-  }
-  return value;
-}
-
-function num01(option: string, value: unknown, fallback: number): number {
-  const n = num(option, value, fallback);
-  if (n > 1) {
-    throw new BrokerOptionsError(
-      `Option '${option}' must be a number from 0 to 1, got ${JSON.stringify(value)}`,
-      { option, value },
-    );
-  }
-  return n;
-}
-
-function fn<F>(option: string, value: unknown, fallback: F): F {
-  if (value === undefined) return fallback;
-  if (typeof value !== "function") {
-    throw new BrokerOptionsError(`Option '${option}' must be a function`, { option });
-  }
-  return value as F;
-}
 
 function strategy(value: unknown): StrategyOption {
   if (value === undefined) return "RoundRobin";
@@ -382,25 +314,9 @@ export function resolveOptions(
       { option: "protocolVersion", value: protocolVersion },
     );
   }
-  if (o.middlewares !== undefined && !Array.isArray(o.middlewares)) {
-    throw new BrokerOptionsError("Option 'middlewares' must be an array", {
-      option: "middlewares",
-    });
-  }
-  const registry = group(
-    "registry",
-    o.registry,
-    REGISTRY_KEYS,
-  ) as RegistryOptions;
-  const transit = group("transit", o.transit, TRANSIT_KEYS) as TransitOptions;
-  const retry = group("retryPolicy", o.retryPolicy, RETRY_KEYS) as RetryPolicyOptions;
-  const breaker = group(
-    "circuitBreaker",
-    o.circuitBreaker,
-    BREAKER_KEYS,
-  ) as CircuitBreakerOptions;
-  const bulkhead = group("bulkhead", o.bulkhead, BULKHEAD_KEYS) as BulkheadOptions;
-  const tracking = group("tracking", o.tracking, TRACKING_KEYS) as TrackingOptions;
+  const middlewares = resolveMiddlewaresOption(o.middlewares);
+  const registry = optionGroup("registry", o.registry, REGISTRY_KEYS) as RegistryOptions;
+  const transit = optionGroup("transit", o.transit, TRANSIT_KEYS) as TransitOptions;
   if (
     registry.strategyOptions !== undefined && !isRecord(registry.strategyOptions)
   ) {
@@ -424,7 +340,7 @@ export function resolveOptions(
       { option: "validator" },
     );
   }
-  const heartbeatInterval = num(
+  const heartbeatInterval = numberOption(
     "heartbeatInterval",
     o.heartbeatInterval,
     10,
@@ -438,16 +354,16 @@ export function resolveOptions(
     logger: o.logger ?? true,
     logLevel: o.logLevel ?? "info",
     logFormat: o.logFormat ?? "PLAIN",
-    requestTimeout: num("requestTimeout", o.requestTimeout, 0),
-    maxCallLevel: num("maxCallLevel", o.maxCallLevel, 0),
+    requestTimeout: numberOption("requestTimeout", o.requestTimeout, 0),
+    maxCallLevel: numberOption("maxCallLevel", o.maxCallLevel, 0),
     heartbeatInterval,
-    heartbeatTimeout: num(
+    heartbeatTimeout: numberOption(
       "heartbeatTimeout",
       o.heartbeatTimeout,
       30,
       heartbeatInterval,
     ),
-    cleanOfflineNodesTimeout: num(
+    cleanOfflineNodesTimeout: numberOption(
       "cleanOfflineNodesTimeout",
       o.cleanOfflineNodesTimeout,
       600,
@@ -456,91 +372,42 @@ export function resolveOptions(
     registry: {
       strategy: strategy(registry.strategy),
       strategyOptions: registry.strategyOptions ?? {},
-      preferLocal: bool("registry.preferLocal", registry.preferLocal, true),
-      stopDelay: num("registry.stopDelay", registry.stopDelay, 100),
+      preferLocal: boolOption("registry.preferLocal", registry.preferLocal, true),
+      stopDelay: numberOption("registry.stopDelay", registry.stopDelay, 100),
     },
     transit: {
-      maxQueueSize: num(
+      maxQueueSize: numberOption(
         "transit.maxQueueSize",
         transit.maxQueueSize,
         50_000,
         1,
       ),
-      disableVersionCheck: bool(
+      disableVersionCheck: boolOption(
         "transit.disableVersionCheck",
         transit.disableVersionCheck,
         false,
       ),
-      serviceChangedDebounceTime: num(
+      serviceChangedDebounceTime: numberOption(
         "transit.serviceChangedDebounceTime",
         transit.serviceChangedDebounceTime,
         1000,
       ),
-      discoverWaitTime: num(
+      discoverWaitTime: numberOption(
         "transit.discoverWaitTime",
         transit.discoverWaitTime,
         500,
       ),
     },
-    disableBalancer: bool("disableBalancer", o.disableBalancer, false),
-    middlewares: o.middlewares ?? [],
+    disableBalancer: boolOption("disableBalancer", o.disableBalancer, false),
+    middlewares,
     validator: o.validator,
     metadata: o.metadata ?? {},
-    internalServices: bool("internalServices", o.internalServices, true),
-    retryPolicy: {
-      enabled: bool("retryPolicy.enabled", retry.enabled, RETRY_DEFAULTS.enabled),
-      retries: num("retryPolicy.retries", retry.retries, RETRY_DEFAULTS.retries),
-      delay: num("retryPolicy.delay", retry.delay, RETRY_DEFAULTS.delay),
-      maxDelay: num("retryPolicy.maxDelay", retry.maxDelay, RETRY_DEFAULTS.maxDelay),
-      factor: num("retryPolicy.factor", retry.factor, RETRY_DEFAULTS.factor),
-      check: fn("retryPolicy.check", retry.check, RETRY_DEFAULTS.check),
-    },
-    circuitBreaker: {
-      enabled: bool("circuitBreaker.enabled", breaker.enabled, CIRCUIT_BREAKER_DEFAULTS.enabled),
-      threshold: num01(
-        "circuitBreaker.threshold",
-        breaker.threshold,
-        CIRCUIT_BREAKER_DEFAULTS.threshold,
-      ),
-      windowTime: num(
-        "circuitBreaker.windowTime",
-        breaker.windowTime,
-        CIRCUIT_BREAKER_DEFAULTS.windowTime,
-      ),
-      minRequestCount: num(
-        "circuitBreaker.minRequestCount",
-        breaker.minRequestCount,
-        CIRCUIT_BREAKER_DEFAULTS.minRequestCount,
-      ),
-      halfOpenTime: num(
-        "circuitBreaker.halfOpenTime",
-        breaker.halfOpenTime,
-        CIRCUIT_BREAKER_DEFAULTS.halfOpenTime,
-      ),
-      check: fn("circuitBreaker.check", breaker.check, CIRCUIT_BREAKER_DEFAULTS.check),
-    },
-    bulkhead: {
-      enabled: bool("bulkhead.enabled", bulkhead.enabled, BULKHEAD_DEFAULTS.enabled),
-      concurrency: num(
-        "bulkhead.concurrency",
-        bulkhead.concurrency,
-        BULKHEAD_DEFAULTS.concurrency,
-        1,
-      ),
-      maxQueueSize: num(
-        "bulkhead.maxQueueSize",
-        bulkhead.maxQueueSize,
-        BULKHEAD_DEFAULTS.maxQueueSize,
-      ),
-    },
-    tracking: {
-      enabled: bool("tracking.enabled", tracking.enabled, TRACKING_DEFAULTS.enabled),
-      shutdownTimeout: num(
-        "tracking.shutdownTimeout",
-        tracking.shutdownTimeout,
-        TRACKING_DEFAULTS.shutdownTimeout,
-      ),
-    },
+    internalServices: boolOption("internalServices", o.internalServices, true),
+    // Each feature owns its option group: its defaults and its checks.
+    retryPolicy: resolveRetryPolicy(o.retryPolicy),
+    circuitBreaker: resolveCircuitBreakerOptions(o.circuitBreaker),
+    bulkhead: resolveBulkheadOptions(o.bulkhead),
+    tracking: resolveTrackingOptions(o.tracking),
     cacher: checkCacherOption(o.cacher),
   };
 }

@@ -11,6 +11,7 @@ import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 import type { Context } from "../core/context.ts";
 import { QueueIsFullError } from "../errors.ts";
 import { mergeOwn } from "./_merge.ts";
+import { boolOption, numberOption, optionGroup } from "./_options.ts";
 
 /** Defaults of {@linkcode BulkheadOptions} (Moleculer's). */
 export const BULKHEAD_DEFAULTS: Readonly<Required<BulkheadOptions>> = Object.freeze({
@@ -18,6 +19,34 @@ export const BULKHEAD_DEFAULTS: Readonly<Required<BulkheadOptions>> = Object.fre
   concurrency: 10,
   maxQueueSize: 100,
 });
+
+const BULKHEAD_KEYS: ReadonlySet<string> = new Set(Object.keys(BULKHEAD_DEFAULTS));
+
+/**
+ * The broker option `bulkhead`, checked and completed with {@linkcode BULKHEAD_DEFAULTS}.
+ *
+ * @param value The user's `bulkhead`, or `undefined`.
+ * @returns The complete options.
+ * @throws {BrokerOptionsError} naming the key that is unknown or ill-typed.
+ */
+export function resolveBulkheadOptions(value: unknown): Required<BulkheadOptions> {
+  const o = optionGroup("bulkhead", value, BULKHEAD_KEYS) as BulkheadOptions;
+  return {
+    enabled: boolOption("bulkhead.enabled", o.enabled, BULKHEAD_DEFAULTS.enabled),
+    // At least one call must run, or every call would wait forever.
+    concurrency: numberOption(
+      "bulkhead.concurrency",
+      o.concurrency,
+      BULKHEAD_DEFAULTS.concurrency,
+      1,
+    ),
+    maxQueueSize: numberOption(
+      "bulkhead.maxQueueSize",
+      o.maxQueueSize,
+      BULKHEAD_DEFAULTS.maxQueueSize,
+    ),
+  };
+}
 
 interface Waiting {
   readonly ctx: Context;

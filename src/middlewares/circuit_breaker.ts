@@ -15,6 +15,7 @@ import type { Logger } from "../logging.ts";
 import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { mergeOwn } from "./_merge.ts";
+import { boolOption, functionOption, numberOption, optionGroup, ratioOption } from "./_options.ts";
 
 /** Defaults of {@linkcode CircuitBreakerOptions} (Moleculer's). */
 export const CIRCUIT_BREAKER_DEFAULTS: Readonly<Required<CircuitBreakerOptions>> = Object.freeze({
@@ -28,6 +29,33 @@ export const CIRCUIT_BREAKER_DEFAULTS: Readonly<Required<CircuitBreakerOptions>>
     return typeof code !== "number" || code >= 500;
   },
 });
+
+const BREAKER_KEYS: ReadonlySet<string> = new Set(Object.keys(CIRCUIT_BREAKER_DEFAULTS));
+
+/**
+ * The broker option `circuitBreaker`, checked and completed with
+ * {@linkcode CIRCUIT_BREAKER_DEFAULTS}.
+ *
+ * @param value The user's `circuitBreaker`, or `undefined`.
+ * @returns The complete options.
+ * @throws {BrokerOptionsError} naming the key that is unknown or ill-typed.
+ */
+export function resolveCircuitBreakerOptions(value: unknown): Required<CircuitBreakerOptions> {
+  const o = optionGroup("circuitBreaker", value, BREAKER_KEYS) as CircuitBreakerOptions;
+  const d = CIRCUIT_BREAKER_DEFAULTS;
+  return {
+    enabled: boolOption("circuitBreaker.enabled", o.enabled, d.enabled),
+    threshold: ratioOption("circuitBreaker.threshold", o.threshold, d.threshold),
+    windowTime: numberOption("circuitBreaker.windowTime", o.windowTime, d.windowTime),
+    minRequestCount: numberOption(
+      "circuitBreaker.minRequestCount",
+      o.minRequestCount,
+      d.minRequestCount,
+    ),
+    halfOpenTime: numberOption("circuitBreaker.halfOpenTime", o.halfOpenTime, d.halfOpenTime),
+    check: functionOption("circuitBreaker.check", o.check, d.check),
+  };
+}
 
 /** The state of one endpoint's circuit. */
 export type CircuitState = "closed" | "open" | "half-open";

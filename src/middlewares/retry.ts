@@ -13,6 +13,7 @@ import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts
 import { isRetryableError } from "../errors.ts";
 import { delay, isPromiseLike } from "../_util/async.ts";
 import { mergeOwn } from "./_merge.ts";
+import { boolOption, functionOption, numberOption, optionGroup } from "./_options.ts";
 
 /** Defaults of {@linkcode RetryPolicyOptions} (Moleculer's). */
 export const RETRY_DEFAULTS: Readonly<Required<RetryPolicyOptions>> = Object.freeze({
@@ -23,6 +24,27 @@ export const RETRY_DEFAULTS: Readonly<Required<RetryPolicyOptions>> = Object.fre
   factor: 2,
   check: isRetryableError,
 });
+
+const RETRY_KEYS: ReadonlySet<string> = new Set(Object.keys(RETRY_DEFAULTS));
+
+/**
+ * The broker option `retryPolicy`, checked and completed with {@linkcode RETRY_DEFAULTS}.
+ *
+ * @param value The user's `retryPolicy`, or `undefined`.
+ * @returns The complete policy.
+ * @throws {BrokerOptionsError} naming the key that is unknown or ill-typed.
+ */
+export function resolveRetryPolicy(value: unknown): Required<RetryPolicyOptions> {
+  const o = optionGroup("retryPolicy", value, RETRY_KEYS) as RetryPolicyOptions;
+  return {
+    enabled: boolOption("retryPolicy.enabled", o.enabled, RETRY_DEFAULTS.enabled),
+    retries: numberOption("retryPolicy.retries", o.retries, RETRY_DEFAULTS.retries),
+    delay: numberOption("retryPolicy.delay", o.delay, RETRY_DEFAULTS.delay),
+    maxDelay: numberOption("retryPolicy.maxDelay", o.maxDelay, RETRY_DEFAULTS.maxDelay),
+    factor: numberOption("retryPolicy.factor", o.factor, RETRY_DEFAULTS.factor),
+    check: functionOption("retryPolicy.check", o.check, RETRY_DEFAULTS.check),
+  };
+}
 
 /** What the retry middleware needs from its broker. */
 export interface RetryHost {

@@ -10,6 +10,7 @@
 import type { Context } from "../core/context.ts";
 import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { GracefulStopTimeoutError } from "../errors.ts";
+import { boolOption, numberOption, optionGroup } from "./_options.ts";
 
 /** Tracking options, broker-wide (`tracking`); an action or event may say `tracking: true|false`. */
 export interface TrackingOptions {
@@ -24,6 +25,27 @@ export const TRACKING_DEFAULTS: Readonly<Required<TrackingOptions>> = Object.fre
   enabled: false,
   shutdownTimeout: 5000,
 });
+
+const TRACKING_KEYS: ReadonlySet<string> = new Set(Object.keys(TRACKING_DEFAULTS));
+
+/**
+ * The broker option `tracking`, checked and completed with {@linkcode TRACKING_DEFAULTS}.
+ *
+ * @param value The user's `tracking`, or `undefined`.
+ * @returns The complete options.
+ * @throws {BrokerOptionsError} naming the key that is unknown or ill-typed.
+ */
+export function resolveTrackingOptions(value: unknown): Required<TrackingOptions> {
+  const o = optionGroup("tracking", value, TRACKING_KEYS) as TrackingOptions;
+  return {
+    enabled: boolOption("tracking.enabled", o.enabled, TRACKING_DEFAULTS.enabled),
+    shutdownTimeout: numberOption(
+      "tracking.shutdownTimeout",
+      o.shutdownTimeout,
+      TRACKING_DEFAULTS.shutdownTimeout,
+    ),
+  };
+}
 
 interface InFlight {
   readonly ctx: Context;
