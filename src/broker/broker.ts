@@ -5,24 +5,12 @@
  * @module
  */
 
-import { type CallOptions, Context, type EmitOptions, type Meta } from "../core/context.ts";
-import {
-  MaxCallLevelError,
-  MoleculerError,
-  RequestSkippedError,
-  ServiceNotAvailableError,
-  ServiceNotFoundError,
-} from "../errors.ts";
+import type { CallOptions, EmitOptions } from "../core/context.ts";
+import { MoleculerError, ServiceNotFoundError } from "../errors.ts";
 import { createLoggerFactory, type Logger, type LoggerFactory } from "../logging.ts";
-import type {
-  ActionInfo,
-  CallHandler,
-  EmitHandler,
-  Handler,
-  MiddlewareRegistry,
-} from "../core/middleware.ts";
+import type { CallHandler, EmitHandler, MiddlewareRegistry } from "../core/middleware.ts";
 import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import { type ActionEndpoint, Registry } from "../registry/registry.ts";
+import { Registry } from "../registry/registry.ts";
 import { BrokerStrategies } from "../strategies/broker_strategies.ts";
 import { resolveSerializer } from "../serializers/resolve.ts";
 import type { Service } from "../core/service.ts";
@@ -34,7 +22,6 @@ import { resolveTransporter } from "../transporters/resolve.ts";
 import { resolveValidator } from "../validators/validator.ts";
 import { buildMiddlewareChain } from "../middlewares/builtin.ts";
 import type { CircuitBreaker } from "../middlewares/circuit_breaker.ts";
-import { withFallbackResponse } from "../middlewares/fallback.ts";
 import type { ContextTracker } from "../middlewares/tracking.ts";
 import type { Cacher } from "../core/cacher.ts";
 import { resolveCacher } from "../cachers/resolve.ts";
@@ -43,8 +30,8 @@ import { nodeServiceSchema } from "./internals.ts";
 import { EventDelivery } from "./events.ts";
 import { LocalServices, refName } from "./local_services.ts";
 import { BrokerTransitHost } from "./transit_host.ts";
+import { ActionCalls } from "./calls.ts";
 import { denoRuntime } from "../runtime/deno.ts";
-import { isPromiseLike } from "../_util/async.ts";
 import { uuid } from "../_util/ids.ts";
 import {
   type MCallDefinition,
@@ -112,10 +99,7 @@ export class ServiceBroker implements BrokerApi {
   readonly #emit: EmitHandler;
   readonly #broadcast: EmitHandler;
   readonly #broadcastLocal: EmitHandler;
-  /** `disableBalancer` in effect: calls without a target go through the transporter's queue groups. */
-  readonly #noBalancer: boolean;
-  /** `disableBalancer`: local action endpoints with the remote chain, which publishes to `REQB`. */
-  readonly #balancedEndpoints = new WeakMap<ActionEndpoint, ActionEndpoint>();
+  readonly #calls: ActionCalls;
   #phase: Phase = "created";
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -199,7 +183,7 @@ export class ServiceBroker implements BrokerApi {
       },
       ipList: this.runtime.ipList(),
       hostname: this.runtime.hostname(),
-      remoteHandler: (info) => this.#remoteHandler(info),
+      remoteHandler: (info) => this.#calls.remoteHandler(info),
     });
 
     const transporter = o.transporter === null ? null : resolveTransporter(o.transporter);
@@ -221,7 +205,6 @@ export class ServiceBroker implements BrokerApi {
         this.options = { ...o, disableBalancer: false };
       }
     }
-    this.#noBalancer = noBalancer;
     const events = new EventDelivery(this, this.registry, this.logger, noBalancer);
     this.#events = events;
 
@@ -244,10 +227,9 @@ export class ServiceBroker implements BrokerApi {
       },
     );
 
-    this.#call = this.middlewares.wrapMethod(
-      "call",
-      (n, p, opts) => this.#callDirect(n, p, opts),
-    );
+    const calls = new ActionCalls(this, noBalancer);
+    this.#calls = calls;
+    this.#call = this.middlewares.wrapMethod("call", (n, p, opts) => calls.call(n, p, opts));
     this.#emit = this.middlewares.wrapMethod(
       "emit",
       (n, d, opts) => events.emit(n, d, opts),
@@ -613,130 +595,6 @@ export class ServiceBroker implements BrokerApi {
   ): Promise<Record<string, R>>;
   mcall(def: MCallDefinitions, opts?: MCallOptions): Promise<unknown> {
     return runMCall((action, params, o) => this.call(action, params, o), def, opts);
-  }
-
-  #findEndpoint(name: string, opts: CallOptions, ctx: Context): ActionEndpoint {
-    const list = this.registry.actions.get(name);
-    // While some circuit is open, the balancer skips the endpoints it refuses.
-    const breaker = this.circuitBreaker;
-    const available = breaker.openCount > 0 ? breaker.isAvailable : undefined;
-    if (opts.nodeID !== undefined) {
-      const ep = list?.byNode(opts.nodeID);
-      if (!ep) {
-        throw new ServiceNotFoundError({ action: name, nodeID: opts.nodeID });
-      }
-      if (available && !available(ep)) {
-        throw new ServiceNotAvailableError({ action: name, nodeID: opts.nodeID });
-      }
-      return ep;
-    }
-    const ep = list?.next(this.registry.preferLocal, ctx, available);
-    if (!ep) {
-      throw list?.items.length
-        ? new ServiceNotAvailableError({ action: name })
-        : new ServiceNotFoundError({ action: name });
-    }
-    return ep;
-  }
-
-  #callDirect(
-    name: string,
-    params: unknown,
-    opts: CallOptions,
-  ): Promise<unknown> {
-    let ep: ActionEndpoint;
-    let ctx: Context | undefined;
-    const parent = opts.parentCtx;
-    try {
-      const level = parent ? parent.level + 1 : 1;
-      if (this.options.maxCallLevel > 0 && level > this.options.maxCallLevel) {
-        throw new MaxCallLevelError({ nodeID: this.nodeID, level });
-      }
-      // The context exists before the endpoint is picked: the Shard strategy reads it.
-      ctx = Context.create(this, params ?? {}, opts);
-      // disableBalancer: without opts.nodeID the request goes to REQB (ctx.nodeID null).
-      let balanced = false;
-      if (this.#noBalancer && opts.nodeID === undefined) {
-        ep = this.#balancedEndpoint(name);
-        balanced = !ep.local;
-      } else ep = this.#findEndpoint(name, opts, ctx);
-      let timeout = opts.timeout ?? ep.action.timeout ?? this.options.requestTimeout;
-      if (parent) {
-        const remaining = parent.remainingTime();
-        if (remaining !== null) {
-          if (remaining <= 0) {
-            throw new RequestSkippedError({ action: name, nodeID: ep.id });
-          }
-          if (timeout <= 0 || remaining < timeout) timeout = remaining;
-        }
-      }
-      ctx.nodeID = balanced ? null : ep.id;
-      ctx.timeout = timeout > 0 ? timeout : null;
-      ctx.service = ep.local ? ep.service.service : null;
-      ctx.action = ep.action;
-    } catch (err) {
-      if (opts.fallbackResponse === undefined) return Promise.reject(err);
-      ctx ??= Context.create(this, params ?? {}, opts);
-      ctx.action ??= { name };
-      return withFallbackResponse(Promise.reject(err), ctx, opts.fallbackResponse);
-    }
-    let result: unknown;
-    try {
-      result = ep.handler(ctx);
-    } catch (err) {
-      result = Promise.reject(err);
-    }
-    if (opts.fallbackResponse !== undefined) {
-      result = withFallbackResponse(Promise.resolve(result), ctx, opts.fallbackResponse);
-    }
-    const target = parent ? parent.meta : opts.meta;
-    if (!target) {
-      return isPromiseLike(result) ? result as Promise<unknown> : Promise.resolve(result);
-    }
-    const merge = () => Object.assign(target, ctx.meta);
-    return Promise.resolve(result).then(
-      (res) => {
-        merge();
-        return res;
-      },
-      (err) => {
-        merge();
-        throw err;
-      },
-    );
-  }
-
-  /**
-   * `disableBalancer`: the endpoint of a call without `opts.nodeID`. Any endpoint of the action
-   * serves (Moleculer takes the first) as long as its chain publishes to `REQB`: a local one gets
-   * the remote chain. A local action that no node can be asked for (visibility `protected`) is
-   * called directly; Moleculer would publish it to a `REQB` nobody serves.
-   */
-  #balancedEndpoint(name: string): ActionEndpoint {
-    const ep = this.registry.actions.get(name)?.items[0];
-    if (!ep) throw new ServiceNotFoundError({ action: name });
-    if (!ep.local) return ep;
-    const visibility = ep.action.visibility;
-    if (visibility !== undefined && visibility !== "published" && visibility !== "public") {
-      return ep;
-    }
-    let remote = this.#balancedEndpoints.get(ep);
-    if (!remote) {
-      remote = { ...ep, local: false, handler: this.#remoteHandler(ep.action) };
-      this.#balancedEndpoints.set(ep, remote);
-    }
-    return remote;
-  }
-
-  #remoteHandler(info: ActionInfo): Handler {
-    return this.middlewares.wrap("remoteAction", (ctx) => {
-      if (!this.transit) {
-        return Promise.reject(
-          new ServiceNotAvailableError({ action: info.name }),
-        );
-      }
-      return this.transit.request(ctx, info.name);
-    }, info);
   }
 
   /**
