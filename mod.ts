@@ -42,6 +42,7 @@
  */
 
 export { Broker, ServiceBroker, VERSION } from "./src/broker/broker.ts";
+export type { TransitView } from "./src/broker/broker.ts";
 export type { BrokerApi, PongResult, ServiceRef } from "./src/core/broker_api.ts";
 export type { HostInfo, MemoryUsage, Runtime } from "./src/core/runtime.ts";
 export { Context } from "./src/core/context.ts";
@@ -77,7 +78,7 @@ export type {
   Method,
   MethodDecorator,
 } from "./src/core/decorators.ts";
-export { Middleware, MiddlewareRegistry } from "./src/core/middleware.ts";
+export { Middleware } from "./src/core/middleware.ts";
 export type {
   ActionInfo,
   CallHandler,
@@ -87,6 +88,7 @@ export type {
   LifecycleHook,
   MiddlewareHooks,
   MiddlewareOption,
+  MiddlewaresView,
   WrapHook,
 } from "./src/core/middleware.ts";
 export type {
@@ -152,15 +154,9 @@ export { LatencyStrategy } from "./src/strategies/latency.ts";
 export type { LatencyStrategyOptions } from "./src/strategies/latency.ts";
 export { ShardStrategy } from "./src/strategies/shard.ts";
 export type { ShardStrategyOptions } from "./src/strategies/shard.ts";
-export { CircuitBreaker } from "./src/middlewares/circuit_breaker.ts";
-export type {
-  BreakerEndpoint,
-  CircuitBreakerHost,
-  CircuitState,
-} from "./src/middlewares/circuit_breaker.ts";
+export type { CircuitBreakerView, CircuitState } from "./src/middlewares/circuit_breaker.ts";
 export type { CircuitBreakerOptions } from "./src/core/schema.ts";
-export { ContextTracker } from "./src/middlewares/tracking.ts";
-export type { TrackingOptions } from "./src/middlewares/tracking.ts";
+export type { TrackerView, TrackingOptions } from "./src/middlewares/tracking.ts";
 export type { RetryPolicyOptions } from "./src/core/schema.ts";
 export type { BulkheadOptions } from "./src/core/schema.ts";
 export type { FallbackResponse } from "./src/middlewares/fallback.ts";
@@ -181,8 +177,8 @@ export type {
   LocalEvent,
   NodeInfo,
   NodeInfoResult,
-  Registry,
   RegistryOptions as RegistryInit,
+  RegistryView,
   ServiceItem,
 } from "./src/registry/registry.ts";
 export type { EndpointList, ListedEndpoint } from "./src/registry/endpoint_list.ts";
@@ -202,4 +198,3 @@ export { resolveSerializer } from "./src/serializers/resolve.ts";
 export type { SerializerOption } from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";
-export type { Transit } from "./src/transit/transit.ts";

@@ -8,9 +8,14 @@
 import type { CallOptions, EmitOptions } from "../core/context.ts";
 import { MoleculerError, ServiceNotFoundError } from "../errors.ts";
 import { createLoggerFactory, type Logger, type LoggerFactory } from "../logging.ts";
-import type { CallHandler, EmitHandler, MiddlewareRegistry } from "../core/middleware.ts";
+import type {
+  CallHandler,
+  EmitHandler,
+  MiddlewareRegistry,
+  MiddlewaresView,
+} from "../core/middleware.ts";
 import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
-import { Registry } from "../registry/registry.ts";
+import { Registry, type RegistryView } from "../registry/registry.ts";
 import { BrokerStrategies } from "../strategies/broker_strategies.ts";
 import { resolveSerializer } from "../serializers/resolve.ts";
 import type { Service } from "../core/service.ts";
@@ -21,8 +26,8 @@ import type { Runtime } from "../core/runtime.ts";
 import { resolveTransporter } from "../transporters/resolve.ts";
 import { resolveValidator } from "../validators/validator.ts";
 import { buildMiddlewareChain } from "../middlewares/builtin.ts";
-import type { CircuitBreaker } from "../middlewares/circuit_breaker.ts";
-import type { ContextTracker } from "../middlewares/tracking.ts";
+import type { CircuitBreaker, CircuitBreakerView } from "../middlewares/circuit_breaker.ts";
+import type { ContextTracker, TrackerView } from "../middlewares/tracking.ts";
 import type { Cacher } from "../core/cacher.ts";
 import { resolveCacher } from "../cachers/resolve.ts";
 import type { EventThrottler } from "../middlewares/throttle.ts";
@@ -39,6 +44,36 @@ import {
   type MCallOptions,
   runMCall,
 } from "../core/mcall.ts";
+
+/** The protocol engine's state as a broker shows it (`broker.transit`). */
+export interface TransitView {
+  /** True while the transporter is connected. */
+  readonly connected: boolean;
+  /** True once the node announced itself and until it stops. */
+  readonly isReady: boolean;
+  /** True once the broker began to stop. */
+  readonly stopping: boolean;
+  /** Requests sent and not answered yet. */
+  readonly pendingCount: number;
+}
+
+/**
+ * The concrete parts of a broker behind its public views, handed to the modules of
+ * src/broker/ that need the API the views leave out (mod.ts does not export it). The broker
+ * fills `registry` and `transit` as it builds them.
+ */
+export interface BrokerParts {
+  /** The registry. */
+  registry: Registry;
+  /** The protocol engine, or null for a local-only broker. */
+  transit: Transit | null;
+  /** The middlewares. */
+  readonly middlewares: MiddlewareRegistry;
+  /** The circuit breaker. */
+  readonly circuitBreaker: CircuitBreaker;
+  /** The in-flight tracker. */
+  readonly tracker: ContextTracker;
+}
 
 /** The version of this package, announced in INFO `client.version`. */
 export const VERSION = "0.1.0";
@@ -77,15 +112,17 @@ export class ServiceBroker implements BrokerApi {
   /** The platform the broker runs on. */
   readonly runtime: Runtime = denoRuntime;
   /** Known nodes, services and endpoints. */
-  readonly registry: Registry;
+  readonly registry: RegistryView;
   /** The middlewares. */
-  readonly middlewares: MiddlewareRegistry;
-  /** The protocol engine, or null for a local-only broker. */
-  readonly transit: Transit | null;
+  readonly middlewares: MiddlewaresView;
+  /** The protocol engine's state, or null for a local-only broker. */
+  readonly transit: TransitView | null;
   /** The circuit breaker: the state of every endpoint's circuit (all closed while it is disabled). */
-  readonly circuitBreaker: CircuitBreaker;
+  readonly circuitBreaker: CircuitBreakerView;
   /** The in-flight tracker that `stop()` drains (empty while tracking is disabled). */
-  readonly tracker: ContextTracker;
+  readonly tracker: TrackerView;
+  /** The concrete parts behind the views above, for the modules of src/broker/. */
+  readonly #parts: BrokerParts;
   /** The cacher of the `cacher` option, or null when caching is off. */
   readonly cacher: Cacher | null;
   readonly #loggers: LoggerFactory;
@@ -145,11 +182,19 @@ export class ServiceBroker implements BrokerApi {
       call: (name, params, opts) => this.call(name, params, opts),
       broadcast: (event, payload) => this.broadcast(event, payload),
       serviceOf: (action, nodeID) =>
-        this.registry.actions.get(action)?.byNode(nodeID)?.service.fullName,
+        parts.registry.actions.get(action)?.byNode(nodeID)?.service.fullName,
     });
     this.middlewares = chain.middlewares;
     this.circuitBreaker = chain.circuitBreaker;
     this.tracker = chain.tracker;
+    const parts: BrokerParts = {
+      registry: undefined as unknown as Registry,
+      transit: null,
+      middlewares: chain.middlewares,
+      circuitBreaker: chain.circuitBreaker,
+      tracker: chain.tracker,
+    };
+    this.#parts = parts;
     this.#throttler = chain.throttler;
 
     // deno-lint-ignore no-this-alias
@@ -160,17 +205,18 @@ export class ServiceBroker implements BrokerApi {
         return broker.registry.nodes;
       },
       ping: (nodeID, timeout) =>
-        this.transit ? this.transit.ping(nodeID, timeout) : Promise.resolve(null),
+        parts.transit ? parts.transit.ping(nodeID, timeout) : Promise.resolve(null),
       signal: this.#stopping.signal,
       shared: new Map(),
     }, this.logger);
     this.#services = new LocalServices(
       this,
+      parts,
       this.#strategies,
       () => this.#phase === "stopping" || this.#phase === "stopped",
     );
 
-    this.registry = new Registry({
+    parts.registry = new Registry({
       nodeID: o.nodeID,
       instanceID: this.instanceID,
       strategy: (definition) => this.#strategies.make(definition),
@@ -185,6 +231,7 @@ export class ServiceBroker implements BrokerApi {
       hostname: this.runtime.hostname(),
       remoteHandler: (info) => this.#calls.remoteHandler(info),
     });
+    this.registry = parts.registry;
 
     const transporter = o.transporter === null ? null : resolveTransporter(o.transporter);
     let noBalancer = o.disableBalancer;
@@ -205,11 +252,11 @@ export class ServiceBroker implements BrokerApi {
         this.options = { ...o, disableBalancer: false };
       }
     }
-    const events = new EventDelivery(this, this.registry, this.logger, noBalancer);
+    const events = new EventDelivery(this, parts, this.logger, noBalancer);
     this.#events = events;
 
-    this.transit = transporter === null ? null : new Transit(
-      new BrokerTransitHost(this, events),
+    parts.transit = transporter === null ? null : new Transit(
+      new BrokerTransitHost(this, parts, events),
       transporter,
       resolveSerializer(o.serializer),
       {
@@ -226,25 +273,26 @@ export class ServiceBroker implements BrokerApi {
         disableBalancer: noBalancer,
       },
     );
+    this.transit = parts.transit;
 
-    const calls = new ActionCalls(this, noBalancer);
+    const calls = new ActionCalls(this, parts, noBalancer);
     this.#calls = calls;
-    this.#call = this.middlewares.wrapMethod("call", (n, p, opts) => calls.call(n, p, opts));
-    this.#emit = this.middlewares.wrapMethod(
+    this.#call = parts.middlewares.wrapMethod("call", (n, p, opts) => calls.call(n, p, opts));
+    this.#emit = parts.middlewares.wrapMethod(
       "emit",
       (n, d, opts) => events.emit(n, d, opts),
     );
-    this.#broadcast = this.middlewares.wrapMethod(
+    this.#broadcast = parts.middlewares.wrapMethod(
       "broadcast",
       (n, d, opts) => events.broadcast(n, d, opts),
     );
-    this.#broadcastLocal = this.middlewares.wrapMethod(
+    this.#broadcastLocal = parts.middlewares.wrapMethod(
       "broadcastLocal",
       (n, d, opts) => events.broadcastLocal(n, d, opts, "broadcastLocal"),
     );
 
     if (o.internalServices) this.createService(nodeServiceSchema(this));
-    this.middlewares.callSync("brokerCreated", this);
+    parts.middlewares.callSync("brokerCreated", this);
   }
 
   /**
@@ -339,7 +387,7 @@ export class ServiceBroker implements BrokerApi {
     }
     await this.#services.stop(reg);
     this.#services.remove(reg);
-    this.transit?.servicesChanged();
+    this.#parts.transit?.servicesChanged();
     this.broadcastLocal("$services.changed", { localService: true });
   }
 
@@ -381,7 +429,7 @@ export class ServiceBroker implements BrokerApi {
     this.#startPromise = (async () => {
       this.#phase = "starting";
       try {
-        if (this.transit) await this.transit.connect();
+        if (this.#parts.transit) await this.#parts.transit.connect();
         // Services registered while others start are picked up by the loop.
         const services = this.#services.all;
         for (let i = 0; i < services.length; i++) {
@@ -392,12 +440,12 @@ export class ServiceBroker implements BrokerApi {
         }
       } catch (err) {
         this.#phase = "stopped";
-        await this.transit?.disconnect().catch(() => {});
+        await this.#parts.transit?.disconnect().catch(() => {});
         throw err;
       }
       this.#phase = "started";
-      this.transit?.ready();
-      await this.middlewares.callAsync("brokerStarted", this);
+      this.#parts.transit?.ready();
+      await this.#parts.middlewares.callAsync("brokerStarted", this);
       this.logger.info(
         `ServiceBroker '${this.nodeID}' started with ${this.#services.all.length} service(s)` +
           (this.transit ? "" : " (local only: no transporter)"),
@@ -417,7 +465,7 @@ export class ServiceBroker implements BrokerApi {
       await this.#startPromise?.catch(() => {});
       if (this.#phase === "stopped") return;
       this.#phase = "stopping";
-      await this.transit?.beginStop();
+      await this.#parts.transit?.beginStop();
       await this.#drain();
       this.#stopping.abort();
       this.#throttler.clear();
@@ -430,16 +478,16 @@ export class ServiceBroker implements BrokerApi {
       for (const reg of [...this.#services.all].reverse()) {
         await this.#services.stop(reg);
       }
-      await this.transit?.disconnect();
+      await this.#parts.transit?.disconnect();
       try {
         await this.cacher?.close();
       } catch (err) {
         this.logger.error("The cacher failed to close", err);
       }
-      this.circuitBreaker.clear();
+      this.#parts.circuitBreaker.clear();
       this.#throttler.clear();
       this.#phase = "stopped";
-      await this.middlewares.callAsync("brokerStopped", this, true);
+      await this.#parts.middlewares.callAsync("brokerStopped", this, true);
       this.logger.info(`ServiceBroker '${this.nodeID}' stopped`);
     })();
     return this.#stopPromise;
@@ -453,7 +501,7 @@ export class ServiceBroker implements BrokerApi {
     this.logger.info(
       `Waiting for ${running} request(s) in flight to finish (up to ${timeout} ms)`,
     );
-    const cut = await this.tracker.drain(timeout);
+    const cut = await this.#parts.tracker.drain(timeout);
     if (cut > 0) {
       this.logger.warn(
         `${cut} request(s) still running after ${timeout} ms: stopping anyway ` +
@@ -615,7 +663,7 @@ export class ServiceBroker implements BrokerApi {
     nodeID?: string | string[],
     timeout = 2000,
   ): Promise<PongResult | null | Record<string, PongResult | null>> {
-    const transit = this.transit;
+    const transit = this.#parts.transit;
     if (typeof nodeID === "string") {
       return transit ? transit.ping(nodeID, timeout) : null;
     }

@@ -18,11 +18,12 @@ import { withFallbackResponse } from "../middlewares/fallback.ts";
 import type { CircuitBreaker } from "../middlewares/circuit_breaker.ts";
 import type { ActionEndpoint, Registry } from "../registry/registry.ts";
 import { isPromiseLike } from "../_util/async.ts";
-import type { ServiceBroker } from "./broker.ts";
+import type { BrokerParts, ServiceBroker } from "./broker.ts";
 
 /** Calls of one broker. Internal: the broker owns one. */
 export class ActionCalls {
   readonly #broker: ServiceBroker;
+  readonly #parts: BrokerParts;
   // Read on every call: kept here rather than looked up through the broker.
   readonly #registry: Registry;
   readonly #breaker: CircuitBreaker;
@@ -34,13 +35,15 @@ export class ActionCalls {
   readonly #balancedEndpoints = new WeakMap<ActionEndpoint, ActionEndpoint>();
 
   /**
-   * @param broker The broker whose registry, breaker, middlewares and transit serve the calls.
+   * @param broker The broker the calls are made on.
+   * @param parts Its registry, breaker, middlewares and transit.
    * @param noBalancer Whether `disableBalancer` is in effect.
    */
-  constructor(broker: ServiceBroker, noBalancer: boolean) {
+  constructor(broker: ServiceBroker, parts: BrokerParts, noBalancer: boolean) {
     this.#broker = broker;
-    this.#registry = broker.registry;
-    this.#breaker = broker.circuitBreaker;
+    this.#parts = parts;
+    this.#registry = parts.registry;
+    this.#breaker = parts.circuitBreaker;
     this.#maxCallLevel = broker.options.maxCallLevel;
     this.#requestTimeout = broker.options.requestTimeout;
     this.#noBalancer = noBalancer;
@@ -175,8 +178,8 @@ export class ActionCalls {
    * @returns The wrapped handler.
    */
   remoteHandler(info: ActionInfo): Handler {
-    return this.#broker.middlewares.wrap("remoteAction", (ctx) => {
-      const transit = this.#broker.transit;
+    return this.#parts.middlewares.wrap("remoteAction", (ctx) => {
+      const transit = this.#parts.transit;
       if (!transit) {
         return Promise.reject(
           new ServiceNotAvailableError({ action: info.name }),

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ServiceBroker } from "./broker.ts";
+import type { BrokerParts, ServiceBroker } from "./broker.ts";
 import { Context, type EmitOptions, type EventType } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { EventEndpoint, Registry } from "../registry/registry.ts";
@@ -25,19 +25,21 @@ function toGroups(groups: string | string[] | undefined): string[] | null {
 export class EventDelivery {
   readonly #broker: ServiceBroker;
   readonly #registry: Registry;
+  readonly #parts: BrokerParts;
   readonly #logger: Logger;
   /** `disableBalancer` in effect: emits without a target go through the transporter's queue groups. */
   readonly #noBalancer: boolean;
 
   /**
    * @param broker The broker: contexts belong to it; its `transit` sends packets.
-   * @param registry The broker's registry, which knows the listeners.
+   * @param parts The broker's registry (which knows the listeners) and transit.
    * @param logger Where failed handlers and unsent packets are reported.
    * @param noBalancer `disableBalancer` in effect.
    */
-  constructor(broker: ServiceBroker, registry: Registry, logger: Logger, noBalancer: boolean) {
+  constructor(broker: ServiceBroker, parts: BrokerParts, logger: Logger, noBalancer: boolean) {
     this.#broker = broker;
-    this.#registry = registry;
+    this.#parts = parts;
+    this.#registry = parts.registry;
     this.#logger = logger;
     this.#noBalancer = noBalancer;
   }
@@ -132,7 +134,7 @@ export class EventDelivery {
     groups: string[] | null,
     broadcast: boolean,
   ): Promise<void> {
-    const transit = this.#broker.transit;
+    const transit = this.#parts.transit;
     if (!transit) return Promise.resolve();
     return transit.sendEvent(nodeID, ctx, groups, broadcast).catch((err) =>
       this.#logger.warn(

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ServiceBroker } from "./broker.ts";
+import type { BrokerParts, ServiceBroker } from "./broker.ts";
 import { Context } from "../core/context.ts";
 import { ServiceSchemaError } from "../errors.ts";
 import type { ActionInfo, EventInfo } from "../core/middleware.ts";
@@ -53,16 +53,24 @@ export class LocalServices {
   /** The registered services, in registration order. */
   readonly all: Registered[] = [];
   readonly #broker: ServiceBroker;
+  readonly #parts: BrokerParts;
   readonly #strategies: BrokerStrategies;
   readonly #closing: () => boolean;
 
   /**
    * @param broker The broker the services attach to.
+   * @param parts Its middlewares, registry and transit.
    * @param strategies Checks the strategy of each local action.
    * @param closing True once the broker is stopping or stopped.
    */
-  constructor(broker: ServiceBroker, strategies: BrokerStrategies, closing: () => boolean) {
+  constructor(
+    broker: ServiceBroker,
+    parts: BrokerParts,
+    strategies: BrokerStrategies,
+    closing: () => boolean,
+  ) {
     this.#broker = broker;
+    this.#parts = parts;
     this.#strategies = strategies;
     this.#closing = closing;
   }
@@ -104,7 +112,7 @@ export class LocalServices {
       };
       this.#strategies.checkAction(a.name, a.schema);
       const inner = wrapActionHooks(service, spec.hooks, a, a.handler);
-      const handler = broker.middlewares.wrap("localAction", inner, info);
+      const handler = this.#parts.middlewares.wrap("localAction", inner, info);
       actions.push({ info, definition: a.definition, handler });
       service.actions[a.rawName] = (params, opts) => {
         const ctx = Context.create(broker, params, opts ?? {});
@@ -125,7 +133,7 @@ export class LocalServices {
       return {
         info,
         definition: e.definition,
-        handler: broker.middlewares.wrap("localEvent", e.handler, info),
+        handler: this.#parts.middlewares.wrap("localEvent", e.handler, info),
       };
     });
     const reg: Registered = {
@@ -152,7 +160,7 @@ export class LocalServices {
 
   async #created(reg: Registered): Promise<void> {
     for (const fn of reg.spec.created) await fn();
-    await this.#broker.middlewares.callAsync("serviceCreated", reg.service);
+    await this.#parts.middlewares.callAsync("serviceCreated", reg.service);
   }
 
   /**
@@ -175,13 +183,13 @@ export class LocalServices {
       await broker.waitForServices(deps);
     }
     for (const fn of reg.spec.started) await fn();
-    broker.registry.registerLocalService(
+    this.#parts.registry.registerLocalService(
       reg.service,
       reg.actions.filter((a) => a.info.visibility !== "private"),
       reg.events,
     );
-    await broker.middlewares.callAsync("serviceStarted", reg.service);
-    broker.transit?.servicesChanged();
+    await this.#parts.middlewares.callAsync("serviceStarted", reg.service);
+    this.#parts.transit?.servicesChanged();
     if (broker.started) {
       broker.broadcastLocal("$services.changed", { localService: true });
     }
@@ -195,7 +203,7 @@ export class LocalServices {
    */
   async stop(reg: Registered): Promise<void> {
     const broker = this.#broker;
-    broker.registry.unregisterLocalService(reg.service);
+    this.#parts.registry.unregisterLocalService(reg.service);
     if (!reg.started) return;
     reg.started = false;
     try {
@@ -206,6 +214,6 @@ export class LocalServices {
         err,
       );
     }
-    await broker.middlewares.callAsync("serviceStopped", reg.service, true);
+    await this.#parts.middlewares.callAsync("serviceStopped", reg.service, true);
   }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ServiceBroker } from "./broker.ts";
+import type { BrokerParts, ServiceBroker } from "./broker.ts";
 import { Context } from "../core/context.ts";
 import { ServiceNotAvailableError, ServiceNotFoundError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
@@ -26,6 +26,7 @@ import { isPromiseLike } from "../_util/async.ts";
  */
 export class BrokerTransitHost implements TransitHost {
   readonly #broker: ServiceBroker;
+  readonly #parts: BrokerParts;
   readonly #events: EventDelivery;
   /** The logger of transit. */
   readonly logger: Logger;
@@ -34,10 +35,12 @@ export class BrokerTransitHost implements TransitHost {
 
   /**
    * @param broker The broker whose endpoints serve incoming packets.
+   * @param parts Its registry and transit.
    * @param events The broker's event delivery, which runs local handlers.
    */
-  constructor(broker: ServiceBroker, events: EventDelivery) {
+  constructor(broker: ServiceBroker, parts: BrokerParts, events: EventDelivery) {
     this.#broker = broker;
+    this.#parts = parts;
     this.#events = events;
     this.logger = broker.getLogger("TRANSIT");
     this.cpuUsage = broker.runtime.cpuUsage;
@@ -55,7 +58,7 @@ export class BrokerTransitHost implements TransitHost {
 
   /** The broker's registry. */
   get registry(): Registry {
-    return this.#broker.registry;
+    return this.#parts.registry;
   }
 
   /** Announce a node that connected (or reconnected). */
@@ -111,7 +114,7 @@ export class BrokerTransitHost implements TransitHost {
    */
   runRequest(p: RequestPacket, sender: string): Promise<RequestOutcome> {
     const broker = this.#broker;
-    const transit = broker.transit;
+    const transit = this.#parts.transit;
     if (!transit || transit.stopping || !broker.started) {
       return Promise.reject(
         new ServiceNotAvailableError({
@@ -120,7 +123,7 @@ export class BrokerTransitHost implements TransitHost {
         }),
       );
     }
-    const ep = broker.registry.actions.get(p.action)?.nextLocal();
+    const ep = this.#parts.registry.actions.get(p.action)?.nextLocal();
     if (
       !ep ||
       (ep.action.visibility !== "published" &&

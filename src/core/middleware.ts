@@ -179,11 +179,31 @@ function hookOf(mw: MiddlewareHooks, hook: keyof MiddlewareHooks): unknown {
   return typeof aliased === "function" ? aliased : undefined;
 }
 
+/** A broker's middlewares as it shows them (`broker.middlewares`). */
+export interface MiddlewaresView {
+  /** Number of middlewares registered (built-in ones included). */
+  readonly count: number;
+  /**
+   * True when some middleware defines `hook`.
+   *
+   * @param hook A hook name.
+   */
+  has(hook: keyof MiddlewareHooks): boolean;
+  /**
+   * Add a middleware at the end (innermost so far). Handlers wrapped before stay as they are:
+   * add middlewares through the `middlewares` option to wrap every service.
+   *
+   * @param mw The middleware.
+   * @throws {BrokerOptionsError} when it is not an object or names no known hook.
+   */
+  add(mw: MiddlewareOption): void;
+}
+
 /**
  * Holds a broker's middlewares and applies them. Used by the broker; exposed
  * for custom wiring and tests.
  */
-export class MiddlewareRegistry {
+export class MiddlewareRegistry implements MiddlewaresView {
   readonly #list: MiddlewareHooks[] = [];
 
   /**

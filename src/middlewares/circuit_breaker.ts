@@ -93,12 +93,25 @@ export interface BreakerEndpoint {
   readonly action: { readonly name: string };
 }
 
+/** The circuit breaker as a broker shows it (`broker.circuitBreaker`). */
+export interface CircuitBreakerView {
+  /** How many circuits are open (or half-open) now. */
+  readonly openCount: number;
+  /**
+   * The state of the circuit of one action on one node.
+   *
+   * @param nodeID The node.
+   * @param action The full action name.
+   */
+  state(nodeID: string, action: string): CircuitState;
+}
+
 /**
  * Tracks the circuit of every endpoint. The broker keeps one, wires its
  * {@linkcode CircuitBreaker.middleware} and asks {@linkcode CircuitBreaker.isAvailable}
  * while {@linkcode CircuitBreaker.openCount} is not zero.
  */
-export class CircuitBreaker {
+export class CircuitBreaker implements CircuitBreakerView {
   readonly #byAction = new Map<string, Map<string, Circuit>>();
   readonly #opts: Required<CircuitBreakerOptions>;
   readonly #host: CircuitBreakerHost;

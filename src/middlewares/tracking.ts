@@ -52,6 +52,14 @@ interface InFlight {
   readonly fail: (err: unknown) => void;
 }
 
+/** The in-flight tracker as a broker shows it (`broker.tracker`). */
+export interface TrackerView {
+  /** Calls and events in flight now (0 while tracking is disabled). */
+  readonly size: number;
+  /** How long `stop()` waits for them, in ms. */
+  readonly shutdownTimeout: number;
+}
+
 /**
  * Counts the calls and events in flight on this node and drains them on stop.
  * Tracked: local action calls (requests from other nodes included, as they
@@ -60,7 +68,7 @@ interface InFlight {
  * broker-wide `tracking.enabled`, says so. A call made with
  * `{ tracking: false }` is left out.
  */
-export class ContextTracker {
+export class ContextTracker implements TrackerView {
   readonly #inFlight = new Set<InFlight>();
   readonly #idle = new Set<() => void>();
   readonly #opts: Required<TrackingOptions>;

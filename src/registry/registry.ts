@@ -270,8 +270,31 @@ export function nodeInfoProblem(
   return undefined;
 }
 
+/**
+ * The registry as a broker shows it (`broker.registry`): the known nodes, and the endpoints of
+ * every action and event, local and remote. Read it; the broker keeps it up to date.
+ */
+export interface RegistryView {
+  /** Known nodes by id, this one included. */
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  /** This node. */
+  readonly localNode: NodeInfo;
+  /** The endpoints of each action, by full action name. */
+  readonly actions: ReadonlyMap<string, EndpointList<ActionEndpoint>>;
+  /** The endpoints of each event subscription, by event name, then group. */
+  readonly events: ReadonlyMap<string, ReadonlyMap<string, EndpointList<EventEndpoint>>>;
+  /** This node's services as INFO announces them. */
+  localServicesInfo(): Record<string, unknown>[];
+  /**
+   * The endpoint lists whose subscription matches an event name (wildcards included).
+   *
+   * @param eventName A concrete event name.
+   */
+  matchingEventLists(eventName: string): EndpointList<EventEndpoint>[];
+}
+
 /** Known nodes, services, action endpoints and event endpoints. */
-export class Registry {
+export class Registry implements RegistryView {
   /** Nodes by id, the local one included. */
   readonly nodes: Map<string, NodeInfo> = new Map();
   /** This node. */

@@ -9,10 +9,10 @@ import {
   type Handler,
   Middleware,
   type MiddlewareHooks,
-  MiddlewareRegistry,
   type Service,
   ServiceBroker,
 } from "../../mod.ts";
+import { MiddlewareRegistry } from "../../src/core/middleware.ts";
 import {
   clusterOptions,
   collector,

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import {
   type ActionInfo,
-  CircuitBreaker,
   type Context,
   MoleculerClientError,
   MoleculerServerError,
   ServiceNotAvailableError,
 } from "../../mod.ts";
+import { CircuitBreaker } from "../../src/middlewares/circuit_breaker.ts";
 import { CIRCUIT_BREAKER_DEFAULTS } from "../../src/middlewares/circuit_breaker.ts";
 import { until } from "../_helpers/core.ts";
 import { breakerEvents, callMany, cluster, tally, whoService } from "./_cluster.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type ActionInfo, ContextTracker, GracefulStopTimeoutError } from "../../mod.ts";
+import { type ActionInfo, GracefulStopTimeoutError } from "../../mod.ts";
+import { ContextTracker } from "../../src/middlewares/tracking.ts";
 import { captureLogs, deferred, scoped, until } from "../_helpers/core.ts";
 import { callMany, cluster, tally } from "./_cluster.ts";
 
