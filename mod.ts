@@ -135,8 +135,10 @@ export type { ParamsCheck, Validator, ValidatorOption } from "./src/validators/v
 export type { ParamsSchema } from "./src/core/schema.ts";
 export { FastestValidator } from "./src/validators/fastest.ts";
 export { matchEventName } from "./src/core/event_match.ts";
-export { RandomStrategy, resolveStrategy, RoundRobinStrategy } from "./src/strategies/strategy.ts";
-export type { StrategyResolver } from "./src/strategies/strategy.ts";
+export { RoundRobinStrategy } from "./src/strategies/round_robin.ts";
+export { RandomStrategy } from "./src/strategies/random.ts";
+export { resolveStrategy } from "./src/strategies/resolve.ts";
+export type { StrategyResolver } from "./src/strategies/broker_strategies.ts";
 export type {
   Strategy,
   StrategyEndpoint,
