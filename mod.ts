@@ -130,8 +130,9 @@ export type {
   LogLevel,
   LogSink,
 } from "./src/logging.ts";
-export { resolveValidator } from "./src/validators/validator.ts";
-export type { ParamsCheck, Validator, ValidatorOption } from "./src/validators/validator.ts";
+export { resolveValidator } from "./src/validators/resolve.ts";
+export type { ValidatorOption } from "./src/validators/resolve.ts";
+export type { ParamsCheck, Validator } from "./src/validators/validator.ts";
 export type { ParamsSchema } from "./src/core/schema.ts";
 export { FastestValidator } from "./src/validators/fastest.ts";
 export { matchEventName } from "./src/core/event_match.ts";

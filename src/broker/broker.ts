@@ -31,7 +31,7 @@ import { Transit } from "../transit/transit.ts";
 import type { BrokerApi, PongResult, ServiceRef } from "../core/broker_api.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { resolveTransporter } from "../transporters/resolve.ts";
-import { resolveValidator } from "../validators/validator.ts";
+import { resolveValidator } from "../validators/resolve.ts";
 import { validatorMiddleware } from "../middlewares/validator.ts";
 import { timeoutMiddleware } from "../middlewares/timeout.ts";
 import { retryMiddleware } from "../middlewares/retry.ts";
