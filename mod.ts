@@ -201,7 +201,11 @@ export type {
 } from "./src/transporters/transporter.ts";
 export { JSONSerializer } from "./src/serializers/json.ts";
 export { resolveSerializer } from "./src/serializers/resolve.ts";
-export type { SerializerOption } from "./src/serializers/resolve.ts";
+export type {
+  SerializerConfig,
+  SerializerOption,
+  SerializerOptions,
+} from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";
 export type { Transit } from "./src/transit/transit.ts";
