@@ -132,13 +132,16 @@ export type {
   LogLevel,
   LogSink,
 } from "./src/logging.ts";
-export { resolveValidator } from "./src/validators/validator.ts";
-export type { ParamsCheck, Validator, ValidatorOption } from "./src/validators/validator.ts";
+export { resolveValidator } from "./src/validators/resolve.ts";
+export type { ValidatorOption } from "./src/validators/resolve.ts";
+export type { ParamsCheck, Validator } from "./src/validators/validator.ts";
 export type { ParamsSchema } from "./src/core/schema.ts";
 export { FastestValidator } from "./src/validators/fastest.ts";
 export { matchEventName } from "./src/core/event_match.ts";
-export { RandomStrategy, resolveStrategy, RoundRobinStrategy } from "./src/strategies/strategy.ts";
-export type { StrategyResolver } from "./src/strategies/strategy.ts";
+export { RoundRobinStrategy } from "./src/strategies/round_robin.ts";
+export { RandomStrategy } from "./src/strategies/random.ts";
+export { resolveStrategy } from "./src/strategies/resolve.ts";
+export type { StrategyResolver } from "./src/strategies/broker_strategies.ts";
 export type {
   Strategy,
   StrategyEndpoint,
@@ -195,6 +198,10 @@ export type {
 } from "./src/transporters/transporter.ts";
 export { JSONSerializer } from "./src/serializers/json.ts";
 export { resolveSerializer } from "./src/serializers/resolve.ts";
-export type { SerializerOption } from "./src/serializers/resolve.ts";
+export type {
+  SerializerConfig,
+  SerializerOption,
+  SerializerOptions,
+} from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";

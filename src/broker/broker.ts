@@ -24,7 +24,7 @@ import { Transit } from "../transit/transit.ts";
 import type { BrokerApi, PongResult, ServiceRef } from "../core/broker_api.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { resolveTransporter } from "../transporters/resolve.ts";
-import { resolveValidator } from "../validators/validator.ts";
+import { resolveValidator } from "../validators/resolve.ts";
 import { buildMiddlewareChain } from "../middlewares/builtin.ts";
 import type { CircuitBreaker, CircuitBreakerView } from "../middlewares/circuit_breaker.ts";
 import type { ContextTracker, TrackerView } from "../middlewares/tracking.ts";

@@ -13,7 +13,7 @@ import type { StrategyOption, StrategyOptions } from "../core/strategy.ts";
 import type { SerializerOption } from "../serializers/resolve.ts";
 import type { ProtocolVersion } from "../transit/packets.ts";
 import type { TransporterOption } from "../transporters/resolve.ts";
-import type { ValidatorOption } from "../validators/validator.ts";
+import type { ValidatorOption } from "../validators/resolve.ts";
 import type { BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions } from "../core/schema.ts";
 import { BrokerOptionsError } from "../errors.ts";
 import { defaultNodeID } from "../runtime/deno.ts";

@@ -1,5 +1,10 @@
 /**
- * The `cacher` broker option: its check, and the cacher it names.
+ * The `cacher` broker option: its check, and the cacher it names (Moleculer's `Cachers.resolve`).
+ *
+ * The cachers are a table: each entry has Moleculer's name, the URL schemes that name it, and how
+ * it is made — with the checks of its options, so an option is refused before any cacher exists.
+ * A cacher over a client library (Redis, named by `redis://…`) is to join as an entry that loads
+ * its implementation by `import()`; until it does, naming it gives an error saying what to do.
  *
  * @module
  */
@@ -8,7 +13,13 @@ import { BrokerOptionsError } from "../errors.ts";
 import type { Cacher } from "../core/cacher.ts";
 import { MemoryCacher } from "./memory.ts";
 import { MemoryLRUCacher, type MemoryLRUCacherOptions } from "./memory_lru.ts";
-import { checkCacherOptions, LRU_CHECKS, MEMORY_CHECKS, show } from "./_options.ts";
+import {
+  checkCacherOptions,
+  LRU_CHECKS,
+  MEMORY_CHECKS,
+  type OptionCheck,
+  show,
+} from "./_options.ts";
 
 /** The built-in cachers by name. */
 export type CacherName = "Memory" | "MemoryLRU";
@@ -27,6 +38,38 @@ export interface CacherConfig {
  */
 export type CacherOption = boolean | CacherName | CacherConfig | Cacher;
 
+/** A cacher this module makes: its option checks and its constructor. */
+interface BuiltIn {
+  readonly name: CacherName;
+  /** The checks of its options, by option name (unknown names are refused). */
+  readonly checks: Readonly<Record<string, OptionCheck>>;
+  readonly make: (options: MemoryLRUCacherOptions) => Cacher;
+}
+
+/** A Moleculer cacher not available here: naming it explains what to do instead. */
+interface NotBuiltIn {
+  readonly name: string;
+  /** URL schemes that name it, e.g. `redis` for `"redis://localhost:6379"`. */
+  readonly schemes: readonly string[];
+  /** The rest of the error message, after "Option '<name>': ". */
+  readonly instead: string;
+}
+
+/** The built-in cachers; the first is the one `true` and a `{ options }` without `type` mean. */
+const BUILT_IN: readonly BuiltIn[] = [
+  { name: "Memory", checks: MEMORY_CHECKS, make: (options) => new MemoryCacher(options) },
+  { name: "MemoryLRU", checks: LRU_CHECKS, make: (options) => new MemoryLRUCacher(options) },
+];
+
+const NOT_BUILT_IN: readonly NotBuiltIn[] = [
+  {
+    name: "Redis",
+    schemes: ["redis", "rediss"],
+    instead: "the Redis cacher is not built in. Pass an instance of a class that implements " +
+      'Cacher (extend BaseCacher) over your Redis client, or use "Memory" / "MemoryLRU"',
+  },
+];
+
 const METHODS = [
   "get",
   "set",
@@ -37,27 +80,35 @@ const METHODS = [
   "close",
 ] as const;
 
-const SHAPES = '"Memory", "MemoryLRU", true, false, { type: "Memory" | "MemoryLRU", options } ' +
-  "or a Cacher instance";
+const NAMES = BUILT_IN.map((entry) => `"${entry.name}"`);
+const TYPE = `{ type: ${NAMES.join(" | ")}, options }`;
+const SHAPES = `${NAMES.join(", ")}, true, false, ${TYPE} or a Cacher instance`;
+/** Every option some built-in cacher takes, for the message about a misplaced one. */
+const ALL_OPTIONS = [...new Set(BUILT_IN.flatMap((entry) => Object.keys(entry.checks)))];
 
-function builtIn(name: string): CacherName | undefined {
+function builtIn(name: string): BuiltIn | undefined {
   const lower = name.toLowerCase();
-  if (lower === "memory") return "Memory";
-  if (lower === "memorylru") return "MemoryLRU";
-  return undefined;
+  return BUILT_IN.find((entry) => entry.name.toLowerCase() === lower);
 }
 
-function checkName(name: unknown, option: string): CacherName {
+function notBuiltIn(name: string): NotBuiltIn | undefined {
+  const lower = name.toLowerCase();
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(name)?.[1]?.toLowerCase();
+  return NOT_BUILT_IN.find((entry) =>
+    entry.name.toLowerCase() === lower || (scheme !== undefined && entry.schemes.includes(scheme))
+  );
+}
+
+function find(name: unknown, option: string): BuiltIn {
   if (typeof name === "string") {
     const found = builtIn(name);
     if (found) return found;
-    if (/^rediss?:\/\//i.test(name) || name.toLowerCase() === "redis") {
-      throw new BrokerOptionsError(
-        `Option '${option}': the Redis cacher is not built in. Pass an instance of a class that ` +
-          "implements Cacher (extend BaseCacher) over your Redis client, or use " +
-          '"Memory" / "MemoryLRU"',
-        { option, value: name },
-      );
+    const missing = notBuiltIn(name);
+    if (missing) {
+      throw new BrokerOptionsError(`Option '${option}': ${missing.instead}`, {
+        option,
+        value: name,
+      });
     }
   }
   const got = typeof name === "function"
@@ -65,26 +116,23 @@ function checkName(name: unknown, option: string): CacherName {
     : show(name);
   throw new BrokerOptionsError(
     `Option '${option}' must be ${
-      option === "cacher" ? SHAPES : '"Memory" or "MemoryLRU"'
+      option === "cacher" ? SHAPES : `${NAMES.slice(0, -1).join(", ")} or ${NAMES.at(-1)}`
     }, got ${got}`,
     { option, value: name },
   );
 }
 
-/**
- * Check a `cacher` option without creating anything.
- *
- * @param value The option as given.
- * @returns It, typed; `false` when absent or null.
- * @throws {BrokerOptionsError} naming what is wrong (`cacher`, `cacher.type`,
- *   `cacher.options.<name>`) and the shapes accepted.
- */
-export function checkCacherOption(value: unknown): CacherOption {
-  if (value === undefined || value === null || value === false) return false;
-  if (value === true) return true;
-  if (typeof value === "string") return checkName(value, "cacher");
+/** What a `cacher` option names: nothing, an instance, or a built-in with its options. */
+type Named =
+  | { readonly kind: "none" }
+  | { readonly kind: "instance"; readonly cacher: Cacher }
+  | { readonly kind: "built-in"; readonly entry: BuiltIn; readonly options: object | undefined };
+
+function name(value: unknown): Named {
+  if (value === undefined || value === null || value === false) return { kind: "none" };
+  if (value === true) return { kind: "built-in", entry: BUILT_IN[0]!, options: undefined };
   if (typeof value !== "object" || Array.isArray(value)) {
-    return checkName(value, "cacher");
+    return { kind: "built-in", entry: find(value, "cacher"), options: undefined };
   }
   const record = value as Record<string, unknown>;
   if (METHODS.some((m) => typeof record[m] === "function")) {
@@ -98,24 +146,35 @@ export function checkCacherOption(value: unknown): CacherOption {
         { option: "cacher", missing },
       );
     }
-    return value as Cacher;
+    return { kind: "instance", cacher: value as Cacher };
   }
   for (const key of Object.keys(record)) {
     if (key !== "type" && key !== "options") {
       throw new BrokerOptionsError(
         `Unknown broker option 'cacher.${key}'. A cacher with options is written ` +
-          `{ type: "Memory" | "MemoryLRU", options: { ttl, max, keygen, maxParamsLength, clone } }`,
+          TYPE.replace("options }", `options: { ${ALL_OPTIONS.join(", ")} } }`),
         { option: `cacher.${key}` },
       );
     }
   }
-  const type = record.type === undefined ? "Memory" : checkName(record.type, "cacher.type");
-  checkCacherOptions(
-    type,
-    record.options,
-    type === "MemoryLRU" ? LRU_CHECKS : MEMORY_CHECKS,
-  );
-  return value as CacherConfig;
+  const entry = record.type === undefined ? BUILT_IN[0]! : find(record.type, "cacher.type");
+  checkCacherOptions(entry.name, record.options, entry.checks);
+  return { kind: "built-in", entry, options: (record.options ?? undefined) as object | undefined };
+}
+
+/**
+ * Check a `cacher` option without creating anything.
+ *
+ * @param value The option as given.
+ * @returns It, typed (a name in its canonical case); `false` when absent or null.
+ * @throws {BrokerOptionsError} naming what is wrong (`cacher`, `cacher.type`,
+ *   `cacher.options.<name>`) and the shapes accepted.
+ */
+export function checkCacherOption(value: unknown): CacherOption {
+  const named = name(value);
+  if (named.kind === "none") return false;
+  if (named.kind === "built-in" && typeof value === "string") return named.entry.name;
+  return value as CacherOption;
 }
 
 /**
@@ -138,15 +197,8 @@ export function checkCacherOption(value: unknown): CacherOption {
 export function resolveCacher(
   option: CacherOption | null | undefined,
 ): Cacher | null {
-  const checked = checkCacherOption(option);
-  if (checked === false) return null;
-  if (checked === true) return new MemoryCacher();
-  if (typeof checked === "string") {
-    return checked === "Memory" ? new MemoryCacher() : new MemoryLRUCacher();
-  }
-  if (typeof (checked as Cacher).get === "function") return checked as Cacher;
-  const config = checked as CacherConfig;
-  const options = config.options ?? {};
-  const type = config.type === undefined ? "Memory" : builtIn(config.type);
-  return type === "MemoryLRU" ? new MemoryLRUCacher(options) : new MemoryCacher(options);
+  const named = name(option);
+  if (named.kind === "none") return null;
+  if (named.kind === "instance") return named.cacher;
+  return named.entry.make(named.options ?? {});
 }

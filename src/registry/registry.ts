@@ -8,7 +8,7 @@
 import type { ActionInfo, EventInfo, Handler } from "../core/middleware.ts";
 import type { Service } from "../core/service.ts";
 import type { Visibility } from "../core/schema.ts";
-import type { StrategyResolver } from "../strategies/strategy.ts";
+import type { StrategyResolver } from "../strategies/broker_strategies.ts";
 import { EndpointList } from "./endpoint_list.ts";
 import { matchEventName } from "../core/event_match.ts";
 import { isRecord } from "../_util/values.ts";

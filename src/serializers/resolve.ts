@@ -1,31 +1,89 @@
 /**
  * Turns the broker's `serializer` option into a {@linkcode Serializer}.
  *
+ * Every serializer has an entry in a table saying how its implementation loads: with this
+ * module (`make`), or by `import()` when a broker first makes it ready (`load`, for one that
+ * pulls a codec library — a broker configured for JSON never fetches msgpack). A lazily loaded
+ * serializer is a {@linkcode LazySerializer}: the transit awaits its `init()` on connect.
+ *
  * @example
  * ```ts
  * import { resolveSerializer } from "./resolve.ts";
  *
  * resolveSerializer().name; // "JSON"
  * resolveSerializer("json").name; // "JSON"
+ * resolveSerializer({ type: "JSON" }).name; // "JSON"
  * ```
  *
  * @module
  */
 
-import { BrokerOptionsError } from "../errors.ts";
+import { BrokerOptionsError, MoleculerError } from "../errors.ts";
+import { isRecord, toError } from "../_util/values.ts";
 import { JSONSerializer } from "./json.ts";
+import { LazySerializer } from "./lazy.ts";
 import type { Serializer } from "./serializer.ts";
 
-/** The broker's `serializer` option: an instance, or a serializer name such as `"JSON"`. */
-export type SerializerOption = Serializer | string;
+/** Options of a serializer, as in `{ type, options }`. */
+export type SerializerOptions = Readonly<Record<string, unknown>>;
 
-/** Factories of the built-in serializers, keyed by lower-case name. */
-const BUILT_IN: ReadonlyMap<string, () => Serializer> = new Map([
-  ["json", () => new JSONSerializer()],
-]);
+/** A serializer with options, as in a `moleculer.config.js`: `{ type: "JSON" }`. */
+export interface SerializerConfig {
+  /** The serializer's Moleculer name, in any letter case. */
+  readonly type: string;
+  /** Its options, if it takes any. */
+  readonly options?: SerializerOptions;
+}
 
-/** Display names of the built-in serializers, for error messages. */
-const SUPPORTED: readonly string[] = ["JSON"];
+/**
+ * The broker's `serializer` option: an instance, a serializer name such as `"JSON"` (any letter
+ * case), or `{ type, options }`.
+ */
+export type SerializerOption = Serializer | string | SerializerConfig;
+
+/** Makes a serializer from the `options` of `{ type, options }` (undefined when none). */
+export type SerializerMaker = (options: SerializerOptions | undefined) => Serializer;
+
+/**
+ * One serializer of the table and how its implementation loads: `make` when it ships with this
+ * module, or `load` (an `import()` of its file) plus the `library` it pulls, for the error
+ * when that cannot be loaded.
+ */
+export type SerializerEntry =
+  | { readonly name: string; readonly make: SerializerMaker }
+  | {
+    readonly name: string;
+    readonly library: string;
+    readonly load: () => Promise<SerializerMaker>;
+  };
+
+/**
+ * The built-in serializers, the first one the default. One that pulls a codec library joins as
+ * a `load` entry, so that only the brokers configuring it fetch the library:
+ * `{ name: "MsgPack", library: "npm:msgpack5", load: () => import("./msgpack.ts").then((m) =>
+ * (options) => new m.MsgPackSerializer(options)) }`.
+ */
+export const BUILT_IN_SERIALIZERS: readonly SerializerEntry[] = [
+  {
+    name: "JSON",
+    make: (options) => {
+      noOptions("JSON", options);
+      return new JSONSerializer();
+    },
+  },
+];
+
+/** For a serializer without options (Moleculer's JSON has none): naming one is refused, not ignored. */
+function noOptions(name: string, options: SerializerOptions | undefined): void {
+  const keys = Object.keys(options ?? {});
+  if (keys.length > 0) {
+    throw new BrokerOptionsError(
+      `Unknown broker option 'serializer.options.${keys[0]}': the ${name} serializer takes no ` +
+        "options",
+      { option: `serializer.options.${keys[0]}` },
+    );
+  }
+}
 
 function isSerializer(value: unknown): value is Serializer {
   return typeof value === "object" && value !== null &&
@@ -33,44 +91,113 @@ function isSerializer(value: unknown): value is Serializer {
     typeof (value as Serializer).deserialize === "function";
 }
 
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return `an object without serialize()/deserialize()`;
+  return typeof value;
+}
+
+/**
+ * Resolve a `serializer` option against a table of serializers. {@linkcode resolveSerializer}
+ * uses the built-in table; a test may hand it another.
+ *
+ * @param entries The serializers known by name.
+ * @param opt An instance (returned as is), a name, `{ type, options }`, or `undefined` for the
+ *   first entry.
+ * @returns The serializer; a {@linkcode LazySerializer} for a `load` entry, to be made ready
+ *   with `await serializer.init()`.
+ * @throws {BrokerOptionsError} for an unknown name (the message lists the supported ones), a
+ *   malformed `{ type, options }`, or options the serializer refuses.
+ */
+export function resolveSerializerIn(
+  entries: readonly SerializerEntry[],
+  opt?: SerializerOption,
+): Serializer {
+  const supported = entries.map((entry) => entry.name);
+  const find = (name: string): SerializerEntry => {
+    const lower = name.trim().toLowerCase();
+    const found = entries.find((entry) => entry.name.toLowerCase() === lower);
+    if (found) return found;
+    throw new BrokerOptionsError(
+      `Unknown serializer "${name}". Supported serializers: ${supported.join(", ")}.`,
+      { serializer: name, supported },
+    );
+  };
+  if (opt === undefined) return make(entries[0]!, undefined);
+  if (typeof opt === "string") return make(find(opt), undefined);
+  if (isSerializer(opt)) return opt;
+  if (isRecord(opt) && typeof opt.type === "string") {
+    for (const key of Object.keys(opt)) {
+      if (key !== "type" && key !== "options") {
+        throw new BrokerOptionsError(
+          `Unknown broker option 'serializer.${key}'. A serializer with options is written ` +
+            `{ type: ${supported.map((n) => `"${n}"`).join(" | ")}, options }`,
+          { option: `serializer.${key}` },
+        );
+      }
+    }
+    const options = opt.options;
+    if (options !== undefined && !isRecord(options)) {
+      throw new BrokerOptionsError("Option 'serializer.options' must be an object", {
+        option: "serializer.options",
+      });
+    }
+    return make(find(opt.type), options);
+  }
+  throw new BrokerOptionsError(
+    `Invalid serializer option: expected a serializer instance, { type, options } or one of ${
+      supported.join(", ")
+    }, got ${describe(opt)}.`,
+    { supported },
+  );
+}
+
+function make(entry: SerializerEntry, options: SerializerOptions | undefined): Serializer {
+  if ("make" in entry) return build(entry.name, entry.make, options);
+  return new LazySerializer(
+    entry.name,
+    entry.library,
+    () => entry.load().then((maker) => build(entry.name, maker, options)),
+  );
+}
+
+/** Make a serializer; what its constructor throws is reported as a refused option. */
+function build(
+  name: string,
+  maker: SerializerMaker,
+  options: SerializerOptions | undefined,
+): Serializer {
+  try {
+    return maker(options);
+  } catch (err) {
+    if (err instanceof MoleculerError) throw err;
+    throw new BrokerOptionsError(
+      `Option 'serializer.options' is refused by the ${name} serializer: ${toError(err).message}`,
+      { option: "serializer.options", serializer: name },
+      { cause: err },
+    );
+  }
+}
+
 /**
  * Resolve the `serializer` broker option.
  *
- * @param opt A serializer instance (returned as is), a name (case-insensitive, e.g. `"JSON"`), or
- *   `undefined` for the default, JSON.
- * @returns The serializer to use.
- * @throws {BrokerOptionsError} when the name is unknown or the value is neither a name nor a
- *   serializer; the message lists the supported names.
+ * @param opt A serializer instance (returned as is), a name (case-insensitive, e.g. `"JSON"`),
+ *   `{ type, options }`, or `undefined` for the default, JSON.
+ * @returns The serializer to use. Await its `init()` (when it has one) before the first packet:
+ *   a serializer that pulls a codec library loads it then.
+ * @throws {BrokerOptionsError} when the name is unknown or the value is neither a name, a
+ *   config nor a serializer; the message lists the supported names.
  *
  * @example Pick a serializer by name
  * ```ts
  * import { resolveSerializer } from "./resolve.ts";
  *
  * const serializer = resolveSerializer("JSON");
+ * await serializer.init?.();
  * serializer.serialize({ ver: "5", sender: "node-1" });
  * ```
  */
 export function resolveSerializer(opt?: SerializerOption): Serializer {
-  if (opt === undefined) return new JSONSerializer();
-  if (typeof opt === "string") {
-    const make = BUILT_IN.get(opt.trim().toLowerCase());
-    if (make) return make();
-    throw new BrokerOptionsError(
-      `Unknown serializer "${opt}". Supported serializers: ${SUPPORTED.join(", ")}.`,
-      { serializer: opt, supported: SUPPORTED },
-    );
-  }
-  if (isSerializer(opt)) return opt;
-  throw new BrokerOptionsError(
-    `Invalid serializer option: expected a serializer instance or one of ${
-      SUPPORTED.join(", ")
-    }, got ${describe(opt)}.`,
-    { supported: SUPPORTED },
-  );
-}
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return `an object without serialize()/deserialize()`;
-  return typeof value;
+  return resolveSerializerIn(BUILT_IN_SERIALIZERS, opt);
 }

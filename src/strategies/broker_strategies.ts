@@ -8,7 +8,7 @@
 
 import { ServiceSchemaError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
-import { resolveStrategy } from "./strategy.ts";
+import { resolveStrategy } from "./resolve.ts";
 import type {
   Strategy,
   StrategyFactory,
@@ -17,6 +17,15 @@ import type {
   StrategyOptions,
 } from "../core/strategy.ts";
 import { isRecord } from "../_util/values.ts";
+
+/**
+ * Makes the strategy of a new endpoint list from the definition of its first
+ * endpoint (an action's `strategy` and `strategyOptions`), or the broker-wide
+ * one. The registry calls it; the broker builds it ({@linkcode BrokerStrategies.make}).
+ */
+export type StrategyResolver = (
+  definition?: Readonly<Record<string, unknown>>,
+) => Strategy;
 
 /** The broker-wide strategy settings (the `registry` options that name a strategy). */
 export interface StrategySettings {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { FastestValidator } from "../../src/validators/fastest.ts";
-import { resolveValidator, type Validator } from "../../src/validators/validator.ts";
 import { BrokerOptionsError, ValidationError } from "../../src/errors.ts";
 
 interface Issue {
@@ -183,26 +182,4 @@ Deno.test("FastestValidator.compile() rejects invalid schemas clearly", () => {
   assert.throws(() => v.compile("name" as unknown as string[]), TypeError);
   assert.throws(() => v.compile(["name", 5] as unknown as string[]), TypeError);
   assert.throws(() => v.compile(["name", ""]), TypeError);
-});
-
-Deno.test("resolveValidator() maps the validator option", () => {
-  const byDefault = resolveValidator(undefined);
-  assert.ok(byDefault instanceof FastestValidator);
-  assert.equal(byDefault.name, "Fastest");
-  assert.ok(resolveValidator(true) instanceof FastestValidator);
-  assert.equal(resolveValidator(false), null);
-
-  const custom: Validator = { name: "Noop", compile: () => () => {} };
-  assert.equal(resolveValidator(custom), custom);
-  const fv = new FastestValidator();
-  assert.equal(resolveValidator(fv), fv);
-
-  assert.throws(
-    () => resolveValidator("Fastest" as unknown as boolean),
-    TypeError,
-  );
-  assert.throws(
-    () => resolveValidator({ name: "x" } as unknown as Validator),
-    TypeError,
-  );
 });
