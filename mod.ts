@@ -186,8 +186,7 @@ export type {
 } from "./src/registry/registry.ts";
 export type { EndpointList, ListedEndpoint } from "./src/registry/endpoint_list.ts";
 export { MemoryTransporter } from "./src/transporters/memory.ts";
-export { NatsTransporter } from "./src/transporters/nats/nats.ts";
-export type { NatsTransporterOptions } from "./src/transporters/nats/nats.ts";
+export type { NatsTransporterOptions } from "./src/transporters/nats/options.ts";
 export { resolveTransporter } from "./src/transporters/resolve.ts";
 export type { TransporterOption } from "./src/transporters/resolve.ts";
 export type {

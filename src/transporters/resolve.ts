@@ -15,7 +15,8 @@
 
 import { BrokerOptionsError } from "../errors.ts";
 import { MemoryTransporter } from "./memory.ts";
-import { NatsTransporter, type NatsTransporterOptions } from "./nats/nats.ts";
+import { NatsTransporter } from "./nats/nats.ts";
+import type { NatsTransporterOptions } from "./nats/options.ts";
 import type { Transporter } from "./transporter.ts";
 
 /**

@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { BrokerDisconnectedError, BrokerOptionsError, MoleculerError } from "../../src/errors.ts";
-import { NatsTransporter, parseNatsUrl } from "../../src/transporters/nats/nats.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import { parseNatsUrl } from "../../src/transporters/nats/options.ts";
 import { DenoTransport } from "../../src/transporters/nats/deno_transport.ts";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
 import { bytes, Inbox, RecordingListener, sync } from "./_util.ts";
