@@ -190,8 +190,8 @@ export type { NatsTransporterOptions } from "./src/transporters/nats/options.ts"
 export { resolveTransporter } from "./src/transporters/resolve.ts";
 export type { TransporterOption } from "./src/transporters/resolve.ts";
 export type {
-  MessageHandler,
   Transporter,
+  TransporterHost,
   TransporterListener,
   TransporterSubscription,
 } from "./src/transporters/transporter.ts";
@@ -199,5 +199,6 @@ export { JSONSerializer } from "./src/serializers/json.ts";
 export { resolveSerializer } from "./src/serializers/resolve.ts";
 export type { SerializerOption } from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
+export { PacketType } from "./src/transit/packets.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";
 export type { Transit } from "./src/transit/transit.ts";

@@ -23,16 +23,7 @@ import {
 } from "../errors.ts";
 import { delay } from "../_util/async.ts";
 import { idSeq, nextId } from "../_util/ids.ts";
-import {
-  balancedEventSubscription,
-  balancedEventTopic,
-  balancedRequestTopic,
-  PacketType,
-  type ProtocolVersion,
-  subscriptionsOf,
-  topicOf,
-  topicPrefix,
-} from "./packets.ts";
+import { PacketType, type ProtocolVersion, SUBSCRIPTIONS, topicPrefix } from "./packets.ts";
 import { isRecord } from "../_util/values.ts";
 
 /** A REQ packet as received. */
@@ -276,8 +267,11 @@ export class Transit {
   #lastSender: string | undefined;
   readonly #pings = new Map<string, PendingPing>();
   readonly #subs: TransporterSubscription[] = [];
-  /** `disableBalancer` subscriptions by `<subject> <queue>`. */
-  readonly #balanced = new Map<string, TransporterSubscription>();
+  /**
+   * `disableBalancer` subscriptions by `REQ <action>` or `EVENT <group> <event>`: the promise of
+   * the subscription, or of `undefined` when it failed (it is logged).
+   */
+  readonly #balanced = new Map<string, Promise<TransporterSubscription | undefined>>();
   readonly #warnedVersion = new Set<string>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #stopSignal = new AbortController();
@@ -358,7 +352,12 @@ export class Transit {
    *   nodeID (it answered our DISCOVER); nothing has been announced and nothing more is sent.
    */
   async connect(): Promise<void> {
+    const nodeID = this.#host.nodeID;
     await this.#transporter.connect({
+      namespace: this.#opts.namespace,
+      prefix: this.#prefix,
+      nodeID,
+      receive: (type, data) => this.#onMessage(type, data),
       onDisconnect: () => {
         this.#host.logger.warn(
           "Transporter disconnected; the client is reconnecting",
@@ -390,16 +389,15 @@ export class Transit {
           `Transporter error: ${printable(err.message, 200)}`,
         ),
     });
-    for (
-      const [type, subject] of subscriptionsOf(this.#prefix, this.#host.nodeID)
-    ) {
-      this.#subs.push(
-        this.#transporter.subscribe(
-          subject,
-          (data) => this.#onMessage(type, data),
-        ),
-      );
-    }
+    // Issued at once, in Moleculer's order; the first failure fails the connect (what did
+    // subscribe is undone by disconnect()).
+    const subscribed = await Promise.allSettled(
+      SUBSCRIPTIONS.map(([type, own]) =>
+        this.#transporter.subscribe(type, own ? nodeID : undefined)
+      ),
+    );
+    for (const r of subscribed) if (r.status === "fulfilled") this.#subs.push(r.value);
+    for (const r of subscribed) if (r.status === "rejected") throw r.reason;
     this.#connected = true;
     // A node already running under our nodeID answers this DISCOVER with its INFO (see
     // #onMessage), so a conflict is found here, before this node announces anything.
@@ -482,7 +480,7 @@ export class Transit {
     }
     for (const sub of this.#subs) sub.unsubscribe();
     this.#subs.length = 0;
-    for (const sub of this.#balanced.values()) sub.unsubscribe();
+    for (const sub of this.#balanced.values()) void sub.then((s) => s?.unsubscribe());
     this.#balanced.clear();
     this.#connected = false;
     this.#ready = false;
@@ -553,14 +551,8 @@ export class Transit {
 
   // ---- sending ----
 
-  #send(
-    type: PacketType,
-    target: string | undefined,
-    payload: PacketPayload,
-    subject?: string,
-  ): Promise<void> {
-    // After a nodeID conflict, packets under our nodeID would be taken for the other node's
-    // (a DISCONNECT would mark it offline everywhere): stay silent, as an exited process would.
+  /** Send a packet to one node, or to all when `target` is undefined (as #publish, inlined). */
+  #send(type: PacketType, target: string | undefined, payload: PacketPayload): Promise<void> {
     if (this.#conflict !== undefined) return Promise.resolve();
     payload.ver = this.#opts.protocolVersion;
     payload.sender = this.#host.nodeID;
@@ -570,10 +562,25 @@ export class Transit {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#transporter.publish(
-      subject ?? topicOf(this.#prefix, type, target),
-      bytes,
-    );
+    return this.#transporter.publish(type, target, bytes);
+  }
+
+  /**
+   * Serialize a packet (signed with our protocol version and nodeID) and hand it to `publish`.
+   * After a nodeID conflict, packets under our nodeID would be taken for the other node's (a
+   * DISCONNECT would mark it offline everywhere): nothing is sent, as an exited process would.
+   */
+  #publish(payload: PacketPayload, publish: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+    if (this.#conflict !== undefined) return Promise.resolve();
+    payload.ver = this.#opts.protocolVersion;
+    payload.sender = this.#host.nodeID;
+    let bytes: Uint8Array;
+    try {
+      bytes = this.#serializer.serialize(payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return publish(bytes);
   }
 
   #sendQuiet(
@@ -662,63 +669,65 @@ export class Transit {
     if (!this.connected || !this.#ready) return;
     const payload = this.#infoPayload();
     // As Moleculer: a broadcast INFO (not a reply to DISCOVER) first syncs the balanced
-    // subscriptions with the services it announces (none in the INFO sent at stop).
+    // subscriptions with the services it announces (none in the INFO sent at stop), and goes
+    // once they are made.
     if (target === undefined && this.#opts.disableBalancer) {
-      this.#syncBalanced(payload.services as Record<string, unknown>[]);
+      const made = this.#syncBalanced(payload.services as Record<string, unknown>[]);
+      void made.then(() => {
+        if (this.connected) this.#sendQuiet(PacketType.INFO, target, payload);
+      });
+      return;
     }
     this.#sendQuiet(PacketType.INFO, target, payload);
   }
 
   /**
-   * Make the `disableBalancer` subscriptions match the announced services: per action
-   * `REQB.<action>` (queue = action name), per event `EVENTB.<group>.<event>` (queue = group, the
-   * event's or else the service name). Moleculer drops and recreates them all; keeping the
-   * unchanged ones gives the transporter the same set without a window in which none exists.
+   * Make the `disableBalancer` subscriptions match the announced services: per action a balanced
+   * request subscription, per event one balanced event subscription for its group (the event's,
+   * or else the service name). Moleculer drops and recreates them all; keeping the unchanged
+   * ones gives the transporter the same set without a window in which none exists.
+   *
+   * @returns A promise that settles once every wanted subscription is made (or failed, logged).
    */
-  #syncBalanced(services: Record<string, unknown>[]): void {
-    const wanted = new Map<string, [PacketType, string, string]>();
+  #syncBalanced(services: Record<string, unknown>[]): Promise<unknown> {
+    const wanted = new Map<string, () => Promise<TransporterSubscription>>();
+    const t = this.#transporter;
     for (const svc of services) {
       const name = typeof svc.name === "string" ? svc.name : "";
-      for (
-        const action of Object.keys(isRecord(svc.actions) ? svc.actions : EMPTY)
-      ) {
-        const subject = balancedRequestTopic(this.#prefix, action);
-        wanted.set(`${subject} ${action}`, [
-          PacketType.REQUEST,
-          subject,
-          action,
-        ]);
+      for (const action of Object.keys(isRecord(svc.actions) ? svc.actions : EMPTY)) {
+        wanted.set(`REQ ${action}`, () => t.subscribeBalancedRequest(action));
       }
       const events = isRecord(svc.events) ? svc.events : EMPTY;
       for (const [event, def] of Object.entries(events)) {
         const own = isRecord(def) ? def.group : undefined;
         const group = typeof own === "string" && own ? own : name;
-        const subject = balancedEventSubscription(this.#prefix, group, event);
-        wanted.set(`${subject} ${group}`, [PacketType.EVENT, subject, group]);
+        wanted.set(`EVENT ${group} ${event}`, () => t.subscribeBalancedEvent(event, group));
       }
     }
     for (const [key, sub] of this.#balanced) {
       if (wanted.has(key)) continue;
-      sub.unsubscribe();
+      void sub.then((s) => s?.unsubscribe());
       this.#balanced.delete(key);
     }
-    for (const [key, [type, subject, queue]] of wanted) {
+    for (const [key, subscribe] of wanted) {
       if (this.#balanced.has(key)) continue;
+      let made: Promise<TransporterSubscription>;
       try {
-        this.#balanced.set(
-          key,
-          this.#transporter.subscribe(
-            subject,
-            (data) => this.#onMessage(type, data),
-            queue,
-          ),
-        );
+        made = subscribe();
       } catch (err) {
-        this.#host.logger.warn(
-          `Cannot subscribe to '${subject}' (queue '${queue}'): ${(err as Error).message}`,
-        );
+        made = Promise.reject(err);
       }
+      this.#balanced.set(
+        key,
+        made.catch((err) => {
+          this.#host.logger.warn(
+            `Cannot make the balanced subscription '${key}': ${(err as Error).message}`,
+          );
+          return undefined;
+        }),
+      );
     }
+    return Promise.all(this.#balanced.values());
   }
 
   /**
@@ -798,11 +807,9 @@ export class Transit {
         stream: false,
       };
       if (this.#opts.protocolVersion !== "5") delete payload.headers;
-      const sent = nodeID ? this.#send(PacketType.REQUEST, nodeID, payload) : this.#send(
-        PacketType.REQUEST,
-        undefined,
+      const sent = nodeID ? this.#send(PacketType.REQUEST, nodeID, payload) : this.#publish(
         payload,
-        balancedRequestTopic(this.#prefix, action),
+        (bytes) => this.#transporter.publishBalancedRequest(action, bytes),
       );
       sent.catch((err) => {
         if (this.#pending.delete(id)) {
@@ -863,11 +870,9 @@ export class Transit {
     const jobs: Promise<void>[] = [];
     for (const group of groups ?? []) {
       payload.groups = [group];
-      jobs.push(this.#send(
-        PacketType.EVENT,
-        undefined,
+      jobs.push(this.#publish(
         payload,
-        balancedEventTopic(this.#prefix, group, ctx.eventName!),
+        (bytes) => this.#transporter.publishBalancedEvent(ctx.eventName!, group, bytes),
       ));
     }
     return Promise.all(jobs).then(() => {});

@@ -106,7 +106,7 @@ function byName(name: string, options: unknown): Transporter | undefined {
  * import { resolveTransporter } from "./resolve.ts";
  *
  * const t = resolveTransporter("memory://unit-test");
- * await t.connect({});
+ * await t.connect({ namespace: "", prefix: "MOL", nodeID: "n1", receive: () => {} });
  * await t.disconnect();
  * ```
  */

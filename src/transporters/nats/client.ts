@@ -42,8 +42,8 @@ import type { TransporterListener, TransporterSubscription } from "../transporte
 import type { NatsSettings } from "./options.ts";
 import { toError } from "../../_util/values.ts";
 
-/** Called with the bytes and the subject of each message of a subscription. */
-export type NatsMessageHandler = (data: Uint8Array, subject: string) => unknown;
+/** Called with the bytes of each message of a subscription. */
+export type NatsMessageHandler = (data: Uint8Array) => unknown;
 
 const DEFAULT_DRAIN_TIMEOUT = 5_000;
 const DEFAULT_RECONNECT_TIME_WAIT = 2_000;
@@ -361,8 +361,8 @@ export class NatsClient {
    * Subscribe to a subject, optionally in a queue group. Subscriptions survive reconnects.
    *
    * @param subject The subject; `*` and `>` wildcards allowed.
-   * @param handler Receives each message's bytes and subject. Errors it throws (or rejections it
-   *   returns) go to `listener.onError`.
+   * @param handler Receives each message's bytes. Errors it throws (or rejections it returns) go
+   *   to `listener.onError`.
    * @param queue Optional queue group: each message goes to one member of the group.
    * @returns A handle whose `unsubscribe()` stops delivery (idempotent).
    * @throws {BrokerDisconnectedError} when not connected (never connected, or closed).
@@ -376,9 +376,6 @@ export class NatsClient {
         { url: this.url },
       );
     }
-    // Without wildcards a message's subject is the subscribed one: skip `msg.subject`, which
-    // nats.js decodes lazily from bytes (~150 ns a message on Deno).
-    const exact = subject.includes("*") || subject.includes(">") ? undefined : subject;
     const opts: SubscriptionOptions = {
       callback: (err, msg) => {
         if (err) {
@@ -386,7 +383,8 @@ export class NatsClient {
           return;
         }
         try {
-          const result: unknown = handler(msg.data, exact ?? msg.subject);
+          // Only the bytes: nats.js decodes `msg.subject` lazily (~150 ns a message on Deno).
+          const result: unknown = handler(msg.data);
           if (result instanceof Promise) result.catch((e) => this.#notifyError(e));
         } catch (error) {
           this.#notifyError(error);

@@ -6,18 +6,26 @@
  * Moleculer nodes using `transporter: "nats://…"` on the same server and namespace see this node
  * as a peer.
  *
+ * Subjects are Moleculer's: `MOL[-<namespace>].<TYPE>[.<nodeID>]` for packets,
+ * `…REQB.<action>` (queue group: the action) for balanced requests and
+ * `…EVENTB.<group>.<event>` (queue group: the group) for balanced events (`subjects.ts`).
+ *
  * @example Connect to a server
  * ```ts ignore
  * import { NatsTransporter } from "./nats.ts";
  *
  * const nats = new NatsTransporter("nats://user:secret@127.0.0.1:4222");
  * await nats.connect({
+ *   namespace: "",
+ *   prefix: "MOL",
+ *   nodeID: "node-1",
+ *   receive: (type, bytes) => console.log(type, bytes.length),
  *   onDisconnect: () => console.log("lost NATS, reconnecting"),
  *   onReconnect: () => console.log("back"),
  *   onError: (e) => console.error(e),
  * });
- * nats.subscribe("MOL.INFO", (bytes) => console.log(bytes.length));
- * await nats.publish("MOL.INFO", new TextEncoder().encode("{}"));
+ * await nats.subscribe("INFO"); // MOL.INFO
+ * await nats.publish("INFO", undefined, new TextEncoder().encode("{}"));
  * await nats.disconnect();
  * ```
  *
@@ -25,12 +33,14 @@
  */
 
 import { BrokerDisconnectedError } from "../../errors.ts";
-import type {
-  MessageHandler,
-  Transporter,
-  TransporterListener,
-  TransporterSubscription,
-} from "../transporter.ts";
+import type { PacketType } from "../../transit/packets.ts";
+import {
+  balancedEventPattern,
+  balancedEventSubject,
+  balancedRequestSubject,
+  packetSubject,
+} from "../subjects.ts";
+import type { Transporter, TransporterHost, TransporterSubscription } from "../transporter.ts";
 import type { NatsClient } from "./client.ts";
 import { type NatsSettings, type NatsTransporterOptions, resolveNatsSettings } from "./options.ts";
 
@@ -42,7 +52,7 @@ import { type NatsSettings, type NatsTransporterOptions, resolveNatsSettings } f
  *   timeout reject {@linkcode NatsTransporter.connect} with a {@linkcode BrokerDisconnectedError}
  *   naming the URL and the cause.
  * - Once connected, the client reconnects by itself (forever by default) and restores the
- *   subscriptions; `listener.onDisconnect` / `onReconnect` report it.
+ *   subscriptions; `host.onDisconnect` / `onReconnect` report it.
  * - While the connection is down, {@linkcode NatsTransporter.publish} rejects with
  *   {@linkcode BrokerDisconnectedError}: the nats.js client would accept the message but drop it
  *   silently on its next reconnect attempt.
@@ -52,7 +62,7 @@ import { type NatsSettings, type NatsTransporterOptions, resolveNatsSettings } f
  * import { NatsTransporter } from "./nats.ts";
  *
  * const t = new NatsTransporter("nats://user:secret@nats-1:4222,nats://nats-2:4222");
- * await t.connect({ onError: console.error });
+ * await t.connect({ namespace: "", prefix: "MOL", nodeID: "n1", receive: () => {} });
  * console.log(t.maxPayload); // e.g. 1048576
  * await t.disconnect();
  * ```
@@ -69,6 +79,7 @@ export class NatsTransporter implements Transporter {
   /** The client, once its module is loaded (on the first connect). */
   #client: NatsClient | undefined;
   #loading: Promise<NatsClient> | undefined;
+  #host: TransporterHost | undefined;
 
   /**
    * Create a NATS transporter. Nothing loads or connects until {@linkcode NatsTransporter.connect}.
@@ -97,14 +108,15 @@ export class NatsTransporter implements Transporter {
    * once; reconnection after a later loss is left to the client. Calling it while connected (or
    * connecting) does not open a second connection.
    *
-   * @param listener Connection-state callbacks.
+   * @param host This node, where its packets go, and the connection-state callbacks.
    * @returns A promise that resolves once connected.
    * @throws {BrokerDisconnectedError} when no server can be reached or authentication fails; the
    *   message names the URL and the cause.
    */
-  async connect(listener: TransporterListener): Promise<void> {
+  async connect(host: TransporterHost): Promise<void> {
+    this.#host = host;
     const client = this.#client ?? await this.#load();
-    await client.connect(listener);
+    await client.connect(host);
   }
 
   #load(): Promise<NatsClient> {
@@ -132,43 +144,112 @@ export class NatsTransporter implements Transporter {
   }
 
   /**
-   * Subscribe to a subject, optionally in a queue group. Subscriptions survive reconnects.
+   * Receive the packets of a type: `<prefix>.<TYPE>` (broadcast) or `<prefix>.<TYPE>.<nodeID>`.
+   * Subscriptions survive reconnects.
    *
-   * @param subject The subject; `*` and `>` wildcards allowed.
-   * @param handler Receives each message's bytes and subject. Errors it throws (or rejections it
-   *   returns) go to `listener.onError`.
-   * @param queue Optional queue group: each message goes to one member of the group.
-   * @returns A handle whose `unsubscribe()` stops delivery (idempotent).
+   * @param type The packet type.
+   * @param nodeID This node, for targeted packets.
+   * @returns The subscription; the server has it once the client flushes (same tick).
    * @throws {BrokerDisconnectedError} when not connected (never connected, or closed).
-   * @throws {TypeError} when the subject is malformed.
    */
-  subscribe(subject: string, handler: MessageHandler, queue?: string): TransporterSubscription {
-    const client = this.#client;
-    if (client === undefined) throw this.#notConnected("subscribe to", subject);
-    return client.subscribe(subject, handler, queue);
+  subscribe(type: PacketType, nodeID?: string): Promise<TransporterSubscription> {
+    return this.#subscribe(type, (prefix) => packetSubject(prefix, type, nodeID));
   }
 
   /**
-   * Publish bytes on a subject. Resolves once the message is handed to the client, which sends
-   * it on its next flush (same tick).
+   * Join the queue group named after the action on `<prefix>.REQB.<action>`.
    *
-   * @param subject The subject.
+   * @param action The full action name.
+   * @returns The subscription.
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  subscribeBalancedRequest(action: string): Promise<TransporterSubscription> {
+    return this.#subscribe("REQ", (prefix) => balancedRequestSubject(prefix, action), action);
+  }
+
+  /**
+   * Join the queue group `group` on `<prefix>.EVENTB.<group>.<event>`, where `**` and what
+   * follows it become `>` (Moleculer's rule; a single `*` is already a NATS one-token wildcard).
+   *
+   * @param event The event name or pattern.
+   * @param group The event group.
+   * @returns The subscription.
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  subscribeBalancedEvent(event: string, group: string): Promise<TransporterSubscription> {
+    return this.#subscribe("EVENT", (prefix) => balancedEventPattern(prefix, group, event), group);
+  }
+
+  /**
+   * Publish a packet on `<prefix>.<TYPE>` or `<prefix>.<TYPE>.<target>`. Resolves once the
+   * message is handed to the client, which sends it on its next flush (same tick).
+   *
+   * @param type The packet type.
+   * @param target The node it is for; `undefined` to broadcast.
    * @param data The payload.
    * @returns A promise that resolves once the message is queued on the connection.
    * @throws {BrokerDisconnectedError} when not connected, including while reconnecting.
    * @throws {MoleculerError} (500 `MAX_PAYLOAD_EXCEEDED`) when `data` is larger than the server's
    *   `max_payload`.
    */
-  publish(subject: string, data: Uint8Array): Promise<void> {
+  publish(type: PacketType, target: string | undefined, data: Uint8Array): Promise<void> {
     const client = this.#client;
-    if (client === undefined) return Promise.reject(this.#notConnected("publish to", subject));
-    return client.publish(subject, data);
+    const host = this.#host;
+    if (client === undefined || host === undefined) return Promise.reject(this.#notConnected());
+    return client.publish(packetSubject(host.prefix, type, target), data);
   }
 
-  #notConnected(what: string, subject: string): BrokerDisconnectedError {
-    return new BrokerDisconnectedError(
-      `Cannot ${what} "${subject}": not connected to NATS at ${this.url}`,
-      { url: this.url },
-    );
+  /**
+   * Publish a request on `<prefix>.REQB.<action>`.
+   *
+   * @param action The full action name.
+   * @param data The payload.
+   * @returns A promise that resolves once the message is queued on the connection.
+   * @throws {BrokerDisconnectedError} when not connected, including while reconnecting.
+   * @throws {MoleculerError} (500 `MAX_PAYLOAD_EXCEEDED`) when `data` is too large.
+   */
+  publishBalancedRequest(action: string, data: Uint8Array): Promise<void> {
+    const client = this.#client;
+    const host = this.#host;
+    if (client === undefined || host === undefined) return Promise.reject(this.#notConnected());
+    return client.publish(balancedRequestSubject(host.prefix, action), data);
+  }
+
+  /**
+   * Publish an event copy on `<prefix>.EVENTB.<group>.<event>`.
+   *
+   * @param event The concrete event name.
+   * @param group The event group.
+   * @param data The payload.
+   * @returns A promise that resolves once the message is queued on the connection.
+   * @throws {BrokerDisconnectedError} when not connected, including while reconnecting.
+   * @throws {MoleculerError} (500 `MAX_PAYLOAD_EXCEEDED`) when `data` is too large.
+   */
+  publishBalancedEvent(event: string, group: string, data: Uint8Array): Promise<void> {
+    const client = this.#client;
+    const host = this.#host;
+    if (client === undefined || host === undefined) return Promise.reject(this.#notConnected());
+    return client.publish(balancedEventSubject(host.prefix, group, event), data);
+  }
+
+  #subscribe(
+    type: PacketType,
+    subject: (prefix: string) => string,
+    queue?: string,
+  ): Promise<TransporterSubscription> {
+    const client = this.#client;
+    const host = this.#host;
+    if (client === undefined || host === undefined) return Promise.reject(this.#notConnected());
+    try {
+      return Promise.resolve(
+        client.subscribe(subject(host.prefix), (data) => this.#host!.receive(type, data), queue),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #notConnected(): BrokerDisconnectedError {
+    return new BrokerDisconnectedError(`Not connected to NATS at ${this.url}`, { url: this.url });
   }
 }
