@@ -186,13 +186,12 @@ export type {
 } from "./src/registry/registry.ts";
 export type { EndpointList, ListedEndpoint } from "./src/registry/endpoint_list.ts";
 export { MemoryTransporter } from "./src/transporters/memory.ts";
-export { NatsTransporter } from "./src/transporters/nats/nats.ts";
-export type { NatsTransporterOptions } from "./src/transporters/nats/nats.ts";
+export type { NatsTransporterOptions } from "./src/transporters/nats/options.ts";
 export { resolveTransporter } from "./src/transporters/resolve.ts";
 export type { TransporterOption } from "./src/transporters/resolve.ts";
 export type {
-  MessageHandler,
   Transporter,
+  TransporterHost,
   TransporterListener,
   TransporterSubscription,
 } from "./src/transporters/transporter.ts";
@@ -204,4 +203,5 @@ export type {
   SerializerOptions,
 } from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
+export { PacketType } from "./src/transit/packets.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";

@@ -132,6 +132,13 @@ Deno.test("architecture: no import loop spans more than one folder", () => {
   assert.deepEqual(bad, [], "cut these loops with a contract in src/core/ or a host interface");
 });
 
+/** A dependency edge in `deno info --json`. */
+interface StaticDependency {
+  code?: { specifier: string };
+  type?: { specifier: string };
+  isDynamic?: boolean;
+}
+
 Deno.test("architecture: mod.ts loads no transporter client statically", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", join(ROOT, "mod.ts")],
@@ -140,13 +147,30 @@ Deno.test("architecture: mod.ts loads no transporter client statically", async (
   }).output();
   assert.ok(out.success, "deno info --json mod.ts failed");
   const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    modules: { specifier: string }[];
-    npmPackages?: Record<string, unknown>;
+    roots: string[];
+    modules: { specifier: string; dependencies?: StaticDependency[] }[];
+    redirects: Record<string, string>;
+    npmPackages?: Record<string, { dependencies?: string[] }>;
   };
-  const names = [
-    ...info.modules.map((m) => m.specifier),
-    ...Object.keys(info.npmPackages ?? {}),
-  ];
-  const clients = names.filter((n) => /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n));
+  // `deno info` lists what `import()` reaches too: walk the static edges only.
+  const modules = new Map(info.modules.map((m) => [m.specifier, m]));
+  const names = new Set<string>();
+  const visit = (specifier: string): void => {
+    const resolved = info.redirects[specifier] ?? specifier;
+    if (names.has(resolved)) return;
+    names.add(resolved);
+    for (const dep of modules.get(resolved)?.dependencies ?? []) {
+      if (dep.isDynamic) continue;
+      for (const target of [dep.code?.specifier, dep.type?.specifier]) if (target) visit(target);
+    }
+  };
+  info.roots.forEach(visit);
+  // An npm package brings its own dependencies (nkeys comes with nats-core).
+  const loaded = new Set(names);
+  for (const name of loaded) {
+    const pkg = /^npm:\/?(@?[^@]+@[^/]+)/.exec(name)?.[1] ?? name;
+    for (const dep of info.npmPackages?.[pkg]?.dependencies ?? []) loaded.add(dep);
+  }
+  const clients = [...loaded].filter((n) => /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n));
   assert.deepEqual(clients, [], "a transporter's client must load on connect, by import()");
 });

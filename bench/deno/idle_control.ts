@@ -1,8 +1,9 @@
 /**
  * The control for bench/idle_soak.ts: the Deno runtime and the NATS client with no broker. It
  * connects the same `NatsTransporter` as the Denolecular idle node, listens to the soak cluster's
- * heartbeats and publishes a heartbeat-sized packet every 10 s on a subject of its own, so memory
- * it gains while idle belongs to the runtime and the client, not to the framework. Same stdin
+ * heartbeats and publishes a heartbeat-sized packet every 10 s on a subject of its own (a HEARTBEAT
+ * targeted at itself, which no node subscribes to), so memory it gains while idle belongs to the
+ * runtime and the client, not to the framework. Same stdin
  * protocol as bench/deno/idle.ts (`ready`, then `sample` answered after a full GC).
  *
  * @module
@@ -12,9 +13,14 @@ import { answerSamples, natsTransporter, options, report } from "./_transport.ts
 
 const o = options<{ url: string; namespace: string; nodeID: string }>();
 const nats = natsTransporter(o.url, "deno");
-await nats.connect({});
 let heard = 0;
-nats.subscribe(`MOL-${o.namespace}.HEARTBEAT`, () => heard++);
+await nats.connect({
+  namespace: o.namespace,
+  prefix: `MOL-${o.namespace}`,
+  nodeID: o.nodeID,
+  receive: () => heard++,
+});
+await nats.subscribe("HEARTBEAT");
 const packet = new TextEncoder().encode(JSON.stringify({
   ver: "5",
   sender: o.nodeID,
@@ -22,7 +28,7 @@ const packet = new TextEncoder().encode(JSON.stringify({
   padding: "x".repeat(200),
 }));
 const timer = setInterval(() => {
-  nats.publish(`CONTROL.${o.nodeID}`, packet).catch(() => {});
+  nats.publish("HEARTBEAT", o.nodeID, packet).catch(() => {});
 }, 10_000);
 report({ type: "ready" });
 await answerSamples();

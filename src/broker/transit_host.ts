@@ -11,12 +11,8 @@ import { Context } from "../core/context.ts";
 import { ServiceNotAvailableError, ServiceNotFoundError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
 import type { NodeInfo, Registry } from "../registry/registry.ts";
-import type {
-  EventPacket,
-  RequestOutcome,
-  RequestPacket,
-  TransitHost,
-} from "../transit/transit.ts";
+import type { EventPacket, RequestPacket } from "../transit/packets.ts";
+import type { RequestOutcome, TransitHost } from "../transit/host.ts";
 import type { EventDelivery } from "./events.ts";
 import { isPromiseLike } from "../_util/async.ts";
 

@@ -1,8 +1,25 @@
 /**
- * Packet types of the Moleculer transit protocol and their subjects.
+ * The packets of the Moleculer transit protocol: their types, the subscriptions a node makes,
+ * the shapes of incoming requests and events, and the checks that turn untrusted payloads into
+ * them (senders, REQ, EVENT, INFO).
+ *
+ * @example Read an incoming REQ
+ * ```ts
+ * import { decodeRequest } from "./packets.ts";
+ *
+ * const req = decodeRequest({ id: "1", action: "math.add", params: { a: 1 }, timeout: 1e12 });
+ * console.log(req.timeout, req.level, req.meta); // 2147483647 1 {}
+ * ```
  *
  * @module
  */
+
+import type { Context } from "../core/context.ts";
+import type { Logger } from "../logging.ts";
+import type { PacketPayload, Serializer } from "../serializers/serializer.ts";
+import { nextId } from "../_util/ids.ts";
+import { isRecord } from "../_util/values.ts";
+import { WARN_MAX_KEYS, type WarnLimiter } from "./warn_limiter.ts";
 
 /** The packet types this node sends and receives. */
 export const PacketType = {
@@ -24,7 +41,7 @@ export type PacketType = typeof PacketType[keyof typeof PacketType];
 export type ProtocolVersion = "4" | "5";
 
 /**
- * Subject prefix: `MOL`, or `MOL-<namespace>`.
+ * The topic prefix of Moleculer's transporters: `MOL`, or `MOL-<namespace>`.
  *
  * @param namespace The broker namespace.
  * @returns The prefix.
@@ -34,89 +51,359 @@ export function topicPrefix(namespace: string): string {
 }
 
 /**
- * A packet's subject: `<prefix>.<TYPE>` or `<prefix>.<TYPE>.<nodeID>`.
- *
- * @param prefix The namespace prefix.
- * @param type The packet type.
- * @param nodeID The target node, for targeted packets.
- * @returns The subject.
+ * The 12 subscriptions a node makes at connect, in Moleculer's order: each packet type, and
+ * whether it is the one for this node (`true`) or the broadcast one (`false`).
  */
-export function topicOf(prefix: string, type: string, nodeID?: string): string {
-  return nodeID ? `${prefix}.${type}.${nodeID}` : `${prefix}.${type}`;
+export const SUBSCRIPTIONS: ReadonlyArray<readonly [PacketType, boolean]> = [
+  [PacketType.EVENT, true],
+  [PacketType.REQUEST, true],
+  [PacketType.RESPONSE, true],
+  [PacketType.DISCOVER, false],
+  [PacketType.DISCOVER, true],
+  [PacketType.INFO, false],
+  [PacketType.INFO, true],
+  [PacketType.DISCONNECT, false],
+  [PacketType.HEARTBEAT, false],
+  [PacketType.PING, false],
+  [PacketType.PING, true],
+  [PacketType.PONG, true],
+];
+
+/** A REQ packet as received, checked and normalized. */
+export interface RequestPacket {
+  /** The request id (the caller's context id). */
+  id: string;
+  /** The full action name. */
+  action: string;
+  /** The call's params, as sent. */
+  params: unknown;
+  /** The context meta (no own `__proto__` key). */
+  meta: Record<string, unknown>;
+  /** The context headers (protocol 5; empty otherwise). */
+  headers: Record<string, unknown>;
+  /** The caller's timeout in ms (at most {@linkcode MAX_TIMER_MS}), or null for none. */
+  timeout: number | null;
+  /** The call level, 1 for a top-level call. */
+  level: number;
+  /** The parent context id. */
+  parentID: string | null;
+  /** The id of the request chain. */
+  requestID: string | null;
+  /** The calling service, when known. */
+  caller: string | null;
+}
+
+/** An EVENT packet as received, checked and normalized. */
+export interface EventPacket {
+  /** The event context id, when the sender gave one. */
+  id: string | null;
+  /** The event name. */
+  event: string;
+  /** The event payload. */
+  data: unknown;
+  /** The groups the event is for, or null for all. */
+  groups: string[] | null;
+  /** True for a broadcast. */
+  broadcast: boolean;
+  /** The context meta (no own `__proto__` key). */
+  meta: Record<string, unknown>;
+  /** The context headers (protocol 5; empty otherwise). */
+  headers: Record<string, unknown>;
+  /** The event level, 1 for a top-level emit. */
+  level: number;
+  /** The parent context id. */
+  parentID: string | null;
+  /** The id of the request chain. */
+  requestID: string | null;
+  /** The emitting service, when known. */
+  caller: string | null;
+}
+
+/** The longest delay `setTimeout` takes: past 2^31-1 ms it fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** Longest nodeID accepted as a packet's sender. */
+const MAX_NODE_ID_LENGTH = 512;
+
+function strOrNull(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
 }
 
 /**
- * The 12 subscriptions a node makes at connect, in Moleculer's order, with the
- * packet type each delivers.
+ * Remove an own `__proto__` key (JSON.parse makes one), which `Object.assign` would follow.
  *
- * @param prefix The namespace prefix.
- * @param nodeID This node.
- * @returns Pairs of packet type and subject.
+ * @param obj An untrusted object.
+ * @returns The same object, without that key.
  */
-export function subscriptionsOf(
-  prefix: string,
-  nodeID: string,
-): Array<[PacketType, string]> {
-  const T = PacketType;
-  return [
-    [T.EVENT, topicOf(prefix, T.EVENT, nodeID)],
-    [T.REQUEST, topicOf(prefix, T.REQUEST, nodeID)],
-    [T.RESPONSE, topicOf(prefix, T.RESPONSE, nodeID)],
-    [T.DISCOVER, topicOf(prefix, T.DISCOVER)],
-    [T.DISCOVER, topicOf(prefix, T.DISCOVER, nodeID)],
-    [T.INFO, topicOf(prefix, T.INFO)],
-    [T.INFO, topicOf(prefix, T.INFO, nodeID)],
-    [T.DISCONNECT, topicOf(prefix, T.DISCONNECT)],
-    [T.HEARTBEAT, topicOf(prefix, T.HEARTBEAT)],
-    [T.PING, topicOf(prefix, T.PING)],
-    [T.PING, topicOf(prefix, T.PING, nodeID)],
-    [T.PONG, topicOf(prefix, T.PONG, nodeID)],
-  ];
+export function withoutProto(obj: Record<string, unknown>): Record<string, unknown> {
+  if (Object.hasOwn(obj, "__proto__")) delete obj["__proto__"];
+  return obj;
 }
 
 /**
- * The subject of a balanced request (`disableBalancer`): `<prefix>.REQB.<action>`. Nodes that serve
- * the action subscribe to it with the action name as their queue group.
+ * Copy the own keys of an untrusted object onto `target`, never touching its prototype.
  *
- * @param prefix The namespace prefix.
+ * @param target What receives the keys.
+ * @param source The untrusted object.
+ */
+export function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const key of Object.keys(source)) {
+    if (key !== "__proto__") target[key] = source[key];
+  }
+}
+
+/**
+ * A sender we can answer: a topic ends with its nodeID, so it has no whitespace, control
+ * characters or wildcards, and no empty token. Moleculer's default nodeID (`hostname-pid`) passes.
+ *
+ * @param value A packet's `sender`.
+ * @returns Whether packets can be sent back to it.
+ */
+export function isValidSender(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0 &&
+    value.length <= MAX_NODE_ID_LENGTH &&
+    // deno-lint-ignore no-control-regex
+    !/[\s*>\u0000-\u001f\u007f]/.test(value) && value[0] !== "." &&
+    value[value.length - 1] !== "." && !value.includes("..");
+}
+
+/**
+ * A value from a packet, safe to put in a log line: control characters escaped, cut at `max`.
+ *
+ * @param value Any value from a packet.
+ * @param max The longest text kept.
+ * @returns The text.
+ */
+export function printable(value: unknown, max = 64): string {
+  let s: string;
+  if (typeof value === "string") s = value;
+  else if (value === null || typeof value !== "object") s = String(value);
+  else s = Array.isArray(value) ? "[array]" : "[object]";
+  if (s.length > max) s = `${s.slice(0, max)}…`;
+  return s.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16)}`,
+  );
+}
+
+/**
+ * Read a REQ payload: what the handler side needs, with defaults for what is missing or of the
+ * wrong type.
+ *
+ * @param p The payload (untrusted).
+ * @returns The request.
+ * @throws {Error} when `id` or `action` is not a string: the packet is dropped.
+ */
+export function decodeRequest(p: PacketPayload): RequestPacket {
+  if (typeof p.id !== "string" || typeof p.action !== "string") {
+    throw new Error("REQ needs string 'id' and 'action'");
+  }
+  return {
+    id: p.id,
+    action: p.action,
+    params: p.params,
+    meta: isRecord(p.meta) ? withoutProto(p.meta) : {},
+    headers: isRecord(p.headers) ? withoutProto(p.headers) : {},
+    // Past 2^31-1 ms a timer fires at once: a huge timeout is no timeout at all.
+    timeout: typeof p.timeout === "number" && p.timeout > 0
+      ? Math.min(p.timeout, MAX_TIMER_MS)
+      : null,
+    level: typeof p.level === "number" && p.level >= 1 ? p.level : 1,
+    parentID: strOrNull(p.parentID),
+    requestID: strOrNull(p.requestID),
+    caller: strOrNull(p.caller),
+  };
+}
+
+/**
+ * Read an EVENT payload, with defaults for what is missing or of the wrong type.
+ *
+ * @param p The payload (untrusted).
+ * @returns The event.
+ * @throws {Error} when `event` is not a string: the packet is dropped.
+ */
+export function decodeEvent(p: PacketPayload): EventPacket {
+  if (typeof p.event !== "string") throw new Error("EVENT needs a string 'event'");
+  return {
+    id: strOrNull(p.id),
+    event: p.event,
+    data: p.data,
+    groups: Array.isArray(p.groups) ? p.groups.filter((g) => typeof g === "string") : null,
+    broadcast: p.broadcast === true,
+    meta: isRecord(p.meta) ? withoutProto(p.meta) : {},
+    headers: isRecord(p.headers) ? withoutProto(p.headers) : {},
+    level: typeof p.level === "number" && p.level >= 1 ? p.level : 1,
+    parentID: strOrNull(p.parentID),
+    requestID: strOrNull(p.requestID),
+    caller: strOrNull(p.caller),
+  };
+}
+
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/**
+ * The payload of a REQ for a call made with `ctx` (without `ver` and `sender`, which the sender
+ * adds).
+ *
+ * @param ctx The call's context.
  * @param action The full action name.
- * @returns The subject.
+ * @param version The protocol: `headers` travel in protocol 5 only.
+ * @returns The payload.
  */
-export function balancedRequestTopic(prefix: string, action: string): string {
-  return `${prefix}.REQB.${action}`;
+export function requestPayload(
+  ctx: Context,
+  action: string,
+  version: ProtocolVersion,
+): PacketPayload {
+  // One literal: the object gets its final shape at once (protocol 4, which has no `headers`,
+  // is the rare case that pays for the delete).
+  const payload: PacketPayload = {
+    id: ctx.id,
+    action,
+    params: ctx.params ?? EMPTY,
+    meta: ctx.meta,
+    headers: ctx.headers,
+    timeout: ctx.timeout ?? 0,
+    level: ctx.level,
+    tracing: null,
+    parentID: ctx.parentID,
+    requestID: ctx.requestID,
+    caller: ctx.caller,
+    stream: false,
+  };
+  if (version !== "5") delete payload.headers;
+  return payload;
 }
 
 /**
- * The subject of a balanced event copy (`disableBalancer`): `<prefix>.EVENTB.<group>.<event>`.
+ * The payload of an EVENT for an event context (without `ver` and `sender`).
  *
- * @param prefix The namespace prefix.
- * @param group The event group the copy is for.
- * @param event The concrete event name (publish) or the subscription pattern (subscribe, see
- *   {@linkcode balancedEventSubscription}).
- * @returns The subject.
+ * @param ctx The event's context (params = data).
+ * @param groups The groups it is for, or null.
+ * @param broadcast True for a broadcast.
+ * @param version The protocol: `headers` travel in protocol 5 only.
+ * @returns The payload.
  */
-export function balancedEventTopic(
-  prefix: string,
-  group: string,
-  event: string,
-): string {
-  return `${prefix}.EVENTB.${group}.${event}`;
+export function eventPayload(
+  ctx: Context,
+  groups: string[] | null,
+  broadcast: boolean,
+  version: ProtocolVersion,
+): PacketPayload {
+  const payload: PacketPayload = { id: nextId(), event: ctx.eventName };
+  if (ctx.params !== undefined) payload.data = ctx.params;
+  if (groups) payload.groups = groups;
+  payload.broadcast = broadcast;
+  payload.meta = ctx.meta;
+  if (version === "5") payload.headers = ctx.headers;
+  payload.level = ctx.level;
+  payload.tracing = null;
+  payload.parentID = ctx.parentID;
+  payload.requestID = ctx.requestID;
+  payload.caller = ctx.caller;
+  payload.needAck = null;
+  return payload;
 }
 
+/** A payload that passed {@linkcode PacketDecoder.decode}: its sender is one we can answer. */
+export type ScreenedPayload = PacketPayload & { readonly sender: string };
+
 /**
- * The subject a node subscribes to (queue group = `group`) for one of its event subscriptions,
- * as Moleculer's NATS transporter builds it: everything from the first `**` on becomes `>`; a
- * single `*` stays a one-token wildcard.
- *
- * @param prefix The namespace prefix.
- * @param group The event group.
- * @param pattern The event name or pattern, e.g. `user.*` or `order.**`.
- * @returns The subject, e.g. `MOL.EVENTB.billing.order.>`.
+ * Turns the bytes of incoming packets into payloads, and drops (with a rate-limited warning) what
+ * cannot be used: bytes the serializer cannot read, a missing or unanswerable sender, another
+ * protocol version (unless `disableVersionCheck`).
  */
-export function balancedEventSubscription(
-  prefix: string,
-  group: string,
-  pattern: string,
-): string {
-  return balancedEventTopic(prefix, group, pattern).replace(/\*\*.*$/, ">");
+export class PacketDecoder {
+  readonly #serializer: Serializer;
+  readonly #version: ProtocolVersion;
+  readonly #anyVersion: boolean;
+  readonly #warnings: WarnLimiter;
+  readonly #logger: Pick<Logger, "warn">;
+  /** The last sender that passed `isValidSender` (a cache of that check). */
+  #lastSender: string | undefined;
+  /** Senders already told about their protocol mismatch (bounded). */
+  readonly #warnedVersion = new Set<string>();
+
+  /**
+   * @param serializer The payload codec.
+   * @param opts This node's protocol, and whether other versions are accepted.
+   * @param warnings Where dropped packets are reported.
+   * @param logger Where a protocol mismatch is reported, once per sender.
+   */
+  constructor(
+    serializer: Serializer,
+    opts: { readonly protocolVersion: ProtocolVersion; readonly disableVersionCheck: boolean },
+    warnings: WarnLimiter,
+    logger: Pick<Logger, "warn">,
+  ) {
+    this.#serializer = serializer;
+    this.#version = opts.protocolVersion;
+    this.#anyVersion = opts.disableVersionCheck;
+    this.#warnings = warnings;
+    this.#logger = logger;
+  }
+
+  /**
+   * Deserialize and screen one packet.
+   *
+   * @param type The packet type of the subscription it came on.
+   * @param data Its bytes.
+   * @returns The payload, or undefined when it is dropped (and reported).
+   */
+  decode(type: PacketType, data: Uint8Array): ScreenedPayload | undefined {
+    let payload: PacketPayload;
+    try {
+      payload = this.#serializer.deserialize(data);
+    } catch (err) {
+      this.#warnings.warn(
+        `malformed ${type}`,
+        `Dropped a malformed ${type} packet: ${printable((err as Error).message, 200)}`,
+      );
+      return undefined;
+    }
+    const sender = payload.sender;
+    // Packets come in runs from the same few peers: a sender equal to the last valid one skips
+    // the regular expression.
+    if (typeof sender === "string" && sender === this.#lastSender) {
+      // valid
+    } else if (isValidSender(sender)) {
+      this.#lastSender = sender;
+    } else {
+      this.#warnings.warn(
+        `sender ${type}`,
+        typeof sender === "string" && sender !== ""
+          ? `Dropped a ${type} packet with an invalid sender '${printable(sender)}'`
+          : `Dropped a ${type} packet without a sender`,
+      );
+      return undefined;
+    }
+    if (payload.ver !== this.#version && !this.#anyVersion) {
+      this.#versionMismatch(type, sender, payload.ver);
+      return undefined;
+    }
+    return payload as ScreenedPayload;
+  }
+
+  /** A packet of another protocol version: dropped, and its sender named once. */
+  #versionMismatch(type: PacketType, sender: string, version: unknown): void {
+    const ver = printable(version, 16);
+    if (this.#warnedVersion.size >= WARN_MAX_KEYS && !this.#warnedVersion.has(sender)) {
+      this.#warnings.warn(
+        `version ${sender}`,
+        `Dropped a ${type} packet of protocol ${ver} from '${printable(sender)}'`,
+      );
+      return;
+    }
+    if (this.#warnedVersion.has(sender)) return;
+    this.#warnedVersion.add(sender);
+    const hint = ver === "4" ? " (Moleculer 0.14)" : ver === "5" ? " (Moleculer 0.15)" : "";
+    this.#logger.warn(
+      ver === "4" || ver === "5"
+        ? `Node '${printable(sender)}' speaks protocol ${ver}${hint}, this node speaks ` +
+          `${this.#version}: its packets are dropped. Start with protocolVersion '${ver}' to ` +
+          "talk to it."
+        : `Node '${printable(sender)}' sends packets of an unknown protocol version ` +
+          `'${ver}': they are dropped`,
+    );
+  }
 }

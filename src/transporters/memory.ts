@@ -1,22 +1,29 @@
 /**
  * An in-process transporter: brokers in the same process talk without a network.
  *
- * Transporters created with the same *group* name share one bus; different groups never see each
- * other's messages, so parallel tests stay isolated. The bus follows NATS subject rules (`*` is one
- * token, `>` is the rest, queue groups get each message once) and delivers asynchronously, in
- * publish order.
+ * Transporters created with the same *group* name share one bus (`memory_bus.ts`); different
+ * groups never see each other's messages, so parallel tests stay isolated. The bus emulates NATS,
+ * and the transporter lays Moleculer's NATS subjects on it (`subjects.ts`), queue groups
+ * included: `disableBalancer` works on it as on NATS.
  *
  * @example Two brokers' transporters on one bus
  * ```ts
  * import { MemoryTransporter } from "./memory.ts";
+ * import type { TransporterHost } from "./transporter.ts";
  *
+ * const host = (nodeID: string): TransporterHost => ({
+ *   namespace: "",
+ *   prefix: "MOL",
+ *   nodeID,
+ *   receive: (type, bytes) => console.log(nodeID, type, bytes.length),
+ * });
  * const a = new MemoryTransporter("my-test");
  * const b = new MemoryTransporter("my-test");
- * await a.connect({});
- * await b.connect({});
- * b.subscribe("MOL.INFO", (bytes, subject) => console.log(subject, bytes.length));
- * await a.publish("MOL.INFO", new TextEncoder().encode("{}"));
- * await a.disconnect();
+ * await a.connect(host("a"));
+ * await b.connect(host("b"));
+ * await b.subscribe("INFO");
+ * await a.publish("INFO", undefined, new TextEncoder().encode("{}"));
+ * await a.disconnect(); // delivers what was published first: "b INFO 2"
  * await b.disconnect();
  * ```
  *
@@ -24,188 +31,34 @@
  */
 
 import { BrokerDisconnectedError } from "../errors.ts";
-import type {
-  MessageHandler,
-  Transporter,
-  TransporterListener,
-  TransporterSubscription,
-} from "./transporter.ts";
-
-/** Route-cache size past which it is reset (bounds memory with many distinct subjects). */
-const MAX_ROUTES = 10_000;
-
-/** One subscription on a bus. */
-interface BusSub {
-  readonly tokens: readonly string[];
-  readonly queue: string | undefined;
-  readonly handler: MessageHandler;
-  readonly report: (error: unknown) => void;
-  active: boolean;
-}
-
-/** The subscribers one subject reaches: plain ones, and queue groups by name. */
-interface Route {
-  readonly plain: readonly BusSub[];
-  readonly groups: ReadonlyMap<string, readonly BusSub[]>;
-}
-
-/** A message waiting for delivery. */
-interface Delivery {
-  readonly subject: string;
-  readonly data: Uint8Array;
-  readonly targets: readonly BusSub[];
-}
-
-/** Does the subject (no wildcards) match the subscription pattern's tokens? */
-function matches(pattern: readonly string[], subject: readonly string[]): boolean {
-  const n = pattern.length;
-  for (let i = 0; i < n; i++) {
-    const p = pattern[i];
-    if (p === ">") return subject.length > i;
-    if (i >= subject.length) return false;
-    if (p !== "*" && p !== subject[i]) return false;
-  }
-  return subject.length === n;
-}
-
-/** Split and validate a subject; wildcards are allowed only for subscriptions. */
-function tokenize(subject: string, wildcards: boolean): string[] {
-  if (typeof subject !== "string" || subject.length === 0 || /\s/.test(subject)) {
-    throw new TypeError(`Invalid subject: ${JSON.stringify(subject)}`);
-  }
-  const tokens = subject.split(".");
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t === "") throw new TypeError(`Invalid subject (empty token): "${subject}"`);
-    if (wildcards && t === ">" && i !== tokens.length - 1) {
-      throw new TypeError(`Invalid subject ('>' must be the last token): "${subject}"`);
-    }
-  }
-  return tokens;
-}
-
-/** The message bus shared by every connected transporter of one group. */
-class Bus {
-  readonly #subs = new Set<BusSub>();
-  readonly #routes = new Map<string, Route>();
-  readonly #roundRobin = new Map<string, number>();
-  #pending: Delivery[] = [];
-  #scheduled = false;
-  #enqueued = 0;
-  #delivered = 0;
-  #waiters: { seq: number; resolve: () => void }[] = [];
-  /** How many transporters are connected to this bus. */
-  members = 0;
-
-  add(sub: BusSub): void {
-    this.#subs.add(sub);
-    this.#routes.clear();
-  }
-
-  remove(sub: BusSub): void {
-    if (this.#subs.delete(sub)) this.#routes.clear();
-  }
-
-  #route(subject: string): Route {
-    let route = this.#routes.get(subject);
-    if (route) return route;
-    const tokens = tokenize(subject, false);
-    const plain: BusSub[] = [];
-    const groups = new Map<string, BusSub[]>();
-    for (const sub of this.#subs) {
-      if (!matches(sub.tokens, tokens)) continue;
-      if (sub.queue === undefined) plain.push(sub);
-      else {
-        const members = groups.get(sub.queue);
-        if (members) members.push(sub);
-        else groups.set(sub.queue, [sub]);
-      }
-    }
-    route = { plain, groups };
-    if (this.#routes.size >= MAX_ROUTES) this.#routes.clear();
-    this.#routes.set(subject, route);
-    return route;
-  }
-
-  /** Route a message now (like a server would) and queue it for asynchronous delivery. */
-  publish(subject: string, data: Uint8Array): void {
-    const route = this.#route(subject);
-    let targets: readonly BusSub[] = route.plain;
-    if (route.groups.size > 0) {
-      const picked = [...route.plain];
-      for (const [queue, members] of route.groups) {
-        const n = this.#roundRobin.get(queue) ?? 0;
-        this.#roundRobin.set(queue, n + 1);
-        picked.push(members[n % members.length] as BusSub);
-      }
-      targets = picked;
-    }
-    this.#enqueued++;
-    this.#pending.push({ subject, data, targets });
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(this.#flush);
-    }
-  }
-
-  /** Resolves once every message queued so far has been delivered. */
-  settled(): Promise<void> {
-    if (this.#delivered >= this.#enqueued) return Promise.resolve();
-    const seq = this.#enqueued;
-    return new Promise((resolve) => this.#waiters.push({ seq, resolve }));
-  }
-
-  readonly #flush = (): void => {
-    const batch = this.#pending;
-    this.#pending = [];
-    for (const { subject, data, targets } of batch) {
-      for (const sub of targets) {
-        if (!sub.active) continue;
-        try {
-          const result: unknown = sub.handler(data, subject);
-          if (result instanceof Promise) result.catch(sub.report);
-        } catch (error) {
-          sub.report(error);
-        }
-      }
-      this.#delivered++;
-    }
-    if (this.#waiters.length > 0) {
-      const delivered = this.#delivered;
-      this.#waiters = this.#waiters.filter((w) => {
-        if (w.seq > delivered) return true;
-        w.resolve();
-        return false;
-      });
-    }
-    // Messages published by handlers go in the next batch, so other microtasks get a turn.
-    if (this.#pending.length > 0) queueMicrotask(this.#flush);
-    else this.#scheduled = false;
-  };
-}
-
-/** Buses by group name; a bus lives while at least one transporter is connected to it. */
-const buses = new Map<string, Bus>();
+import type { PacketType } from "../transit/packets.ts";
+import { MemoryBusClient } from "./memory_bus.ts";
+import {
+  balancedEventPattern,
+  balancedEventSubject,
+  balancedRequestSubject,
+  packetSubject,
+} from "./subjects.ts";
+import type { Transporter, TransporterHost, TransporterSubscription } from "./transporter.ts";
 
 /**
  * An in-process transporter for tests and single-process clusters (Moleculer's `Fake`, but scoped
  * to a group instead of global). Resolved from `"memory://<group>"` or `"Memory"`.
  *
- * - Subjects follow NATS rules: `*` matches one token, `>` the remaining ones.
- * - Queue groups: each message goes to one member of each queue group (round-robin), and to every
- *   subscriber without a queue, including the publisher's own subscriptions.
+ * - Queue groups: each balanced request or event copy goes to one member of its queue
+ *   (round-robin), and every broadcast reaches every subscriber, the publisher included.
  * - Delivery is asynchronous (a microtask) and keeps the publish order. The bytes are shared, not
  *   copied: treat received data as read-only.
- * - A handler that throws (or rejects) does not stop delivery to others; the error goes to the
- *   subscribing transporter's `listener.onError`.
+ * - A `receive` that throws does not stop delivery to others; the error goes to the receiving
+ *   transporter's `host.onError`.
  *
  * @example Isolated groups
  * ```ts
  * import { MemoryTransporter } from "./memory.ts";
  *
  * const t = new MemoryTransporter("test-42");
- * await t.connect({ onError: (e) => console.error(e) });
- * const sub = t.subscribe("MOL.REQB.>", (data) => console.log(data), "workers");
+ * await t.connect({ namespace: "", prefix: "MOL", nodeID: "n1", receive: () => {} });
+ * const sub = await t.subscribeBalancedRequest("users.get");
  * sub.unsubscribe();
  * await t.disconnect();
  * ```
@@ -218,10 +71,8 @@ export class MemoryTransporter implements Transporter {
   /** The bus group this transporter joins on connect. */
   readonly group: string;
 
-  #bus: Bus | undefined;
-  #listener: TransporterListener = {};
-  readonly #subs = new Set<BusSub>();
-  #closing: Promise<void> | undefined;
+  readonly #bus: MemoryBusClient;
+  #host: TransporterHost | undefined;
 
   /**
    * Create a transporter on the given bus group.
@@ -230,15 +81,13 @@ export class MemoryTransporter implements Transporter {
    * @throws {TypeError} when the group is not a non-empty string.
    */
   constructor(group: string = "default") {
-    if (typeof group !== "string" || group.length === 0) {
-      throw new TypeError(`MemoryTransporter group must be a non-empty string, got ${group}`);
-    }
+    this.#bus = new MemoryBusClient(group);
     this.group = group;
   }
 
   /** True between {@linkcode MemoryTransporter.connect} and {@linkcode MemoryTransporter.disconnect}. */
   get connected(): boolean {
-    return this.#bus !== undefined && this.#closing === undefined;
+    return this.#bus.connected;
   }
 
   /** Always `undefined`: the memory bus has no payload limit. */
@@ -247,22 +96,14 @@ export class MemoryTransporter implements Transporter {
   }
 
   /**
-   * Join the group's bus. Calling it again while connected only replaces the listener.
+   * Join the group's bus. Calling it again while connected only replaces the host.
    *
-   * @param listener Connection-state callbacks; only `onError` is ever called (handler errors).
+   * @param host This node and its callbacks; only `onError` is ever called (`receive` errors).
    * @returns A promise that resolves once connected.
    */
-  async connect(listener: TransporterListener): Promise<void> {
-    if (this.#closing) await this.#closing;
-    this.#listener = listener;
-    if (this.#bus) return;
-    let bus = buses.get(this.group);
-    if (!bus) {
-      bus = new Bus();
-      buses.set(this.group, bus);
-    }
-    bus.members++;
-    this.#bus = bus;
+  connect(host: TransporterHost): Promise<void> {
+    this.#host = host;
+    return this.#bus.connect((error) => this.#host?.onError?.(error));
   }
 
   /**
@@ -273,94 +114,108 @@ export class MemoryTransporter implements Transporter {
    * @returns A promise that resolves once disconnected.
    */
   disconnect(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    const bus = this.#bus;
-    if (!bus) return Promise.resolve();
-    this.#closing = (async () => {
-      await bus.settled();
-      for (const sub of this.#subs) {
-        sub.active = false;
-        bus.remove(sub);
-      }
-      this.#subs.clear();
-      bus.members--;
-      if (bus.members === 0 && buses.get(this.group) === bus) buses.delete(this.group);
-      this.#bus = undefined;
-      this.#closing = undefined;
-    })();
-    return this.#closing;
+    return this.#bus.disconnect();
   }
 
   /**
-   * Subscribe to a subject.
+   * Receive the packets of a type, broadcast (`<prefix>.<TYPE>`) or for `nodeID`
+   * (`<prefix>.<TYPE>.<nodeID>`).
    *
-   * @param subject The subject; `*` and `>` wildcards allowed.
-   * @param handler Receives each message's bytes and concrete subject.
-   * @param queue Optional queue group: each message goes to one member of the group.
-   * @returns A handle whose `unsubscribe()` stops delivery (idempotent).
+   * @param type The packet type.
+   * @param nodeID This node, for targeted packets.
+   * @returns The subscription (active at once).
    * @throws {BrokerDisconnectedError} when not connected.
-   * @throws {TypeError} when the subject is malformed.
    */
-  subscribe(subject: string, handler: MessageHandler, queue?: string): TransporterSubscription {
-    const bus = this.#bus;
-    if (!bus || this.#closing) {
-      throw new BrokerDisconnectedError(
-        `Cannot subscribe to "${subject}": the memory transporter is not connected.`,
-      );
-    }
-    const sub: BusSub = {
-      tokens: tokenize(subject, true),
-      queue: queue === undefined || queue === "" ? undefined : queue,
-      handler,
-      report: (error) => this.#report(error, subject),
-      active: true,
-    };
-    this.#subs.add(sub);
-    bus.add(sub);
-    return {
-      unsubscribe: () => {
-        if (!sub.active) return;
-        sub.active = false;
-        this.#subs.delete(sub);
-        bus.remove(sub);
-      },
-    };
+  subscribe(type: PacketType, nodeID?: string): Promise<TransporterSubscription> {
+    return this.#subscribe(type, (prefix) => packetSubject(prefix, type, nodeID));
   }
 
   /**
-   * Publish bytes on a subject. Delivery happens asynchronously, after this resolves.
+   * Join the queue group of an action on `<prefix>.REQB.<action>`.
    *
-   * @param subject A concrete subject (no wildcards needed).
+   * @param action The full action name.
+   * @returns The subscription (active at once).
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  subscribeBalancedRequest(action: string): Promise<TransporterSubscription> {
+    return this.#subscribe("REQ", (prefix) => balancedRequestSubject(prefix, action), action);
+  }
+
+  /**
+   * Join the queue group `group` on `<prefix>.EVENTB.<group>.<event>` (`**` and what follows it
+   * become `>`).
+   *
+   * @param event The event name or pattern.
+   * @param group The event group.
+   * @returns The subscription (active at once).
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  subscribeBalancedEvent(event: string, group: string): Promise<TransporterSubscription> {
+    return this.#subscribe("EVENT", (prefix) => balancedEventPattern(prefix, group, event), group);
+  }
+
+  /**
+   * Publish a packet on `<prefix>.<TYPE>` or `<prefix>.<TYPE>.<target>`. Delivery happens
+   * asynchronously, after this resolves.
+   *
+   * @param type The packet type.
+   * @param target The node it is for; `undefined` to broadcast.
    * @param data The bytes; not copied, so do not modify them afterwards.
-   * @returns A promise that resolves once the message is queued for delivery.
+   * @returns A promise that resolves once the packet is queued for delivery.
    * @throws {BrokerDisconnectedError} when not connected.
-   * @throws {TypeError} when the subject is malformed.
    */
-  publish(subject: string, data: Uint8Array): Promise<void> {
-    const bus = this.#bus;
-    if (!bus || this.#closing) {
-      return Promise.reject(
-        new BrokerDisconnectedError(
-          `Cannot publish to "${subject}": the memory transporter is not connected.`,
-        ),
-      );
-    }
+  publish(type: PacketType, target: string | undefined, data: Uint8Array): Promise<void> {
+    const host = this.#host;
+    if (host === undefined) return Promise.reject(notConnected("publish"));
+    return this.#bus.publish(packetSubject(host.prefix, type, target), data);
+  }
+
+  /**
+   * Publish a request on `<prefix>.REQB.<action>`.
+   *
+   * @param action The full action name.
+   * @param data The bytes.
+   * @returns A promise that resolves once the packet is queued for delivery.
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  publishBalancedRequest(action: string, data: Uint8Array): Promise<void> {
+    const host = this.#host;
+    if (host === undefined) return Promise.reject(notConnected("publish"));
+    return this.#bus.publish(balancedRequestSubject(host.prefix, action), data);
+  }
+
+  /**
+   * Publish an event copy on `<prefix>.EVENTB.<group>.<event>`.
+   *
+   * @param event The concrete event name.
+   * @param group The event group.
+   * @param data The bytes.
+   * @returns A promise that resolves once the packet is queued for delivery.
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  publishBalancedEvent(event: string, group: string, data: Uint8Array): Promise<void> {
+    const host = this.#host;
+    if (host === undefined) return Promise.reject(notConnected("publish"));
+    return this.#bus.publish(balancedEventSubject(host.prefix, group, event), data);
+  }
+
+  #subscribe(
+    type: PacketType,
+    subject: (prefix: string) => string,
+    queue?: string,
+  ): Promise<TransporterSubscription> {
+    const host = this.#host;
+    if (host === undefined) return Promise.reject(notConnected("subscribe"));
     try {
-      bus.publish(subject, data);
+      return Promise.resolve(
+        this.#bus.subscribe(subject(host.prefix), (data) => this.#host!.receive(type, data), queue),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
-    return Promise.resolve();
   }
+}
 
-  #report(error: unknown, subject: string): void {
-    const err = error instanceof Error
-      ? error
-      : new Error(`Message handler for "${subject}" threw: ${String(error)}`);
-    try {
-      this.#listener.onError?.(err);
-    } catch {
-      // A failing listener must not break delivery.
-    }
-  }
+function notConnected(what: string): BrokerDisconnectedError {
+  return new BrokerDisconnectedError(`Cannot ${what}: the memory transporter is not connected.`);
 }

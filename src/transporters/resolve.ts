@@ -15,7 +15,8 @@
 
 import { BrokerOptionsError } from "../errors.ts";
 import { MemoryTransporter } from "./memory.ts";
-import { NatsTransporter, type NatsTransporterOptions } from "./nats/nats.ts";
+import { NatsTransporter } from "./nats/nats.ts";
+import type { NatsTransporterOptions } from "./nats/options.ts";
 import type { Transporter } from "./transporter.ts";
 
 /**
@@ -105,7 +106,7 @@ function byName(name: string, options: unknown): Transporter | undefined {
  * import { resolveTransporter } from "./resolve.ts";
  *
  * const t = resolveTransporter("memory://unit-test");
- * await t.connect({});
+ * await t.connect({ namespace: "", prefix: "MOL", nodeID: "n1", receive: () => {} });
  * await t.disconnect();
  * ```
  */

@@ -1,22 +1,25 @@
 /**
- * The transporter contract: how packets' bytes move between nodes.
+ * The transporter contract: how packets' bytes move between nodes, in the terms of Moleculer's
+ * transporters (`src/transporters/base.js` of Moleculer).
  *
- * A transporter knows nothing of Moleculer packets. It moves opaque bytes on
- * NATS-style subjects (`MOL.REQ.node-1`), with NATS semantics: `*` matches one
- * token, `>` matches the rest, and subscribers sharing a `queue` name each get
- * a message once per group. Transit builds the subjects.
+ * Transit speaks packet types and targets, never topics: it asks a transporter to
+ * {@linkcode Transporter.subscribe} to a packet type (for this node, or broadcast), to publish a
+ * packet of a type to a node (or to all), and, when the transporter balances
+ * (`disableBalancer`), to subscribe to and publish on balanced request queues (by action) and
+ * balanced event queues (by event and group). How that maps onto the wire — NATS subjects with
+ * queue groups, MQTT topics with `/`, AMQP queues and exchanges, TCP connections — is each
+ * transporter's own business. The payload bytes are opaque to it: transit serializes them.
  *
  * @module
  */
 
-/** A live subscription, returned by {@linkcode Transporter.subscribe}. */
+import type { PacketType } from "../transit/packets.ts";
+
+/** A live subscription, returned by the `subscribe…` methods of a {@linkcode Transporter}. */
 export interface TransporterSubscription {
   /** Stop receiving messages on this subscription. Idempotent. */
   unsubscribe(): void;
 }
-
-/** Called with the raw bytes of each message that arrives on a subscription. */
-export type MessageHandler = (data: Uint8Array, subject: string) => void;
 
 /** Connection-state callbacks a transporter reports to its owner. */
 export interface TransporterListener {
@@ -29,20 +32,69 @@ export interface TransporterListener {
 }
 
 /**
- * A way to move bytes between nodes: in-process memory, NATS, and so on.
+ * What a transporter is given when it connects: who this node is, where its packets go, and the
+ * connection-state callbacks. Deliberately narrow — a transporter sees no broker. One that
+ * needs more of this node (a gossiping TCP transporter reads the node list) is given it through
+ * an interface of its own, next to this one.
+ */
+export interface TransporterHost extends TransporterListener {
+  /** The broker's namespace, `""` for none. Nodes of other namespaces must never be heard. */
+  readonly namespace: string;
+  /**
+   * The topic prefix of Moleculer's transporters: `"MOL"`, or `"MOL-<namespace>"`. Transporters
+   * that name topics start them with it, whatever their separator.
+   */
+  readonly prefix: string;
+  /** This node's id: the target of the packets sent to this node. */
+  readonly nodeID: string;
+  /**
+   * Called with the bytes of each packet that arrives, and the packet type of the subscription
+   * it came on (`REQ` for a balanced request, `EVENT` for a balanced event). An error it throws
+   * is reported to {@linkcode TransporterListener.onError}; delivery goes on.
+   *
+   * @param type The packet type.
+   * @param data The serialized packet; treat it as read-only.
+   */
+  receive(type: PacketType, data: Uint8Array): void;
+}
+
+/**
+ * A way to move packets between nodes: in-process memory, NATS, and so on.
  *
- * @example Implementing a transporter
- * ```ts ignore
- * const t: Transporter = resolveTransporter("nats://127.0.0.1:4222");
- * await t.connect({});
- * t.subscribe("MOL.INFO", (bytes) => console.log(bytes.length));
- * await t.publish("MOL.INFO", new TextEncoder().encode("{}"));
+ * Transit connects it, makes Moleculer's subscriptions (each packet type broadcast and/or for
+ * this node), publishes packets by type and target, and — with `disableBalancer` on a
+ * transporter that {@linkcode Transporter.hasBuiltInBalancer | balances} — makes one balanced
+ * request subscription per served action and one balanced event subscription per event and
+ * group, and publishes calls and emits without a target on them.
+ *
+ * @example Two nodes on the in-process transporter
+ * ```ts
+ * import { MemoryTransporter } from "./memory.ts";
+ * import type { TransporterHost } from "./transporter.ts";
+ *
+ * const host = (nodeID: string): TransporterHost => ({
+ *   namespace: "",
+ *   prefix: "MOL",
+ *   nodeID,
+ *   receive: (type, data) => console.log(nodeID, type, data.length),
+ * });
+ * const a = new MemoryTransporter("contract-example");
+ * const b = new MemoryTransporter("contract-example");
+ * await a.connect(host("a"));
+ * await b.connect(host("b"));
+ * await b.subscribe("REQ", "b");
+ * await a.publish("REQ", "b", new TextEncoder().encode("{}")); // b REQ 2
+ * await a.disconnect();
+ * await b.disconnect();
  * ```
  */
 export interface Transporter {
   /** A short name for logs, e.g. `"NATS"` or `"Memory"`. */
   readonly name: string;
-  /** True when the transporter supports queue groups (NATS), so `disableBalancer` can work. */
+  /**
+   * True when the transporter balances by itself (queue groups), so `disableBalancer` can work:
+   * the `…Balanced…` methods are then available.
+   */
   readonly hasBuiltInBalancer: boolean;
   /** True while connected. */
   readonly connected: boolean;
@@ -52,28 +104,78 @@ export interface Transporter {
    */
   readonly maxPayload: number | undefined;
   /**
-   * Open the connection.
+   * Open the connection. Calling it again while connected keeps the connection and takes the
+   * new host.
    *
-   * @param listener Connection-state callbacks.
-   * @throws {BrokerDisconnectedError} when the server cannot be reached; the message names the URL and cause.
+   * @param host This node, where its packets go, and the connection-state callbacks.
+   * @throws {BrokerDisconnectedError} when the server cannot be reached; the message names the
+   *   URL and cause.
    */
-  connect(listener: TransporterListener): Promise<void>;
+  connect(host: TransporterHost): Promise<void>;
   /** Close the connection, flushing what was published. Idempotent. */
   disconnect(): Promise<void>;
   /**
-   * Subscribe to a subject (NATS wildcards allowed).
+   * Receive the packets of a type: those sent to all nodes, or those sent to `nodeID`.
+   * Moleculer's `subscribe(cmd, nodeID)`.
    *
-   * @param subject The subject, e.g. `MOL.REQ.node-1` or `MOL.EVENTB.grp.user.>`.
-   * @param handler Receives each message's bytes.
-   * @param queue Optional queue group: each message goes to one subscriber of the group.
-   * @returns A handle to unsubscribe.
-   */
-  subscribe(subject: string, handler: MessageHandler, queue?: string): TransporterSubscription;
-  /**
-   * Publish bytes on a subject.
-   *
+   * @param type The packet type.
+   * @param nodeID This node's id for targeted packets; `undefined` for broadcast ones.
+   * @returns The subscription, once it is active.
    * @throws {BrokerDisconnectedError} when not connected.
-   * @throws {MoleculerError} when the payload exceeds {@linkcode Transporter.maxPayload}.
    */
-  publish(subject: string, data: Uint8Array): Promise<void>;
+  subscribe(type: PacketType, nodeID?: string): Promise<TransporterSubscription>;
+  /**
+   * Join the balanced queue of an action: each request published with
+   * {@linkcode Transporter.publishBalancedRequest} for it reaches one member of the queue, and
+   * arrives as a `REQ`.
+   *
+   * @param action The full action name, e.g. `"users.get"`.
+   * @returns The subscription, once it is active.
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  subscribeBalancedRequest(action: string): Promise<TransporterSubscription>;
+  /**
+   * Join the balanced queue of an event group: each event published with
+   * {@linkcode Transporter.publishBalancedEvent} for the group, whose name matches `event`,
+   * reaches one member of the queue, and arrives as an `EVENT`.
+   *
+   * @param event The event name or pattern (`*` one segment, `**` any number of them).
+   * @param group The event group: the handler's `group`, or else its service name.
+   * @returns The subscription, once it is active.
+   * @throws {BrokerDisconnectedError} when not connected.
+   */
+  subscribeBalancedEvent(event: string, group: string): Promise<TransporterSubscription>;
+  /**
+   * Publish a packet to one node, or to every node subscribed to its type.
+   *
+   * @param type The packet type.
+   * @param target The node it is for; `undefined` to broadcast it.
+   * @param data The serialized packet; not copied, so do not modify it afterwards.
+   * @returns A promise that resolves once the packet is handed to the transport.
+   * @throws {BrokerDisconnectedError} when not connected.
+   * @throws {MoleculerError} (500 `MAX_PAYLOAD_EXCEEDED`) when `data` exceeds
+   *   {@linkcode Transporter.maxPayload}.
+   */
+  publish(type: PacketType, target: string | undefined, data: Uint8Array): Promise<void>;
+  /**
+   * Publish a request (a `REQ` packet) to the balanced queue of its action.
+   *
+   * @param action The full action name.
+   * @param data The serialized packet.
+   * @returns A promise that resolves once the packet is handed to the transport.
+   * @throws {BrokerDisconnectedError} when not connected.
+   * @throws {MoleculerError} (500 `MAX_PAYLOAD_EXCEEDED`) when `data` is too large.
+   */
+  publishBalancedRequest(action: string, data: Uint8Array): Promise<void>;
+  /**
+   * Publish one copy of an event (an `EVENT` packet) to the balanced queue of a group.
+   *
+   * @param event The concrete event name.
+   * @param group The event group the copy is for.
+   * @param data The serialized packet.
+   * @returns A promise that resolves once the packet is handed to the transport.
+   * @throws {BrokerDisconnectedError} when not connected.
+   * @throws {MoleculerError} (500 `MAX_PAYLOAD_EXCEEDED`) when `data` is too large.
+   */
+  publishBalancedEvent(event: string, group: string, data: Uint8Array): Promise<void>;
 }

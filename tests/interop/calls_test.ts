@@ -13,7 +13,7 @@ import {
   ServiceNotFoundError,
   ValidationError,
 } from "../../mod.ts";
-import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import { connect } from "../../src/transporters/nats/deno_transport.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { PeerCallError } from "../_helpers/moleculer_peer.ts";
 import { describeCtx, interopTest, startDeno, startPeer, timed, waitFor } from "./_shared.ts";
@@ -163,22 +163,17 @@ interopTest(
         assert.deepEqual(seen, v.protocol === "5" ? { h: "from-node" } : {});
 
         // What Deno puts on the wire: REQ headers to Node, RES headers (responseHeaders) back.
-        const sniffer = new NatsTransporter(nats.url);
-        await sniffer.connect({});
+        const sniffer = await connect({
+          servers: nats.url.replace(/^nats:\/\//, ""),
+        });
         try {
           const packets: Rec[] = [];
-          const keep = (d: Uint8Array) =>
-            void packets.push(JSON.parse(new TextDecoder().decode(d)));
+          const keep = {
+            callback: (_err: unknown, m: { json(): Rec }) => void packets.push(m.json()),
+          };
           sniffer.subscribe("MOL.REQ.node-c", keep);
           sniffer.subscribe("MOL.RES.node-c", keep);
-          // A round trip on the sniffer's own connection: its subscriptions are now active.
-          await new Promise<void>((resolve) => {
-            const sub = sniffer.subscribe("sync.check", () => {
-              sub.unsubscribe();
-              resolve();
-            });
-            sniffer.publish("sync.check", new Uint8Array());
-          });
+          await sniffer.flush(); // the server has the subscriptions
           await broker.call("nodemath.add", { a: 1, b: 1 }, {
             headers: { trace: "abc" },
           });
@@ -200,7 +195,7 @@ interopTest(
             assert.ok(!("headers" in res2), "no headers key in a v4 RES");
           }
         } finally {
-          await sniffer.disconnect();
+          await sniffer.drain();
         }
       },
     );

@@ -15,7 +15,7 @@
 
 import assert from "node:assert/strict";
 import type { Context } from "../../mod.ts";
-import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import { connect } from "../../src/transporters/nats/deno_transport.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import type { MoleculerPeer, PeerEvent } from "../_helpers/moleculer_peer.ts";
 import { EventLog, interopTest, type SeenEvent, startDeno, startPeer, waitFor } from "./_shared.ts";
@@ -30,21 +30,13 @@ interface WirePacket {
 
 /** Every packet under `pattern`, decoded; subscribed once this resolves. */
 async function sniffer(url: string, pattern: string) {
-  const t = new NatsTransporter(url);
-  await t.connect({});
+  const nc = await connect({ servers: url.replace(/^nats:\/\//, "") });
   const packets: WirePacket[] = [];
-  const decoder = new TextDecoder();
-  t.subscribe(pattern, (data, subject) => {
-    packets.push({ subject, payload: JSON.parse(decoder.decode(data)) });
+  nc.subscribe(pattern, {
+    callback: (_err, m) => void packets.push({ subject: m.subject, payload: m.json() }),
   });
-  // A round trip on the sniffer's own connection: its subscription is now active.
-  await new Promise<void>((resolve) => {
-    const sub = t.subscribe("sync.check", () => {
-      sub.unsubscribe();
-      resolve();
-    });
-    t.publish("sync.check", new Uint8Array());
-  });
+  await nc.flush(); // the server has the subscription
+
   return {
     packets,
     clear() {
@@ -66,7 +58,7 @@ async function sniffer(url: string, pattern: string) {
       );
     },
     async [Symbol.asyncDispose]() {
-      await t.disconnect();
+      await nc.drain();
     },
   };
 }

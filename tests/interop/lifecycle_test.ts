@@ -8,11 +8,11 @@
 import assert from "node:assert/strict";
 import {
   type Context,
-  NatsTransporter,
   RequestRejectedError,
   ServiceNotFoundError,
   type ServiceSchema,
 } from "../../mod.ts";
+import { NatsTransporter } from "../../src/transporters/nats/mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import type { PeerEvent } from "../_helpers/moleculer_peer.ts";
 import { interopTest, startDeno, startPeer, timed, waitFor } from "./_shared.ts";

@@ -15,7 +15,8 @@ import {
   ServiceBroker,
   type ServiceSchema,
 } from "../../mod.ts";
-import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { connect } from "../../src/transporters/nats/deno_transport.ts";
 import { waitFor } from "../transit/_util.ts";
 
 export { deferred, type DenoNode, startDeno, timed, waitFor } from "../transit/_util.ts";
@@ -30,33 +31,54 @@ export interface WirePacket {
 }
 
 /**
- * A bare NATS connection (the project's transporter, used as a plain client) that speaks for a
- * made-up node: publish raw bytes or JSON packets anywhere, and read what comes back.
+ * A bare NATS connection (the official client, on the project's Deno socket layer) that speaks
+ * for a made-up node: publish raw bytes or JSON packets on any subject, and read what comes back.
  */
 export class RawClient implements AsyncDisposable {
-  readonly nats: NatsTransporter;
+  readonly #nc: NatsConnection;
   /** The nodeID this client signs its well-formed packets with. */
   readonly nodeID: string;
   readonly #subs: { unsubscribe(): void }[] = [];
 
-  private constructor(nats: NatsTransporter, nodeID: string) {
-    this.nats = nats;
+  private constructor(nc: NatsConnection, nodeID: string) {
+    this.#nc = nc;
     this.nodeID = nodeID;
   }
 
   /** Connect to `url` as `nodeID`. */
   static async connect(url: string, nodeID = "raw"): Promise<RawClient> {
-    const nats = new NatsTransporter(url);
-    await nats.connect({});
-    return new RawClient(nats, nodeID);
+    return new RawClient(
+      await connect({ servers: url.replace(/^nats:\/\//, "") }),
+      nodeID,
+    );
   }
 
   /** Publish raw bytes (or a string as UTF-8) on a subject. */
   raw(subject: string, data: Uint8Array | string): Promise<void> {
-    return this.nats.publish(
-      subject,
-      typeof data === "string" ? te.encode(data) : data,
-    );
+    try {
+      this.#nc.publish(
+        subject,
+        typeof data === "string" ? te.encode(data) : data,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * Call `fn` with the bytes and subject of every message on `subject` (wildcards allowed).
+   * Resolves once the server has the subscription.
+   */
+  async subscribe(
+    subject: string,
+    fn: (data: Uint8Array, subject: string) => void,
+  ): Promise<{ unsubscribe(): void }> {
+    const sub = this.#nc.subscribe(subject, {
+      callback: (_err, m) => fn(m.data, m.subject),
+    });
+    await this.#nc.flush();
+    return sub;
   }
 
   /** Publish a packet: `ver` "5" and `sender` (this client) are added unless given. */
@@ -70,8 +92,8 @@ export class RawClient implements AsyncDisposable {
   /** Record every message on `subject` (wildcards allowed). */
   record(subject: string): WirePacket[] {
     const seen: WirePacket[] = [];
-    this.#subs.push(this.nats.subscribe(subject, (data, subj) => {
-      seen.push({ subject: subj, data });
+    this.#subs.push(this.#nc.subscribe(subject, {
+      callback: (_err, m) => void seen.push({ subject: m.subject, data: m.data }),
     }));
     return seen;
   }
@@ -81,10 +103,12 @@ export class RawClient implements AsyncDisposable {
     subject: string,
     fn: (p: Record<string, unknown>, subject: string) => void,
   ): void {
-    this.#subs.push(this.nats.subscribe(subject, (data, subj) => {
-      try {
-        fn(JSON.parse(td.decode(data)), subj);
-      } catch { /* not JSON: not ours to read */ }
+    this.#subs.push(this.#nc.subscribe(subject, {
+      callback: (_err, m) => {
+        try {
+          fn(JSON.parse(td.decode(m.data)), m.subject);
+        } catch { /* not JSON: not ours to read */ }
+      },
     }));
   }
 
@@ -101,11 +125,13 @@ export class RawClient implements AsyncDisposable {
   ): Promise<Record<string, unknown>> {
     const id = `raw-${crypto.randomUUID()}`;
     let found: Record<string, unknown> | undefined;
-    const sub = this.nats.subscribe(`MOL.RES.${this.nodeID}`, (data) => {
-      try {
-        const p = JSON.parse(td.decode(data));
-        if (p.id === id) found = p;
-      } catch { /* ignore */ }
+    const sub = this.#nc.subscribe(`MOL.RES.${this.nodeID}`, {
+      callback: (_err, m) => {
+        try {
+          const p = JSON.parse(td.decode(m.data));
+          if (p.id === id) found = p;
+        } catch { /* ignore */ }
+      },
     });
     try {
       await this.send(`MOL.REQ.${target}`, {
@@ -141,8 +167,10 @@ export class RawClient implements AsyncDisposable {
   async flush(target: string, ms = 20_000, prefix = "MOL"): Promise<void> {
     const id = `flush-${crypto.randomUUID()}`;
     let back = false;
-    const sub = this.nats.subscribe(`${prefix}.PONG.${this.nodeID}`, (data) => {
-      if (td.decode(data).includes(id)) back = true;
+    const sub = this.#nc.subscribe(`${prefix}.PONG.${this.nodeID}`, {
+      callback: (_err, m) => {
+        if (td.decode(m.data).includes(id)) back = true;
+      },
     });
     try {
       await this.send(`${prefix}.PING.${target}`, { time: Date.now(), id });
@@ -172,7 +200,7 @@ export class RawClient implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     for (const s of this.#subs) s.unsubscribe();
-    await this.nats.disconnect();
+    await this.#nc.drain();
   }
 }
 

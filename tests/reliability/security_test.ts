@@ -188,7 +188,7 @@ Deno.test("security: two namespaces on one server never see each other", async (
   await using nats = await startNatsServer();
   await using raw = await RawClient.connect(nats.url, "watcher");
   const subjects = new Set<string>();
-  raw.nats.subscribe(
+  await raw.subscribe(
     ">",
     (_d, subject) => void subjects.add(subject.split(".").slice(0, 2).join(".")),
   );

@@ -19,9 +19,11 @@ import {
   type ServiceSchema,
 } from "../../mod.ts";
 import type {
-  MessageHandler,
+  TransporterHost,
   TransporterSubscription,
 } from "../../src/transporters/transporter.ts";
+import { MemoryBusClient } from "../../src/transporters/memory_bus.ts";
+import { balancedEventPattern, balancedRequestSubject } from "../../src/transporters/subjects.ts";
 import { type DenoNodeOptions, EventLog, startDeno, waitFor } from "./_util.ts";
 
 type Rec = Record<string, unknown>;
@@ -31,16 +33,33 @@ function busGroup(): string {
   return `disable-balancer-${crypto.randomUUID()}`;
 }
 
-/** A memory transporter that records its subscriptions (subject, queue, still active?). */
+/**
+ * A memory transporter that records its balanced subscriptions (the bus subject, the queue group,
+ * still active?).
+ */
 class SpyTransporter extends MemoryTransporter {
-  readonly subscriptions: { subject: string; queue: string | undefined; active: boolean }[] = [];
+  readonly subscriptions: { subject: string; queue: string; active: boolean }[] = [];
+  #prefix = "MOL";
 
-  override subscribe(
-    subject: string,
-    handler: MessageHandler,
-    queue?: string,
-  ): TransporterSubscription {
-    const sub = super.subscribe(subject, handler, queue);
+  override connect(host: TransporterHost): Promise<void> {
+    this.#prefix = host.prefix;
+    return super.connect(host);
+  }
+
+  override async subscribeBalancedRequest(action: string): Promise<TransporterSubscription> {
+    const sub = await super.subscribeBalancedRequest(action);
+    return this.#record(sub, balancedRequestSubject(this.#prefix, action), action);
+  }
+
+  override async subscribeBalancedEvent(
+    event: string,
+    group: string,
+  ): Promise<TransporterSubscription> {
+    const sub = await super.subscribeBalancedEvent(event, group);
+    return this.#record(sub, balancedEventPattern(this.#prefix, group, event), group);
+  }
+
+  #record(sub: TransporterSubscription, subject: string, queue: string): TransporterSubscription {
     const rec = { subject, queue, active: true };
     this.subscriptions.push(rec);
     return {
@@ -53,8 +72,8 @@ class SpyTransporter extends MemoryTransporter {
 
   /** Active queue-group subscriptions as `"<subject> [<queue>]"`, sorted. */
   balanced(): string[] {
-    return this.subscriptions.filter((s) => s.active && s.queue !== undefined)
-      .map((s) => `${s.subject} [${s.queue}]`).sort();
+    return this.subscriptions.filter((s) => s.active).map((s) => `${s.subject} [${s.queue}]`)
+      .sort();
   }
 }
 
@@ -84,8 +103,8 @@ interface WirePacket {
 
 /** Every packet published on the bus group, decoded. */
 async function sniffer(group: string, pattern = "MOL.>") {
-  const t = new MemoryTransporter(group);
-  await t.connect({});
+  const t = new MemoryBusClient(group);
+  await t.connect();
   const packets: WirePacket[] = [];
   const decoder = new TextDecoder();
   t.subscribe(pattern, (data, subject) => {

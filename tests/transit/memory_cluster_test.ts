@@ -26,6 +26,7 @@ import {
   timed,
   waitFor,
 } from "./_util.ts";
+import { MemoryBusClient } from "../../src/transporters/memory_bus.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -553,8 +554,8 @@ Deno.test("memory cluster: a running node that receives a conflicting INFO stops
   // which a live Denolecular instance answers. The smaller instanceID stays; this one is the
   // smallest there is, so the victim yields.
   const newcomer = "00000000-0000-4000-8000-000000000000";
-  const raw = new MemoryTransporter(group);
-  await raw.connect({});
+  const raw = new MemoryBusClient(group);
+  await raw.connect();
   try {
     const sent: string[] = [];
     for (const type of ["INFO", "DISCONNECT", "HEARTBEAT"]) {
@@ -658,8 +659,8 @@ Deno.test("memory cluster: short heartbeat intervals keep their jitter small", a
   // Moleculer's fixed ±500 ms jitter would send beats of a 0.2 s interval 0.1–0.7 s apart,
   // past a 0.6 s timeout; the jitter is capped at ±25% of the interval.
   const group = bus().slice("memory://".length);
-  const raw = new MemoryTransporter(group);
-  await raw.connect({});
+  const raw = new MemoryBusClient(group);
+  await raw.connect();
   try {
     const beats: number[] = [];
     raw.subscribe("MOL.HEARTBEAT", () => void beats.push(performance.now()));

@@ -2,24 +2,27 @@
 
 import assert from "node:assert/strict";
 import { BrokerDisconnectedError, BrokerOptionsError, MoleculerError } from "../../src/errors.ts";
-import { NatsTransporter, parseNatsUrl } from "../../src/transporters/nats/nats.ts";
+import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import { parseNatsUrl } from "../../src/transporters/nats/options.ts";
 import { DenoTransport } from "../../src/transporters/nats/deno_transport.ts";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
-import { bytes, Inbox, RecordingListener, sync } from "./_util.ts";
+import { connect as connectRaw } from "../../src/transporters/nats/deno_transport.ts";
+import { bytes, RecordingHost, sync } from "./_util.ts";
 
 /** `nats://127.0.0.1:1234` → `nats://<creds>@127.0.0.1:1234`. */
 function withCreds(url: string, creds: string): string {
   return url.replace("nats://", `nats://${creds}@`);
 }
 
-/** Publish and receive one message through the transporter, proving the connection works. */
-async function roundTrip(t: NatsTransporter): Promise<void> {
-  const inbox = new Inbox();
-  const sub = t.subscribe("rt.check", inbox.handler);
-  await t.publish("rt.check", bytes("ok"));
-  await inbox.waitFor(1);
-  sub.unsubscribe();
-  assert.deepEqual(inbox.texts, ["ok"]);
+/** Connect `t` with a fresh recording host; one round trip proves the connection works. */
+async function connectChecked(
+  t: NatsTransporter,
+  nodeID = "n",
+): Promise<RecordingHost> {
+  const host = new RecordingHost(nodeID);
+  await t.connect(host);
+  await sync(t, host);
+  return host;
 }
 
 Deno.test("parseNatsUrl() splits servers, credentials and TLS", () => {
@@ -88,7 +91,7 @@ Deno.test("NatsTransporter.connect() to a closed port fails fast and names the U
   const port = freePort();
   const t = new NatsTransporter(`nats://127.0.0.1:${port}`);
   const started = Date.now();
-  await assert.rejects(t.connect({}), (e: unknown) => {
+  await assert.rejects(t.connect(new RecordingHost("n")), (e: unknown) => {
     assert.ok(e instanceof BrokerDisconnectedError);
     assert.equal(
       e.message,
@@ -108,9 +111,8 @@ Deno.test("NatsTransporter authenticates with user/password", async () => {
   });
 
   const fromUrl = new NatsTransporter(withCreds(server.url, "u:p%40ss"));
-  await fromUrl.connect({});
   try {
-    await roundTrip(fromUrl);
+    await connectChecked(fromUrl);
   } finally {
     await fromUrl.disconnect();
   }
@@ -120,9 +122,8 @@ Deno.test("NatsTransporter authenticates with user/password", async () => {
     user: "u",
     pass: "p@ss",
   });
-  await fromOptions.connect({});
   try {
-    await roundTrip(fromOptions);
+    await connectChecked(fromOptions);
   } finally {
     await fromOptions.disconnect();
   }
@@ -132,7 +133,7 @@ Deno.test("NatsTransporter authenticates with user/password", async () => {
     const wrong = new NatsTransporter(
       withCreds(server.url, "u:wrong-password"),
     );
-    await assert.rejects(wrong.connect({}), (e: unknown) => {
+    await assert.rejects(wrong.connect(new RecordingHost("n")), (e: unknown) => {
       assert.ok(e instanceof BrokerDisconnectedError);
       assert.match(
         e.message,
@@ -150,7 +151,7 @@ Deno.test("NatsTransporter authenticates with user/password", async () => {
 
   const anonymous = new NatsTransporter(server.url);
   await assert.rejects(
-    anonymous.connect({}),
+    anonymous.connect(new RecordingHost("n")),
     /authorization failed .*no credentials were given/i,
   );
 });
@@ -161,9 +162,8 @@ Deno.test("NatsTransporter authenticates with a token", async () => {
   });
 
   const good = new NatsTransporter(withCreds(server.url, "s3cret-token"));
-  await good.connect({});
   try {
-    await roundTrip(good);
+    await connectChecked(good);
   } finally {
     await good.disconnect();
   }
@@ -172,11 +172,11 @@ Deno.test("NatsTransporter authenticates with a token", async () => {
     servers: server.url,
     token: "s3cret-token",
   });
-  await viaOptions.connect({});
+  await connectChecked(viaOptions);
   await viaOptions.disconnect();
 
   const bad = new NatsTransporter(withCreds(server.url, "nope"));
-  await assert.rejects(bad.connect({}), (e: unknown) => {
+  await assert.rejects(bad.connect(new RecordingHost("n")), (e: unknown) => {
     assert.ok(e instanceof BrokerDisconnectedError);
     assert.match(e.message, /authorization failed .*token was rejected/i);
     assert.ok(!e.message.includes("nope"));
@@ -187,38 +187,43 @@ Deno.test("NatsTransporter authenticates with a token", async () => {
 Deno.test("NatsTransporter.publish() rejects payloads over max_payload with a clear error", async () => {
   await using server = await startNatsServer({ config: "max_payload: 1024\n" });
   const t = new NatsTransporter(server.url);
-  const listener = new RecordingListener();
-  await t.connect(listener);
+  const host = new RecordingHost("big");
+  await t.connect(host);
   try {
     assert.equal(t.maxPayload, 1024);
-    const inbox = new Inbox();
-    t.subscribe("big", inbox.handler);
+    await t.subscribe("EVENT", "big");
 
+    const tooLarge = (subject: string) => (e: unknown) => {
+      assert.ok(e instanceof MoleculerError);
+      assert.equal(
+        e.message,
+        "Packet of 2000 bytes exceeds the NATS server's max_payload of 1024 bytes",
+      );
+      assert.equal(e.code, 500);
+      assert.equal(e.type, "MAX_PAYLOAD_EXCEEDED");
+      assert.deepEqual(e.data, { subject, size: 2000, maxPayload: 1024 });
+      return true;
+    };
+    const big = new Uint8Array(2000);
     await assert.rejects(
-      t.publish("big", new Uint8Array(2000)),
-      (e: unknown) => {
-        assert.ok(e instanceof MoleculerError);
-        assert.equal(
-          e.message,
-          "Packet of 2000 bytes exceeds the NATS server's max_payload of 1024 bytes",
-        );
-        assert.equal(e.code, 500);
-        assert.equal(e.type, "MAX_PAYLOAD_EXCEEDED");
-        assert.deepEqual(e.data, {
-          subject: "big",
-          size: 2000,
-          maxPayload: 1024,
-        });
-        return true;
-      },
+      t.publish("EVENT", "big", big),
+      tooLarge("MOL.EVENT.big"),
+    );
+    await assert.rejects(
+      t.publishBalancedRequest("a.b", big),
+      tooLarge("MOL.REQB.a.b"),
+    );
+    await assert.rejects(
+      t.publishBalancedEvent("e", "g", big),
+      tooLarge("MOL.EVENTB.g.e"),
     );
 
     // The connection is still fine, and a payload at the limit goes through.
-    await t.publish("big", new Uint8Array(1024).fill(97));
-    await inbox.waitFor(1);
-    assert.equal(inbox.messages[0]?.text.length, 1024);
+    await t.publish("EVENT", "big", new Uint8Array(1024).fill(97));
+    await host.waitFor(1);
+    assert.equal(host.received[0]?.text.length, 1024);
     assert.equal(t.connected, true);
-    assert.deepEqual(listener.errors, []);
+    assert.deepEqual(host.errors, []);
   } finally {
     await t.disconnect();
   }
@@ -229,60 +234,51 @@ Deno.test("NatsTransporter survives a server restart on the same subscriptions",
   const opts = { servers: server.url, reconnectTimeWait: 50 };
   const subscriber = new NatsTransporter(opts);
   const publisher = new NatsTransporter(opts);
-  const subEvents = new RecordingListener();
-  const pubEvents = new RecordingListener();
-  await subscriber.connect(subEvents);
-  await publisher.connect(pubEvents);
+  const subHost = new RecordingHost("sub");
+  const pubHost = new RecordingHost("pub");
+  await subscriber.connect(subHost);
+  await publisher.connect(pubHost);
   try {
-    const inbox = new Inbox();
-    const queued = new Inbox();
-    subscriber.subscribe("re.plain", inbox.handler);
-    subscriber.subscribe("re.queued", queued.handler, "grp");
-    await sync(subscriber);
-    await publisher.publish("re.plain", bytes("before"));
-    await inbox.waitFor(1);
+    await subscriber.subscribe("REQ", "sub");
+    await subscriber.subscribeBalancedRequest("re.queued");
+    await sync(subscriber, subHost);
+    await publisher.publish("REQ", "sub", bytes("before"));
+    await subHost.waitFor(1);
 
     await server.kill();
     await Promise.all([
-      subEvents.until("disconnect"),
-      pubEvents.until("disconnect"),
+      subHost.until("disconnect"),
+      pubHost.until("disconnect"),
     ]);
     assert.equal(publisher.connected, false);
     await assert.rejects(
-      publisher.publish("re.plain", bytes("lost")),
+      publisher.publish("REQ", "sub", bytes("lost")),
       (e: unknown) => {
         assert.ok(e instanceof BrokerDisconnectedError);
         assert.match(
           e.message,
-          /reconnecting to NATS at nats:\/\/127\.0\.0\.1:\d+/,
+          /^Cannot publish to "MOL\.REQ\.sub": reconnecting to NATS at nats:\/\/127\.0\.0\.1:\d+/,
         );
         return true;
       },
     );
 
     await server.restart();
-    await Promise.all([
-      subEvents.until("reconnect"),
-      pubEvents.until("reconnect"),
-    ]);
+    await Promise.all([subHost.until("reconnect"), pubHost.until("reconnect")]);
     assert.equal(subscriber.connected, true);
     assert.equal(publisher.connected, true);
-    await sync(subscriber); // its restored subscriptions are active on the new server
+    await sync(subscriber, subHost); // its restored subscriptions are active on the new server
 
-    await publisher.publish("re.plain", bytes("after"));
-    await publisher.publish("re.queued", bytes("queued-after"));
-    await inbox.waitFor(2);
-    await queued.waitFor(1);
-    assert.deepEqual(inbox.texts, ["before", "after"]);
-    assert.deepEqual(queued.texts, ["queued-after"]);
-    assert.deepEqual(subEvents.events.filter((e) => e !== "error"), [
-      "disconnect",
-      "reconnect",
-    ]);
-    assert.deepEqual(pubEvents.events.filter((e) => e !== "error"), [
-      "disconnect",
-      "reconnect",
-    ]);
+    await publisher.publish("REQ", "sub", bytes("after"));
+    await publisher.publishBalancedRequest("re.queued", bytes("queued-after"));
+    await subHost.waitFor(3);
+    assert.deepEqual(subHost.texts, ["before", "after", "queued-after"]);
+    for (const host of [subHost, pubHost]) {
+      assert.deepEqual(host.events.filter((e) => e !== "error"), [
+        "disconnect",
+        "reconnect",
+      ]);
+    }
   } finally {
     await subscriber.disconnect();
     await publisher.disconnect();
@@ -292,34 +288,37 @@ Deno.test("NatsTransporter survives a server restart on the same subscriptions",
 Deno.test("NatsTransporter.disconnect() returns promptly while the server is down", async () => {
   await using server = await startNatsServer();
   const t = new NatsTransporter({ servers: server.url, reconnectTimeWait: 50 });
-  const events = new RecordingListener();
-  await t.connect(events);
+  const host = new RecordingHost("n");
+  await t.connect(host);
   await server.kill();
-  await events.until("disconnect");
+  await host.until("disconnect");
   const started = Date.now();
   await t.disconnect();
   assert.ok(Date.now() - started < 2_000);
   assert.equal(t.connected, false);
-  await assert.rejects(t.publish("x", bytes("x")), BrokerDisconnectedError);
+  await assert.rejects(
+    t.publish("INFO", undefined, bytes("x")),
+    BrokerDisconnectedError,
+  );
 });
 
 Deno.test("NatsTransporter.disconnect() flushes what was published", async () => {
   await using server = await startNatsServer();
   const receiver = new NatsTransporter(server.url);
   const sender = new NatsTransporter(server.url);
-  await receiver.connect({});
-  await sender.connect({});
+  const host = new RecordingHost("receiver");
+  await receiver.connect(host);
+  await sender.connect(new RecordingHost("sender"));
   try {
-    const inbox = new Inbox();
-    receiver.subscribe("flush.x", inbox.handler);
-    await sync(receiver);
+    await receiver.subscribe("EVENT", "receiver");
+    await sync(receiver, host);
     const N = 500;
     for (let i = 0; i < N; i++) {
-      await sender.publish("flush.x", bytes(String(i)));
+      await sender.publish("EVENT", "receiver", bytes(String(i)));
     }
     await sender.disconnect();
-    await inbox.waitFor(N);
-    assert.equal(inbox.messages.length, N);
+    await host.waitFor(N);
+    assert.equal(host.received.length, N);
   } finally {
     await receiver.disconnect();
     await sender.disconnect();
@@ -329,20 +328,29 @@ Deno.test("NatsTransporter.disconnect() flushes what was published", async () =>
 Deno.test("NatsTransporter.connect() twice keeps one connection", async () => {
   await using server = await startNatsServer();
   const t = new NatsTransporter(server.url);
-  await Promise.all([t.connect({}), t.connect({})]);
-  await t.connect({});
+  const host = new RecordingHost("n");
+  await Promise.all([t.connect(host), t.connect(host)]);
+  await t.connect(host);
   try {
-    await roundTrip(t);
+    await sync(t, host);
   } finally {
     await t.disconnect();
   }
   // And it can connect again after a disconnect.
-  await t.connect({});
   try {
-    await roundTrip(t);
+    await connectChecked(t);
   } finally {
     await t.disconnect();
   }
+});
+
+Deno.test("NatsTransporter.disconnect() while the client still loads closes what connect() opens", async () => {
+  await using server = await startNatsServer();
+  const t = new NatsTransporter(server.url);
+  const connecting = t.connect(new RecordingHost("n"));
+  await t.disconnect();
+  await connecting;
+  assert.equal(t.connected, false);
 });
 
 Deno.test("NatsTransporter transport option: validated, and each connection keeps its own", async () => {
@@ -365,14 +373,14 @@ Deno.test("NatsTransporter transport option: validated, and each connection keep
     name: "on-node",
     transport: "node",
   });
-  const denoEvents = new RecordingListener();
-  const nodeEvents = new RecordingListener();
+  const denoEvents = new RecordingHost("on-deno");
+  const nodeEvents = new RecordingHost("on-node");
   try {
     await onDeno.connect(denoEvents);
     await onNode.connect(nodeEvents); // installs the node factory process-wide
     assert.deepEqual(seen, ["on-deno"]);
-    await roundTrip(onDeno);
-    await roundTrip(onNode);
+    await sync(onDeno, denoEvents);
+    await sync(onNode, nodeEvents);
 
     await server.kill();
     await Promise.all([
@@ -388,11 +396,84 @@ Deno.test("NatsTransporter transport option: validated, and each connection keep
     // Reconnects stay on each transporter's own transport.
     assert.ok(seen.includes("on-deno"));
     assert.ok(!seen.includes("on-node"));
-    await roundTrip(onDeno);
-    await roundTrip(onNode);
+    await sync(onDeno, denoEvents);
+    await sync(onNode, nodeEvents);
   } finally {
     DenoTransport.prototype.connect = original;
     await onDeno.disconnect();
     await onNode.disconnect();
   }
 });
+
+Deno.test("NatsTransporter speaks Moleculer's NATS subjects and queue groups", async () => {
+  await using server = await startNatsServer();
+  const wire = await connectRaw({ servers: server.url });
+  const t = new NatsTransporter(server.url);
+  const host = new RecordingHost("n1", "dev");
+  try {
+    const seen: string[] = [];
+    wire.subscribe(">", {
+      callback: (_e, m) => void seen.push(`${m.subject} ${m.string()}`),
+    });
+    await wire.flush();
+    await t.connect(host);
+    await t.publish("REQ", "n2", bytes("1"));
+    await t.publish("INFO", undefined, bytes("2"));
+    await t.publishBalancedRequest("users.get", bytes("3"));
+    await t.publishBalancedEvent("user.created", "mail", bytes("4"));
+    await waitUntil(() => seen.length >= 4);
+    assert.deepEqual(seen.slice(0, 4), [
+      "MOL-dev.REQ.n2 1",
+      "MOL-dev.INFO 2",
+      "MOL-dev.REQB.users.get 3",
+      "MOL-dev.EVENTB.mail.user.created 4",
+    ]);
+
+    // Subscriptions on Moleculer's subjects: `**` became `>`, and each balanced one sits in the
+    // queue group of the action / the event group, shared with a plain client in that group.
+    await t.subscribe("INFO", "n1");
+    await t.subscribeBalancedRequest("users.get");
+    await t.subscribeBalancedEvent("order.**", "billing");
+    await sync(t, host);
+    const rivals: string[] = [];
+    wire.subscribe("MOL-dev.REQB.users.get", {
+      queue: "users.get",
+      callback: (_e, m) => void rivals.push(m.string()),
+    });
+    wire.subscribe("MOL-dev.EVENTB.billing.>", {
+      queue: "billing",
+      callback: (_e, m) => void rivals.push(m.string()),
+    });
+    await wire.flush();
+    wire.publish("MOL-dev.INFO.n1", "info");
+    wire.publish("MOL-dev.EVENTB.billing.order.line.added", "deep");
+    for (let i = 0; i < 20; i++) {
+      wire.publish("MOL-dev.REQB.users.get", `call-${i}`);
+    }
+    await waitUntil(() => host.received.length + rivals.length >= 22);
+    assert.deepEqual(host.lines.slice(0, 1), ["INFO info"]);
+    const calls = [...host.texts, ...rivals].filter((x) => x.startsWith("call-"));
+    assert.equal(calls.length, 20, "each call once across the queue group");
+    assert.ok(
+      host.received.some((r) => r.type === "REQ"),
+      "the transporter got some calls",
+    );
+    assert.equal(
+      [...host.lines, ...rivals.map((r) => `EVENT ${r}`)].filter((l) => l === "EVENT deep").length,
+      1,
+      "the deep event once in its group",
+    );
+  } finally {
+    await t.disconnect();
+    await wire.close();
+  }
+});
+
+/** Poll until `probe` holds (5 s at most). */
+async function waitUntil(probe: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
