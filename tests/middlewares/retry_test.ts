@@ -8,7 +8,7 @@ import {
   RequestTimeoutError,
 } from "../../mod.ts";
 import { RETRY_DEFAULTS, retryMiddleware } from "../../src/middlewares/retry.ts";
-import { scoped } from "../_helpers/core.ts";
+import { deferred, scoped } from "../_helpers/core.ts";
 import { callMany, cluster, tally, whoService } from "./_cluster.ts";
 
 const serverError = (ctx: Context): never => {
@@ -190,6 +190,8 @@ Deno.test("retry: the serving node leaves retries of remote requests to the call
 
 Deno.test("retry: a timed-out attempt is retried (RequestTimeoutError is retryable)", async () => {
   let attempts = 0;
+  // A first attempt that never answers before its timeout, however loaded the machine is.
+  const stuck = deferred<void>();
   await using broker = scoped({ retryPolicy: fast });
   broker.createService({
     name: "f",
@@ -197,7 +199,7 @@ Deno.test("retry: a timed-out attempt is retried (RequestTimeoutError is retryab
       go: {
         timeout: 20,
         async handler() {
-          if (++attempts === 1) await new Promise((r) => setTimeout(r, 40));
+          if (++attempts === 1) await stuck.promise;
           return attempts;
         },
       },
@@ -207,7 +209,7 @@ Deno.test("retry: a timed-out attempt is retried (RequestTimeoutError is retryab
   assert.equal(await broker.call("f.go"), 2);
   attempts = 0;
   await assert.rejects(broker.call("f.go", {}, { retries: 0 }), RequestTimeoutError);
-  await new Promise((r) => setTimeout(r, 30)); // the abandoned attempt's own timer
+  stuck.resolve(); // let the abandoned attempts finish
 });
 
 Deno.test("retry: stop() ends a retry that waits, with its last error, and leaves no timer", async () => {
