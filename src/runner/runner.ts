@@ -21,7 +21,13 @@ import {
   parseCliArgs,
   PROGRAM,
 } from "./args.ts";
-import { callCommand, type CommandOutput, emitCommand, nodesCommand } from "./commands.ts";
+import {
+  callCommand,
+  type CommandOutput,
+  emitCommand,
+  nodesCommand,
+  typesCommand,
+} from "./commands.ts";
 import {
   configRows,
   findConfigFile,
@@ -298,6 +304,14 @@ async function runOperator(
   try {
     if (args.command === "call") return await callCommand(broker, args, io);
     if (args.command === "emit") return await emitCommand(broker, args, io);
+    if (args.command === "types") {
+      return await typesCommand(
+        broker,
+        args,
+        io,
+        (path, text) => Deno.writeTextFile(resolve(p.cwd, path), text),
+      );
+    }
     return await nodesCommand(broker, args, io);
   } finally {
     await broker.stop().catch(() => {});
