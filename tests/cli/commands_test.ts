@@ -198,3 +198,20 @@ Deno.test("cli call: no transporter is a usage error, an unreachable one exits 1
     new RegExp(`nats://127\\.0\\.0\\.1:${port}: connection refused`),
   );
 });
+
+Deno.test("cli: the transporter's connection is logged, and a nodeID clash says to use -b", async () => {
+  await using nats = await startNatsServer();
+  await using dir = await tempDir();
+  await dir.write("services/greeter.ts", GREETER_SERVICE);
+  await using first = spawnCli(["services", "-t", nats.url, "-b", "twin"], { cwd: dir.path });
+  await first.waitFor(`RUNNER: Transporter connected: ${nats.url}`);
+  await first.waitFor("Node 'twin' is ready with 2 service(s) (greeter, $node)");
+  const second = await runCliOnce(["services", "-t", nats.url, "-b", "twin"], { cwd: dir.path });
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(
+    second.stderr,
+    /RUNNER: Cannot start node 'twin': Another node already runs with the nodeID 'twin'.*\(use -b <nodeID>, or NODEID=…, to start this one under another nodeID\)/,
+  );
+  first.signal("SIGTERM");
+  assert.equal(await first.code, 0);
+});

@@ -200,7 +200,7 @@ Deno.test("cli: the environment configures a running node (TRANSPORTER, NAMESPAC
     env: { NODEID: "env-node", NAMESPACE: "from-env" },
   });
   await cli.waitFor(
-    `Node 'env-node' is ready with 1 service(s) (greeter) on ${nats.url}, namespace 'from-env'`,
+    `Node 'env-node' is ready with 2 service(s) (greeter, $node) on ${nats.url}, namespace 'from-env'`,
   );
   const caller = new ServiceBroker({
     nodeID: "caller",
