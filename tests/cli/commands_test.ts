@@ -1,6 +1,13 @@
 import { strict as assert } from "node:assert";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
-import { GREETER_SERVICE, lines, MATH_SERVICE, runCliOnce, spawnCli, tempDir } from "./_helpers.ts";
+import {
+  GREETER_SERVICE,
+  lines,
+  MATH_SERVICE,
+  runCliOnce,
+  spawnCli,
+  tempDir,
+} from "./_helpers.ts";
 
 const LISTENER_SERVICE = `export default {
   name: "audit",
@@ -203,10 +210,16 @@ Deno.test("cli: the transporter's connection is logged, and a nodeID clash says 
   await using nats = await startNatsServer();
   await using dir = await tempDir();
   await dir.write("services/greeter.ts", GREETER_SERVICE);
-  await using first = spawnCli(["services", "-t", nats.url, "-b", "twin"], { cwd: dir.path });
+  await using first = spawnCli(["services", "-t", nats.url, "-b", "twin"], {
+    cwd: dir.path,
+  });
   await first.waitFor(`RUNNER: Transporter connected: ${nats.url}`);
-  await first.waitFor("Node 'twin' is ready with 2 service(s) (greeter, $node)");
-  const second = await runCliOnce(["services", "-t", nats.url, "-b", "twin"], { cwd: dir.path });
+  await first.waitFor(
+    "Node 'twin' is ready with 2 service(s) (greeter, $node)",
+  );
+  const second = await runCliOnce(["services", "-t", nats.url, "-b", "twin"], {
+    cwd: dir.path,
+  });
   assert.equal(second.code, 1, second.stderr);
   assert.match(
     second.stderr,
@@ -214,4 +227,35 @@ Deno.test("cli: the transporter's connection is logged, and a nodeID clash says 
   );
   first.signal("SIGTERM");
   assert.equal(await first.code, 0);
+});
+
+Deno.test("cli types: no other node is exit 1 with one line; to stdout without -o", async () => {
+  await using nats = await startNatsServer();
+  const none = await runCliOnce(["types", "-t", nats.url, "--wait", "100"]);
+  assert.equal(none.code, 1, none.stderr);
+  assert.equal(lines(none.stderr).length, 1);
+  assert.match(none.stderr, /No other node answered: nothing to declare/);
+
+  await using dir = await tempDir();
+  await dir.write("services/greeter.ts", GREETER_SERVICE);
+  await using node = spawnCli(["services", "-t", nats.url, "-b", "typed"], {
+    cwd: dir.path,
+  });
+  await node.waitFor("is ready");
+  const out = await runCliOnce([
+    "types",
+    "-t",
+    nats.url,
+    "--module",
+    "./mod.ts",
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^\/\/ Nodes: typed \(deno /m);
+  assert.match(out.stdout, /^declare module "\.\/mod\.ts" \{$/m);
+  assert.match(
+    out.stdout,
+    /"greeter\.hello": \{\n {6}params: \{\n {8}name: string;/,
+  );
+  node.signal("SIGTERM");
+  assert.equal(await node.code, 0);
 });

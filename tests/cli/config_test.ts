@@ -1,7 +1,13 @@
 import { strict as assert } from "node:assert";
 import { ServiceBroker } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import { GREETER_SERVICE, lines, runCliOnce, spawnCli, tempDir } from "./_helpers.ts";
+import {
+  GREETER_SERVICE,
+  lines,
+  runCliOnce,
+  spawnCli,
+  tempDir,
+} from "./_helpers.ts";
 
 /** Rows of --print-config by key. */
 function rows(stdout: string): Map<string, { value: string; from: string }> {
@@ -108,7 +114,10 @@ NAMESPACE='from-env-file'
     value: '"eu"',
     from: "config denolecular.config.ts",
   });
-  assert.deepEqual(c.get("cacher"), { value: '"MemoryLRU"', from: "env MOL_CACHER" });
+  assert.deepEqual(c.get("cacher"), {
+    value: '"MemoryLRU"',
+    from: "env MOL_CACHER",
+  });
   assert.deepEqual(c.get("heartbeatTimeout"), { value: "30", from: "default" });
   assert.deepEqual(c.get("runner.paths"), {
     value: '["services"]',

@@ -163,18 +163,37 @@ Deno.test("cli: a bad transporter, strategy or serializer is a usage error (exit
   for (
     const [args, env, message] of [
       [["-t", "foo://x"], {}, 'Unknown transporter "foo://x"'],
-      [["-t", "foo://x", "--print-config"], {}, 'Unknown transporter "foo://x"'],
+      [
+        ["-t", "foo://x", "--print-config"],
+        {},
+        'Unknown transporter "foo://x"',
+      ],
       [["call", "a.b", "-t", "foo://x"], {}, 'Unknown transporter "foo://x"'],
       [[], { MOL_REGISTRY__STRATEGY: "Nope" }, "Unknown strategy 'Nope'"],
-      [["--print-config"], { MOL_REGISTRY__STRATEGY: "Nope" }, "Unknown strategy 'Nope'"],
-      [["-t", "nats://127.0.0.1:1"], { SERIALIZER: "Nope" }, 'Unknown serializer "Nope"'],
+      [
+        ["--print-config"],
+        { MOL_REGISTRY__STRATEGY: "Nope" },
+        "Unknown strategy 'Nope'",
+      ],
+      [
+        ["-t", "nats://127.0.0.1:1"],
+        { SERIALIZER: "Nope" },
+        'Unknown serializer "Nope"',
+      ],
     ] as const
   ) {
-    const r = await runCliOnce(args[0] === "call" ? [...args] : ["services", ...args], {
-      cwd: dir.path,
-      env,
-    });
-    assert.equal(r.code, 2, `${args.join(" ")} ${JSON.stringify(env)}: ${r.stderr}`);
+    const r = await runCliOnce(
+      args[0] === "call" ? [...args] : ["services", ...args],
+      {
+        cwd: dir.path,
+        env,
+      },
+    );
+    assert.equal(
+      r.code,
+      2,
+      `${args.join(" ")} ${JSON.stringify(env)}: ${r.stderr}`,
+    );
     assertOneLine(r.stderr, "invalid option: ", message, "--help");
   }
 });

@@ -1,7 +1,12 @@
 import { strict as assert } from "node:assert";
 import { ServiceBroker } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import { GREETER_SERVICE, MATH_SERVICE, spawnCli, tempDir } from "./_helpers.ts";
+import {
+  GREETER_SERVICE,
+  MATH_SERVICE,
+  spawnCli,
+  tempDir,
+} from "./_helpers.ts";
 
 Deno.test("cli: services of both styles in a directory are called from another broker over NATS", async () => {
   await using nats = await startNatsServer();
@@ -115,7 +120,9 @@ Deno.test("cli: a glob, a single file and --mask choose the modules", async () =
     await using cli = spawnCli(["src/a/greeter", "-b", "short"], {
       cwd: dir.path,
     });
-    await cli.waitFor(/Node 'short' is ready with 2 service\(s\) \(greeter, \$node\)/);
+    await cli.waitFor(
+      /Node 'short' is ready with 2 service\(s\) \(greeter, \$node\)/,
+    );
     cli.signal("SIGTERM");
     assert.equal(await cli.code, 0);
   }

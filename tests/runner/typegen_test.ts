@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { declarationsFor, paramsType, ruleOptional, ruleType } from "../../src/runner/typegen.ts";
+import {
+  declarationsFor,
+  paramsType,
+  ruleOptional,
+  ruleType,
+} from "../../src/runner/typegen.ts";
 
 Deno.test("typegen: fastest-validator rules become TypeScript types", () => {
   assert.equal(ruleType("string|min:3"), "string");
@@ -8,10 +13,16 @@ Deno.test("typegen: fastest-validator rules become TypeScript types", () => {
   assert.equal(ruleType("date"), "Date");
   assert.equal(ruleType("any"), "unknown");
   assert.equal(ruleType("no-such-rule"), "unknown");
-  assert.equal(ruleType({ type: "enum", values: ["a", 1, true] }), '"a" | 1 | true');
+  assert.equal(
+    ruleType({ type: "enum", values: ["a", 1, true] }),
+    '"a" | 1 | true',
+  );
   assert.equal(ruleType({ type: "equal", value: "yes" }), '"yes"');
   assert.equal(ruleType(["string", "number"]), "string | number");
-  assert.equal(ruleType({ type: "multi", rules: ["boolean", { type: "any" }] }), "unknown");
+  assert.equal(
+    ruleType({ type: "multi", rules: ["boolean", { type: "any" }] }),
+    "unknown",
+  );
   assert.equal(ruleType({ type: "array", items: "number" }), "number[]");
   assert.equal(ruleType({ type: "array" }), "unknown[]");
   assert.equal(
@@ -20,7 +31,10 @@ Deno.test("typegen: fastest-validator rules become TypeScript types", () => {
   );
   assert.equal(ruleType({ type: "object" }), "Record<string, unknown>");
   assert.equal(
-    ruleType({ type: "object", props: { id: "number", "user-name": "string|optional" } }),
+    ruleType({
+      type: "object",
+      props: { id: "number", "user-name": "string|optional" },
+    }),
     '{\n  id: number;\n  "user-name"?: string;\n}',
   );
 });
@@ -35,7 +49,10 @@ Deno.test("typegen: optional keys are optional, defaults and |optional included"
 });
 
 Deno.test("typegen: params schemas, $$ options and required-key lists", () => {
-  assert.equal(paramsType({ a: "number", $$strict: true }), "{\n  a: number;\n}");
+  assert.equal(
+    paramsType({ a: "number", $$strict: true }),
+    "{\n  a: number;\n}",
+  );
   assert.equal(paramsType(["a", "b"]), "{ a: unknown; b: unknown }");
   assert.equal(paramsType({}), "Record<string, unknown>");
   assert.equal(paramsType(undefined), "unknown");
@@ -60,7 +77,10 @@ Deno.test("typegen: one entry per action across nodes, internal services and wil
       }],
     },
   ], { module: "./mod.ts", command: "denolecular types -t nats://x" });
-  assert.match(text, /^\/\/ Regenerate with: denolecular types -t nats:\/\/x$/m);
+  assert.match(
+    text,
+    /^\/\/ Regenerate with: denolecular types -t nats:\/\/x$/m,
+  );
   assert.match(text, /^\/\/ Nodes: a \(nodejs 0\.15\.2\), b$/m);
   assert.match(text, /^declare module "\.\/mod\.ts" \{$/m);
   assert.equal(text.match(/"math\.add"/g)?.length, 1);
@@ -68,6 +88,9 @@ Deno.test("typegen: one entry per action across nodes, internal services and wil
     text,
     /"math\.add": \{\n {6}params: \{\n {8}a: number;\n {6}\};\n {6}result: unknown;/,
   );
-  assert.match(text, /"user\.created": \{\n {6}params: \{\n {8}id: number;\n {6}\};\n {4}\};/);
+  assert.match(
+    text,
+    /"user\.created": \{\n {6}params: \{\n {8}id: number;\n {6}\};\n {4}\};/,
+  );
   assert.doesNotMatch(text, /\$node|user\.\*/);
 });
