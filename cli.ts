@@ -1,6 +1,7 @@
 /**
  * The Denolecular command line: run a node with the services found in directories, files or
- * globs, or join a cluster briefly to `call` an action, `emit` an event or list its `nodes`.
+ * globs, or join a cluster briefly to `call` an action, `emit` an event, list its `nodes` or
+ * write the `types` of its actions and events (declarations that type `broker.call`).
  * A thin layer over `src/runner/`: parse the flags, run, exit with the code.
  *
  * Options come from flags, the environment (`TRANSPORTER`, `NODEID`, `MOL_…`), a
@@ -15,6 +16,7 @@
  * deno run -A cli.ts examples/services -t nats://127.0.0.1:4222 --hot
  * deno run -A cli.ts call greeter.hello '{"name": "John"}' -t nats://127.0.0.1:4222
  * deno run -A cli.ts nodes -t nats://127.0.0.1:4222
+ * deno run -A cli.ts types -t nats://127.0.0.1:4222 -o services.d.ts
  * ```
  *
  * @example Run the CLI from code

@@ -44,6 +44,14 @@ import {
   type MCallOptions,
   runMCall,
 } from "../core/mcall.ts";
+import type {
+  ActionResult,
+  CallArgs,
+  EmitArgs,
+  KnownAction,
+  KnownEvent,
+  UnknownName,
+} from "../core/typed.ts";
 
 /** The protocol engine's state as a broker shows it (`broker.transit`). */
 export interface TransitView {
@@ -594,12 +602,23 @@ export class ServiceBroker implements BrokerApi {
    * const sum = await broker.call("math.add", { a: 1, b: 2 }, { timeout: 500 });
    * ```
    */
-  call<R = unknown>(
-    name: string,
-    params?: unknown,
+  call<N extends KnownAction>(name: N, ...args: CallArgs<N>): Promise<ActionResult<N>>;
+  /**
+   * Call an action the compiler does not know (not in `ServiceActions`): params and result are
+   * `unknown` unless given, as in Moleculer's `call<R, P>(name, params)`.
+   *
+   * @param name Full action name.
+   * @param params Params of the call.
+   * @param opts Call options.
+   * @returns The action's result.
+   */
+  call<R = unknown, P = unknown, N extends string = string>(
+    name: UnknownName<N, KnownAction>,
+    params?: P,
     opts?: CallOptions,
-  ): Promise<R> {
-    return this.#call(name, params, opts ?? {}) as Promise<R>;
+  ): Promise<R>;
+  call(name: string, params?: unknown, opts?: CallOptions): Promise<unknown> {
+    return this.#call(name, params, opts ?? {});
   }
 
   /**
@@ -686,6 +705,20 @@ export class ServiceBroker implements BrokerApi {
    * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
    * @returns Resolves once local handlers ran and remote packets were sent.
    */
+  emit<N extends KnownEvent>(name: N, ...args: EmitArgs<N>): Promise<void>;
+  /**
+   * Emit an event the compiler does not know (not in `ServiceEvents`); see the typed form.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
+   * @returns Resolves once local handlers ran and remote packets were sent.
+   */
+  emit<D = unknown, N extends string = string>(
+    name: UnknownName<N, KnownEvent>,
+    data?: D,
+    opts?: EmitOptions,
+  ): Promise<void>;
   emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
     return this.#emit(name, data, opts ?? {});
   }
@@ -698,6 +731,20 @@ export class ServiceBroker implements BrokerApi {
    * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
    * @returns Resolves once local handlers ran and remote packets were sent.
    */
+  broadcast<N extends KnownEvent>(name: N, ...args: EmitArgs<N>): Promise<void>;
+  /**
+   * Broadcast an event the compiler does not know (not in `ServiceEvents`); see the typed form.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts `groups` to limit delivery, `meta`, `headers`, `parentCtx`.
+   * @returns Resolves once local handlers ran and remote packets were sent.
+   */
+  broadcast<D = unknown, N extends string = string>(
+    name: UnknownName<N, KnownEvent>,
+    data?: D,
+    opts?: EmitOptions,
+  ): Promise<void>;
   broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
     return this.#broadcast(name, data, opts ?? {});
   }

@@ -11,6 +11,14 @@ import type { CallOptions, EmitOptions } from "./context.ts";
 import type { MCallDefinition, MCallOptions } from "./mcall.ts";
 import type { Runtime } from "./runtime.ts";
 import type { Service } from "./service.ts";
+import type {
+  ActionResult,
+  CallArgs,
+  EmitArgs,
+  KnownAction,
+  KnownEvent,
+  UnknownName,
+} from "./typed.ts";
 import type { ServiceDependency, ServiceSchema } from "./schema.ts";
 import type { Logger } from "../logging.ts";
 
@@ -89,8 +97,14 @@ export interface BrokerApi {
     timeout?: number,
     interval?: number,
   ): Promise<void>;
-  /** Call an action, on this node or another. */
-  call<R = unknown>(name: string, params?: unknown, opts?: CallOptions): Promise<R>;
+  /** Call an action the compiler knows (see `ServiceActions`): params checked, result typed. */
+  call<N extends KnownAction>(name: N, ...args: CallArgs<N>): Promise<ActionResult<N>>;
+  /** Call an action, on this node or another; `R` and `P` as in Moleculer's `call<R, P>`. */
+  call<R = unknown, P = unknown, N extends string = string>(
+    name: UnknownName<N, KnownAction>,
+    params?: P,
+    opts?: CallOptions,
+  ): Promise<R>;
   /** Call several actions at once, in order. */
   mcall<R = unknown>(def: MCallDefinition[], opts?: MCallOptions): Promise<R[]>;
   /** Call several named actions at once, by key. */
@@ -102,10 +116,22 @@ export interface BrokerApi {
   ping(nodeID: string, timeout?: number): Promise<PongResult | null>;
   /** Ping several nodes (or all, when `nodeIDs` is omitted). */
   ping(nodeIDs?: string[], timeout?: number): Promise<Record<string, PongResult | null>>;
+  /** Emit a balanced event the compiler knows (see `ServiceEvents`): its payload checked. */
+  emit<N extends KnownEvent>(name: N, ...args: EmitArgs<N>): Promise<void>;
   /** Emit a balanced event: each group of listeners gets it once. */
-  emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void>;
+  emit<D = unknown, N extends string = string>(
+    name: UnknownName<N, KnownEvent>,
+    data?: D,
+    opts?: EmitOptions,
+  ): Promise<void>;
+  /** Broadcast an event the compiler knows (see `ServiceEvents`): its payload checked. */
+  broadcast<N extends KnownEvent>(name: N, ...args: EmitArgs<N>): Promise<void>;
   /** Broadcast an event to every listener on every node. */
-  broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void>;
+  broadcast<D = unknown, N extends string = string>(
+    name: UnknownName<N, KnownEvent>,
+    data?: D,
+    opts?: EmitOptions,
+  ): Promise<void>;
   /** Deliver an event to every listener on this node only. */
   broadcastLocal(name: string, data?: unknown, opts?: EmitOptions): Promise<void>;
 }

@@ -6,6 +6,14 @@
 
 import type { BrokerApi } from "./broker_api.ts";
 import type { Service } from "./service.ts";
+import type {
+  ActionResult,
+  CallArgs,
+  EmitArgs,
+  KnownAction,
+  KnownEvent,
+  UnknownName,
+} from "./typed.ts";
 import { nextId } from "../_util/ids.ts";
 import {
   type MCallDefinition,
@@ -403,12 +411,23 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @throws {ServiceNotFoundError} when no node serves the action.
    * @throws {RequestSkippedError} when this context's timeout has already run out.
    */
-  call<R = unknown>(
-    name: string,
-    params?: unknown,
+  call<N extends KnownAction>(name: N, ...args: CallArgs<N>): Promise<ActionResult<N>>;
+  /**
+   * Call an action the compiler does not know (not in `ServiceActions`) as a child of this
+   * context; params and result are `unknown` unless given, as in Moleculer's `call<R, P>`.
+   *
+   * @param name Full action name.
+   * @param params Params of the call.
+   * @param opts Call options.
+   * @returns The action's result.
+   */
+  call<R = unknown, P = unknown, N extends string = string>(
+    name: UnknownName<N, KnownAction>,
+    params?: P,
     opts?: CallOptions,
-  ): Promise<R> {
-    return this.broker.call<R>(name, params, {
+  ): Promise<R>;
+  call(name: string, params?: unknown, opts?: CallOptions): Promise<unknown> {
+    return this.broker.call<unknown>(name, params, {
       ...opts,
       parentCtx: this as Context,
     });
@@ -452,8 +471,21 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @param data Event payload.
    * @param opts Emit options.
    */
+  emit<N extends KnownEvent>(name: N, ...args: EmitArgs<N>): Promise<void>;
+  /**
+   * Emit an event the compiler does not know (not in `ServiceEvents`) as a child of this context.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts Emit options.
+   */
+  emit<D = unknown, N extends string = string>(
+    name: UnknownName<N, KnownEvent>,
+    data?: D,
+    opts?: EmitOptions,
+  ): Promise<void>;
   emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
-    return this.broker.emit(name, data, {
+    return this.broker.emit<unknown>(name, data, {
       ...opts,
       parentCtx: this as Context,
     });
@@ -466,8 +498,22 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @param data Event payload.
    * @param opts Emit options.
    */
+  broadcast<N extends KnownEvent>(name: N, ...args: EmitArgs<N>): Promise<void>;
+  /**
+   * Broadcast an event the compiler does not know (not in `ServiceEvents`) to every listener as
+   * a child of this context.
+   *
+   * @param name Event name.
+   * @param data Event payload.
+   * @param opts Emit options.
+   */
+  broadcast<D = unknown, N extends string = string>(
+    name: UnknownName<N, KnownEvent>,
+    data?: D,
+    opts?: EmitOptions,
+  ): Promise<void>;
   broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
-    return this.broker.broadcast(name, data, {
+    return this.broker.broadcast<unknown>(name, data, {
       ...opts,
       parentCtx: this as Context,
     });

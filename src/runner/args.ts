@@ -11,7 +11,7 @@ import type { FlagAssignment } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 /** What the CLI was asked to do. */
-export type Command = "run" | "call" | "emit" | "nodes" | "help" | "version";
+export type Command = "run" | "call" | "emit" | "nodes" | "types" | "help" | "version";
 
 /** Parsed command line. */
 export interface CliArgs {
@@ -57,10 +57,17 @@ export interface CliArgs {
   readonly broadcast: boolean;
   /** `nodes --json`. */
   readonly json: boolean;
+  /** `types -o`: the declarations file to write (stdout when omitted). */
+  readonly out?: string | undefined;
+  /** `types --module`: the specifier the declarations augment. */
+  readonly module?: string | undefined;
 }
 
 /** The CLI's program name in messages. */
 export const PROGRAM = "denolecular";
+
+/** Default of `types --module`: the name `deno add jsr:@denolecular/denolecular` maps. */
+export const DEFAULT_TYPES_MODULE = "@denolecular/denolecular";
 
 /** Default of `--shutdown-timeout`, in ms. */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
@@ -85,6 +92,8 @@ const OPTIONS = {
   wait: { type: "string" },
   broadcast: { type: "boolean" },
   json: { type: "boolean" },
+  out: { type: "string", short: "o" },
+  module: { type: "string" },
   version: { type: "boolean", short: "V" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -96,12 +105,14 @@ const ONLY: Record<string, readonly Command[]> = {
   meta: ["call"],
   timeout: ["call"],
   node: ["call"],
-  wait: ["call", "emit", "nodes"],
+  wait: ["call", "emit", "nodes", "types"],
   broadcast: ["emit"],
   json: ["nodes"],
+  out: ["types"],
+  module: ["types"],
 };
 
-const SUBCOMMANDS = new Set(["call", "emit", "nodes"]);
+const SUBCOMMANDS = new Set(["call", "emit", "nodes", "types"]);
 
 const LOG_LEVELS: Record<string, LogLevel> = {
   trace: "trace",
@@ -275,8 +286,13 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       );
     }
   }
-  if (command === "nodes" && positionals.length > 0) {
-    throw new UsageError(`nodes takes no arguments, got '${positionals[0]}'`);
+  if ((command === "nodes" || command === "types") && positionals.length > 0) {
+    throw new UsageError(`${command} takes no arguments, got '${positionals[0]}'`);
+  }
+  for (const flag of ["out", "module"] as const) {
+    if (v[flag] !== undefined && v[flag]!.trim() === "") {
+      throw new UsageError(`--${flag} needs a non-empty value`);
+    }
   }
 
   return {
@@ -301,6 +317,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     wait: ms("wait", v.wait),
     broadcast: v.broadcast ?? false,
     json: v.json ?? false,
+    out: v.out,
+    module: v.module,
   };
 }
 
@@ -333,6 +351,8 @@ Usage:
   ${PROGRAM} call <action> [params] [options] call an action, print the result as JSON
   ${PROGRAM} emit <event> [data] [options]    emit an event to the cluster
   ${PROGRAM} nodes [options]                  list the nodes of the cluster and their services
+  ${PROGRAM} types [-o file] [options]        write TypeScript declarations of the cluster's
+                                             actions and events (typed broker.call)
 
   From source: deno run -A cli.ts ...    (the binary: deno compile -A --output ${PROGRAM} cli.ts)
 
@@ -341,7 +361,7 @@ Paths:
   with "_" or ".", *_test.ts, *.test.ts, *.d.ts and node_modules), a file, a quoted glob
   ("services/**/*.service.ts") or a name (greeter → greeter.service.ts). Every exported Service
   subclass, Service instance or service schema object ({ name, actions, ... }) is registered.
-  A path named call, emit or nodes must be written ./call, ./emit or ./nodes.
+  A path named call, emit, nodes or types must be written ./call, ./emit, ./nodes or ./types.
 
 Node options:
   -b, --broker-id <id>         node ID (default: node-<current directory name>)
@@ -370,9 +390,12 @@ Sub-command options (with -t, -n, -c, -b, -l, -f, --env-file and --protocol as a
       --timeout <ms>           call: request timeout (default: 10000)
       --node <id>              call: call the action on this node
       --wait <ms>              how long to wait for the cluster (default: call and emit 5000,
-                               nodes 1000)
+                               nodes and types 1000)
       --broadcast              emit: deliver to every listener instead of one per group
       --json                   nodes: print JSON instead of a table
+  -o, --out <file>             types: write the declarations to this file (default: stdout)
+      --module <specifier>     types: the module the declarations augment, as your code imports
+                               it (default: ${DEFAULT_TYPES_MODULE})
 
 Environment:
   Any option by its path in UPPER_SNAKE: TRANSPORTER, NAMESPACE, NODEID, LOGLEVEL, LOGFORMAT,
@@ -396,4 +419,5 @@ Examples:
   deno run -A cli.ts services --env-file .env --print-config
   deno run -A cli.ts call greeter.hello '{"name": "John"}' -t nats://127.0.0.1:4222
   deno run -A cli.ts emit user.created '{"id": 1}' -t nats://127.0.0.1:4222
-  deno run -A cli.ts nodes -t nats://127.0.0.1:4222`;
+  deno run -A cli.ts nodes -t nats://127.0.0.1:4222
+  deno run -A cli.ts types -t nats://127.0.0.1:4222 -o services.d.ts`;

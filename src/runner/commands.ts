@@ -6,7 +6,8 @@
  */
 
 import type { ServiceBroker } from "../broker/broker.ts";
-import type { CliArgs } from "./args.ts";
+import { type CliArgs, DEFAULT_TYPES_MODULE, PROGRAM } from "./args.ts";
+import { type AnnouncedNode, declarationsFor } from "./typegen.ts";
 
 /** Default `--wait` of `call` and `emit`, in ms. */
 export const DEFAULT_WAIT = 5_000;
@@ -132,6 +133,15 @@ export async function emitCommand(
   return 0;
 }
 
+/** Wait for the other nodes' INFO: the first within `--wait`, then the rest of that round. */
+async function waitForNodes(broker: ServiceBroker, args: CliArgs): Promise<void> {
+  const others = () => [...broker.registry.nodes.values()].filter((n) => !n.local).length;
+  if (await until(() => others() > 0, args.wait ?? DEFAULT_NODES_WAIT)) {
+    // Let the other nodes' INFO replies to the same DISCOVER arrive.
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 interface NodeRow {
   id: string;
   available: boolean;
@@ -181,11 +191,7 @@ export async function nodesCommand(
   args: CliArgs,
   io: CommandOutput,
 ): Promise<number> {
-  const others = () => [...broker.registry.nodes.values()].filter((n) => !n.local).length;
-  if (await until(() => others() > 0, args.wait ?? DEFAULT_NODES_WAIT)) {
-    // Let the other nodes' INFO replies to the same DISCOVER arrive.
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForNodes(broker, args);
   const list = await broker.call<NodeRow[]>("$node.list", {
     withServices: true,
   });
@@ -197,5 +203,55 @@ export async function nodesCommand(
   } else {
     io.out(nodesTable(nodes));
   }
+  return 0;
+}
+
+/**
+ * `types [-o file]`: read every other node's INFO and write the declarations of their actions
+ * and events (see `typegen.ts`), to the file or to stdout.
+ *
+ * @param broker A started broker.
+ * @param args The command line.
+ * @param io Output.
+ * @param write Writes the file (injected for tests).
+ * @returns The exit code: 0, or 1 when no other node answered.
+ */
+export async function typesCommand(
+  broker: ServiceBroker,
+  args: CliArgs,
+  io: CommandOutput,
+  write: (path: string, text: string) => Promise<void>,
+): Promise<number> {
+  await waitForNodes(broker, args);
+  const nodes: AnnouncedNode[] = [...broker.registry.nodes.values()]
+    .filter((n) => !n.local && n.available)
+    .sort((a, b) => a.id < b.id ? -1 : 1)
+    .map((n) => ({ id: n.id, client: n.client, services: n.services }));
+  if (nodes.length === 0) {
+    io.err("No other node answered: nothing to declare (is -t the cluster's transporter?)");
+    return 1;
+  }
+  const module = args.module ?? DEFAULT_TYPES_MODULE;
+  const command = [
+    PROGRAM,
+    "types",
+    ...(args.transporter ? ["-t", args.transporter.replace(/\/\/[^@/]*@/, "//")] : []),
+    ...(args.namespace ? ["-n", args.namespace] : []),
+    ...(args.out ? ["-o", args.out] : []),
+    ...(args.module ? ["--module", args.module] : []),
+  ].join(" ");
+  const text = declarationsFor(nodes, { module, command });
+  if (args.out === undefined) {
+    io.out(text.trimEnd());
+    return 0;
+  }
+  await write(args.out, text);
+  const count = (re: RegExp) => (text.match(re) ?? []).length;
+  io.err(
+    `Wrote ${args.out}: ${count(/^ {4}"[^"]+": \{$/gm)} declaration(s) from ${nodes.length} ` +
+      `node(s); import it once (import type {} from "./${
+        args.out.split("/").pop()
+      }") to type calls`,
+  );
   return 0;
 }

@@ -21,7 +21,13 @@ import {
   parseCliArgs,
   PROGRAM,
 } from "./args.ts";
-import { callCommand, type CommandOutput, emitCommand, nodesCommand } from "./commands.ts";
+import {
+  callCommand,
+  type CommandOutput,
+  emitCommand,
+  nodesCommand,
+  typesCommand,
+} from "./commands.ts";
 import {
   configRows,
   findConfigFile,
@@ -43,6 +49,11 @@ import {
   resolveSources,
 } from "./loader.ts";
 import { onShutdownSignal, signalExitCode } from "../runtime/signals.ts";
+import { resolveCacher } from "../cachers/resolve.ts";
+import { resolveSerializer } from "../serializers/resolve.ts";
+import { resolveStrategy } from "../strategies/resolve.ts";
+import { resolveTransporter } from "../transporters/resolve.ts";
+import { resolveValidator } from "../validators/resolve.ts";
 
 /** Options of {@linkcode runCli}. */
 export interface RunCliOptions {
@@ -154,9 +165,21 @@ async function prepare(args: CliArgs, cwd: string): Promise<Prepared> {
   return { merged, configPath, cwd };
 }
 
+/**
+ * Check the merged options as the broker will read them: every option, and the transporter,
+ * serializer, strategy, cacher and validator they name (which the broker resolves only when it
+ * is built), so `--print-config` validates what it prints and a bad value is a usage error.
+ */
 function checkOptions(options: Record<string, unknown>): void {
   try {
-    resolveOptions(options as BrokerOptions);
+    const o = resolveOptions(options as BrokerOptions);
+    if (o.transporter !== null) {
+      resolveTransporter(o.transporter);
+      resolveSerializer(o.serializer);
+    }
+    resolveStrategy(o.registry.strategy);
+    resolveCacher(o.cacher);
+    resolveValidator(o.validator);
   } catch (err) {
     if (err instanceof BrokerOptionsError) {
       throw new UsageError(`invalid option: ${err.message}`, { cause: err });
@@ -266,6 +289,18 @@ export async function runCli(
   }
 }
 
+/** A broker, with a bad option (one only the broker resolves) reported as a usage error. */
+function newBroker(options: BrokerOptions): ServiceBroker {
+  try {
+    return new ServiceBroker(options);
+  } catch (err) {
+    if (err instanceof BrokerOptionsError) {
+      throw new UsageError(`invalid option: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
 async function startOrFail(
   broker: ServiceBroker,
   reporter: Reporter,
@@ -274,7 +309,10 @@ async function startOrFail(
     await broker.start();
     return true;
   } catch (err) {
-    reporter.fatal(`Cannot start node '${broker.nodeID}': ${reasonOf(err)}`);
+    const clash = (err as { type?: unknown }).type === "NODE_ID_CONFLICT"
+      ? ` (use -b <nodeID>, or NODEID=…, to start this one under another nodeID)`
+      : "";
+    reporter.fatal(`Cannot start node '${broker.nodeID}': ${reasonOf(err)}${clash}`);
     return false;
   }
 }
@@ -291,13 +329,21 @@ async function runOperator(
       `${args.command} needs a cluster: pass -t nats://127.0.0.1:4222 or set TRANSPORTER`,
     );
   }
-  const broker = new ServiceBroker(options);
+  const broker = newBroker(options);
   reporter.logger = broker.getLogger("CLI");
   reporter.silent = options.logger === false;
   if (!(await startOrFail(broker, reporter))) return ExitCode.ERROR;
   try {
     if (args.command === "call") return await callCommand(broker, args, io);
     if (args.command === "emit") return await emitCommand(broker, args, io);
+    if (args.command === "types") {
+      return await typesCommand(
+        broker,
+        args,
+        io,
+        (path, text) => Deno.writeTextFile(resolve(p.cwd, path), text),
+      );
+    }
     return await nodesCommand(broker, args, io);
   } finally {
     await broker.stop().catch(() => {});
@@ -344,6 +390,17 @@ async function runNode(
   const exited = new Promise<number>((r) => finish = r);
   const watchdog: MiddlewareOption = {
     name: "Runner",
+    // The transit announces its connection as the local `$transporter.connected` event.
+    broadcastLocal: (next) => (event, data, opts) => {
+      if (event === "$transporter.connected") {
+        const again = (data as { wasReconnect?: unknown } | undefined)?.wasReconnect === true;
+        log.info(
+          `Transporter ${again ? "reconnected" : "connected"}: ` +
+            transporterText(broker.options.transporter),
+        );
+      }
+      return next(event, data, opts);
+    },
     brokerStopped: () => {
       if (stopping) return;
       reporter.fatal(
@@ -357,7 +414,7 @@ async function runNode(
     ...merged,
     middlewares: [watchdog, ...(merged.middlewares ?? [])],
   };
-  const broker = new ServiceBroker(options);
+  const broker = newBroker(options);
   const log = broker.getLogger("RUNNER");
   reporter.logger = log;
   reporter.silent = broker.options.logger === false;
@@ -477,7 +534,9 @@ async function runNode(
   }
   ready = true;
   if (!stopping) {
-    const names = broker.services.map((s) => s.fullName).filter((n) => !n.startsWith("$"));
+    // The same services the broker's "started with N service(s)" line counts, `$node` included.
+    const names = broker.services.map((s) => s.fullName)
+      .sort((a, b) => Number(a.startsWith("$")) - Number(b.startsWith("$")));
     const where = broker.transit
       ? `on ${transporterText(broker.options.transporter)}`
       : "local only";

@@ -198,3 +198,57 @@ Deno.test("cli call: no transporter is a usage error, an unreachable one exits 1
     new RegExp(`nats://127\\.0\\.0\\.1:${port}: connection refused`),
   );
 });
+
+Deno.test("cli: the transporter's connection is logged, and a nodeID clash says to use -b", async () => {
+  await using nats = await startNatsServer();
+  await using dir = await tempDir();
+  await dir.write("services/greeter.ts", GREETER_SERVICE);
+  await using first = spawnCli(["services", "-t", nats.url, "-b", "twin"], {
+    cwd: dir.path,
+  });
+  await first.waitFor(`RUNNER: Transporter connected: ${nats.url}`);
+  await first.waitFor(
+    "Node 'twin' is ready with 2 service(s) (greeter, $node)",
+  );
+  const second = await runCliOnce(["services", "-t", nats.url, "-b", "twin"], {
+    cwd: dir.path,
+  });
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(
+    second.stderr,
+    /RUNNER: Cannot start node 'twin': Another node already runs with the nodeID 'twin'.*\(use -b <nodeID>, or NODEID=…, to start this one under another nodeID\)/,
+  );
+  first.signal("SIGTERM");
+  assert.equal(await first.code, 0);
+});
+
+Deno.test("cli types: no other node is exit 1 with one line; to stdout without -o", async () => {
+  await using nats = await startNatsServer();
+  const none = await runCliOnce(["types", "-t", nats.url, "--wait", "100"]);
+  assert.equal(none.code, 1, none.stderr);
+  assert.equal(lines(none.stderr).length, 1);
+  assert.match(none.stderr, /No other node answered: nothing to declare/);
+
+  await using dir = await tempDir();
+  await dir.write("services/greeter.ts", GREETER_SERVICE);
+  await using node = spawnCli(["services", "-t", nats.url, "-b", "typed"], {
+    cwd: dir.path,
+  });
+  await node.waitFor("is ready");
+  const out = await runCliOnce([
+    "types",
+    "-t",
+    nats.url,
+    "--module",
+    "./mod.ts",
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /^\/\/ Nodes: typed \(deno /m);
+  assert.match(out.stdout, /^declare module "\.\/mod\.ts" \{$/m);
+  assert.match(
+    out.stdout,
+    /"greeter\.hello": \{\n {6}params: \{\n {8}name: string;/,
+  );
+  node.signal("SIGTERM");
+  assert.equal(await node.code, 0);
+});

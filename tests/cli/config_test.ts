@@ -108,7 +108,10 @@ NAMESPACE='from-env-file'
     value: '"eu"',
     from: "config denolecular.config.ts",
   });
-  assert.deepEqual(c.get("cacher"), { value: '"MemoryLRU"', from: "env MOL_CACHER" });
+  assert.deepEqual(c.get("cacher"), {
+    value: '"MemoryLRU"',
+    from: "env MOL_CACHER",
+  });
   assert.deepEqual(c.get("heartbeatTimeout"), { value: "30", from: "default" });
   assert.deepEqual(c.get("runner.paths"), {
     value: '["services"]',
@@ -200,7 +203,7 @@ Deno.test("cli: the environment configures a running node (TRANSPORTER, NAMESPAC
     env: { NODEID: "env-node", NAMESPACE: "from-env" },
   });
   await cli.waitFor(
-    `Node 'env-node' is ready with 1 service(s) (greeter) on ${nats.url}, namespace 'from-env'`,
+    `Node 'env-node' is ready with 2 service(s) (greeter, $node) on ${nats.url}, namespace 'from-env'`,
   );
   const caller = new ServiceBroker({
     nodeID: "caller",

@@ -156,3 +156,44 @@ Deno.test("cli: --help and --version print to stdout and exit 0", async () => {
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^denolecular \d+\.\d+\.\d+/);
 });
+
+Deno.test("cli: a bad transporter, strategy or serializer is a usage error (exit 2), --print-config too", async () => {
+  await using dir = await tempDir();
+  await dir.write("services/greeter.ts", GREETER_SERVICE);
+  for (
+    const [args, env, message] of [
+      [["-t", "foo://x"], {}, 'Unknown transporter "foo://x"'],
+      [
+        ["-t", "foo://x", "--print-config"],
+        {},
+        'Unknown transporter "foo://x"',
+      ],
+      [["call", "a.b", "-t", "foo://x"], {}, 'Unknown transporter "foo://x"'],
+      [[], { MOL_REGISTRY__STRATEGY: "Nope" }, "Unknown strategy 'Nope'"],
+      [
+        ["--print-config"],
+        { MOL_REGISTRY__STRATEGY: "Nope" },
+        "Unknown strategy 'Nope'",
+      ],
+      [
+        ["-t", "nats://127.0.0.1:1"],
+        { SERIALIZER: "Nope" },
+        'Unknown serializer "Nope"',
+      ],
+    ] as const
+  ) {
+    const r = await runCliOnce(
+      args[0] === "call" ? [...args] : ["services", ...args],
+      {
+        cwd: dir.path,
+        env,
+      },
+    );
+    assert.equal(
+      r.code,
+      2,
+      `${args.join(" ")} ${JSON.stringify(env)}: ${r.stderr}`,
+    );
+    assertOneLine(r.stderr, "invalid option: ", message, "--help");
+  }
+});

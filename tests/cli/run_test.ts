@@ -40,7 +40,7 @@ export const echo = new Service({ name: "echo", version: 2, actions: { say: (ctx
     cwd: dir.path,
   });
   await cli.waitFor(
-    /Node 'cli-node' is ready with 3 service\(s\) \(v2\.echo, greeter, math\)/,
+    /Node 'cli-node' is ready with 4 service\(s\) \(v2\.echo, greeter, math, \$node\)/,
   );
   assert.match(cli.stderr, /WARN .*services\/util\.ts exports no service/);
   assert.match(
@@ -93,7 +93,7 @@ Deno.test("cli: a glob, a single file and --mask choose the modules", async () =
       cwd: dir.path,
     });
     await cli.waitFor(
-      /is ready with 3 service\(s\) \(greeter, math, echo\) local only/,
+      /is ready with 4 service\(s\) \(greeter, math, echo, \$node\) local only/,
     );
     assert.match(
       cli.stderr,
@@ -106,7 +106,7 @@ Deno.test("cli: a glob, a single file and --mask choose the modules", async () =
     await using cli = spawnCli(["src", "--mask", "*.service.ts"], {
       cwd: dir.path,
     });
-    await cli.waitFor(/is ready with 2 service\(s\) \(greeter, math\)/);
+    await cli.waitFor(/is ready with 3 service\(s\) \(greeter, math, \$node\)/);
     cli.signal("SIGTERM");
     assert.equal(await cli.code, 0);
   }
@@ -115,7 +115,9 @@ Deno.test("cli: a glob, a single file and --mask choose the modules", async () =
     await using cli = spawnCli(["src/a/greeter", "-b", "short"], {
       cwd: dir.path,
     });
-    await cli.waitFor(/Node 'short' is ready with 1 service\(s\) \(greeter\)/);
+    await cli.waitFor(
+      /Node 'short' is ready with 2 service\(s\) \(greeter, \$node\)/,
+    );
     cli.signal("SIGTERM");
     assert.equal(await cli.code, 0);
   }
@@ -136,7 +138,7 @@ Deno.test("cli: examples/services run as documented", async () => {
   const examples = new URL("../../examples/services", import.meta.url).pathname;
   await using cli = spawnCli([examples, "-t", nats.url, "-b", "examples"]);
   await cli.waitFor(
-    /Node 'examples' is ready with 3 service\(s\) \(greeter, listener, math\)/,
+    /Node 'examples' is ready with 4 service\(s\) \(greeter, listener, math, \$node\)/,
   );
   const caller = new ServiceBroker({
     nodeID: "caller",

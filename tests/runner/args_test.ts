@@ -98,6 +98,10 @@ Deno.test("parseCliArgs(): usage errors are one clear sentence", () => {
     ],
     [["call", "a", "--meta", "[1]"], /--meta must be a JSON object/],
     [["nodes", "x"], /nodes takes no arguments/],
+    [["types", "x"], /types takes no arguments/],
+    [["-o", "x.d.ts"], /--out applies to types only/],
+    [["nodes", "--module", "m"], /--module applies to types only/],
+    [["types", "--module", " "], /--module needs a non-empty value/],
     [["-b", ""], /--broker-id needs a non-empty value/],
   ];
   for (const [argv, message] of cases) {
@@ -108,4 +112,22 @@ Deno.test("parseCliArgs(): usage errors are one clear sentence", () => {
       return true;
     });
   }
+});
+
+Deno.test("args: types takes -o, --module and --wait", () => {
+  const a = parseCliArgs([
+    "types",
+    "-t",
+    "nats://h:4222",
+    "-o",
+    "services.d.ts",
+    "--module",
+    "./mod.ts",
+    "--wait",
+    "50",
+  ]);
+  assert.equal(a.command, "types");
+  assert.equal(a.out, "services.d.ts");
+  assert.equal(a.module, "./mod.ts");
+  assert.equal(a.wait, 50);
 });
