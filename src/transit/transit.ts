@@ -358,6 +358,7 @@ export class Transit {
    *   nodeID (it answered our DISCOVER); nothing has been announced and nothing more is sent.
    */
   async connect(): Promise<void> {
+    await this.#serializer.init?.();
     await this.#transporter.connect({
       onDisconnect: () => {
         this.#host.logger.warn(
