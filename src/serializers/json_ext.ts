@@ -133,9 +133,11 @@ export class JSONExtSerializer implements Serializer {
       }
     });
     this.#customs = customs;
-    const self = this;
+    // JSON.stringify hands the holder of each value as `this`: a function, not an arrow.
+    const replace = (holder: unknown, key: string, value: unknown) =>
+      this.#replace(holder as Record<string, unknown>, key, value);
     this.#replacer = function (this: unknown, key, value) {
-      return self.#replace(this as Record<string, unknown>, key, value);
+      return replace(this, key, value);
     };
     this.#reviver = (key, value) => this.#revive(key, value);
   }
