@@ -204,4 +204,5 @@ export type {
   SerializerOptions,
 } from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
+export type { JSONExtCustomType, JSONExtOptions } from "./src/serializers/json_ext.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";

@@ -22,10 +22,11 @@
  * @module
  */
 
-// cbor-x names cbor-extract (a native helper for Node) as an optional dependency at ^2.2.3,
-// and not every platform build of 2.2.3 is published. Importing a file of cbor-extract first
-// resolves it at the version pinned in deno.json (2.2.2, complete), and cbor-x shares it. The
-// helper itself is never loaded: "cbor-x/encode" is cbor-x's pure JavaScript build.
+// cbor-x names cbor-extract (a native helper for Node) as an optional dependency, and some
+// platform builds of cbor-extract 2.2.3 do not resolve, which fails the whole import. Importing
+// a file of cbor-extract first resolves it at the version pinned in deno.json (2.2.2, whose
+// builds all resolve; cbor-x 1.6.8 accepts it), and cbor-x shares it. The helper itself is
+// never loaded: "cbor-x/encode" is cbor-x's pure JavaScript build (no native code, no FFI).
 import _cborExtract from "cbor-extract/package.json" with { type: "json" };
 import { Encoder, type Options } from "cbor-x/encode";
 import { InvalidPacketDataError } from "../errors.ts";

@@ -222,26 +222,44 @@ function writeObject(d: MsgPackDialect, value: object, depth: number): void {
   writeRecord(d, value as Record<string, unknown>, depth);
 }
 
-function writeRecord(
-  d: MsgPackDialect,
-  value: Record<string, unknown>,
-  depth: number,
-): void {
-  // Count the keys first: both libraries skip undefined and function values.
+function writeRecord(d: MsgPackDialect, value: Record<string, unknown>, depth: number): void {
+  // `Object.keys` lists the own enumerable keys in the order of msgpack5's `for…in` + hasOwn
+  // and of notepack's `Object.keys`. Count first: both libraries skip undefined and functions.
+  const keys = Object.keys(value);
   let count = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    const v = value[key];
+  for (let i = 0; i < keys.length; i++) {
+    const v = value[keys[i]!];
     if (v !== undefined && typeof v !== "function") count++;
   }
   writeHeader(count, 0x80, 0xde);
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const v = value[key];
     if (v === undefined || typeof v === "function") continue;
-    writeString(key);
+    writeKey(key);
     write(d, v, depth);
   }
+}
+
+// Keys repeat from packet to packet: keep the bytes of the short ones (header included).
+const encodedKeys = new Map<string, Uint8Array>();
+const MAX_ENCODED_KEYS = 4096;
+
+function writeKey(key: string): void {
+  const bytes = encodedKeys.get(key);
+  if (bytes === undefined) {
+    ensure(key.length * 3 + 5); // before taking `pos`: making room may move the packet
+    const from = pos;
+    writeString(key);
+    if (key.length <= 24 && encodedKeys.size < MAX_ENCODED_KEYS) {
+      encodedKeys.set(key, buf.slice(from, pos));
+    }
+    return;
+  }
+  const length = bytes.length;
+  ensure(length);
+  for (let i = 0; i < length; i++) buf[pos + i] = bytes[i]!;
+  pos += length;
 }
 
 function writeBinary(bytes: Uint8Array): void {
@@ -622,25 +640,55 @@ function readUint(size: 1 | 2 | 4): number {
 
 function readString(length: number): string {
   need(length);
+  const start = at;
   const end = at + length;
-  if (length < 24) {
-    // Short strings (keys, mostly): ASCII by hand, anything else through the decoder.
+  at = end;
+  if (length <= 16) {
+    // Short strings: ASCII by hand, anything else through the decoder.
     let out = "";
-    for (let i = at; i < end; i++) {
+    for (let i = start; i < end; i++) {
       const c = src[i]!;
-      if (c >= 0x80) {
-        out = textDecoder.decode(src.subarray(at, end));
-        at = end;
-        return out;
-      }
+      if (c >= 0x80) return textDecoder.decode(src.subarray(start, end));
       out += String.fromCharCode(c);
     }
-    at = end;
     return out;
   }
-  const out = textDecoder.decode(src.subarray(at, end));
-  at = end;
-  return out;
+  return textDecoder.decode(src.subarray(start, end));
+}
+
+// Map keys repeat from packet to packet: a key seen before is handed out as the same string,
+// which saves decoding it and V8 interning it again for the property store.
+const KEY_CACHE_SIZE = 4096;
+const MAX_CACHED_KEY = 24;
+const keyTexts: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
+const keyBytes: (Uint8Array | undefined)[] = new Array(KEY_CACHE_SIZE);
+
+/** A fixstr key (its header byte already read), through the cache. */
+function readKey(length: number): string {
+  if (length > MAX_CACHED_KEY) return readString(length);
+  need(length);
+  const start = at;
+  let h = length;
+  for (let i = 0; i < length; i++) h = (Math.imul(h, 31) + src[start + i]!) | 0;
+  const slot = (h ^ (h >>> 15)) & (KEY_CACHE_SIZE - 1);
+  const bytes = keyBytes[slot];
+  if (bytes !== undefined && bytes.length === length) {
+    let same = true;
+    for (let i = 0; i < length; i++) {
+      if (bytes[i] !== src[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      at += length;
+      return keyTexts[slot]!;
+    }
+  }
+  const text = readString(length);
+  keyBytes[slot] = src.slice(start, start + length);
+  keyTexts[slot] = text;
+  return text;
 }
 
 function readBinary(length: number): Uint8Array {
@@ -663,7 +711,13 @@ function readMap(length: number, depth: number): unknown {
   need(length * 2);
   const out: Record<string, unknown> = {};
   for (let i = 0; i < length; i++) {
-    const key = read(depth + 1);
+    need(1);
+    const b = src[at]!;
+    let key: unknown;
+    if ((b & 0xe0) === 0xa0) {
+      at++;
+      key = readKey(b & 0x1f);
+    } else key = read(depth + 1);
     if (typeof key !== "string") {
       if (dialect.decodeMaps) return readMapEntries(out, key, i, length, depth);
       setKey(out, String(key), read(depth + 1));
