@@ -3,7 +3,9 @@
  *
  * A payload is encoded as the UTF-8 bytes of `JSON.stringify(payload)`, exactly as Moleculer's
  * `JSONSerializer` does: keys whose value is `undefined` are dropped, `null` is kept, a `Date`
- * becomes its ISO string and a `BigInt` throws a `TypeError`.
+ * becomes its ISO string and a `BigInt` throws a `TypeError`. Binary is not binary here, in
+ * Moleculer either: a `Uint8Array` becomes `{"0":104,"1":105}` (a Node `Buffer` would become
+ * `{"type":"Buffer","data":[…]}`); to carry binary, use JSONExt, MsgPack, Notepack or CBOR.
  *
  * @example Round trip
  * ```ts

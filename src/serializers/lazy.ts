@@ -94,9 +94,7 @@ export class LazySerializer implements Serializer {
         : `It needs the package '${this.library}': add it (deno add ${this.library}) or pick ` +
           "another 'serializer'";
       throw new BrokerOptionsError(
-        `Cannot load the ${this.name} serializer: ${
-          toError(cause).message
-        }. ${fix}`,
+        `Cannot load the ${this.name} serializer: ${toError(cause).message}. ${fix}`,
         { option: "serializer", serializer: this.name, library: this.library },
         { cause },
       );

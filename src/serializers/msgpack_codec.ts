@@ -351,9 +351,7 @@ function writeReplacement(at: number): number {
 
 function writeNumber(d: MsgPackDialect, n: number): void {
   ensure(9);
-  const integral = d.unsafeIntsAsFloat
-    ? n % 1 === 0
-    : Math.floor(n) === n && Number.isFinite(n);
+  const integral = d.unsafeIntsAsFloat ? n % 1 === 0 : Math.floor(n) === n && Number.isFinite(n);
   if (
     !integral || (d.unsafeIntsAsFloat && Math.abs(n) > Number.MAX_SAFE_INTEGER)
   ) {

@@ -100,10 +100,7 @@ export const BUILT_IN_SERIALIZERS: readonly SerializerEntry[] = [
   {
     name: "CBOR",
     library: "npm:cbor-x",
-    load: () =>
-      import("./cbor.ts").then((m) => (options) =>
-        new m.CborSerializer(options)
-      ),
+    load: () => import("./cbor.ts").then((m) => (options) => new m.CborSerializer(options)),
   },
 ];
 
@@ -112,9 +109,7 @@ function noOptions(name: string, options: SerializerOptions | undefined): void {
   const keys = Object.keys(options ?? {});
   if (keys.length > 0) {
     throw new BrokerOptionsError(
-      `Unknown broker option 'serializer.options.${
-        keys[0]
-      }': the ${name} serializer takes no ` +
+      `Unknown broker option 'serializer.options.${keys[0]}': the ${name} serializer takes no ` +
         "options",
       { option: `serializer.options.${keys[0]}` },
     );
@@ -157,9 +152,7 @@ export function resolveSerializerIn(
     const found = entries.find((entry) => entry.name.toLowerCase() === lower);
     if (found) return found;
     throw new BrokerOptionsError(
-      `Unknown serializer "${name}". Supported serializers: ${
-        supported.join(", ")
-      }.`,
+      `Unknown serializer "${name}". Supported serializers: ${supported.join(", ")}.`,
       { serializer: name, supported },
     );
   };
@@ -218,9 +211,7 @@ function build(
   } catch (err) {
     if (err instanceof MoleculerError) throw err;
     throw new BrokerOptionsError(
-      `Option 'serializer.options' is refused by the ${name} serializer: ${
-        toError(err).message
-      }`,
+      `Option 'serializer.options' is refused by the ${name} serializer: ${toError(err).message}`,
       { option: "serializer.options", serializer: name },
       { cause: err },
     );
