@@ -50,11 +50,7 @@ export class LazySerializer implements Serializer {
    *   when it needs none.
    * @param load Imports the implementation and makes the serializer.
    */
-  constructor(
-    name: string,
-    library: string | undefined,
-    load: SerializerLoader,
-  ) {
+  constructor(name: string, library: string | undefined, load: SerializerLoader) {
     this.name = name;
     this.library = library;
     this.#load = load;
