@@ -1,11 +1,12 @@
 /**
- * Micro-benchmarks of the JSON serializer on a typical REQ and RES packet (protocol 5), as
- * transit builds them. Run: `deno bench -A bench/serializer_bench.ts`.
+ * Micro-benchmarks of the serializers on a typical REQ and RES packet (protocol 5), as transit
+ * builds them: JSON in detail, then JSONExt, MsgPack, Notepack and CBOR. Run:
+ * `deno bench -A bench/serializer_bench.ts`.
  *
  * @module
  */
 
-import { JSONSerializer } from "../mod.ts";
+import { JSONSerializer, resolveSerializer } from "../mod.ts";
 
 const json = new JSONSerializer();
 
@@ -132,3 +133,28 @@ Deno.bench({
     JSON.parse(text);
   },
 });
+
+// The other serializers on the same REQ and RES, each made ready as a broker does. Side by side
+// with Moleculer's own serializers in Node: `deno task bench:serializers`.
+for (const name of ["JSONExt", "MsgPack", "Notepack", "CBOR"]) {
+  const serializer = resolveSerializer(name);
+  await serializer.init?.();
+  for (const [type, payload] of [["REQ", req], ["RES", res]] as const) {
+    const bytes = serializer.serialize(payload);
+    Deno.bench({
+      name: `${name} ${type} encode (${bytes.length} B)`,
+      group: name,
+      baseline: type === "REQ",
+      fn: () => {
+        serializer.serialize(payload);
+      },
+    });
+    Deno.bench({
+      name: `${name} ${type} decode`,
+      group: name,
+      fn: () => {
+        serializer.deserialize(bytes);
+      },
+    });
+  }
+}

@@ -36,8 +36,8 @@ export type SerializerLoader = () => Promise<Serializer>;
 export class LazySerializer implements Serializer {
   /** The Moleculer name of the serializer it stands for. */
   readonly name: string;
-  /** The package the implementation needs, for the error when it cannot be loaded. */
-  readonly library: string;
+  /** The package the implementation needs, if any, for the error when it cannot be loaded. */
+  readonly library: string | undefined;
   readonly #load: SerializerLoader;
   #loading: Promise<void> | undefined;
   #loaded: Serializer | undefined;
@@ -46,10 +46,11 @@ export class LazySerializer implements Serializer {
    * Make a stand-in; nothing is loaded yet.
    *
    * @param name The serializer's Moleculer name, e.g. `"MsgPack"`.
-   * @param library The package its implementation imports, e.g. `"npm:msgpack5"`.
+   * @param library The package its implementation imports, e.g. `"npm:cbor-x"`; `undefined`
+   *   when it needs none.
    * @param load Imports the implementation and makes the serializer.
    */
-  constructor(name: string, library: string, load: SerializerLoader) {
+  constructor(name: string, library: string | undefined, load: SerializerLoader) {
     this.name = name;
     this.library = library;
     this.#load = load;
@@ -83,10 +84,13 @@ export class LazySerializer implements Serializer {
     } catch (cause) {
       // Options the implementation refused are already reported by name.
       if (cause instanceof MoleculerError) throw cause;
+      const fix = this.library === undefined
+        ? "Its module is part of Denolecular: check that the installation is complete, or pick " +
+          "another 'serializer'"
+        : `It needs the package '${this.library}': add it (deno add ${this.library}) or pick ` +
+          "another 'serializer'";
       throw new BrokerOptionsError(
-        `Cannot load the ${this.name} serializer: ${toError(cause).message}. ` +
-          `It needs the package '${this.library}': add it (deno add ${this.library}) or pick ` +
-          "another 'serializer'",
+        `Cannot load the ${this.name} serializer: ${toError(cause).message}. ${fix}`,
         { option: "serializer", serializer: this.name, library: this.library },
         { cause },
       );

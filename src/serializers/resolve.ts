@@ -3,7 +3,7 @@
  *
  * Every serializer has an entry in a table saying how its implementation loads: with this
  * module (`make`), or by `import()` when a broker first makes it ready (`load`, for one that
- * pulls a codec library — a broker configured for JSON never fetches msgpack). A lazily loaded
+ * pulls a codec library — a broker configured for JSON never fetches cbor-x). A lazily loaded
  * serializer is a {@linkcode LazySerializer}: the transit awaits its `init()` on connect.
  *
  * @example
@@ -42,26 +42,27 @@ export interface SerializerConfig {
 export type SerializerOption = Serializer | string | SerializerConfig;
 
 /** Makes a serializer from the `options` of `{ type, options }` (undefined when none). */
-export type SerializerMaker = (options: SerializerOptions | undefined) => Serializer;
+export type SerializerMaker = (
+  options: SerializerOptions | undefined,
+) => Serializer;
 
 /**
  * One serializer of the table and how its implementation loads: `make` when it ships with this
- * module, or `load` (an `import()` of its file) plus the `library` it pulls, for the error
- * when that cannot be loaded.
+ * module, or `load` (an `import()` of its file) plus the `library` it pulls, if any, for the
+ * error when that cannot be loaded.
  */
 export type SerializerEntry =
   | { readonly name: string; readonly make: SerializerMaker }
   | {
     readonly name: string;
-    readonly library: string;
+    readonly library?: string;
     readonly load: () => Promise<SerializerMaker>;
   };
 
 /**
- * The built-in serializers, the first one the default. One that pulls a codec library joins as
- * a `load` entry, so that only the brokers configuring it fetch the library:
- * `{ name: "MsgPack", library: "npm:msgpack5", load: () => import("./msgpack.ts").then((m) =>
- * (options) => new m.MsgPackSerializer(options)) }`.
+ * The built-in serializers, the first one the default, with Moleculer's names. JSON ships with
+ * this module; the others are loaded by `import()` when a broker configured for one connects,
+ * so a broker on JSON never fetches them (nor cbor-x).
  */
 export const BUILT_IN_SERIALIZERS: readonly SerializerEntry[] = [
   {
@@ -71,9 +72,39 @@ export const BUILT_IN_SERIALIZERS: readonly SerializerEntry[] = [
       return new JSONSerializer();
     },
   },
+  {
+    name: "JSONExt",
+    load: () =>
+      import("./json_ext.ts").then((m) => (options) =>
+        new m.JSONExtSerializer(
+          options as ConstructorParameters<typeof m.JSONExtSerializer>[0],
+        )
+      ),
+  },
+  {
+    name: "MsgPack",
+    load: () =>
+      import("./msgpack.ts").then((m) => (options) => {
+        noOptions("MsgPack", options);
+        return new m.MsgPackSerializer();
+      }),
+  },
+  {
+    name: "Notepack",
+    load: () =>
+      import("./notepack.ts").then((m) => (options) => {
+        noOptions("Notepack", options);
+        return new m.NotepackSerializer();
+      }),
+  },
+  {
+    name: "CBOR",
+    library: "npm:cbor-x",
+    load: () => import("./cbor.ts").then((m) => (options) => new m.CborSerializer(options)),
+  },
 ];
 
-/** For a serializer without options (Moleculer's JSON has none): naming one is refused, not ignored. */
+/** For a serializer without options (Moleculer's JSON, MsgPack, Notepack): naming one is refused. */
 function noOptions(name: string, options: SerializerOptions | undefined): void {
   const keys = Object.keys(options ?? {});
   if (keys.length > 0) {
@@ -93,7 +124,9 @@ function isSerializer(value: unknown): value is Serializer {
 
 function describe(value: unknown): string {
   if (value === null) return "null";
-  if (typeof value === "object") return `an object without serialize()/deserialize()`;
+  if (typeof value === "object") {
+    return `an object without serialize()/deserialize()`;
+  }
   return typeof value;
 }
 
@@ -138,9 +171,12 @@ export function resolveSerializerIn(
     }
     const options = opt.options;
     if (options !== undefined && !isRecord(options)) {
-      throw new BrokerOptionsError("Option 'serializer.options' must be an object", {
-        option: "serializer.options",
-      });
+      throw new BrokerOptionsError(
+        "Option 'serializer.options' must be an object",
+        {
+          option: "serializer.options",
+        },
+      );
     }
     return make(find(opt.type), options);
   }
@@ -152,7 +188,10 @@ export function resolveSerializerIn(
   );
 }
 
-function make(entry: SerializerEntry, options: SerializerOptions | undefined): Serializer {
+function make(
+  entry: SerializerEntry,
+  options: SerializerOptions | undefined,
+): Serializer {
   if ("make" in entry) return build(entry.name, entry.make, options);
   return new LazySerializer(
     entry.name,

@@ -161,6 +161,7 @@ export class Transit {
    *   nodeID (it answered our DISCOVER); nothing has been announced and nothing more is sent.
    */
   async connect(): Promise<void> {
+    await this.#serializer.init?.();
     const nodeID = this.#host.nodeID;
     await this.#transporter.connect({
       namespace: this.#opts.namespace,

@@ -16,7 +16,11 @@ function v4(payload) {
 const REQ = {
   id: ID,
   action: "v2.greeter.hello",
-  params: { name: "John", tags: ["a", "b"], nested: { deep: { list: [1, 2.5, -3, null] } } },
+  params: {
+    name: "John",
+    tags: ["a", "b"],
+    nested: { deep: { list: [1, 2.5, -3, null] } },
+  },
   meta: { user: { id: 7, roles: ["admin"] }, $cache: false },
   headers: { "x-trace": "abc", priority: 2 },
   timeout: 3000,
@@ -35,7 +39,12 @@ const RES_OK = {
   meta: { user: { id: 7, roles: ["admin"] }, elapsed: 12 },
   headers: { "x-served-by": "node-b" },
   success: true,
-  data: { greeting: "Hello, John!", count: 3, items: [{ id: 1 }, { id: 2 }], none: null },
+  data: {
+    greeting: "Hello, John!",
+    count: 3,
+    items: [{ id: 1 }, { id: 2 }],
+    none: null,
+  },
   ver: "5",
   sender: "node-b",
 };
@@ -54,7 +63,11 @@ const RES_ERROR = {
     type: "VALIDATION_ERROR",
     retryable: false,
     stack: "ValidationError: Parameters validation error!\n    at check (file:///svc.ts:1:1)",
-    data: [{ type: "required", field: "name", message: "The 'name' field is required." }],
+    data: [{
+      type: "required",
+      field: "name",
+      message: "The 'name' field is required.",
+    }],
   },
   ver: "5",
   sender: "node-b",
@@ -133,9 +146,21 @@ const V5 = [
   { name: "EVENT (to groups)", type: "EVENT", payload: EVENT },
   { name: "EVENT (broadcast, no data)", type: "EVENT", payload: BROADCAST },
   { name: "INFO", type: "INFO", payload: INFO },
-  { name: "INFO (stopping: no services)", type: "INFO", payload: { ...INFO, services: [] } },
-  { name: "DISCOVER", type: "DISCOVER", payload: { ver: "5", sender: "node-a" } },
-  { name: "HEARTBEAT", type: "HEARTBEAT", payload: { cpu: 12.5, ver: "5", sender: "node-a" } },
+  {
+    name: "INFO (stopping: no services)",
+    type: "INFO",
+    payload: { ...INFO, services: [] },
+  },
+  {
+    name: "DISCOVER",
+    type: "DISCOVER",
+    payload: { ver: "5", sender: "node-a" },
+  },
+  {
+    name: "HEARTBEAT",
+    type: "HEARTBEAT",
+    payload: { cpu: 12.5, ver: "5", sender: "node-a" },
+  },
   {
     name: "HEARTBEAT (no cpu yet)",
     type: "HEARTBEAT",
@@ -149,9 +174,19 @@ const V5 = [
   {
     name: "PONG",
     type: "PONG",
-    payload: { time: 1733140000123, id: "p-1", arrived: 1733140000125, ver: "5", sender: "node-b" },
+    payload: {
+      time: 1733140000123,
+      id: "p-1",
+      arrived: 1733140000125,
+      ver: "5",
+      sender: "node-b",
+    },
   },
-  { name: "DISCONNECT", type: "DISCONNECT", payload: { ver: "5", sender: "node-a" } },
+  {
+    name: "DISCONNECT",
+    type: "DISCONNECT",
+    payload: { ver: "5", sender: "node-a" },
+  },
 ];
 
 /**
@@ -182,7 +217,17 @@ export const VALUES = [
   {
     name: "numbers",
     payload: {
-      n: [0, 1, -1, 1.5, 1e21, 1e-7, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 32],
+      // 1e21 is in NUMBERS only: notepack writes an integer past 2^64 as a wrapped uint 64.
+      n: [
+        0,
+        1,
+        -1,
+        1.5,
+        1e-7,
+        Number.MAX_SAFE_INTEGER,
+        -Number.MAX_SAFE_INTEGER,
+        2 ** 32,
+      ],
       ver: "5",
       sender: "n",
     },
@@ -202,7 +247,15 @@ export const VALUES = [
   },
   {
     name: "keys that look special",
-    payload: { "": 1, "a.b": 2, "0": 3, __proto__x: 4, constructor: "c", ver: "5", sender: "n" },
+    payload: {
+      "": 1,
+      "a.b": 2,
+      "0": 3,
+      __proto__x: 4,
+      constructor: "c",
+      ver: "5",
+      sender: "n",
+    },
   },
   {
     name: "a large payload (200 kB)",
@@ -216,8 +269,8 @@ export const VALUES = [
 ];
 
 /**
- * Values where JSON and JavaScript differ, for the byte comparison with Moleculer's JSON
- * serializer only: undefined is dropped, a Date becomes its ISO string, NaN and Infinity become
+ * Values where JSON and JavaScript differ, for the byte comparison with Moleculer's JSON and
+ * JSONExt serializers only: undefined is dropped, a Date becomes its ISO string, NaN and Infinity become
  * null, -0 becomes 0, a lone surrogate is escaped.
  *
  * @type {Array<{ name: string, payload: Record<string, unknown> }>}
@@ -234,5 +287,236 @@ export const JSON_EDGES = [
       sender: "n",
     },
   },
-  { name: "lone surrogates", payload: { s: "\ud800 and \udfff", ver: "5", sender: "n" } },
+  {
+    name: "lone surrogates",
+    payload: { s: "\ud800 and \udfff", ver: "5", sender: "n" },
+  },
 ];
+
+/**
+ * Binary payloads: REQ params, a RES whose data is binary, an EVENT with a large blob (bin 32).
+ * Built with `bin`, which makes binary of the bytes it gets: a `Uint8Array` on Deno, a `Buffer`
+ * in Node (what a Deno `Uint8Array` must be to Moleculer), or a `Uint8Array` in Node for plain
+ * JSON, whose bytes Moleculer does not treat as binary.
+ *
+ * @param {(bytes: number[]) => Uint8Array} bin
+ * @returns {Array<{ name: string, type: string, payload: Record<string, unknown> }>}
+ */
+export function binaryCases(bin) {
+  const big = Array.from({ length: 70_000 }, (_, i) => (i * 7) & 0xff);
+  const mid = Array.from({ length: 300 }, (_, i) => i & 0xff);
+  return [
+    {
+      name: "REQ with binary params",
+      type: "REQ",
+      payload: {
+        ...REQ,
+        params: {
+          blob: bin([104, 105]),
+          nested: { list: [bin([]), bin(mid)] },
+        },
+      },
+    },
+    {
+      name: "RES whose data is binary",
+      type: "RES",
+      payload: { ...RES_OK, data: bin([0, 255, 1]) },
+    },
+    {
+      name: "EVENT with 70 kB of binary",
+      type: "EVENT",
+      payload: { ...EVENT, data: bin(big) },
+    },
+  ];
+}
+
+/** Strings at every header size of MessagePack and CBOR, ASCII and not; round-trip everywhere. */
+export const STRINGS = [
+  {
+    name: "strings at header boundaries",
+    payload: {
+      s: [23, 24, 31, 32, 47, 48, 255, 256, 65535, 65536].map((n) => "a".repeat(n)),
+      // Short in UTF-16 units, long in bytes: the header grows after the bytes are written.
+      u: [
+        "é".repeat(20),
+        "日".repeat(11),
+        "日".repeat(100),
+        "🚀".repeat(40),
+        "é".repeat(30000),
+      ],
+      ver: "5",
+      sender: "n",
+    },
+  },
+  {
+    name: "17 keys and 17 items (map 16, array 16)",
+    payload: {
+      ...Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, i])),
+      list: Array.from({ length: 17 }, (_, i) => -i - 1),
+      ver: "5",
+      sender: "n",
+    },
+  },
+  {
+    name: "70 000 items (array 32)",
+    payload: {
+      list: Array.from({ length: 70_000 }, (_, i) => i % 3),
+      ver: "5",
+      sender: "n",
+    },
+  },
+];
+
+/** Dates each binary serializer keeps as dates: before 1970, whole seconds, ms, far ahead. */
+export const DATES = [
+  {
+    name: "dates",
+    payload: {
+      epoch: new Date(0),
+      whole: new Date(1733140000000),
+      ms: new Date(1733140000123),
+      before: new Date(-1500),
+      y2500: new Date(Date.UTC(2500, 0, 1, 0, 0, 0, 7)),
+      far: new Date(8.64e15),
+      ver: "5",
+      sender: "n",
+    },
+  },
+];
+
+/**
+ * Numbers at every width, fractions, and what is no integer: bytes only (-0 is written as 0,
+ * and notepack wraps integers past 2^64).
+ */
+export const NUMBERS = [
+  {
+    name: "numbers at every width",
+    payload: {
+      n: [
+        0,
+        -0,
+        1.5,
+        0.1,
+        -1.5,
+        1e-7,
+        3.4e38,
+        NaN,
+        Infinity,
+        -Infinity,
+        127,
+        128,
+        255,
+        256,
+        65535,
+        65536,
+        2 ** 32 - 1,
+        2 ** 32,
+        2 ** 53 - 1,
+        2 ** 53 + 2,
+        1e21,
+        -1,
+        -32,
+        -33,
+        -128,
+        -129,
+        -32768,
+        -32769,
+        -214748365,
+        -214748366,
+        -2147483648,
+        -2147483649,
+        -(2 ** 53 - 1),
+        -(2 ** 53 + 2),
+      ],
+      gone: undefined,
+      ver: "5",
+      sender: "n",
+    },
+  },
+];
+
+/** What JSONExt keeps that JSON loses; round-trips through JSONExt. */
+export const EXTENDED = [
+  {
+    name: "BigInt, Date, Map, Set, RegExp and strings that look prefixed",
+    payload: {
+      big: 2n ** 70n,
+      neg: -5n,
+      when: new Date(1733140000123),
+      map: new Map([["a", 1], ["b", new Map([["c", [1, 2]]])]]),
+      set: new Set([1, "two", 3]),
+      re: /a|b[[]/gi,
+      s: ["[[x", "[[BI]]12", "[", "[a[["],
+      ver: "5",
+      sender: "n",
+    },
+  },
+];
+
+/** Where msgpack5 chooses its own way: a Map, a typed array that is not bytes. Bytes only. */
+export const MSGPACK5_EDGES = [
+  {
+    name: "msgpack5: Map, Uint16Array, ArrayBuffer, a lone surrogate",
+    payload: {
+      map: new Map([["a", 1], ["b", [2]]]),
+      u16: new Uint16Array([1, 300]),
+      ab: new Uint8Array([1, 2]).buffer,
+      lone: "\ud800 x",
+      ver: "5",
+      sender: "n",
+    },
+  },
+];
+
+/** Where notepack chooses its own way: undefined in an array, toJSON, a Map, typed arrays. */
+export const NOTEPACK_EDGES = [
+  {
+    name: "notepack: undefined in an array, toJSON, Map, Uint16Array, ArrayBuffer",
+    payload: {
+      list: [undefined, 1],
+      custom: { toJSON: () => ({ as: "json" }) },
+      map: new Map([["a", 1]]),
+      u16: new Uint16Array([1, 300]),
+      ab: new Uint8Array([1, 2]).buffer,
+      ver: "5",
+      sender: "n",
+    },
+  },
+];
+
+/** Where cbor-x chooses its own way: undefined, BigInt, Map, Set, a lone surrogate. */
+export const CBOR_EDGES = [
+  {
+    name: "cbor-x: undefined in an array, BigInt, Map, Set",
+    payload: {
+      list: [undefined, 1],
+      big: 5n,
+      map: new Map([["a", 1]]),
+      set: new Set([1, 2]),
+      lone: "\ud800 x",
+      ver: "5",
+      sender: "n",
+    },
+  },
+];
+
+/**
+ * Every named set of cases, binary built with `bin`.
+ *
+ * @param {(bytes: number[]) => Uint8Array} bin
+ */
+export function caseSets(bin) {
+  return {
+    PACKETS,
+    VALUES,
+    JSON_EDGES,
+    BINARY: binaryCases(bin),
+    STRINGS,
+    DATES,
+    NUMBERS,
+    EXTENDED,
+    MSGPACK5_EDGES,
+    NOTEPACK_EDGES,
+    CBOR_EDGES,
+  };
+}

@@ -125,11 +125,12 @@ Deno.test("an eager entry (JSON) is ready at once; init() is not needed", () => 
 });
 
 Deno.test("unknown names list every entry of the table", () => {
-  assert.throws(() => resolveSerializerIn(TABLE, "CBOR"), (err: unknown) => {
+  assert.throws(() => resolveSerializerIn(TABLE, "Avro"), (err: unknown) => {
     assert.ok(err instanceof BrokerOptionsError);
     assert.equal(
       err.message,
-      'Unknown serializer "CBOR". Supported serializers: JSON, TaggedJSON, Missing.',
+      'Unknown serializer "Avro". Supported serializers: JSON, JSONExt, MsgPack, Notepack, CBOR, ' +
+        "TaggedJSON, Missing.",
     );
     return true;
   });

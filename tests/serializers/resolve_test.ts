@@ -24,9 +24,12 @@ Deno.test("resolveSerializer() passes an instance through", () => {
 });
 
 Deno.test("resolveSerializer() rejects unknown names, listing the supported ones", () => {
-  assert.throws(() => resolveSerializer("MsgPack"), (e: unknown) => {
+  assert.throws(() => resolveSerializer("Avro"), (e: unknown) => {
     assert.ok(e instanceof BrokerOptionsError);
-    assert.equal(e.message, 'Unknown serializer "MsgPack". Supported serializers: JSON.');
+    assert.equal(
+      e.message,
+      'Unknown serializer "Avro". Supported serializers: JSON, JSONExt, MsgPack, Notepack, CBOR.',
+    );
     return true;
   });
   assert.throws(() => resolveSerializer(5 as unknown as string), BrokerOptionsError);
@@ -40,11 +43,14 @@ Deno.test("resolveSerializer() takes Moleculer's { type, options }", () => {
 
 Deno.test("resolveSerializer() names what is wrong in a { type, options }", () => {
   const cases: [unknown, string][] = [
-    [{ type: "Avro" }, 'Unknown serializer "Avro". Supported serializers: JSON.'],
+    [
+      { type: "Avro" },
+      'Unknown serializer "Avro". Supported serializers: JSON, JSONExt, MsgPack, Notepack, CBOR.',
+    ],
     [
       { type: "JSON", opts: {} },
       "Unknown broker option 'serializer.opts'. A serializer with options is written " +
-      '{ type: "JSON", options }',
+      '{ type: "JSON" | "JSONExt" | "MsgPack" | "Notepack" | "CBOR", options }',
     ],
     [{ type: "JSON", options: "fast" }, "Option 'serializer.options' must be an object"],
     [
@@ -54,7 +60,7 @@ Deno.test("resolveSerializer() names what is wrong in a { type, options }", () =
     [
       { type: 5 },
       "Invalid serializer option: expected a serializer instance, { type, options } or one of " +
-      "JSON, got an object without serialize()/deserialize().",
+      "JSON, JSONExt, MsgPack, Notepack, CBOR, got an object without serialize()/deserialize().",
     ],
   ];
   for (const [option, message] of cases) {

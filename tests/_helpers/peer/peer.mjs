@@ -3,6 +3,7 @@
 // Options: JSON in argv[2] or in the MOLECULER_PEER_OPTIONS environment variable:
 //   { version: "0.14"|"0.15", nodeID, transporter, namespace?, heartbeatInterval?, heartbeatTimeout?,
 //     disableBalancer?, services?: string[], logLevel?, brokerOptions? }
+// `services` defaults to the presets; opt-in services (`binary`) load only when named.
 //
 // stdout is reserved for the control protocol (one JSON object per line); logs go to stderr.
 // stdin: one command per line, `{id, cmd, ...}`; each gets `{type:"reply", id, ok, result|error}`.
@@ -148,6 +149,42 @@ const presets = {
   },
 };
 
+// Loaded only when named in `services`, so the default set (and what other tests see) is unchanged.
+const optional = {
+  // Binary across the wire: what arrives is checked with Buffer.isBuffer, what leaves is a Buffer.
+  binary: {
+    name: "nodebinary",
+    actions: {
+      inspect(ctx) {
+        const blob = ctx.params.blob;
+        const nested = ctx.params.nested?.blob;
+        return {
+          isBuffer: Buffer.isBuffer(blob),
+          hex: Buffer.isBuffer(blob) ? blob.toString("hex") : null,
+          nestedIsBuffer: Buffer.isBuffer(nested),
+          nestedHex: Buffer.isBuffer(nested) ? nested.toString("hex") : null,
+        };
+      },
+      make(ctx) {
+        return Buffer.from(ctx.params.text, "utf8");
+      },
+      async roundTrip(ctx) {
+        const sent = Buffer.from(ctx.params.hex, "hex");
+        const res = await ctx.call(ctx.params.action, { blob: sent });
+        return {
+          isBuffer: Buffer.isBuffer(res?.echo),
+          hex: Buffer.isBuffer(res?.echo) ? res.echo.toString("hex") : null,
+          seen: res?.seen,
+        };
+      },
+      async emitBinary(ctx) {
+        await ctx.emit(ctx.params.event, { blob: Buffer.from(ctx.params.hex, "hex") });
+        return true;
+      },
+    },
+  },
+};
+
 function recorder(pattern) {
   // The parameter must be named `ctx`: Moleculer 0.14 picks the handler signature from it.
   return function (ctx) {
@@ -197,7 +234,7 @@ const broker = new ServiceBroker(brokerOptions);
 recordLocal("$node.connected");
 recordLocal("$node.disconnected");
 for (const name of options.services ?? Object.keys(presets)) {
-  const schema = presets[name];
+  const schema = presets[name] ?? optional[name];
   if (!schema) {
     process.stderr.write(
       `[peer] unknown preset service ${JSON.stringify(name)}\n`,
