@@ -364,6 +364,9 @@ const totalOps = (s: Summary | undefined): number =>
 
 // ---------------------------------------------------------------- sections
 
+/** CPU ns per local call, by driver: less disturbed by other work than throughput is. */
+const localCpuNs: Record<string, number> = {};
+
 async function localCalls(): Promise<Record<string, Summary>> {
   const drivers = [
     { key: "denolecular", child: deno("deno local", "deno/local_call.ts", {}) },
@@ -376,11 +379,16 @@ async function localCalls(): Promise<Record<string, Summary>> {
     });
   }
   try {
+    const meters = new Map<string, CpuMeter>();
     for (const d of drivers) {
       await d.child.expect("ready", 30_000);
-      new CpuMeter(d.child, { runner: d.child.proc.pid });
+      meters.set(d.key, new CpuMeter(d.child, { runner: d.child.proc.pid }));
     }
     const out = await interleave(drivers, ["local"]);
+    for (const [k, v] of Object.entries(out)) {
+      const split = meters.get(k)?.perOp("local", totalOps(v.local));
+      if (split) localCpuNs[k] = split.total! * 1000;
+    }
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.local!]));
   } finally {
     await closeAll(drivers.map((d) => d.child));
@@ -677,6 +685,15 @@ const results: string[][] = [
         ? fmtOps(local[k]?.opsPerSec)
         : "—",
   ),
+  row(
+    "local call, CPU ns/call",
+    (k) =>
+      k === D
+        ? fmtUs(localCpuNs.denolecular)
+        : k === M || k === "baseline"
+        ? fmtUs(localCpuNs[k])
+        : "—",
+  ),
   row("remote, 1 in flight: ops/s", (k) => fmtOps(c[k]?.seq?.opsPerSec)),
   row("remote, 1 in flight: p50 ms", (k) => fmtMs(c[k]?.seq?.p50)),
   row("remote, 1 in flight: p99 ms", (k) => fmtMs(c[k]?.seq?.p99)),
@@ -749,6 +766,12 @@ const vsBaseline: string[][] = [
     fmtOps(local.denolecular?.opsPerSec),
     fmtOps(local[B]?.opsPerSec),
     fmtRatio(ratio(local.denolecular?.opsPerSec, local[B]?.opsPerSec)),
+  ],
+  [
+    "local call: CPU ns/call (lower is better)",
+    fmtUs(localCpuNs.denolecular),
+    fmtUs(localCpuNs[B]),
+    fmtRatio(ratio(localCpuNs.denolecular, localCpuNs[B])),
   ],
   [
     "remote, 1 in flight: ops/s",
@@ -893,6 +916,7 @@ const report = {
   plan: { ...PLAN, inFlight: IN_FLIGHT, idleSettleMs: IDLE_SETTLE_MS, idleReps: IDLE_REPS },
   elapsedS,
   local,
+  localCpuNs,
   remote: c,
   events: ev,
   cpu,

@@ -160,7 +160,9 @@ function childInit<P>(
   params: P,
   opts: CallOptions | EmitOptions,
   options: CallOptions | undefined,
-  event: { name: string; type: EventType; groups: string[] | null } | null,
+  eventName: string | null,
+  eventType: EventType | null,
+  eventGroups: string[] | null,
 ): ContextInit<P, Meta> {
   const parent = opts.parentCtx;
   if (parent) {
@@ -173,9 +175,9 @@ function childInit<P>(
       requestID: parent.requestID,
       caller: parent.service?.fullName ?? parent.caller,
       options,
-      eventName: event && event.name,
-      eventType: event && event.type,
-      eventGroups: event && event.groups,
+      eventName,
+      eventType,
+      eventGroups,
     };
   }
   return {
@@ -187,9 +189,9 @@ function childInit<P>(
     requestID: options?.requestID ?? null,
     caller: opts.caller ?? null,
     options,
-    eventName: event && event.name,
-    eventType: event && event.type,
-    eventGroups: event && event.groups,
+    eventName,
+    eventType,
+    eventGroups,
   };
 }
 
@@ -304,7 +306,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @returns The context; the caller then sets what it knows (target node, action, timeout).
    */
   static create<P = unknown>(broker: BrokerApi, params: P, opts: CallOptions): Context<P> {
-    return new Context<P>(broker, childInit(params, opts, opts, null));
+    return new Context<P>(broker, childInit(params, opts, opts, null, null, null));
   }
 
   /**
@@ -326,7 +328,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     type: EventType,
     groups: string[] | null,
   ): Context<P> {
-    return new Context<P>(broker, childInit(data, opts, undefined, { name, type, groups }));
+    return new Context<P>(broker, childInit(data, opts, undefined, name, type, groups));
   }
 
   /**
