@@ -1,0 +1,83 @@
+/**
+ * The gateway's own HTTP server, on `Deno.serve`: listens on `ip:port`, hands every request to
+ * the gateway, answers 500 (and logs) if the handler ever throws, and stops gracefully.
+ * Header floods and malformed request lines are refused by the HTTP layer itself (431/400)
+ * before they reach the gateway.
+ *
+ * @module
+ */
+
+import type { Logger } from "../logging.ts";
+import type { RequestInfo } from "./gateway.ts";
+
+/** A listening gateway server. */
+export interface GatewayServer {
+  /** The address it listens on. */
+  readonly hostname: string;
+  /** The port it listens on (the chosen one when `port` was 0). */
+  readonly port: number;
+  /** `http://host:port`, with `127.0.0.1` for a wildcard address. */
+  readonly url: string;
+  /** Stop accepting connections and wait for the requests in flight. */
+  close(): Promise<void>;
+}
+
+/** Options of {@linkcode listen}. */
+export interface ListenOptions {
+  /** The port; 0 picks a free one. */
+  port: number;
+  /** The address. */
+  hostname: string;
+  /** Where server errors go. */
+  logger: Logger;
+}
+
+/**
+ * Start a server for a fetch handler.
+ *
+ * @param handler The gateway's `fetch`.
+ * @param options Address and logger.
+ * @returns The server, once it listens.
+ * @throws {Error} saying which port is taken, when it is.
+ */
+export async function listen(
+  handler: (request: Request, info: RequestInfo) => Promise<Response>,
+  options: ListenOptions,
+): Promise<GatewayServer> {
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  try {
+    server = Deno.serve({
+      port: options.port,
+      hostname: options.hostname,
+      onListen: (addr) => listening.resolve(addr),
+      onError: (err) => {
+        options.logger.error("API gateway: the request handler failed", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        return new Response("Internal Server Error", { status: 500 });
+      },
+    }, handler);
+  } catch (err) {
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `API gateway: port ${options.port} on ${options.hostname} is already in use; ` +
+          "set settings.port to a free port (0 picks one)",
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  const addr = await listening.promise;
+  const host = addr.hostname === "0.0.0.0" || addr.hostname === "::" ? "127.0.0.1" : addr.hostname;
+  let closed: Promise<void> | undefined;
+  return {
+    hostname: addr.hostname,
+    port: addr.port,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`,
+    close() {
+      closed ??= server.shutdown();
+      return closed;
+    },
+  };
+}
