@@ -169,7 +169,7 @@ export async function readBody(
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) {
     await request.body?.cancel().catch(() => {});
-    throw tooLarge(Number(declared), limit);
+    throw tooLarge();
   }
   const body = request.body;
   if (!body) return new Uint8Array(0);
@@ -200,7 +200,7 @@ export async function readBody(
       size += step.value.byteLength;
       if (size > limit) {
         await reader.cancel().catch(() => {});
-        throw tooLarge(size, limit);
+        throw tooLarge();
       }
       chunks.push(step.value);
     }
@@ -218,11 +218,9 @@ export async function readBody(
   return out;
 }
 
-function tooLarge(length: number, limit: number): BodyParseError {
-  return new BodyParseError("request entity too large", 413, "entity.too.large", {
-    length,
-    limit,
-  });
+// moleculer-web's exact body (no data): clients compare the message and type.
+function tooLarge(): BodyParseError {
+  return new BodyParseError("request entity too large", 413, "entity.too.large");
 }
 
 function timeoutError(timeout: number): BodyParseError {

@@ -157,6 +157,8 @@ export interface GatewaySettings {
   debounceTime?: number;
   /** Ms a request body may take to arrive, else 408. `0` = no limit. @default {300000} */
   requestTimeout?: number;
+  /** Ms a stop waits for the requests in flight before it closes their connections. @default {5000} */
+  shutdownTimeout?: number;
   /** The query-string parser's limits. */
   qsOptions?: QueryOptions;
   /** Level of the request line log. @default {"info"} */
@@ -233,7 +235,7 @@ export function checkSettings(s: GatewaySettings): void {
   if (s.ip !== undefined && typeof s.ip !== "string") fail("ip must be an address string");
   if (s.path !== undefined && typeof s.path !== "string") fail('path must be a string like "/api"');
   if (s.routes !== undefined && !Array.isArray(s.routes)) fail("routes must be an array of routes");
-  for (const key of ["debounceTime", "requestTimeout"] as const) {
+  for (const key of ["debounceTime", "requestTimeout", "shutdownTimeout"] as const) {
     const v = s[key];
     if (v !== undefined && (typeof v !== "number" || !(v >= 0))) fail(`${key} must be ms ≥ 0`);
   }

@@ -4,6 +4,10 @@
  * Header floods and malformed request lines are refused by the HTTP layer itself (431/400)
  * before they reach the gateway.
  *
+ * Stopping waits for the requests being handled (up to `shutdownTimeout` ms), then closes every
+ * connection: `Deno.HttpServer.shutdown()` alone would also wait for clients that keep a
+ * connection busy, e.g. one still sending an upload the gateway has already refused.
+ *
  * @module
  */
 
@@ -30,6 +34,8 @@ export interface ListenOptions {
   hostname: string;
   /** Where server errors go. */
   logger: Logger;
+  /** Most ms a stop waits for the requests in flight. */
+  shutdownTimeout: number;
 }
 
 /**
@@ -46,10 +52,22 @@ export async function listen(
 ): Promise<GatewayServer> {
   let server: Deno.HttpServer<Deno.NetAddr>;
   const listening = Promise.withResolvers<Deno.NetAddr>();
+  const abort = new AbortController();
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const tracked = async (request: Request, info: RequestInfo): Promise<Response> => {
+    inFlight++;
+    try {
+      return await handler(request, info);
+    } finally {
+      if (--inFlight === 0) idle?.();
+    }
+  };
   try {
     server = Deno.serve({
       port: options.port,
       hostname: options.hostname,
+      signal: abort.signal,
       onListen: (addr) => listening.resolve(addr),
       onError: (err) => {
         options.logger.error("API gateway: the request handler failed", {
@@ -57,7 +75,7 @@ export async function listen(
         });
         return new Response("Internal Server Error", { status: 500 });
       },
-    }, handler);
+    }, tracked);
   } catch (err) {
     if (err instanceof Deno.errors.AddrInUse) {
       throw new Error(
@@ -76,7 +94,23 @@ export async function listen(
     port: addr.port,
     url: `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`,
     close() {
-      closed ??= server.shutdown();
+      closed ??= (async () => {
+        if (inFlight > 0) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await new Promise<void>((resolve) => {
+            idle = resolve;
+            timer = setTimeout(resolve, options.shutdownTimeout);
+          });
+          clearTimeout(timer);
+          if (inFlight > 0) {
+            options.logger.warn(
+              `API gateway: ${inFlight} request(s) still running after ${options.shutdownTimeout} ms; closing their connections`,
+            );
+          }
+        }
+        abort.abort();
+        await server.finished;
+      })();
       return closed;
     },
   };

@@ -106,6 +106,7 @@ export const ApiGateway: ServiceSchema = {
     optimizeOrder: true,
     debounceTime: 500,
     requestTimeout: 300_000,
+    shutdownTimeout: 5000,
   },
   metadata: {
     $category: "gateway",
@@ -182,6 +183,7 @@ export const ApiGateway: ServiceSchema = {
       port,
       hostname,
       logger: this.logger,
+      shutdownTimeout: settings.shutdownTimeout ?? 5000,
     });
     this.logger.info(`API Gateway listening on ${this.server.url}`);
   },
