@@ -172,10 +172,10 @@ if (options.web) {
           },
           authentication: true,
           authorization: true,
-          onBeforeCall(ctx, route, req) {
+          onBeforeCall(ctx, _route, req) {
             ctx.meta.agent = req.headers["x-agent"] ?? null;
           },
-          onAfterCall(ctx, route, req, res, data) {
+          onAfterCall(_ctx, _route, _req, _res, data) {
             return data && data.wrapMe ? { wrapped: data } : data;
           },
         },
@@ -188,7 +188,7 @@ if (options.web) {
         {
           path: "/oops",
           aliases: { "GET fail": "nusers.fail" },
-          onError(req, res, err) {
+          onError(_req, res, err) {
             res.setHeader("Content-Type", "text/plain");
             res.writeHead(599 === err.code ? 500 : 400);
             res.end(`oops: ${err.message}`);
@@ -197,13 +197,13 @@ if (options.web) {
       ],
     },
     methods: {
-      authenticate(ctx, route, req) {
+      authenticate(_ctx, _route, req) {
         const auth = req.headers["authorization"];
         if (auth === "Bearer 123") return { id: 1, name: "Ann" };
         if (auth) throw new UnAuthorizedError();
         return null;
       },
-      authorize(ctx, route, req) {
+      authorize(ctx, _route, req) {
         if (req.$action && req.$action.auth === "required" && !ctx.meta.user) {
           throw new UnAuthorizedError(ERR_NO_TOKEN);
         }
