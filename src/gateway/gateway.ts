@@ -83,6 +83,11 @@ export class HttpGateway {
   readonly #format: ErrorFormatter;
   readonly #restName: string;
   #debounce: ReturnType<typeof setTimeout> | undefined;
+  /** Log levels by what is logged; null = not logged (`null`/`false` in the settings). */
+  readonly #levels: Record<
+    "request" | "params" | "response" | "data" | "routes",
+    Exclude<GatewayLogLevel, false> | null
+  >;
 
   /**
    * Creates the engine and its routes.
@@ -104,6 +109,15 @@ export class HttpGateway {
       : (_req, _res, data) => JSON.stringify(data);
     this.#format = (self.reformatError as ErrorFormatter).bind(service);
     this.#restName = `${service.fullName}.rest`;
+    const level = (v: GatewayLogLevel | undefined, fallback: GatewayLogLevel) =>
+      (v === undefined ? fallback : v) || null;
+    this.#levels = {
+      request: level(settings.logRequest, "info"),
+      params: level(settings.logRequestParams, "debug"),
+      response: level(settings.logResponse, "info"),
+      data: level(settings.logResponseData, null),
+      routes: level(settings.logRouteRegistration, "info"),
+    };
     const routes = settings.routes && settings.routes.length > 0
       ? settings.routes
       : [{ path: "/" }];
@@ -125,7 +139,7 @@ export class HttpGateway {
     return typeof fn === "function" ? fn as RouteHook : undefined;
   }
 
-  #log(level: GatewayLogLevel | undefined, msg: string, props?: Record<string, unknown>): void {
+  #log(level: GatewayLogLevel | null, msg: string, props?: Record<string, unknown>): void {
     if (level) this.#logger[level](msg, props);
   }
 
@@ -155,7 +169,7 @@ export class HttpGateway {
       if (err instanceof GatewaySettingsError) throw err;
       throw new GatewaySettingsError(err instanceof Error ? err.message : String(err));
     }
-    this.#log(this.#settings.logRouteRegistration ?? "info", `Register route to '${route.path}'`);
+    this.#log(this.#levels.routes, `Register route to '${route.path}'`);
     const idx = this.#routes.findIndex((r) => r.sameAs(route));
     if (idx !== -1) {
       this.#aliases = this.#aliases.filter((a) => a.route !== this.#routes[idx]);
@@ -178,7 +192,7 @@ export class HttpGateway {
     this.#aliases.push(...own);
     if (opts.autoAliases) this.#aliases.push(...autoAliasesOf(route, this.catalog.services));
     this.#sortAliases();
-    for (const a of own) this.#log(this.#settings.logRouteRegistration ?? "info", `  ${a}`);
+    if (this.#levels.routes) { for (const a of own) this.#log(this.#levels.routes, `  ${a}`); }
     return route;
   }
 
@@ -227,7 +241,7 @@ export class HttpGateway {
     this.#aliases = this.#aliases.filter((a) => !a.generated);
     for (const route of auto) {
       this.#log(
-        this.#settings.logRouteRegistration ?? "info",
+        this.#levels.routes,
         `Generate aliases for '${route.path}' route`,
       );
       this.#aliases.push(...autoAliasesOf(route, this.catalog.services));
@@ -300,14 +314,13 @@ export class HttpGateway {
     const q = originalUrl.indexOf("?");
     let url = q === -1 ? originalUrl : originalUrl.slice(0, q);
     if (url.length > 1 && url.endsWith("/")) url = url.slice(0, -1);
-    const addr = info?.remoteAddr as { hostname?: string } | undefined;
     const req = new GatewayRequest(
       request,
       originalUrl,
       url,
       undefined as unknown as Context,
       this.#service,
-      addr?.hostname,
+      info,
     );
     const res = new GatewayResponse();
     const ctx = this.#rootContext(request, req);
@@ -330,9 +343,9 @@ export class HttpGateway {
       answer = await this.#answerError(req, res, err);
     }
     const route = req.$route as Route | undefined;
-    if (!route || route.logging) {
+    if (this.#levels.response && (!route || route.logging)) {
       this.#log(
-        this.#settings.logResponse ?? "info",
+        this.#levels.response,
         `<= ${answer.status} ${request.method} ${originalUrl} [+${
           (performance.now() - start).toFixed(3)
         } ms]`,
@@ -386,9 +399,9 @@ export class HttpGateway {
     req.baseUrl = route.path;
     const rest = req.originalUrl.slice(route.path.length);
     req.url = rest.startsWith("/") ? rest : `/${rest}`;
-    if (route.logging) {
+    if (this.#levels.request && route.logging) {
       this.#log(
-        this.#settings.logRequest ?? "info",
+        this.#levels.request,
         `=> ${req.method} ${req.originalUrl}`,
       );
     }
@@ -435,7 +448,8 @@ export class HttpGateway {
 
   async #parseBody(route: Route, req: GatewayRequest): Promise<void> {
     const request = req.request;
-    if (!request.body) return;
+    // GET and HEAD bodies are not read (fetch cannot send one); asking for the body costs a call.
+    if (req.method === "GET" || req.method === "HEAD" || !request.body) return;
     const parser = pickParser(route.parsers, request.headers.get("content-type"));
     if (!parser) return;
     const bytes = await readBody(request, parser.limit, this.#requestTimeout);
@@ -453,7 +467,7 @@ export class HttpGateway {
     let def: ActionDefinition | undefined;
     if (action) {
       if (!route.allows(action)) throw new ServiceNotFoundError({ action });
-      def = await this.catalog.lookup(action);
+      def = this.catalog.peek(action) ?? await this.catalog.lookup(action);
       if (!def && this.catalog.available) {
         if ("notDefined" in alias) throw new ServiceNotFoundError({ action });
         throw new ServiceUnavailableError();
@@ -513,8 +527,10 @@ export class HttpGateway {
   ): Promise<boolean> {
     const ctx = req.$ctx;
     if (route.logging) {
-      this.#log(this.#settings.logRequest ?? "info", `   Call '${action}' action`);
-      this.#log(this.#settings.logRequestParams ?? "debug", "   Params:", { params: req.$params });
+      if (this.#levels.request) this.#log(this.#levels.request, `   Call '${action}' action`);
+      if (this.#levels.params) {
+        this.#log(this.#levels.params, "   Params:", { params: req.$params });
+      }
     }
     let data: unknown;
     try {
@@ -531,8 +547,8 @@ export class HttpGateway {
     }
     data = await this.#afterCall(route, req, res, data);
     writeResult(req, res, data, def, this.#encode);
-    if (route.logging && this.#settings.logResponseData) {
-      this.#log(this.#settings.logResponseData, "  Data:", { data });
+    if (route.logging && this.#levels.data) {
+      this.#log(this.#levels.data, "  Data:", { data });
     }
     return true;
   }

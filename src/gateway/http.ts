@@ -41,8 +41,7 @@ export class GatewayRequest {
   $alias: unknown = undefined;
   /** The definition of the action about to be called. */
   $action: Record<string, unknown> | undefined = undefined;
-  /** The client's address, when the server knows it. */
-  readonly remoteAddress: string | undefined;
+  readonly #info: { remoteAddr?: unknown } | undefined;
   #headers: Record<string, string> | undefined;
 
   /**
@@ -53,7 +52,7 @@ export class GatewayRequest {
    * @param parsedUrl Its path without query and trailing slash.
    * @param ctx The request's context.
    * @param service The gateway service.
-   * @param remoteAddress The client's address.
+   * @param info The server's connection facts (the client's address), if any.
    */
   constructor(
     request: Request,
@@ -61,7 +60,7 @@ export class GatewayRequest {
     parsedUrl: string,
     ctx: Context,
     service: Service,
-    remoteAddress: string | undefined,
+    info: { remoteAddr?: unknown } | undefined,
   ) {
     this.request = request;
     this.method = request.method;
@@ -70,7 +69,13 @@ export class GatewayRequest {
     this.parsedUrl = parsedUrl;
     this.$ctx = ctx;
     this.$service = service;
-    this.remoteAddress = remoteAddress;
+    this.#info = info;
+  }
+
+  /** The client's address, when the server knows it (read on first use: it costs a call). */
+  get remoteAddress(): string | undefined {
+    const addr = this.#info?.remoteAddr as { hostname?: string } | undefined;
+    return addr?.hostname;
   }
 
   /** Request headers by lower-case name, as Node.js gives them (`req.headers["x-token"]`). */
@@ -83,6 +88,11 @@ export class GatewayRequest {
     return this.#headers;
   }
 }
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// What the HTTP layer refuses in a value: line breaks, NUL, and anything past Latin-1.
+// deno-lint-ignore no-control-regex
+const BAD_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
 
 /** A body the response may carry. */
 export type ResponseBody = string | Uint8Array | ReadableStream<Uint8Array> | null;
@@ -98,8 +108,8 @@ export class GatewayResponse {
   statusMessage = "";
   /** Scratch space for hooks (Express's `res.locals`). */
   readonly locals: Record<string, unknown> = {};
-  /** The response headers. */
-  readonly headers: Headers = new Headers();
+  // Lower-case names; a plain record is cheaper than a Headers object on the hot path.
+  #headers: Record<string, string> = {};
   #ended = false;
   #body: ResponseBody = null;
 
@@ -111,7 +121,12 @@ export class GatewayResponse {
    * @returns This response.
    */
   setHeader(name: string, value: string | number | readonly string[]): this {
-    this.headers.set(name, Array.isArray(value) ? value.join(", ") : String(value));
+    const text = Array.isArray(value) ? value.join(", ") : String(value);
+    if (!TOKEN.test(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
+    if (BAD_VALUE.test(text)) {
+      throw new TypeError(`Invalid value of header '${name}': ${JSON.stringify(text)}`);
+    }
+    this.#headers[name.toLowerCase()] = text;
     return this;
   }
 
@@ -122,7 +137,16 @@ export class GatewayResponse {
    * @returns The value, or undefined.
    */
   getHeader(name: string): string | undefined {
-    return this.headers.get(name) ?? undefined;
+    return this.#headers[name.toLowerCase()];
+  }
+
+  /**
+   * Every header set so far.
+   *
+   * @returns A copy, by lower-case name.
+   */
+  getHeaders(): Record<string, string> {
+    return { ...this.#headers };
   }
 
   /**
@@ -131,7 +155,7 @@ export class GatewayResponse {
    * @param name Header name.
    */
   removeHeader(name: string): void {
-    this.headers.delete(name);
+    delete this.#headers[name.toLowerCase()];
   }
 
   /**
@@ -174,7 +198,7 @@ export class GatewayResponse {
    * @returns The response.
    */
   toResponse(head = false): Response {
-    const init: ResponseInit = { status: this.statusCode, headers: this.headers };
+    const init: ResponseInit = { status: this.statusCode, headers: this.#headers };
     if (this.statusMessage) init.statusText = this.statusMessage;
     const noBody = head || this.statusCode === 204 || this.statusCode === 304;
     return new Response(noBody ? null : this.#body as BodyInit | null, init);
