@@ -103,9 +103,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       let killTimer: ReturnType<typeof setTimeout> | undefined;
       const late = await Promise.race([
         child.status.then(() => false),
-        new Promise<boolean>((r) =>
-          killTimer = setTimeout(() => r(true), 5000)
-        ),
+        new Promise<boolean>((r) => killTimer = setTimeout(() => r(true), 5000)),
       ]);
       clearTimeout(killTimer);
       if (late) {
@@ -129,9 +127,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   }
   return {
     nodeID: opts.nodeID,
-    webUrl: opts.webPort !== undefined
-      ? `http://127.0.0.1:${opts.webPort}`
-      : null,
+    webUrl: opts.webPort !== undefined ? `http://127.0.0.1:${opts.webPort}` : null,
     stderrTail: () => tail,
     stop,
     [Symbol.asyncDispose]: stop,

@@ -6,11 +6,7 @@
  * @module
  */
 
-import {
-  type Context,
-  MoleculerClientError,
-  type ServiceSchema,
-} from "../../mod.ts";
+import { type Context, MoleculerClientError, type ServiceSchema } from "../../mod.ts";
 import {
   ApiGateway,
   type ApiGatewayService,
@@ -68,8 +64,7 @@ export const dmath: ServiceSchema = {
         a: { type: "number", convert: true },
         b: { type: "number", convert: true },
       },
-      handler: (ctx: Context<{ a: number; b: number }>) =>
-        ctx.params.a + ctx.params.b,
+      handler: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
     },
   },
 };

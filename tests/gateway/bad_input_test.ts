@@ -177,9 +177,7 @@ Deno.test("header floods are refused by the HTTP layer; the node keeps serving",
   const huge = await raw(
     port,
     enc(
-      `GET /api/say HTTP/1.1\r\nHost: x\r\nX-Big: ${
-        "a".repeat(1 << 20)
-      }\r\n\r\n`,
+      `GET /api/say HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(1 << 20)}\r\n\r\n`,
     ),
   );
   assert.ok(

@@ -12,8 +12,7 @@ import { startWebNode } from "./_cluster.ts";
 import { ditems, http, sharedGateway } from "./_fixtures.ts";
 
 Deno.test({
-  name:
-    "gateway cluster: Node.js services joining and leaving change what the gateway answers",
+  name: "gateway cluster: Node.js services joining and leaving change what the gateway answers",
   ignore: IGNORE,
   async fn() {
     await using nats = await startNatsServer();

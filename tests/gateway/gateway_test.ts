@@ -264,9 +264,7 @@ Deno.test("autoAliases follow services as they come and go; listAliases shows th
   assert.equal((await http(url, "/auto/later/hidden")).status, 404);
   const aliases = (await http(url, "/auto/api/list-aliases")).json as Rec[];
   assert.ok(
-    aliases.some((a) =>
-      a.fullPath === "/auto/later/hello" && a.actionName === "late.hello"
-    ),
+    aliases.some((a) => a.fullPath === "/auto/later/hello" && a.actionName === "late.hello"),
   );
   await broker.destroyService(late);
   await waitFor(
@@ -362,9 +360,7 @@ Deno.test("authentication and authorization: true, a method name, a function", a
       $schema: {
         methods: {
           authenticate(_ctx: Context, _route: unknown, req: { headers: Rec }) {
-            return req.headers["x-user"]
-              ? { name: req.headers["x-user"] }
-              : null;
+            return req.headers["x-user"] ? { name: req.headers["x-user"] } : null;
           },
           mustBeAdmin(ctx: Context) {
             if ((ctx.meta.user as Rec | null)?.name !== "admin") {
@@ -403,8 +399,7 @@ Deno.test("authentication and authorization: true, a method name, a function", a
         await b.stop();
       }
     },
-    (err: Error) =>
-      err instanceof GatewaySettingsError && /authenticate/.test(err.message),
+    (err: Error) => err instanceof GatewaySettingsError && /authenticate/.test(err.message),
   );
 });
 
@@ -619,9 +614,7 @@ Deno.test("service.fetch mounts in any Deno.serve server (server: false), with c
     { port: 0, hostname: "127.0.0.1", onListen() {} },
     (req, info) => {
       const path = new URL(req.url).pathname;
-      return path.startsWith("/v1/")
-        ? api.fetch(req, info)
-        : new Response("mine");
+      return path.startsWith("/v1/") ? api.fetch(req, info) : new Response("mine");
     },
   );
   try {
@@ -685,8 +678,7 @@ Deno.test("bad settings fail the service's creation, naming the setting", async 
         mixins: [ApiGateway],
         settings: { server: false, ...settings },
       }),
-      (err: Error) =>
-        err instanceof GatewaySettingsError && message.test(err.message),
+      (err: Error) => err instanceof GatewaySettingsError && message.test(err.message),
       JSON.stringify(settings),
     );
     await broker.stop();

@@ -10,14 +10,7 @@ import assert from "node:assert/strict";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
 import { IGNORE, startDeno, waitFor } from "../interop/_shared.ts";
 import { startWebNode } from "./_cluster.ts";
-import {
-  type Answer,
-  ditems,
-  dmath,
-  http,
-  jsonBody,
-  sharedGateway,
-} from "./_fixtures.ts";
+import { type Answer, ditems, dmath, http, jsonBody, sharedGateway } from "./_fixtures.ts";
 
 interface Scenario {
   name: string;
@@ -298,8 +291,7 @@ function comparable(a: Answer, s: Scenario) {
   }
   return {
     status: a.status,
-    contentType:
-      a.headers.get("content-type")?.replace(/\s+/g, "").toLowerCase() ?? null,
+    contentType: a.headers.get("content-type")?.replace(/\s+/g, "").toLowerCase() ?? null,
     headers: Object.fromEntries(
       (s.headers ?? []).map((h) => [h, a.headers.get(h)]),
     ),
