@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Context, type ServiceSchema } from "../../mod.ts";
+import type { Context, ServiceSchema } from "../../mod.ts";
 import { ApiGateway, type ApiGatewayService } from "../../gateway.ts";
 import { scoped } from "../_helpers/core.ts";
 import { baseUrl, http, jsonBody } from "./_fixtures.ts";
