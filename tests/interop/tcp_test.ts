@@ -7,11 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  MoleculerClientError,
-  RequestRejectedError,
-  type ServiceSchema,
-} from "../../mod.ts";
+import { MoleculerClientError, RequestRejectedError, type ServiceSchema } from "../../mod.ts";
 import { freePort } from "../_helpers/nats_server.ts";
 import {
   type MoleculerPeer,
@@ -72,8 +68,7 @@ interopTest(
   "TCP with static urls: the whole protocol both ways",
   async (t, v) => {
     const ports = { deno: freePort(), leaver: freePort(), node: freePort() };
-    const urls =
-      `127.0.0.1:${ports.deno}/deno-t,127.0.0.1:${ports.leaver}/deno-leaver,` +
+    const urls = `127.0.0.1:${ports.deno}/deno-t,127.0.0.1:${ports.leaver}/deno-leaver,` +
       `127.0.0.1:${ports.node}/node-t`;
     const tcp = {
       type: "TCP",
@@ -183,9 +178,7 @@ interopTest(
       ]);
       assert.equal(got.eventType, "emit");
       await peer.emit("user.created", { n: 2 });
-      const mine = await log.waitFor((e) =>
-        e.handler === "user.created" && stepOf(e.data) === 2
-      );
+      const mine = await log.waitFor((e) => e.handler === "user.created" && stepOf(e.data) === 2);
       assert.equal(mine.nodeID, "node-t");
       assert.deepEqual(mine.groups, ["grp-deno"]);
 
@@ -196,13 +189,11 @@ interopTest(
       );
       assert.equal(b1.eventType, "broadcast");
       await peer.broadcast("broadcast.test", { b: 2 });
-      const b2 = await log.waitFor((e) =>
-        e.handler === "broadcast.test" && bOf(e.data) === 2
-      );
+      const b2 = await log.waitFor((e) => e.handler === "broadcast.test" && bOf(e.data) === 2);
       assert.equal(b2.eventType, "broadcast");
       assert.equal(b2.nodeID, "node-t");
       const fromNode = log.filter((e) => e.handler === "user.created" && stepOf(e.data) === 2);
-    assert.equal(fromNode.length, 1, "one copy per group");
+      assert.equal(fromNode.length, 1, "one copy per group");
     });
 
     await t.step("$node.list and ping, both ways", async () => {
@@ -254,8 +245,7 @@ interopTest(
 );
 
 Deno.test({
-  name:
-    "interop Moleculer 0.15 (protocol 5): TCP with UDP discovery on loopback",
+  name: "interop Moleculer 0.15 (protocol 5): TCP with UDP discovery on loopback",
   ignore: IGNORE,
   async fn(t) {
     requirePeers();

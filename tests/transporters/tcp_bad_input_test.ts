@@ -140,8 +140,7 @@ Deno.test("TCP bad input: each cause logged once, dropped, the node keeps servin
         "bad-a",
         "bad-b",
       ]);
-      const lines =
-        b.logs.filter((l) => l.level === "warn" || l.level === "error").length;
+      const lines = b.logs.filter((l) => l.level === "warn" || l.level === "error").length;
       assert.ok(lines <= 5, `${lines} warnings for 5 causes`);
     },
   );
@@ -160,9 +159,7 @@ Deno.test("TCP bad input: a UDP flood from a foreign namespace is ignored, logge
   const socket = dgram.createSocket({ type: "udp4", reuseAddr: true });
   await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
   const send = (text: string) =>
-    new Promise<void>((r) =>
-      socket.send(te.encode(text), udpPort, "127.0.0.1", () => r())
-    );
+    new Promise<void>((r) => socket.send(te.encode(text), udpPort, "127.0.0.1", () => r()));
   try {
     // A few of each kind first (the kernel drops what overflows its buffer), then the flood.
     for (let i = 0; i < 20; i++) await send(`garbage ${i}`);

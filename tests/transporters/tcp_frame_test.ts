@@ -177,3 +177,31 @@ Deno.test("TCP options: a bad option names itself and the fix", () => {
   check({ udpDiscovery: "yes" }, /'udpDiscovery' must be true or false/);
   check({ udpPortt: 1 }, /'udpPortt' is not an option of the TCP transporter/);
 });
+
+Deno.test("TCP options: the transporter option's forms resolve to the TCP transporter", async () => {
+  const { resolveTransporter } = await import(
+    "../../src/transporters/resolve.ts"
+  );
+  const { TcpTransporter } = await import("../../src/transporters/tcp/mod.ts");
+  for (
+    const opt of [
+      "TCP",
+      "tcp",
+      "tcp://127.0.0.1:6000/a,127.0.0.1:6001/b",
+      { type: "TCP" },
+      {
+        type: "TCP",
+        options: { udpDiscovery: false, urls: { a: "127.0.0.1:6000" } },
+      },
+    ]
+  ) {
+    const t = resolveTransporter(opt);
+    assert.ok(t instanceof TcpTransporter, JSON.stringify(opt));
+    assert.equal(t.hasBuiltInBalancer, false);
+    assert.equal(t.maxPayload, 1024 * 1024 - 6);
+  }
+  assert.throws(
+    () => resolveTransporter({ type: "TCP", options: { maxPacketSize: -1 } }),
+    /'maxPacketSize' must be an integer/,
+  );
+});
