@@ -14,7 +14,10 @@ import {
   FrameParser,
   frameTypeOf,
 } from "../../src/transporters/tcp/frame.ts";
-import { parseTcpUrls, resolveTcpSettings } from "../../src/transporters/tcp/options.ts";
+import {
+  parseTcpUrls,
+  resolveTcpSettings,
+} from "../../src/transporters/tcp/options.ts";
 import { requirePeers } from "../_helpers/moleculer_peer.ts";
 
 const te = new TextEncoder();
@@ -24,7 +27,8 @@ function collect(max = 1024) {
   const unknown: number[] = [];
   const parser = new FrameParser(
     max,
-    (type, payload) => frames.push(`${type} ${new TextDecoder().decode(payload)}`),
+    (type, payload) =>
+      frames.push(`${type} ${new TextDecoder().decode(payload)}`),
     (b) => unknown.push(b),
   );
   return { frames, unknown, parser };
@@ -200,4 +204,20 @@ Deno.test("TCP options: the transporter option's forms resolve to the TCP transp
     () => resolveTransporter({ type: "TCP", options: { maxPacketSize: -1 } }),
     /'maxPacketSize' must be an integer/,
   );
+});
+
+Deno.test("TCP frames: a large frame in many chunks, then the frames after it", () => {
+  const { frames, parser } = collect(1024 * 1024);
+  const big = new Uint8Array(300_000).fill(0x61);
+  const stream = new Uint8Array([
+    ...encodeFrame(2, big),
+    ...encodeFrame(1, te.encode("after")),
+  ]);
+  for (let i = 0; i < stream.length; i += 4096) {
+    parser.push(stream.subarray(i, i + 4096));
+  }
+  assert.equal(frames.length, 2);
+  assert.equal(frames[0]!.length, "REQ ".length + big.length);
+  assert.equal(frames[1], "EVENT after");
+  assert.equal(parser.pending, 0);
 });

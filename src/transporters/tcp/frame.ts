@@ -73,7 +73,12 @@ export function frameTypeOf(type: string): number | undefined {
  * @param type The frame type byte.
  * @param payloadLength The payload's length in bytes.
  */
-export function writeHeader(into: Uint8Array, at: number, type: number, payloadLength: number) {
+export function writeHeader(
+  into: Uint8Array,
+  at: number,
+  type: number,
+  payloadLength: number,
+) {
   const length = payloadLength + HEADER_SIZE;
   const b1 = (length >>> 24) & 0xff, b2 = (length >>> 16) & 0xff;
   const b3 = (length >>> 8) & 0xff, b4 = length & 0xff;
@@ -125,8 +130,10 @@ export class FrameParser {
   readonly #max: number;
   readonly #onFrame: (type: FramedType, payload: Uint8Array) => void;
   readonly #onUnknown: (typeByte: number) => void;
-  /** Bytes of an incomplete frame, kept until the rest arrives. */
+  /** Bytes of an incomplete header, kept until the rest arrives. */
   #rest: Uint8Array | undefined;
+  /** A frame whose header is read: its whole buffer, filled up to `filled`. */
+  #frame: { buf: Uint8Array; filled: number } | undefined;
 
   /**
    * @param maxPacketSize The largest frame accepted (header included), in bytes.
@@ -145,7 +152,7 @@ export class FrameParser {
 
   /** Bytes held for an incomplete frame. */
   get pending(): number {
-    return this.#rest?.length ?? 0;
+    return (this.#rest?.length ?? 0) + (this.#frame?.filled ?? 0);
   }
 
   /**
@@ -156,7 +163,17 @@ export class FrameParser {
    */
   push(chunk: Uint8Array): void {
     let buf = chunk;
-    if (this.#rest !== undefined) {
+    const frame = this.#frame;
+    if (frame !== undefined) {
+      // A large frame arrives in many chunks: each is copied once, into its place.
+      const take = Math.min(frame.buf.length - frame.filled, chunk.length);
+      frame.buf.set(chunk.subarray(0, take), frame.filled);
+      frame.filled += take;
+      if (frame.filled < frame.buf.length) return;
+      this.#frame = undefined;
+      this.#emit(frame.buf, 0, frame.buf.length);
+      buf = chunk.subarray(take);
+    } else if (this.#rest !== undefined) {
       const joined = new Uint8Array(this.#rest.length + chunk.length);
       joined.set(this.#rest);
       joined.set(chunk, this.#rest.length);
@@ -165,7 +182,10 @@ export class FrameParser {
     }
     let at = 0;
     while (buf.length - at >= HEADER_SIZE) {
-      const b1 = buf[at + 1]!, b2 = buf[at + 2]!, b3 = buf[at + 3]!, b4 = buf[at + 4]!;
+      const b1 = buf[at + 1]!,
+        b2 = buf[at + 2]!,
+        b3 = buf[at + 3]!,
+        b4 = buf[at + 4]!;
       const typeByte = buf[at + 5]!;
       if ((b1 ^ b2 ^ b3 ^ b4 ^ typeByte) !== buf[at]) {
         throw new FrameError("crc", "a frame header has a wrong CRC");
@@ -173,7 +193,10 @@ export class FrameParser {
       // Signed, as Moleculer reads it: a negative length is as invalid as a short one.
       const length = (b1 << 24) | (b2 << 16) | (b3 << 8) | b4;
       if (length < HEADER_SIZE) {
-        throw new FrameError("length", `a frame declares a length of ${length} bytes`);
+        throw new FrameError(
+          "length",
+          `a frame declares a length of ${length} bytes`,
+        );
       }
       if (length > this.#max) {
         throw new FrameError(
@@ -181,12 +204,23 @@ export class FrameParser {
           `a frame of ${length} bytes exceeds maxPacketSize (${this.#max} bytes)`,
         );
       }
-      if (buf.length - at < length) break;
-      const type = TYPE_OF[typeByte];
-      if (type === undefined) this.#onUnknown(typeByte);
-      else this.#onFrame(type, buf.slice(at + HEADER_SIZE, at + length));
+      if (buf.length - at < length) {
+        const whole = new Uint8Array(length);
+        whole.set(buf.subarray(at));
+        this.#frame = { buf: whole, filled: buf.length - at };
+        return;
+      }
+      this.#emit(buf, at, length);
       at += length;
     }
-    if (at < buf.length) this.#rest = buf === chunk ? buf.slice(at) : buf.subarray(at);
+    if (at < buf.length) this.#rest = buf.slice(at);
+  }
+
+  /** Hand over the frame of `length` bytes at `at` (header checked). */
+  #emit(buf: Uint8Array, at: number, length: number): void {
+    const typeByte = buf[at + 5]!;
+    const type = TYPE_OF[typeByte];
+    if (type === undefined) this.#onUnknown(typeByte);
+    else this.#onFrame(type, buf.slice(at + HEADER_SIZE, at + length));
   }
 }
