@@ -14,10 +14,7 @@ import {
   FrameParser,
   frameTypeOf,
 } from "../../src/transporters/tcp/frame.ts";
-import {
-  parseTcpUrls,
-  resolveTcpSettings,
-} from "../../src/transporters/tcp/options.ts";
+import { parseTcpUrls, resolveTcpSettings } from "../../src/transporters/tcp/options.ts";
 import { requirePeers } from "../_helpers/moleculer_peer.ts";
 
 const te = new TextEncoder();
@@ -27,8 +24,7 @@ function collect(max = 1024) {
   const unknown: number[] = [];
   const parser = new FrameParser(
     max,
-    (type, payload) =>
-      frames.push(`${type} ${new TextDecoder().decode(payload)}`),
+    (type, payload) => frames.push(`${type} ${new TextDecoder().decode(payload)}`),
     (b) => unknown.push(b),
   );
   return { frames, unknown, parser };

@@ -257,7 +257,18 @@ export class Gossip {
         else if (row.length === 3) [info, cpuSeq, cpu] = row;
         let node = host.nodes.get(nodeID);
         if (isRecord(info) && (!node || node.seq < (typeof info.seq === "number" ? info.seq : 0))) {
-          node = this.#applyInfo(nodeID, info) ?? node;
+          try {
+            node = this.#applyInfo(nodeID, info) ?? node;
+          } catch (err) {
+            // One bad INFO does not stop the others of the response.
+            this.#w.warn(
+              `gossip info ${nodeID}`,
+              `Dropped the INFO of '${printable(nodeID)}' relayed by gossip: ${
+                printable((err as Error).message, 200)
+              }`,
+            );
+            continue;
+          }
         }
         if (
           node && node.available && typeof cpuSeq === "number" && cpuSeq > node.cpuSeq

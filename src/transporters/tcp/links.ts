@@ -11,6 +11,9 @@
 
 import { type FramedType, FrameError, FrameParser, HEADER_SIZE, writeHeader } from "./frame.ts";
 
+/** Longest wait for a connection to open (an address that drops SYNs would hold frames long). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** A frame waiting to be written: its type byte and payload. */
 interface Queued {
   readonly type: number;
@@ -133,7 +136,8 @@ export class OutgoingLink {
       clearTimeout(timer);
     }
     this.#shut(new Error(`the connection to ${this.address} was closed`));
-    await Promise.all([this.#watching, this.#idle]);
+    // Not the write loop: it may still wait for a connect that the OS times out.
+    await this.#watching;
   }
 
   #shut(error: Error): void {
@@ -185,7 +189,24 @@ export class OutgoingLink {
   }
 
   async #open(): Promise<void> {
-    const conn = await Deno.connect({ ...this.#address, transport: "tcp" });
+    const connecting = Deno.connect({ ...this.#address, transport: "tcp" });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`connecting to ${this.address} timed out`)),
+        CONNECT_TIMEOUT_MS,
+      );
+    });
+    let conn: Deno.TcpConn;
+    try {
+      conn = await Promise.race([connecting, late]);
+    } catch (err) {
+      // A connection that comes after all is closed at once.
+      connecting.then((c) => c.close(), () => {});
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     if (this.#closed) {
       conn.close();
       throw new Error(`the connection to ${this.address} was closed`);

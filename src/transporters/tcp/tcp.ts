@@ -575,7 +575,7 @@ export class TcpTransporter implements Transporter {
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const l of list.slice(0, this.#links.size - this.#s.maxConnections)) {
       this.#links.delete(l.nodeID);
-      void l.close(FLUSH_GRACE_MS);
+      this.#track(l.close(FLUSH_GRACE_MS));
     }
   }
 
