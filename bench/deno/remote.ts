@@ -27,6 +27,8 @@ const o = options<{
   namespace: string;
   transport: TransportKind;
   inFlight: number;
+  /** TCP transporter options: run over TCP (bench/tcp_compare.ts) instead of NATS. */
+  tcp?: Record<string, unknown>;
 }>();
 type AB = { a: number; b: number };
 
@@ -34,11 +36,15 @@ const broker = new ServiceBroker({
   nodeID: o.nodeID,
   namespace: o.namespace,
   logger: false,
-  transporter: natsTransporter(o.url, o.transport),
+  transporter: o.tcp ? { type: "TCP", options: o.tcp } : natsTransporter(o.url, o.transport),
 });
 const params = { a: 1, b: 2 };
 const ready = () =>
-  report({ type: "ready", transport: o.transport, denoTransports: denoTransportsMade() });
+  report({
+    type: "ready",
+    transport: o.tcp ? "tcp" : o.transport,
+    denoTransports: denoTransportsMade(),
+  });
 
 if (o.role === "responder") {
   let received = 0;

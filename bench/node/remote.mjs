@@ -10,7 +10,8 @@ import { flood, handshake, latency, serve } from "../_shared/measure.mjs";
 const broker = new Moleculer.ServiceBroker({
   nodeID: o.nodeID,
   namespace: o.namespace,
-  transporter: o.url,
+  // `tcp`: TCP transporter options (bench/tcp_compare.ts); NATS otherwise.
+  transporter: o.tcp ? { type: "TCP", options: o.tcp } : o.url,
   logger: false,
 });
 const params = { a: 1, b: 2 };

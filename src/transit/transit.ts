@@ -10,7 +10,12 @@
 import type { PongResult } from "../core/broker_api.ts";
 import type { Context } from "../core/context.ts";
 import type { PacketPayload, Serializer } from "../serializers/serializer.ts";
-import type { Transporter, TransporterSubscription } from "../transporters/transporter.ts";
+import type {
+  GossipHost,
+  Transporter,
+  TransporterHost,
+  TransporterSubscription,
+} from "../transporters/transporter.ts";
 import {
   BrokerDisconnectedError,
   MoleculerError,
@@ -77,6 +82,8 @@ export class Transit {
   #stopping = false;
   #announceTimer: ReturnType<typeof setTimeout> | undefined;
   #sendEmptyInfo = false;
+  /** False once a gossiping transporter took node liveness over (`disableHeartbeat`). */
+  #heartbeats = true;
 
   /**
    * Create the engine; the broker does this when a transporter is set.
@@ -186,6 +193,7 @@ export class Transit {
           `transporter ${err.message}`,
           `Transporter error: ${printable(err.message, 200)}`,
         ),
+      ...this.#gossipHost(),
     });
     // Issued at once, in Moleculer's order; the first failure fails the connect (what did
     // subscribe is undone by disconnect()).
@@ -212,7 +220,50 @@ export class Transit {
       );
     }
     this.#host.transporterConnected(false);
-    this.#liveness.start();
+    if (this.#heartbeats) this.#liveness.start();
+  }
+
+  /** What a gossiping transporter gets beyond the plain host (`GossipHost`). */
+  #gossipHost(): Omit<GossipHost, keyof TransporterHost> {
+    const registry = this.#host.registry;
+    return {
+      protocolVersion: this.#opts.protocolVersion,
+      nodes: registry.nodes,
+      localNode: registry.localNode,
+      localInfo: () => this.#infoPayload(),
+      cpuUsage: () => this.#host.cpuUsage(),
+      encode: (payload) => this.#encode(payload),
+      decode: (data) => this.#serializer.deserialize(data),
+      addOfflineNode: (nodeID, host) => {
+        const known = registry.nodes.get(nodeID);
+        if (known) return known;
+        const node = {
+          id: nodeID,
+          instanceID: null,
+          available: false,
+          local: false,
+          lastHeartbeatTime: 0,
+          cpu: null,
+          cpuSeq: 0,
+          seq: 0,
+          client: {},
+          ipList: [host],
+          hostname: host,
+          config: {},
+          metadata: {},
+          offlineSince: Date.now(),
+          services: [],
+        };
+        registry.nodes.set(nodeID, node);
+        return node;
+      },
+      nodeInfo: (nodeID, info) => this.#onInfo(nodeID, info),
+      nodeDisconnected: (nodeID, unexpected) => this.#nodeGone(nodeID, unexpected),
+      disableHeartbeat: () => {
+        this.#heartbeats = false;
+        this.#liveness.stop();
+      },
+    };
   }
 
   /** Mark this node ready: it answers DISCOVER and announces its services. */

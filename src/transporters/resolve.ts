@@ -8,6 +8,8 @@
  * resolveTransporter("memory://my-test").name; // "Memory"
  * resolveTransporter("nats://127.0.0.1:4222").name; // "NATS"
  * resolveTransporter({ type: "NATS", options: { servers: "nats://n1:4222", token: "s3cret" } });
+ * resolveTransporter("TCP").name; // "TCP" (UDP discovery, gossip, no server)
+ * resolveTransporter("tcp://127.0.0.1:6001/a,127.0.0.1:6002/b").name; // "TCP"
  * ```
  *
  * @module
@@ -17,21 +19,26 @@ import { BrokerOptionsError } from "../errors.ts";
 import { MemoryTransporter } from "./memory.ts";
 import { NatsTransporter } from "./nats/nats.ts";
 import type { NatsTransporterOptions } from "./nats/options.ts";
+import { TcpTransporter } from "./tcp/tcp.ts";
+import type { TcpTransporterOptions } from "./tcp/options.ts";
 import type { Transporter } from "./transporter.ts";
 
 /**
  * The broker's `transporter` option:
  * - a {@linkcode Transporter} instance;
- * - a URL: `"memory://<group>"`, `"nats://host:4222"` (also `tls://`, credentials, comma lists);
- * - a name: `"Memory"` (alias `"Fake"`, group `"default"`) or `"NATS"` (`127.0.0.1:4222`);
+ * - a URL: `"memory://<group>"`, `"nats://host:4222"` (also `tls://`, credentials, comma lists),
+ *   `"tcp://host:port/nodeID,…"` (TCP with these static peers);
+ * - a name: `"Memory"` (alias `"Fake"`, group `"default"`), `"NATS"` (`127.0.0.1:4222`) or
+ *   `"TCP"` (serverless: UDP discovery and gossip);
  * - `{ type, options }` as in Moleculer: `{ type: "NATS", options: { servers, user, pass } }`,
- *   `{ type: "Memory", options: { group } }`.
+ *   `{ type: "Memory", options: { group } }`, `{ type: "TCP", options: { udpDiscovery, urls } }`.
  */
 export type TransporterOption = Transporter | string | { type: string; options?: unknown };
 
 /** What the error messages list as supported. */
 const SUPPORTED =
-  `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]")`;
+  `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]"), ` +
+  `"TCP" (or "tcp://host:port/nodeID[,…]")`;
 
 function isTransporter(value: unknown): value is Transporter {
   if (typeof value !== "object" || value === null) return false;
@@ -73,6 +80,17 @@ function nats(options: unknown): NatsTransporter {
   );
 }
 
+function tcp(options: unknown): TcpTransporter {
+  if (options === undefined || options === null) return new TcpTransporter();
+  if (typeof options === "string") return new TcpTransporter(options);
+  if (typeof options === "object" && !Array.isArray(options)) {
+    return new TcpTransporter(options as TcpTransporterOptions);
+  }
+  throw new BrokerOptionsError(
+    `Invalid TCP transporter options: expected an object or "tcp://…" URLs, got ${typeof options}`,
+  );
+}
+
 function decodeGroup(group: string): string {
   try {
     return decodeURIComponent(group);
@@ -88,6 +106,8 @@ function byName(name: string, options: unknown): Transporter | undefined {
       return memory(options);
     case "nats":
       return nats(options);
+    case "tcp":
+      return tcp(options);
   }
   return undefined;
 }
@@ -124,6 +144,7 @@ export function resolveTransporter(opt: TransporterOption): Transporter {
       return new MemoryTransporter(group === "" ? "default" : decodeGroup(group));
     }
     if (scheme === "nats" || scheme === "tls") return new NatsTransporter(value);
+    if (scheme === "tcp") return new TcpTransporter(value);
     throw unknown(opt);
   }
   if (isTransporter(opt)) return opt;

@@ -13,7 +13,8 @@
  * @module
  */
 
-import type { PacketType } from "../transit/packets.ts";
+import type { NodeInfo } from "../registry/registry.ts";
+import type { PacketType, ProtocolVersion } from "../transit/packets.ts";
 
 /** A live subscription, returned by the `subscribe…` methods of a {@linkcode Transporter}. */
 export interface TransporterSubscription {
@@ -56,6 +57,71 @@ export interface TransporterHost extends TransporterListener {
    * @param data The serialized packet; treat it as read-only.
    */
   receive(type: PacketType, data: Uint8Array): void;
+}
+
+/**
+ * What a gossiping transporter (TCP) needs more of its node: the node list, and the verbs of
+ * Moleculer's TCP transporter on it. Such a transporter carries no INFO, DISCOVER, HEARTBEAT or
+ * DISCONNECT packets: it learns the nodes' INFO by gossip and hands it over here, and says which
+ * nodes are gone (a connection closed, gossip said so). Transit gives every transporter a host
+ * of this shape; {@linkcode isGossipHost} tells a bare {@linkcode TransporterHost} from it.
+ */
+export interface GossipHost extends TransporterHost {
+  /** The protocol this node speaks: gossip of another version is dropped. */
+  readonly protocolVersion: ProtocolVersion;
+  /**
+   * Known nodes by id, this one included. The transporter may set `seq`, `cpu` and `cpuSeq`
+   * (as Moleculer's gossip does); it adds or removes nodes only through the methods below.
+   */
+  readonly nodes: ReadonlyMap<string, NodeInfo>;
+  /** This node. */
+  readonly localNode: NodeInfo;
+  /** This node's INFO payload as it would announce it now (without `ver` and `sender`). */
+  localInfo(): Record<string, unknown>;
+  /** This node's CPU usage 0–100, or null when unknown. */
+  cpuUsage(): number | null;
+  /** Serialize a payload signed with this node's protocol version and nodeID. */
+  encode(payload: Record<string, unknown>): Uint8Array;
+  /**
+   * Deserialize a payload.
+   *
+   * @throws {Error} when the bytes are not a payload of the broker's serializer.
+   */
+  decode(data: Uint8Array): Record<string, unknown>;
+  /**
+   * Register a node known only by its address (static list, UDP announcement, HELLO) as
+   * offline, with `seq` 0, as Moleculer does. A known node is returned as is.
+   *
+   * @param nodeID The node.
+   * @param host Its address.
+   */
+  addOfflineNode(nodeID: string, host: string): NodeInfo;
+  /**
+   * A node's INFO learnt by gossip: processed as an INFO packet from it.
+   *
+   * @throws {Error} when the INFO is malformed (nothing is applied).
+   */
+  nodeInfo(nodeID: string, info: Record<string, unknown>): void;
+  /**
+   * A node is gone: its endpoints are removed and its pending requests rejected.
+   *
+   * @param unexpected False for an orderly leave (its connection ended, gossip says so).
+   */
+  nodeDisconnected(nodeID: string, unexpected: boolean): void;
+  /** Stop the heartbeats and their checks: node liveness comes from the transporter. */
+  disableHeartbeat(): void;
+}
+
+/**
+ * Whether a host is a {@linkcode GossipHost}.
+ *
+ * @param host What a transporter was given on connect.
+ * @returns True when it carries the node list and the gossip verbs.
+ */
+export function isGossipHost(host: TransporterHost): host is GossipHost {
+  const h = host as Partial<GossipHost>;
+  return h.nodes instanceof Map && typeof h.nodeInfo === "function" &&
+    typeof h.encode === "function" && typeof h.disableHeartbeat === "function";
 }
 
 /**
