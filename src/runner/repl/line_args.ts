@@ -111,8 +111,9 @@ export function convertValue(word: string): unknown {
 const isFlagWord = (w: string) => w.startsWith("-") && w.length > 1 && !NUMBER.test(w);
 
 function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
-  // `#` (meta) and `$` (call options) keys keep their dots inside the first segment's owner:
-  // `--#user.id 5` is meta `{ user: { id: 5 } }` once the prefix is taken off.
+  // Dots nest (`--b.c x` is `{ b: { c: "x" } }`); a prefixed key nests under its first part,
+  // so `--#user.id 5` becomes meta `{ user: { id: 5 } }` once splitParams takes the `#` off.
+  // Own properties throughout: a typed `--__proto__.x 1` must not reach a prototype.
   const parts = key.split(".");
   let at = target;
   for (const part of parts.slice(0, -1)) {

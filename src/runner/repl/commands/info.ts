@@ -59,7 +59,7 @@ function run(ctx: ReplContext): void {
       const caption = `${"  ".repeat(level)}${key}`;
       const plain = value !== null && typeof value === "object" && !Array.isArray(value) &&
         Object.getPrototypeOf(value) === Object.prototype;
-      if (plain && level < 1) {
+      if (plain && level < 1 && Object.keys(value as object).length > 0) {
         row(caption);
         objectRows(value as Record<string, unknown>, level + 1);
       } else {
