@@ -112,8 +112,9 @@ export async function startRepl(broker: ServiceBroker, options: ReplOptions = {}
   const queue: string[] = [];
   let ended!: () => void;
   const done = new Promise<void>((r) => ended = r);
+  // `prompt(true)` keeps the cursor where it is in what was typed ahead while a command ran.
   const prompt = () => {
-    if (!closed && !exiting) rl.prompt();
+    if (!closed && !exiting) rl.prompt(true);
   };
   const pump = async () => {
     if (busy) return;
