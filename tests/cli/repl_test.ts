@@ -6,18 +6,9 @@
  */
 
 import { strict as assert } from "node:assert";
-import {
-  requirePeers,
-  startMoleculerPeer,
-} from "../_helpers/moleculer_peer.ts";
+import { requirePeers, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  canUsePty,
-  type CliProcess,
-  runCliOnce,
-  spawnCli,
-  tempDir,
-} from "./_helpers.ts";
+import { canUsePty, type CliProcess, runCliOnce, spawnCli, tempDir } from "./_helpers.ts";
 
 const PROMPT = "mol $ ";
 const NS = "repl";
