@@ -393,7 +393,8 @@ Node options:
                                (a mask without "/" matches the file name at any depth)
   -H, --hot                    reload a service file when it changes; a broken edit keeps the
                                running version
-  -r, --repl                   start the REPL once the node is ready; leaving it stops the node
+  -r, --repl                   start the REPL once the node is ready; leaving it (exit,
+                               Ctrl+D, the end of stdin) stops the node
       --shutdown-timeout <ms>  on SIGINT/SIGTERM, wait this long for in-flight requests before
                                stopping (default: ${DEFAULT_SHUTDOWN_TIMEOUT})
       --print-config           print the merged options and where each came from, then exit

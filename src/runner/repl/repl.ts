@@ -148,9 +148,10 @@ export async function startRepl(broker: ServiceBroker, options: ReplOptions = {}
       return;
     }
     if (rl.line !== "") {
+      // Drop the line being typed (as a shell does): end of line, then delete to its start.
       write("");
+      rl.write(null, { ctrl: true, name: "e" });
       rl.write(null, { ctrl: true, name: "u" });
-      prompt();
       return;
     }
     const now = Date.now();
