@@ -1,7 +1,8 @@
 /**
  * The Denolecular command line: run a node with the services found in directories, files or
  * globs, or join a cluster briefly to `call` an action, `emit` an event, list its `nodes` or
- * write the `types` of its actions and events (declarations that type `broker.call`).
+ * write the `types` of its actions and events (declarations that type `broker.call`), or open a
+ * `repl` on it (moleculer-repl's commands; `--repl` opens one on a node once it is ready).
  * A thin layer over `src/runner/`: parse the flags, run, exit with the code.
  *
  * Options come from flags, the environment (`TRANSPORTER`, `NODEID`, `MOL_…`), a
@@ -17,6 +18,7 @@
  * deno run -A cli.ts call greeter.hello '{"name": "John"}' -t nats://127.0.0.1:4222
  * deno run -A cli.ts nodes -t nats://127.0.0.1:4222
  * deno run -A cli.ts types -t nats://127.0.0.1:4222 -o services.d.ts
+ * deno run -A cli.ts repl -t nats://127.0.0.1:4222
  * ```
  *
  * @example Run the CLI from code

@@ -144,6 +144,22 @@ export class MemoryCacher extends BaseCacher {
   }
 
   /**
+   * The keys held and when each expires (Moleculer's `getCacheKeys`, which the REPL's
+   * `cache keys` lists); expired entries not swept yet are left out.
+   *
+   * @returns The keys, oldest write first, with `expiresAt` in ms since the epoch or null.
+   */
+  getCacheKeys(): { key: string; expiresAt: number | null }[] {
+    const now = Date.now();
+    const out: { key: string; expiresAt: number | null }[] = [];
+    for (const [key, entry] of this.entries) {
+      if (entry.expire !== 0 && entry.expire < now) continue;
+      out.push({ key, expiresAt: entry.expire === 0 ? null : entry.expire });
+    }
+    return out;
+  }
+
+  /**
    * Remove the expired entries now (the sweep does it every 30 s).
    *
    * @returns How many were removed.

@@ -11,7 +11,7 @@ import type { FlagAssignment } from "./config.ts";
 import { UsageError } from "./errors.ts";
 
 /** What the CLI was asked to do. */
-export type Command = "run" | "call" | "emit" | "nodes" | "types" | "help" | "version";
+export type Command = "run" | "call" | "emit" | "nodes" | "types" | "repl" | "help" | "version";
 
 /** Parsed command line. */
 export interface CliArgs {
@@ -39,6 +39,8 @@ export interface CliArgs {
   readonly mask?: string | undefined;
   /** `-H`. */
   readonly hot: boolean;
+  /** `-r, --repl`: start the REPL once the node is ready. */
+  readonly repl: boolean;
   /** `-s`. */
   readonly silent: boolean;
   /** `--shutdown-timeout` in ms, when given. */
@@ -83,6 +85,7 @@ const OPTIONS = {
   protocol: { type: "string" },
   mask: { type: "string", short: "m" },
   hot: { type: "boolean", short: "H" },
+  repl: { type: "boolean", short: "r" },
   silent: { type: "boolean", short: "s" },
   "shutdown-timeout": { type: "string" },
   "print-config": { type: "boolean" },
@@ -101,18 +104,19 @@ const OPTIONS = {
 const ONLY: Record<string, readonly Command[]> = {
   mask: ["run"],
   hot: ["run"],
+  repl: ["run"],
   "shutdown-timeout": ["run"],
   meta: ["call"],
   timeout: ["call"],
   node: ["call"],
-  wait: ["call", "emit", "nodes", "types"],
+  wait: ["call", "emit", "nodes", "types", "repl"],
   broadcast: ["emit"],
   json: ["nodes"],
   out: ["types"],
   module: ["types"],
 };
 
-const SUBCOMMANDS = new Set(["call", "emit", "nodes", "types"]);
+const SUBCOMMANDS = new Set(["call", "emit", "nodes", "types", "repl"]);
 
 const LOG_LEVELS: Record<string, LogLevel> = {
   trace: "trace",
@@ -289,6 +293,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if ((command === "nodes" || command === "types") && positionals.length > 0) {
     throw new UsageError(`${command} takes no arguments, got '${positionals[0]}'`);
   }
+  if (command === "repl" && positionals.length > 0) {
+    throw new UsageError(
+      `repl takes no arguments, got '${positionals[0]}' (to run services with a REPL: ` +
+        `${PROGRAM} ${positionals.join(" ")} --repl)`,
+    );
+  }
   for (const flag of ["out", "module"] as const) {
     if (v[flag] !== undefined && v[flag]!.trim() === "") {
       throw new UsageError(`--${flag} needs a non-empty value`);
@@ -308,6 +318,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     protocol,
     mask: v.mask,
     hot: v.hot ?? false,
+    repl: v.repl ?? false,
     silent: v.silent ?? false,
     shutdownTimeout: ms("shutdown-timeout", v["shutdown-timeout"]),
     printConfig: v["print-config"] ?? false,
@@ -353,6 +364,8 @@ Usage:
   ${PROGRAM} nodes [options]                  list the nodes of the cluster and their services
   ${PROGRAM} types [-o file] [options]        write TypeScript declarations of the cluster's
                                              actions and events (typed broker.call)
+  ${PROGRAM} repl [options]                   an interactive console on the cluster
+                                             (moleculer-repl's commands; type help in it)
 
   From source: deno run -A cli.ts ...    (the binary: deno compile -A --output ${PROGRAM} cli.ts)
 
@@ -361,7 +374,8 @@ Paths:
   with "_" or ".", *_test.ts, *.test.ts, *.d.ts and node_modules), a file, a quoted glob
   ("services/**/*.service.ts") or a name (greeter → greeter.service.ts). Every exported Service
   subclass, Service instance or service schema object ({ name, actions, ... }) is registered.
-  A path named call, emit, nodes or types must be written ./call, ./emit, ./nodes or ./types.
+  A path named call, emit, nodes, types or repl must be written ./call, ./emit, ./nodes, ./types
+  or ./repl.
 
 Node options:
   -b, --broker-id <id>         node ID (default: node-<current directory name>)
@@ -379,6 +393,8 @@ Node options:
                                (a mask without "/" matches the file name at any depth)
   -H, --hot                    reload a service file when it changes; a broken edit keeps the
                                running version
+  -r, --repl                   start the REPL once the node is ready; leaving it (exit,
+                               Ctrl+D, the end of stdin) stops the node
       --shutdown-timeout <ms>  on SIGINT/SIGTERM, wait this long for in-flight requests before
                                stopping (default: ${DEFAULT_SHUTDOWN_TIMEOUT})
       --print-config           print the merged options and where each came from, then exit
@@ -390,7 +406,7 @@ Sub-command options (with -t, -n, -c, -b, -l, -f, --env-file and --protocol as a
       --timeout <ms>           call: request timeout (default: 10000)
       --node <id>              call: call the action on this node
       --wait <ms>              how long to wait for the cluster (default: call and emit 5000,
-                               nodes and types 1000)
+                               nodes, types and repl 1000)
       --broadcast              emit: deliver to every listener instead of one per group
       --json                   nodes: print JSON instead of a table
   -o, --out <file>             types: write the declarations to this file (default: stdout)
@@ -420,4 +436,6 @@ Examples:
   deno run -A cli.ts call greeter.hello '{"name": "John"}' -t nats://127.0.0.1:4222
   deno run -A cli.ts emit user.created '{"id": 1}' -t nats://127.0.0.1:4222
   deno run -A cli.ts nodes -t nats://127.0.0.1:4222
-  deno run -A cli.ts types -t nats://127.0.0.1:4222 -o services.d.ts`;
+  deno run -A cli.ts types -t nats://127.0.0.1:4222 -o services.d.ts
+  deno run -A cli.ts repl -t nats://127.0.0.1:4222
+  deno run -A cli.ts services -t nats://127.0.0.1:4222 --repl`;

@@ -133,8 +133,13 @@ export async function emitCommand(
   return 0;
 }
 
-/** Wait for the other nodes' INFO: the first within `--wait`, then the rest of that round. */
-async function waitForNodes(broker: ServiceBroker, args: CliArgs): Promise<void> {
+/**
+ * Wait for the other nodes' INFO: the first within `--wait`, then the rest of that round.
+ *
+ * @param broker A started broker.
+ * @param args The command line (its `--wait`).
+ */
+export async function waitForNodes(broker: ServiceBroker, args: CliArgs): Promise<void> {
   const others = () => [...broker.registry.nodes.values()].filter((n) => !n.local).length;
   if (await until(() => others() > 0, args.wait ?? DEFAULT_NODES_WAIT)) {
     // Let the other nodes' INFO replies to the same DISCOVER arrive.

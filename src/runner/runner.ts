@@ -27,6 +27,7 @@ import {
   emitCommand,
   nodesCommand,
   typesCommand,
+  waitForNodes,
 } from "./commands.ts";
 import {
   configRows,
@@ -41,6 +42,7 @@ import {
 import { DotenvSyntaxError, parseDotenv } from "./dotenv.ts";
 import { ExitCode, reasonOf, StartError, UsageError } from "./errors.ts";
 import { HotReloader } from "./hot.ts";
+import { startRepl } from "./repl/repl.ts";
 import {
   displayPath,
   importServices,
@@ -325,8 +327,9 @@ async function runOperator(
 ): Promise<number> {
   const options = p.merged.options as BrokerOptions;
   if (options.transporter === null || options.transporter === undefined) {
+    const alone = args.command === "repl" ? " (or run services with a REPL: --repl)" : "";
     throw new UsageError(
-      `${args.command} needs a cluster: pass -t nats://127.0.0.1:4222 or set TRANSPORTER`,
+      `${args.command} needs a cluster: pass -t nats://127.0.0.1:4222 or set TRANSPORTER${alone}`,
     );
   }
   const broker = newBroker(options);
@@ -335,6 +338,11 @@ async function runOperator(
   if (!(await startOrFail(broker, reporter))) return ExitCode.ERROR;
   try {
     if (args.command === "call") return await callCommand(broker, args, io);
+    if (args.command === "repl") {
+      await waitForNodes(broker, args);
+      await startRepl(broker, { cwd: p.cwd });
+      return ExitCode.OK;
+    }
     if (args.command === "emit") return await emitCommand(broker, args, io);
     if (args.command === "types") {
       return await typesCommand(
@@ -497,14 +505,15 @@ async function runNode(
     shutdown(signal).then(finish);
   });
 
-  const shutdown = async (signal: Deno.Signal): Promise<number> => {
+  // Stops on a signal, or when the REPL of `--repl` ends.
+  const shutdown = async (signal: Deno.Signal | "repl"): Promise<number> => {
     const { enabled, shutdownTimeout: timeout } = broker.options.tracking;
     log.info(
-      `Received ${signal}: stopping; ` +
+      `${signal === "repl" ? "The REPL was closed" : `Received ${signal}`}: stopping; ` +
         (enabled
           ? `${broker.tracker.size} request(s) in flight, waiting up to ${timeout} ms for them`
           : "tracking is off, in-flight requests are not waited for") +
-        ` (send ${signal} again to exit at once)`,
+        (signal === "repl" ? "" : ` (send ${signal} again to exit at once)`),
     );
     hot?.close();
     // stop() announces no services, refuses new requests, lets running ones finish (up to
@@ -548,6 +557,20 @@ async function runNode(
     if (hotReload) {
       hot = new HotReloader({ broker, sources, modules, cwd, logger: log });
       hot.start();
+    }
+    if (args.repl) {
+      // Leaving the REPL stops the node, as moleculer-runner's --repl does.
+      startRepl(broker, { cwd }).then(() => {
+        if (stopping) return;
+        stopping = true;
+        shutdown("repl").then(finish);
+      }, (err) => {
+        reporter.fatal(`The REPL failed: ${reasonOf(err)}`);
+        if (!stopping) {
+          stopping = true;
+          shutdown("repl").then(finish);
+        }
+      });
     }
   }
   const code = await exited;

@@ -195,3 +195,17 @@ Deno.test("MemoryLRUCacher: 1000 entries by default; ttl, clone and clean as the
   assert.equal(c.get("k.20"), undefined, "expired");
   c.close();
 });
+
+Deno.test("MemoryCacher: getCacheKeys lists live keys with their expiry, as Moleculer's does", async () => {
+  const c = new MemoryCacher();
+  const before = Date.now();
+  c.set("users.get:5", 1, 60);
+  c.set("posts.find", [], 0);
+  c.set("gone", 1, 0.01);
+  await sleep(30);
+  const keys = c.getCacheKeys();
+  assert.deepEqual(keys.map((k) => k.key), ["users.get:5", "posts.find"]);
+  assert.ok(keys[0]!.expiresAt! >= before + 60_000 && keys[0]!.expiresAt! <= Date.now() + 60_000);
+  assert.equal(keys[1]!.expiresAt, null);
+  c.close();
+});

@@ -30,7 +30,31 @@ export interface SpawnOptions {
   cwd?: string;
   /** Extra environment variables (the rest of the environment is cleared). */
   env?: Record<string, string>;
+  /** Pipe stdin, to {@linkcode CliProcess.write} to it (default: no stdin). */
+  stdin?: boolean;
+  /**
+   * Run the CLI in a pseudo-terminal (`script -qefc`, util-linux), stdin piped to it: what a
+   * user at a terminal sees, line editing, completion and history included.
+   */
+  pty?: boolean;
 }
+
+/** True when `script` (util-linux) can run a command in a pseudo-terminal here. */
+export async function canUsePty(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command("script", {
+      args: ["-qefc", "true", "/dev/null"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+const shellQuote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
 /** A running CLI process. */
 export interface CliProcess extends AsyncDisposable {
@@ -38,6 +62,8 @@ export interface CliProcess extends AsyncDisposable {
   readonly stdout: string;
   /** Everything written to stderr so far. */
   readonly stderr: string;
+  /** stdout and stderr as they came, interleaved (the offsets below index it). */
+  readonly output: string;
   /** Length of stdout + stderr so far: pass it as `from` to wait for later output. */
   readonly offset: number;
   /**
@@ -51,6 +77,8 @@ export interface CliProcess extends AsyncDisposable {
   ): Promise<number>;
   /** Send a signal. */
   signal(signal: Deno.Signal): void;
+  /** Write to stdin (spawned with `stdin` or `pty`). */
+  write(text: string): Promise<void>;
   /** The exit code, once the process exited and its output was read. */
   readonly code: Promise<number>;
 }
@@ -60,15 +88,19 @@ export function spawnCli(
   args: string[],
   options: SpawnOptions = {},
 ): CliProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
+  const argv = ["run", "-A", CLI, ...args];
+  const pty = options.pty === true;
+  const child = new Deno.Command(pty ? "script" : Deno.execPath(), {
+    args: pty ? ["-qefc", [Deno.execPath(), ...argv].map(shellQuote).join(" "), "/dev/null"] : argv,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: cliEnv(options.env),
     clearEnv: true,
-    stdin: "null",
+    stdin: options.stdin || pty ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const stdin = options.stdin || pty ? child.stdin.getWriter() : undefined;
+  const encoder = new TextEncoder();
   let out = "";
   let err = "";
   let all = "";
@@ -101,8 +133,17 @@ export function spawnCli(
     get stderr() {
       return err;
     },
+    get output() {
+      return all;
+    },
     get offset() {
       return all.length;
+    },
+    async write(text) {
+      if (!stdin) {
+        throw new Error("spawnCli: pass { stdin: true } or { pty: true } to write to stdin");
+      }
+      await stdin.write(encoder.encode(text));
     },
     code,
     waitFor(pattern, { timeout = 15_000, from = 0 } = {}) {
@@ -142,6 +183,7 @@ export function spawnCli(
       } catch { /* already exited */ }
     },
     async [Symbol.asyncDispose]() {
+      await stdin?.close().catch(() => {});
       if (!exited) {
         try {
           child.kill("SIGKILL");
