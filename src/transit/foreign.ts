@@ -129,7 +129,12 @@ const LEADS: Readonly<Record<WireFormat, readonly number[]>> = {
   CBOR: [0x66], // text of 6
 };
 
-function senderIn(b: Uint8Array, format: WireFormat, from: number): string | undefined {
+/** The `sender` key in the format's encoding, and its value when it is a nodeID; or undefined. */
+function senderIn(
+  b: Uint8Array,
+  format: WireFormat,
+  from: number,
+): { sender: string | undefined } | undefined {
   let at = lastKey(b, LEADS[format], from);
   if (at < 0) return undefined;
   if (format === "JSON") {
@@ -137,7 +142,7 @@ function senderIn(b: Uint8Array, format: WireFormat, from: number): string | und
     at++;
   }
   const sender = stringAt(b, at, format);
-  return isValidSender(sender) ? sender : undefined;
+  return { sender: isValidSender(sender) ? sender : undefined };
 }
 
 /**
@@ -149,13 +154,19 @@ function senderIn(b: Uint8Array, format: WireFormat, from: number): string | und
  */
 export function lookAt(bytes: Uint8Array): BytesLook {
   const format = formatAt(bytes, 0);
-  if (format) return withSender(format, senderIn(bytes, format, 0));
+  // A first byte is a guess (encrypted bytes start with anything); every Moleculer packet has
+  // a sender key, so the guess stands only when one is there.
+  if (format) {
+    const found = senderIn(bytes, format, 0);
+    if (found) return withSender(format, found.sender);
+  }
   const first = bytes[0];
   // Moleculer's compression header: 0x00 and the packet as it is, or 0x01 and zlib, gzip or
   // raw deflate bytes.
   if (first === 0x00) {
     const inner = formatAt(bytes, 1);
-    if (inner) return withSender("compressed", senderIn(bytes, inner, 1));
+    const found = inner && senderIn(bytes, inner, 1);
+    if (found) return withSender("compressed", found.sender);
   }
   if (first === 0x01 && bytes.length > 2) return { format: "compressed" };
   return { format: "unknown" };
@@ -163,6 +174,11 @@ export function lookAt(bytes: Uint8Array): BytesLook {
 
 function withSender(format: BytesLook["format"], sender: string | undefined): BytesLook {
   return sender === undefined ? { format } : { format, sender };
+}
+
+/** "a REQ", "an INFO". */
+function an(type: string): string {
+  return /^[AEIOU]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
 /** True for bytes that look like a block cipher's output (whole 16-byte blocks of noise). */
@@ -219,7 +235,7 @@ export class ForeignPackets {
       return this.#tell(
         `serializer ${look.format}`,
         look,
-        `Dropped a ${type} packet${from}: it seems to use a different serializer (its packets ` +
+        `Dropped ${an(type)} packet${from}: it seems to use a different serializer (its packets ` +
           `look like ${look.format}: ${SERIALIZERS[look.format]}); this node uses ${ours}. ` +
           "Give every node the same 'serializer'",
       );
@@ -228,7 +244,7 @@ export class ForeignPackets {
       return this.#tell(
         "compressed",
         look,
-        `Dropped a ${type} packet${from}: it seems to use the Compression middleware (the ` +
+        `Dropped ${an(type)} packet${from}: it seems to use the Compression middleware (the ` +
           "packet starts with Moleculer's compression header); this node does not. Give every " +
           "node the same transmit middlewares",
       );
@@ -237,12 +253,22 @@ export class ForeignPackets {
       return this.#tell(
         "encrypted",
         look,
-        `Dropped a ${type} packet${from} that ${ours} cannot read${after}: its bytes look like no ` +
+        `Dropped ${
+          an(type)
+        } packet${from} that ${ours} cannot read${after}: its bytes look like no ` +
           (this.#transmit.includes("Encryption")
             ? "serializer's: the sender seems to use another password, IV or algorithm"
             : "serializer's: the sender seems to use the Encryption middleware, which this node " +
               "does not") +
           ". Give every node the same transmit middlewares and secrets",
+      );
+    }
+    if (look.format === "unknown" && this.#transmit.length) {
+      return this.#tell(
+        "garbled",
+        look,
+        `Dropped ${an(type)} packet${from}: ${ours} cannot read it${after}: the sender seems to ` +
+          "use other transmit middlewares or secrets than this node. Give every node the same ones",
       );
     }
     this.#warnings.warn(
@@ -267,7 +293,7 @@ export class ForeignPackets {
       return this.#tell(
         `plain ${look.format}`,
         look,
-        `Dropped a ${type} packet${from}: ${why}. It is plain ${look.format}: the sender seems ` +
+        `Dropped ${an(type)} packet${from}: ${why}. It is plain ${look.format}: the sender seems ` +
           `not to use ${mine}, which this node does. Give every node the same transmit middlewares`,
       );
     }
@@ -275,7 +301,9 @@ export class ForeignPackets {
       return this.#tell(
         "compressed only",
         look,
-        `Dropped a ${type} packet${from}: ${why}. It starts with Moleculer's compression header: ` +
+        `Dropped ${
+          an(type)
+        } packet${from}: ${why}. It starts with Moleculer's compression header: ` +
           "the sender seems to use Compression without Encryption. Give every node the same " +
           "transmit middlewares",
       );
@@ -283,7 +311,7 @@ export class ForeignPackets {
     this.#tell(
       `unreadable ${reason.slice(0, 12)}`,
       look,
-      `Dropped a ${type} packet${from}: ${why}. The sender seems to use other transmit ` +
+      `Dropped ${an(type)} packet${from}: ${why}. The sender seems to use other transmit ` +
         `middlewares or secrets than this node's (${mine}). Give every node the same ones`,
     );
   }
