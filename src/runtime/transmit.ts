@@ -4,11 +4,12 @@
  * when one is created, so a broker without them never pays for it (`node:zlib` takes some 90 ms
  * to load).
  *
- * Why `node:` and not the web-standard APIs: `CompressionStream` makes other bytes than
- * Moleculer's zlib (both inflate, but the bytes differ) and is some 4× slower per packet; Web
- * Crypto makes the same AES-CBC bytes but is asynchronous, about half as fast on small packets,
- * knows only AES, and has no MD5 for the key derivation of Moleculer 0.14. The calls here are
- * synchronous, as serialization is: packets leave in the order they were sent.
+ * Why `node:` and not the web-standard APIs: `CompressionStream` is asynchronous and some 4×
+ * slower per packet than `node:zlib`'s synchronous calls; Web Crypto makes the same AES-CBC
+ * bytes but is asynchronous, about half as fast on small packets, knows only AES, and has no
+ * MD5 for the key derivation of Moleculer 0.14. The calls here are synchronous, as
+ * serialization is: packets leave in the order they were sent. (Compressed bytes are not
+ * always Node's byte for byte — zlib builds differ — but every build inflates the others'.)
  *
  * @example
  * ```ts
@@ -33,7 +34,7 @@ export interface ZlibCodec {
   /** The method. */
   readonly method: CompressionMethod;
   /**
-   * Compress, as Moleculer's `zlib.<method>` does (same level and window: the same bytes).
+   * Compress, as Moleculer's `zlib.<method>` does (zlib's default level and window).
    *
    * @param data The bytes.
    * @returns The compressed bytes.
