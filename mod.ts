@@ -125,8 +125,23 @@ export type {
   MiddlewareHooks,
   MiddlewareOption,
   MiddlewaresView,
+  TransitHandlers,
+  TransitHook,
+  TransitMessageHandler,
+  TransitPacket,
+  TransitPublishHandler,
+  TransporterReceiveHandler,
+  TransporterSendHandler,
+  TransporterSendMeta,
   WrapHook,
 } from "./src/core/middleware.ts";
+export { type MiddlewareFactories, Middlewares } from "./src/middlewares/builtin.ts";
+export {
+  Compression,
+  type CompressionMethod,
+  type CompressionOptions,
+} from "./src/middlewares/transmit/compression.ts";
+export { Encryption, type SecretBytes } from "./src/middlewares/transmit/encryption.ts";
 export type {
   BrokerOptions,
   RegistryOptions,

@@ -280,6 +280,7 @@ export class ServiceBroker implements BrokerApi {
         stopDelay: o.registry.stopDelay,
         disableBalancer: noBalancer,
       },
+      parts.middlewares,
     );
     this.transit = parts.transit;
 

@@ -106,8 +106,11 @@ export interface BrokerOptions {
    * subscribe to the balanced subjects. @default {false}
    */
   disableBalancer?: boolean;
-  /** Middlewares; the first is the outermost. @default {[]} */
-  middlewares?: MiddlewareOption[];
+  /**
+   * Middlewares; the first is the outermost. A string names a built-in one, as in Moleculer
+   * (`"Compression"`, `"Transmit.Compression"`). @default {[]}
+   */
+  middlewares?: (MiddlewareOption | string)[];
   /** Params validator: `true` (fastest-validator), `false` (off) or an instance. @default {true} */
   validator?: ValidatorOption;
   /** Metadata announced to other nodes. @default {{}} */

@@ -64,6 +64,61 @@ export type EmitHandler = (
 ) => Promise<void>;
 
 /**
+ * A packet as transit publishes it and as the `transitPublish` and `transitMessageHandler`
+ * hooks see it: Moleculer's `Packet`, before serialization (or after deserialization).
+ */
+export interface TransitPacket {
+  /** The packet type, e.g. `"REQ"`, `"INFO"`. */
+  readonly type: string;
+  /**
+   * The node it is for; null when it goes to every node, or (a `REQ` or an `EVENT` with
+   * `groups`) to a balanced queue, and for a packet received.
+   */
+  readonly target: string | null;
+  /** The payload: a plain object, `ver` and `sender` included once it is serialized. */
+  readonly payload: Record<string, unknown>;
+}
+
+/** What the `transporterSend` hook is told of the bytes it handles (Moleculer's `meta`). */
+export interface TransporterSendMeta {
+  /** The packet the bytes were serialized from. */
+  readonly packet: TransitPacket;
+  /** True when the bytes go to a balanced queue (`disableBalancer`). */
+  readonly balanced?: boolean;
+  /** The event group of a balanced `EVENT` copy. */
+  readonly group?: string;
+}
+
+/** Transit's `publish` as the `transitPublish` hook wraps it. */
+export type TransitPublishHandler = (packet: TransitPacket) => Promise<void>;
+/**
+ * Transit's handler of a received packet, as the `transitMessageHandler` hook wraps it. It
+ * resolves with true when the packet was processed.
+ */
+export type TransitMessageHandler = (cmd: string, packet: TransitPacket) => Promise<boolean>;
+/**
+ * The sending of a serialized packet, as the `transporterSend` hook wraps it. `topic` is the
+ * topic Moleculer's NATS transporter would publish on (for logs: the packet goes where
+ * `meta.packet` says); `data` is what goes on the wire.
+ */
+export type TransporterSendHandler = (
+  topic: string,
+  data: Uint8Array,
+  meta: TransporterSendMeta,
+) => Promise<void>;
+/**
+ * The receiving of a packet's bytes, as the `transporterReceive` hook wraps it: `cmd` is the
+ * packet type of the subscription it came on, `data` the bytes, `s` what the transporter adds
+ * (nothing, on the built-in transporters). What it returns (or rejects with) is awaited; a
+ * rejection drops the packet with a warning.
+ */
+export type TransporterReceiveHandler = (
+  cmd: string,
+  data: Uint8Array,
+  s?: unknown,
+) => unknown;
+
+/**
  * The hooks a middleware may define. Every hook is optional.
  *
  * Wrapping hooks return a new handler that usually calls `next`. Lifecycle
@@ -88,6 +143,14 @@ export interface MiddlewareHooks {
   broadcast?(next: EmitHandler): EmitHandler;
   /** Wrap `broker.broadcastLocal`. */
   broadcastLocal?(next: EmitHandler): EmitHandler;
+  /** Wrap transit's publishing of a packet (before serialization). */
+  transitPublish?(next: TransitPublishHandler): TransitPublishHandler;
+  /** Wrap transit's handling of a received packet (after deserialization and screening). */
+  transitMessageHandler?(next: TransitMessageHandler): TransitMessageHandler;
+  /** Wrap the sending of a packet's bytes (after serialization): compression, encryption. */
+  transporterSend?(next: TransporterSendHandler): TransporterSendHandler;
+  /** Wrap the receiving of a packet's bytes (before deserialization). */
+  transporterReceive?(next: TransporterReceiveHandler): TransporterReceiveHandler;
   /** The broker was constructed (sync). Moleculer's name: `created`. */
   brokerCreated?(broker: BrokerApi): void;
   /** Moleculer's name for `brokerCreated`. */
@@ -137,6 +200,25 @@ export type MiddlewareOption = MiddlewareHooks | Middleware;
 
 /** The wrapping hooks applied to endpoint handlers. */
 export type WrapHook = "localAction" | "remoteAction" | "localEvent";
+/** The hooks that wrap transit and its transporter, in Moleculer's order. */
+export type TransitHook =
+  | "transitPublish"
+  | "transitMessageHandler"
+  | "transporterSend"
+  | "transporterReceive";
+
+/** The handler each {@linkcode TransitHook} wraps. */
+export interface TransitHandlers {
+  /** Transit's `publish`. */
+  transitPublish: TransitPublishHandler;
+  /** Transit's handler of received packets. */
+  transitMessageHandler: TransitMessageHandler;
+  /** The sending of bytes. */
+  transporterSend: TransporterSendHandler;
+  /** The receiving of bytes. */
+  transporterReceive: TransporterReceiveHandler;
+}
+
 /** The asynchronous lifecycle hooks. */
 export type LifecycleHook =
   | "brokerStarted"
@@ -160,6 +242,10 @@ const KNOWN = new Set([
   "emit",
   "broadcast",
   "broadcastLocal",
+  "transitPublish",
+  "transitMessageHandler",
+  "transporterSend",
+  "transporterReceive",
   "brokerCreated",
   "created",
   "brokerStarted",
@@ -290,6 +376,41 @@ export class MiddlewareRegistry implements MiddlewaresView {
       if (wrap) h = wrap.call(mw, h) ?? h;
     }
     return h;
+  }
+
+  /**
+   * Wrap one of transit's handlers with every middleware's hook of that name, in Moleculer's
+   * order, so that the same `middlewares` list makes the same bytes on a Moleculer node and on
+   * this one: the first middleware registered is the nearest to the transporter for
+   * `transitPublish`, `transporterSend` and `transporterReceive` (it compresses last and
+   * decompresses first), and the nearest to the packet handler for `transitMessageHandler`.
+   *
+   * @param hook The hook.
+   * @param fn Transit's own handler.
+   * @returns The wrapped handler; `fn` itself when no middleware defines the hook.
+   */
+  wrapTransit<K extends TransitHook>(hook: K, fn: TransitHandlers[K]): TransitHandlers[K] {
+    const list = hook === "transporterReceive" ? [...this.#list].reverse() : this.#list;
+    let h = fn;
+    for (const mw of list) {
+      const wrap = hookOf(mw, hook) as
+        | ((next: TransitHandlers[K]) => TransitHandlers[K])
+        | undefined;
+      if (wrap) h = wrap.call(mw, h) ?? h;
+    }
+    return h;
+  }
+
+  /**
+   * The names of the middlewares that define `hook`, in registration order (for messages).
+   *
+   * @param hook A hook name.
+   * @returns Their names (`"anonymous"` for one without a name).
+   */
+  namesWith(hook: keyof MiddlewareHooks): string[] {
+    return this.#list.filter((mw) => hookOf(mw, hook) !== undefined).map((mw) =>
+      typeof mw.name === "string" && mw.name ? mw.name : "anonymous"
+    );
   }
 
   /**

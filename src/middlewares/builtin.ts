@@ -39,6 +39,8 @@ import { ContextTracker, type TrackingOptions } from "./tracking.ts";
 import { cacherMiddleware } from "./cacher.ts";
 import { bulkheadMiddleware } from "./bulkhead.ts";
 import { validatorMiddleware } from "./validator.ts";
+import { Compression } from "./transmit/compression.ts";
+import { Encryption } from "./transmit/encryption.ts";
 
 /** What the built-in middlewares need from their broker, as values and functions. */
 export interface BuiltinHost {
@@ -92,12 +94,44 @@ export interface BuiltinChain {
   readonly throttler: EventThrottler;
 }
 
+/** The middleware factories Moleculer exports as `Middlewares`, by its names. */
+export interface MiddlewareFactories {
+  /** `Middlewares.Transmit`: what changes the bytes on the wire. */
+  readonly Transmit: {
+    /** Compression of the packets (`deflate`, `deflateRaw`, `gzip`). */
+    readonly Compression: typeof Compression;
+    /** Encryption of the packets (`aes-256-cbc` by default). */
+    readonly Encryption: typeof Encryption;
+  };
+}
+
 /**
- * The broker option `middlewares`, checked.
+ * Moleculer's `Middlewares`, for a `middlewares` list written as in Moleculer:
+ * `Middlewares.Transmit.Compression({ method: "gzip" })`.
+ */
+export const Middlewares: MiddlewareFactories = Object.freeze({
+  Transmit: Object.freeze({ Compression, Encryption }),
+});
+
+/**
+ * The middlewares a `middlewares` list may name by a string, made with their defaults:
+ * Moleculer's paths (`"Transmit.Compression"`) and the middlewares' own names.
+ */
+const BY_NAME: Readonly<Record<string, () => MiddlewareOption>> = {
+  "Transmit.Compression": () => Compression(),
+  Compression: () => Compression(),
+  // Moleculer throws too: a password cannot be given by name.
+  "Transmit.Encryption": () => Encryption(undefined as unknown as string),
+  Encryption: () => Encryption(undefined as unknown as string),
+};
+
+/**
+ * The broker option `middlewares`, checked; names of built-in middlewares (`"Compression"`,
+ * `"Transmit.Compression"`) are made into them.
  *
  * @param value The user's `middlewares`, or `undefined`.
  * @returns The list; empty when `undefined`. Each middleware is checked when it is added.
- * @throws {BrokerOptionsError} when it is not an array.
+ * @throws {BrokerOptionsError} when it is not an array, or names an unknown middleware.
  */
 export function resolveMiddlewaresOption(value: unknown): MiddlewareOption[] {
   if (value === undefined) return [];
@@ -106,7 +140,17 @@ export function resolveMiddlewaresOption(value: unknown): MiddlewareOption[] {
       option: "middlewares",
     });
   }
-  return value;
+  return value.map((mw) => {
+    if (typeof mw !== "string") return mw;
+    const make = BY_NAME[mw];
+    if (!make) {
+      throw new BrokerOptionsError(
+        `Unknown built-in middleware '${mw}'. By name: ${Object.keys(BY_NAME).join(", ")}`,
+        { option: "middlewares", middleware: mw },
+      );
+    }
+    return make();
+  });
 }
 
 /**

@@ -305,6 +305,9 @@ export function eventPayload(
   return payload;
 }
 
+/** Called with the bytes of a packet the serializer could not read, and what it threw. */
+export type Undecodable = (type: PacketType, data: Uint8Array, err: unknown) => void;
+
 /** A payload that passed {@linkcode PacketDecoder.decode}: its sender is one we can answer. */
 export type ScreenedPayload = PacketPayload & { readonly sender: string };
 
@@ -319,6 +322,7 @@ export class PacketDecoder {
   readonly #anyVersion: boolean;
   readonly #warnings: WarnLimiter;
   readonly #logger: Pick<Logger, "warn">;
+  readonly #undecodable: Undecodable | undefined;
   /** The last sender that passed `isValidSender` (a cache of that check). */
   #lastSender: string | undefined;
   /** Senders already told about their protocol mismatch (bounded). */
@@ -329,13 +333,17 @@ export class PacketDecoder {
    * @param opts This node's protocol, and whether other versions are accepted.
    * @param warnings Where dropped packets are reported.
    * @param logger Where a protocol mismatch is reported, once per sender.
+   * @param undecodable Where bytes the serializer cannot read go (transit explains them, see
+   *   `foreign.ts`); by default they are reported as malformed.
    */
   constructor(
     serializer: Serializer,
     opts: { readonly protocolVersion: ProtocolVersion; readonly disableVersionCheck: boolean },
     warnings: WarnLimiter,
     logger: Pick<Logger, "warn">,
+    undecodable?: Undecodable,
   ) {
+    this.#undecodable = undecodable;
     this.#serializer = serializer;
     this.#version = opts.protocolVersion;
     this.#anyVersion = opts.disableVersionCheck;
@@ -355,6 +363,10 @@ export class PacketDecoder {
     try {
       payload = this.#serializer.deserialize(data);
     } catch (err) {
+      if (this.#undecodable) {
+        this.#undecodable(type, data, err);
+        return undefined;
+      }
       this.#warnings.warn(
         `malformed ${type}`,
         `Dropped a malformed ${type} packet: ${printable((err as Error).message, 200)}`,

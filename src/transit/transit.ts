@@ -9,6 +9,12 @@
 
 import type { PongResult } from "../core/broker_api.ts";
 import type { Context } from "../core/context.ts";
+import type {
+  MiddlewareRegistry,
+  TransitHandlers,
+  TransitPacket,
+  TransporterSendMeta,
+} from "../core/middleware.ts";
 import type { PacketPayload, Serializer } from "../serializers/serializer.ts";
 import type {
   GossipHost,
@@ -36,6 +42,7 @@ import {
   printable,
   type RequestPacket,
   requestPayload,
+  type ScreenedPayload,
   SUBSCRIPTIONS,
   topicPrefix,
 } from "./packets.ts";
@@ -43,6 +50,22 @@ import type { TransitHost, TransitOptions } from "./host.ts";
 import { PendingPings, PendingRequests } from "./pending.ts";
 import { WarnLimiter } from "./warn_limiter.ts";
 import { nodeInfoProblem } from "./node_info.ts";
+import { ForeignPackets } from "./foreign.ts";
+
+/** What transit needs of the broker's middlewares: its four hooks, wrapped in Moleculer's order. */
+export type TransitMiddlewares = Pick<MiddlewareRegistry, "has" | "wrapTransit" | "namesWith">;
+
+const TRANSIT_HOOKS = [
+  "transitPublish",
+  "transitMessageHandler",
+  "transporterSend",
+  "transporterReceive",
+] as const;
+
+/** True when `err` is a transmit middleware's "cannot read this packet" (no import of them). */
+function isUnreadable(err: unknown): err is MoleculerError {
+  return err instanceof MoleculerError && err.type === "TRANSMIT_UNREADABLE";
+}
 
 /**
  * Name the packet in a transporter's `MAX_PAYLOAD_EXCEEDED` error ("The response of 'a.b' is
@@ -75,6 +98,9 @@ export class Transit {
   readonly #balanced: BalancedSubscriptions;
   readonly #warnings: WarnLimiter;
   readonly #decoder: PacketDecoder;
+  readonly #foreign: ForeignPackets;
+  /** The middlewares' hooks, wrapped; undefined when none defines one (the direct path). */
+  readonly #hooks: TransitHandlers | undefined;
   readonly #subs: TransporterSubscription[] = [];
   readonly #stopSignal = new AbortController();
   #connected = false;
@@ -92,12 +118,15 @@ export class Transit {
    * @param transporter The packet mover.
    * @param serializer The payload codec.
    * @param opts Options.
+   * @param middlewares The broker's middlewares, for the `transitPublish`,
+   *   `transitMessageHandler`, `transporterSend` and `transporterReceive` hooks.
    */
   constructor(
     host: TransitHost,
     transporter: Transporter,
     serializer: Serializer,
     opts: TransitOptions,
+    middlewares?: TransitMiddlewares,
   ) {
     this.#host = host;
     this.#transporter = transporter;
@@ -105,7 +134,22 @@ export class Transit {
     this.#opts = opts;
     this.#prefix = topicPrefix(opts.namespace);
     this.#warnings = new WarnLimiter((message) => host.logger.warn(message));
-    this.#decoder = new PacketDecoder(serializer, opts, this.#warnings, host.logger);
+    this.#foreign = new ForeignPackets(
+      serializer.name,
+      middlewares?.namesWith("transporterReceive") ?? [],
+      this.#warnings,
+      host.logger,
+    );
+    this.#decoder = new PacketDecoder(
+      serializer,
+      opts,
+      this.#warnings,
+      host.logger,
+      (type, data, err) => this.#foreign.undecodable(type, data, err),
+    );
+    this.#hooks = middlewares && TRANSIT_HOOKS.some((h) => middlewares.has(h))
+      ? this.#wrapHooks(middlewares)
+      : undefined;
     this.#balanced = new BalancedSubscriptions(transporter, host.logger);
     this.#liveness = new Liveness({
       registry: host.registry,
@@ -174,7 +218,9 @@ export class Transit {
       namespace: this.#opts.namespace,
       prefix: this.#prefix,
       nodeID,
-      receive: (type, data) => this.#onMessage(type, data),
+      receive: this.#hooks
+        ? (type, data) => this.#receiveHooked(type, data)
+        : (type, data) => this.#onMessage(type, data),
       onDisconnect: () => {
         this.#host.logger.warn("Transporter disconnected; the client is reconnecting");
         this.#failPending();
@@ -331,6 +377,7 @@ export class Transit {
    * offline everywhere): nothing is sent, as an exited process would.
    */
   #send(type: PacketType, target: string | undefined, payload: PacketPayload): Promise<void> {
+    if (this.#hooks) return this.#hooks.transitPublish({ type, target: target ?? null, payload });
     if (this.#conflict.found !== undefined) return Promise.resolve();
     let bytes: Uint8Array;
     try {
@@ -442,6 +489,8 @@ export class Transit {
     const payload = requestPayload(ctx, action, this.#opts.protocolVersion);
     const sent = nodeID
       ? this.#send(PacketType.REQUEST, nodeID, payload)
+      : this.#hooks
+      ? this.#hooks.transitPublish({ type: PacketType.REQUEST, target: null, payload })
       : this.#sendBalanced(payload, (bytes) =>
         this.#transporter.publishBalancedRequest(action, bytes));
     sent.catch((err) =>
@@ -495,6 +544,10 @@ export class Transit {
     }
     const payload = eventPayload(ctx, groups, broadcast, this.#opts.protocolVersion);
     if (nodeID !== null) return this.#send(PacketType.EVENT, nodeID, payload);
+    if (this.#hooks) {
+      if (!groups?.length) return Promise.resolve();
+      return this.#hooks.transitPublish({ type: PacketType.EVENT, target: null, payload });
+    }
     // Packets are serialized synchronously, so one payload object serves every copy.
     const jobs: Promise<void>[] = [];
     for (const group of groups ?? []) {
@@ -527,12 +580,17 @@ export class Transit {
 
   #onMessage(type: PacketType, data: Uint8Array): void {
     const payload = this.#decoder.decode(type, data);
-    if (payload === undefined) return;
+    if (payload !== undefined) this.#handle(type, payload);
+  }
+
+  /** Handle a decoded, screened packet; false when it is dropped. */
+  #handle(type: PacketType, payload: ScreenedPayload): boolean {
     const sender = payload.sender;
     this.#liveness.heard(sender);
-    if (sender === this.#host.nodeID && !this.#conflict.onOwnPacket(type, payload)) return;
+    if (sender === this.#host.nodeID && !this.#conflict.onOwnPacket(type, payload)) return false;
     try {
       this.#dispatch(type, sender, payload);
+      return true;
     } catch (err) {
       this.#warnings.warn(
         `${type} ${sender}`,
@@ -540,7 +598,109 @@ export class Transit {
           printable((err as Error).message, 200)
         }`,
       );
+      return false;
     }
+  }
+
+  // ---- the middlewares' hooks ----
+
+  /**
+   * Wrap Moleculer's four transit hooks around this engine's own steps: publish (serialize and
+   * route a packet), send (hand bytes to the transporter), receive (decode and screen bytes)
+   * and handle (a decoded packet).
+   */
+  #wrapHooks(mw: TransitMiddlewares): TransitHandlers {
+    const transporterSend = mw.wrapTransit("transporterSend", (_topic, data, meta) => {
+      const { type, target, payload } = meta.packet;
+      if (!meta.balanced) {
+        return this.#transporter.publish(type as PacketType, target ?? undefined, data);
+      }
+      return type === PacketType.REQUEST
+        ? this.#transporter.publishBalancedRequest(String(payload.action), data)
+        : this.#transporter.publishBalancedEvent(String(payload.event), meta.group ?? "", data);
+    });
+    const transitPublish = mw.wrapTransit("transitPublish", (packet) => {
+      if (this.#conflict.found !== undefined) return Promise.resolve();
+      try {
+        return this.#publishHooked(packet, transporterSend);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    });
+    const transitMessageHandler = mw.wrapTransit(
+      "transitMessageHandler",
+      (cmd, packet) =>
+        Promise.resolve(this.#handle(cmd as PacketType, packet.payload as ScreenedPayload)),
+    );
+    const transporterReceive = mw.wrapTransit("transporterReceive", (cmd, data) => {
+      const payload = this.#decoder.decode(cmd as PacketType, data);
+      if (payload === undefined) return Promise.resolve(false);
+      return transitMessageHandler(cmd, { type: cmd, target: null, payload });
+    });
+    return { transitPublish, transitMessageHandler, transporterSend, transporterReceive };
+  }
+
+  /** Serialize a packet and send it where it goes, through the `transporterSend` hooks. */
+  #publishHooked(
+    packet: TransitPacket,
+    send: TransitHandlers["transporterSend"],
+  ): Promise<void> {
+    const { type, target, payload } = packet;
+    const groups = payload.groups;
+    if (type === PacketType.EVENT && target === null && Array.isArray(groups) && groups.length) {
+      // One copy per group, each its own object: the hooks may still hold one when the next
+      // is made.
+      const jobs: Promise<void>[] = [];
+      for (const group of groups as string[]) {
+        const copy = { ...payload, groups: [group] };
+        const meta: TransporterSendMeta = {
+          packet: { type, target, payload: copy },
+          balanced: true,
+          group,
+        };
+        jobs.push(
+          send(
+            `${this.#prefix}.EVENTB.${group}.${String(payload.event)}`,
+            this.#encode(copy),
+            meta,
+          ),
+        );
+      }
+      return Promise.all(jobs).then(() => {});
+    }
+    const bytes = this.#encode(payload);
+    if (type === PacketType.REQUEST && target === null) {
+      return send(`${this.#prefix}.REQB.${String(payload.action)}`, bytes, {
+        packet,
+        balanced: true,
+      });
+    }
+    const topic = target === null ? `${this.#prefix}.${type}` : `${this.#prefix}.${type}.${target}`;
+    return send(topic, bytes, { packet });
+  }
+
+  /**
+   * Bytes from the transporter, through the `transporterReceive` hooks. A hook that cannot read
+   * them (a transmit middleware: `TRANSMIT_UNREADABLE`) has the packet explained and dropped.
+   */
+  #receiveHooked(type: PacketType, data: Uint8Array): void {
+    let result: unknown;
+    try {
+      result = this.#hooks!.transporterReceive(type, data);
+    } catch (err) {
+      return this.#receiveFailed(type, data, err);
+    }
+    if (result instanceof Promise) result.catch((err) => this.#receiveFailed(type, data, err));
+  }
+
+  #receiveFailed(type: PacketType, data: Uint8Array, err: unknown): void {
+    if (isUnreadable(err)) return this.#foreign.unreadable(type, data, err.message);
+    this.#warnings.warn(
+      `receive ${type}`,
+      `Dropped a ${type} packet: a transporterReceive middleware failed: ${
+        printable((err as Error)?.message ?? err, 200)
+      }`,
+    );
   }
 
   #dispatch(type: PacketType, sender: string, p: PacketPayload): void {

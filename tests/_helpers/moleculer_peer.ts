@@ -39,7 +39,14 @@ export interface PeerOptions {
   logLevel?: string;
   /** Extra ServiceBroker options (JSON only), merged last. */
   brokerOptions?: Record<string, unknown>;
+  /** Moleculer's transmit middlewares to add, in this order (the peer makes them). */
+  transmit?: PeerTransmit[];
 }
+
+/** A transmit middleware of a peer: `Middlewares.Transmit.Compression` or `.Encryption`. */
+export type PeerTransmit =
+  | { type: "Compression"; options?: { method?: string; threshold?: number | string } }
+  | { type: "Encryption"; password: string; algorithm?: string; iv?: string };
 
 /** An event (or local `$node.*` event) recorded by the peer's `nodelistener` service. */
 export interface PeerEvent {

@@ -2,7 +2,9 @@
 //
 // Options: JSON in argv[2] or in the MOLECULER_PEER_OPTIONS environment variable:
 //   { version: "0.14"|"0.15", nodeID, transporter, namespace?, heartbeatInterval?, heartbeatTimeout?,
-//     disableBalancer?, services?: string[], logLevel?, brokerOptions? }
+//     disableBalancer?, services?: string[], logLevel?, brokerOptions?, transmit? }
+// `transmit` lists Moleculer's transmit middlewares, made here (they are functions, not JSON):
+//   [{ type: "Compression", options? } | { type: "Encryption", password, algorithm?, iv? }].
 // `services` defaults to the presets; opt-in services (`binary`) load only when named.
 //
 // stdout is reserved for the control protocol (one JSON object per line); logs go to stderr.
@@ -229,6 +231,15 @@ const brokerOptions = {
   ...(options.disableBalancer !== undefined ? { disableBalancer: options.disableBalancer } : {}),
   ...(options.brokerOptions ?? {}),
 };
+if (options.transmit) {
+  const { Compression, Encryption } = Moleculer.Middlewares.Transmit;
+  brokerOptions.middlewares = [
+    ...(brokerOptions.middlewares ?? []),
+    ...options.transmit.map((m) =>
+      m.type === "Compression" ? Compression(m.options) : Encryption(m.password, m.algorithm, m.iv)
+    ),
+  ];
+}
 
 const broker = new ServiceBroker(brokerOptions);
 recordLocal("$node.connected");
