@@ -21,7 +21,8 @@
  * Flags: `--quick`; `--ms=N`, `--reps=N` (plan); `--only=` sections (`local`, `remote`, `events`,
  * `idle`) and/or pairings (`denolecular-node`, `denolecular-deno`, `moleculer`, `raw-node`,
  * `raw-deno`, `raw-wire`, `baseline`); `--baseline=DIR` adds a column for the checkout in DIR (its
- * `bench/deno/` scripts, DenoTransport), with a table of this tree against it; `--update`.
+ * `bench/deno/` scripts, DenoTransport), with a table of this tree against it; `--serializer=NAME`
+ * (e.g. `MsgPack`) for the Denolecular and Moleculer nodes of the remote section; `--update`.
  * Environment: `BENCH_NODE` (node binary), `BENCH_DENO_FLAGS` (extra flags for
  * every Deno child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  *
@@ -38,6 +39,10 @@ const QUICK = Deno.args.includes("--quick");
 const UPDATE = Deno.args.includes("--update");
 /** An older checkout of this project to measure beside this one (`--baseline=DIR`). */
 const BASELINE = Deno.args.find((a) => a.startsWith("--baseline="))?.slice("--baseline=".length);
+/** The serializer of the Denolecular and Moleculer nodes of the remote section (`--serializer=`). */
+const SERIALIZER = Deno.args.find((a) => a.startsWith("--serializer="))?.slice(
+  "--serializer=".length,
+);
 const flag = (name: string): number | undefined => {
   const a = Deno.args.find((x) => x.startsWith(`--${name}=`));
   return a === undefined ? undefined : Number(a.slice(name.length + 3));
@@ -417,6 +422,7 @@ async function remote(url: string, serverPid: number | undefined): Promise<Remot
       inFlight: IN_FLIGHT,
       role,
       nodeID: `${p.key}-${role}`,
+      ...(SERIALIZER && p.stack !== "raw" ? { serializer: SERIALIZER } : {}),
       ...extra,
     };
     const name = `${p.key} ${role}`;
@@ -870,7 +876,8 @@ console.log(
   `\nDenolecular vs Moleculer ${(env.runtimes as Record<string, string>).moleculer} — ${
     QUICK ? "QUICK run" : "full run"
   }: ${PLAN.ms / 1000} s × ${PLAN.reps} per measurement (medians), interleaved; ` +
-    `payload {a: 1, b: 2} → a + b; ${elapsedS.toFixed(0)} s in all\n`,
+    `payload {a: 1, b: 2} → a + b; serializer ${SERIALIZER ?? "JSON"}; ` +
+    `${elapsedS.toFixed(0)} s in all\n`,
 );
 console.log(table(results));
 console.log("");
@@ -938,6 +945,7 @@ const report = {
     ...(BASELINE ? { vsBaseline: table(vsBaseline) } : {}),
   },
   baseline: BASELINE ?? null,
+  serializer: SERIALIZER ?? "JSON",
 };
 // Committed figures change only when asked; an ordinary run writes beside them, ignored by git.
 const outDir = UPDATE ? "results" : ".out";

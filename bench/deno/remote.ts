@@ -29,6 +29,8 @@ const o = options<{
   inFlight: number;
   /** TCP transporter options: run over TCP (bench/tcp_compare.ts) instead of NATS. */
   tcp?: Record<string, unknown>;
+  /** The serializer of every node (bench/compare.ts `--serializer=`); JSON when omitted. */
+  serializer?: string;
 }>();
 type AB = { a: number; b: number };
 
@@ -36,6 +38,7 @@ const broker = new ServiceBroker({
   nodeID: o.nodeID,
   namespace: o.namespace,
   logger: false,
+  ...(o.serializer ? { serializer: o.serializer } : {}),
   transporter: o.tcp ? { type: "TCP", options: o.tcp } : natsTransporter(o.url, o.transport),
 });
 const params = { a: 1, b: 2 };

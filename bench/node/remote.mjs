@@ -12,6 +12,8 @@ const broker = new Moleculer.ServiceBroker({
   namespace: o.namespace,
   // `tcp`: TCP transporter options (bench/tcp_compare.ts); NATS otherwise.
   transporter: o.tcp ? { type: "TCP", options: o.tcp } : o.url,
+  // `serializer`: bench/compare.ts `--serializer=`; JSON when omitted.
+  ...(o.serializer ? { serializer: o.serializer } : {}),
   logger: false,
 });
 const params = { a: 1, b: 2 };
