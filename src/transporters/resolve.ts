@@ -17,21 +17,26 @@ import { BrokerOptionsError } from "../errors.ts";
 import { MemoryTransporter } from "./memory.ts";
 import { NatsTransporter } from "./nats/nats.ts";
 import type { NatsTransporterOptions } from "./nats/options.ts";
+import { RedisTransporter } from "./redis/redis.ts";
+import type { RedisTransporterOptions } from "./redis/options.ts";
 import type { Transporter } from "./transporter.ts";
 
 /**
  * The broker's `transporter` option:
  * - a {@linkcode Transporter} instance;
  * - a URL: `"memory://<group>"`, `"nats://host:4222"` (also `tls://`, credentials, comma lists);
- * - a name: `"Memory"` (alias `"Fake"`, group `"default"`) or `"NATS"` (`127.0.0.1:4222`);
+ * - `"redis://host:6379"` (also `rediss://`);
+ * - a name: `"Memory"` (alias `"Fake"`, group `"default"`), `"NATS"` (`127.0.0.1:4222`) or
+ *   `"Redis"` (`127.0.0.1:6379`);
  * - `{ type, options }` as in Moleculer: `{ type: "NATS", options: { servers, user, pass } }`,
- *   `{ type: "Memory", options: { group } }`.
+ *   `{ type: "Redis", options: { host, port, password } }`, `{ type: "Memory", options: { group } }`.
  */
 export type TransporterOption = Transporter | string | { type: string; options?: unknown };
 
 /** What the error messages list as supported. */
 const SUPPORTED =
-  `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]")`;
+  `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]"), ` +
+  `"Redis" (or "redis://[user:pass@]host:port")`;
 
 function isTransporter(value: unknown): value is Transporter {
   if (typeof value !== "object" || value === null) return false;
@@ -73,6 +78,18 @@ function nats(options: unknown): NatsTransporter {
   );
 }
 
+/** An options value for a transporter that takes a URL or an options object. */
+function urlOrObject<T>(name: string, options: unknown): string | T | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options === "string") return options;
+  if (typeof options === "object" && !Array.isArray(options)) return options as T;
+  throw new BrokerOptionsError(
+    `Invalid ${name} transporter options: expected an object or a URL, got ${
+      Array.isArray(options) ? "an array" : typeof options
+    }`,
+  );
+}
+
 function decodeGroup(group: string): string {
   try {
     return decodeURIComponent(group);
@@ -88,6 +105,8 @@ function byName(name: string, options: unknown): Transporter | undefined {
       return memory(options);
     case "nats":
       return nats(options);
+    case "redis":
+      return new RedisTransporter(urlOrObject<RedisTransporterOptions>("Redis", options));
   }
   return undefined;
 }
@@ -124,6 +143,7 @@ export function resolveTransporter(opt: TransporterOption): Transporter {
       return new MemoryTransporter(group === "" ? "default" : decodeGroup(group));
     }
     if (scheme === "nats" || scheme === "tls") return new NatsTransporter(value);
+    if (scheme === "redis" || scheme === "rediss") return new RedisTransporter(value);
     throw unknown(opt);
   }
   if (isTransporter(opt)) return opt;

@@ -11,8 +11,10 @@ import assert from "node:assert/strict";
 import { BrokerDisconnectedError } from "../../src/errors.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
 import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import { RedisTransporter } from "../../src/transporters/redis/redis.ts";
 import type { Transporter } from "../../src/transporters/transporter.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
+import { startRedisServer } from "../_helpers/servers.ts";
 import { bytes, RecordingHost, sync } from "./_util.ts";
 
 /** Makes transporters that can talk to each other. */
@@ -22,12 +24,18 @@ interface Environment extends AsyncDisposable {
 
 interface Implementation {
   name: string;
+  /** Whether it balances by itself (queue groups), as its `hasBuiltInBalancer` says. */
+  balances: boolean;
+  /** Whether a balanced event subscription may be a pattern (AMQP's queues are exact names). */
+  balancedPatterns: boolean;
   setup(): Promise<Environment>;
 }
 
 const IMPLEMENTATIONS: Implementation[] = [
   {
     name: "Memory",
+    balances: true,
+    balancedPatterns: true,
     setup() {
       const group = `conformance-${crypto.randomUUID()}`;
       return Promise.resolve({
@@ -38,10 +46,24 @@ const IMPLEMENTATIONS: Implementation[] = [
   },
   {
     name: "NATS",
+    balances: true,
+    balancedPatterns: true,
     async setup() {
       const server = await startNatsServer();
       return {
         make: () => new NatsTransporter({ servers: server.url, reconnectTimeWait: 50 }),
+        [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
+      };
+    },
+  },
+  {
+    name: "Redis",
+    balances: false,
+    balancedPatterns: false,
+    async setup() {
+      const server = await startRedisServer();
+      return {
+        make: () => new RedisTransporter(server.url),
         [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
       };
     },
@@ -79,7 +101,7 @@ for (const impl of IMPLEMENTATIONS) {
     await t.step("reports its name, balancer support and connection state", async () => {
       const tr = env.make();
       assert.equal(typeof tr.name, "string");
-      assert.equal(tr.hasBuiltInBalancer, true);
+      assert.equal(tr.hasBuiltInBalancer, impl.balances);
       assert.equal(tr.connected, false);
       await tr.connect(new RecordingHost("state"));
       try {
@@ -125,12 +147,14 @@ for (const impl of IMPLEMENTATIONS) {
       for (const n of [plain, alpha, beta]) {
         await n.t.subscribe("HEARTBEAT");
         await n.t.subscribe("REQ", "n");
-        await n.t.subscribeBalancedRequest("svc.act");
+        if (impl.balances) await n.t.subscribeBalancedRequest("svc.act");
+        else await n.t.subscribe("REQ", "svc-act");
       }
       await Promise.all([plain, alpha, beta].map((n) => sync(n.t, n.host)));
       await alpha.t.publish("HEARTBEAT", undefined, bytes("alpha-beat"));
       await beta.t.publish("REQ", "n", bytes("beta-req"));
-      await plain.t.publishBalancedRequest("svc.act", bytes("plain-call"));
+      if (impl.balances) await plain.t.publishBalancedRequest("svc.act", bytes("plain-call"));
+      else await plain.t.publish("REQ", "svc-act", bytes("plain-call"));
       await alpha.host.waitFor(1);
       await beta.host.waitFor(1);
       await plain.host.waitFor(1);
@@ -140,91 +164,126 @@ for (const impl of IMPLEMENTATIONS) {
       assert.deepEqual(plain.host.lines, ["REQ plain-call"]);
     });
 
-    await t.step(
-      "a balanced request reaches exactly one member of its action's queue",
-      async () => {
+    if (impl.balances) {
+      await t.step(
+        "a balanced request reaches exactly one member of its action's queue",
+        async () => {
+          await using pool = new Pool(env);
+          const caller = await pool.connect("caller");
+          const w1 = await pool.connect("w1");
+          const w2 = await pool.connect("w2");
+          const other = await pool.connect("other");
+          await w1.t.subscribeBalancedRequest("svc.work");
+          await w2.t.subscribeBalancedRequest("svc.work");
+          await other.t.subscribeBalancedRequest("svc.other");
+          await Promise.all([w1, w2, other].map((n) => sync(n.t, n.host)));
+
+          const N = 60;
+          for (let i = 0; i < N; i++) {
+            await caller.t.publishBalancedRequest("svc.work", bytes(`${i}`));
+          }
+          await caller.t.publishBalancedRequest("svc.other", bytes("other"));
+          await waitForTotal([w1.host, w2.host], N);
+          await other.host.waitFor(1);
+          await Promise.all([w1, w2].map((n) => sync(n.t, n.host)));
+
+          const got = [...w1.host.texts, ...w2.host.texts].map(Number).sort((x, y) => x - y);
+          assert.deepEqual(
+            got,
+            Array.from({ length: N }, (_, i) => i),
+            "each request exactly once",
+          );
+          assert.ok(w1.host.received.length > 0, "the first member got some");
+          assert.ok(w2.host.received.length > 0, "the second member got some");
+          for (const n of [w1, w2, other]) {
+            assert.ok(n.host.received.every((r) => r.type === "REQ"), "balanced requests are REQs");
+          }
+          assert.deepEqual(other.host.texts, ["other"]);
+        },
+      );
+
+      await t.step(
+        "a balanced event reaches one member of its group's queue, patterns too",
+        async () => {
+          await using pool = new Pool(env);
+          const emitter = await pool.connect("emitter");
+          const m1 = await pool.connect("m1");
+          const m2 = await pool.connect("m2");
+          const star = await pool.connect("star");
+          const deep = await pool.connect("deep");
+          await m1.t.subscribeBalancedEvent("user.created", "mail");
+          await m2.t.subscribeBalancedEvent("user.created", "mail");
+          await star.t.subscribeBalancedEvent(
+            impl.balancedPatterns ? "user.*" : "user.created",
+            "audit",
+          );
+          await deep.t.subscribeBalancedEvent(
+            impl.balancedPatterns ? "order.**" : "order.paid",
+            "billing",
+          );
+          await Promise.all([m1, m2, star, deep].map((n) => sync(n.t, n.host)));
+
+          const N = 20;
+          for (let i = 0; i < N; i++) {
+            await emitter.t.publishBalancedEvent("user.created", "mail", bytes(`mail-${i}`));
+          }
+          await emitter.t.publishBalancedEvent("user.created", "audit", bytes("audit-created"));
+          await emitter.t.publishBalancedEvent("user.name.changed", "audit", bytes("audit-deeper"));
+          await emitter.t.publishBalancedEvent("order.paid", "billing", bytes("billing-1"));
+          await emitter.t.publishBalancedEvent("order.line.added", "billing", bytes("billing-2"));
+          await emitter.t.publishBalancedEvent("order.paid", "mail", bytes("mail-other-event"));
+          await waitForTotal([m1.host, m2.host], N);
+          await star.host.waitFor(1);
+          await deep.host.waitFor(2);
+          await Promise.all([m1, m2, star, deep].map((n) => sync(n.t, n.host)));
+
+          const mails = [...m1.host.texts, ...m2.host.texts].sort();
+          assert.deepEqual(mails, Array.from({ length: N }, (_, i) => `mail-${i}`).sort());
+          assert.ok(m1.host.received.length > 0 && m2.host.received.length > 0, "both members");
+          assert.deepEqual(star.host.lines, ["EVENT audit-created"], "'*' is one segment");
+          if (impl.balancedPatterns) {
+            assert.deepEqual(
+              deep.host.lines,
+              ["EVENT billing-1", "EVENT billing-2"],
+              "'**' the rest",
+            );
+          } else {
+            assert.deepEqual(deep.host.lines, ["EVENT billing-1"], "queues by exact name");
+          }
+        },
+      );
+    } else {
+      await t.step("has no balanced queues: its balanced methods reject", async () => {
         await using pool = new Pool(env);
-        const caller = await pool.connect("caller");
-        const w1 = await pool.connect("w1");
-        const w2 = await pool.connect("w2");
-        const other = await pool.connect("other");
-        await w1.t.subscribeBalancedRequest("svc.work");
-        await w2.t.subscribeBalancedRequest("svc.work");
-        await other.t.subscribeBalancedRequest("svc.other");
-        await Promise.all([w1, w2, other].map((n) => sync(n.t, n.host)));
-
-        const N = 60;
-        for (let i = 0; i < N; i++) {
-          await caller.t.publishBalancedRequest("svc.work", bytes(`${i}`));
-        }
-        await caller.t.publishBalancedRequest("svc.other", bytes("other"));
-        await waitForTotal([w1.host, w2.host], N);
-        await other.host.waitFor(1);
-        await Promise.all([w1, w2].map((n) => sync(n.t, n.host)));
-
-        const got = [...w1.host.texts, ...w2.host.texts].map(Number).sort((x, y) => x - y);
-        assert.deepEqual(got, Array.from({ length: N }, (_, i) => i), "each request exactly once");
-        assert.ok(w1.host.received.length > 0, "the first member got some");
-        assert.ok(w2.host.received.length > 0, "the second member got some");
-        for (const n of [w1, w2, other]) {
-          assert.ok(n.host.received.every((r) => r.type === "REQ"), "balanced requests are REQs");
-        }
-        assert.deepEqual(other.host.texts, ["other"]);
-      },
-    );
-
-    await t.step(
-      "a balanced event reaches one member of its group's queue, patterns too",
-      async () => {
-        await using pool = new Pool(env);
-        const emitter = await pool.connect("emitter");
-        const m1 = await pool.connect("m1");
-        const m2 = await pool.connect("m2");
-        const star = await pool.connect("star");
-        const deep = await pool.connect("deep");
-        await m1.t.subscribeBalancedEvent("user.created", "mail");
-        await m2.t.subscribeBalancedEvent("user.created", "mail");
-        await star.t.subscribeBalancedEvent("user.*", "audit");
-        await deep.t.subscribeBalancedEvent("order.**", "billing");
-        await Promise.all([m1, m2, star, deep].map((n) => sync(n.t, n.host)));
-
-        const N = 20;
-        for (let i = 0; i < N; i++) {
-          await emitter.t.publishBalancedEvent("user.created", "mail", bytes(`mail-${i}`));
-        }
-        await emitter.t.publishBalancedEvent("user.created", "audit", bytes("audit-created"));
-        await emitter.t.publishBalancedEvent("user.name.changed", "audit", bytes("audit-deeper"));
-        await emitter.t.publishBalancedEvent("order.paid", "billing", bytes("billing-1"));
-        await emitter.t.publishBalancedEvent("order.line.added", "billing", bytes("billing-2"));
-        await emitter.t.publishBalancedEvent("order.paid", "mail", bytes("mail-other-event"));
-        await waitForTotal([m1.host, m2.host], N);
-        await star.host.waitFor(1);
-        await deep.host.waitFor(2);
-        await Promise.all([m1, m2, star, deep].map((n) => sync(n.t, n.host)));
-
-        const mails = [...m1.host.texts, ...m2.host.texts].sort();
-        assert.deepEqual(mails, Array.from({ length: N }, (_, i) => `mail-${i}`).sort());
-        assert.ok(m1.host.received.length > 0 && m2.host.received.length > 0, "both members");
-        assert.deepEqual(star.host.lines, ["EVENT audit-created"], "'*' is one segment");
-        assert.deepEqual(deep.host.lines, ["EVENT billing-1", "EVENT billing-2"], "'**' the rest");
-      },
-    );
+        const a = await pool.connect("a");
+        await assert.rejects(a.t.subscribeBalancedRequest("svc.x"), /no balanced queues/);
+        await assert.rejects(a.t.subscribeBalancedEvent("ev", "grp"), /no balanced queues/);
+        await assert.rejects(a.t.publishBalancedRequest("svc.x", bytes("x")), /no balanced/);
+        await assert.rejects(a.t.publishBalancedEvent("ev", "g", bytes("x")), /no balanced/);
+      });
+    }
 
     await t.step("unsubscribe stops delivery, and is idempotent", async () => {
       await using pool = new Pool(env);
       const a = await pool.connect("a");
       const plain = await a.t.subscribe("EVENT", "a");
-      const balanced = await a.t.subscribeBalancedRequest("svc.x");
+      const balanced = impl.balances
+        ? await a.t.subscribeBalancedRequest("svc.x")
+        : await a.t.subscribe("REQ", "a");
+      const sendBalanced = (text: string) =>
+        impl.balances
+          ? a.t.publishBalancedRequest("svc.x", bytes(text))
+          : a.t.publish("REQ", "a", bytes(text));
       await a.t.subscribe("DISCONNECT");
       await a.t.publish("EVENT", "a", bytes("1"));
-      await a.t.publishBalancedRequest("svc.x", bytes("2"));
+      await sendBalanced("2");
       await a.host.waitFor(2);
       plain.unsubscribe();
       plain.unsubscribe();
       balanced.unsubscribe();
       balanced.unsubscribe();
       await a.t.publish("EVENT", "a", bytes("3"));
-      await a.t.publishBalancedRequest("svc.x", bytes("4"));
+      await sendBalanced("4");
       await a.t.publish("DISCONNECT", undefined, bytes("marker"));
       await a.host.waitFor(3);
       assert.deepEqual(a.host.texts, ["1", "2", "marker"]);
