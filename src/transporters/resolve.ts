@@ -17,6 +17,8 @@ import { BrokerOptionsError } from "../errors.ts";
 import { MemoryTransporter } from "./memory.ts";
 import { NatsTransporter } from "./nats/nats.ts";
 import type { NatsTransporterOptions } from "./nats/options.ts";
+import { MqttTransporter } from "./mqtt/mqtt.ts";
+import type { MqttTransporterOptions } from "./mqtt/options.ts";
 import { RedisTransporter } from "./redis/redis.ts";
 import type { RedisTransporterOptions } from "./redis/options.ts";
 import type { Transporter } from "./transporter.ts";
@@ -25,9 +27,9 @@ import type { Transporter } from "./transporter.ts";
  * The broker's `transporter` option:
  * - a {@linkcode Transporter} instance;
  * - a URL: `"memory://<group>"`, `"nats://host:4222"` (also `tls://`, credentials, comma lists);
- * - `"redis://host:6379"` (also `rediss://`);
- * - a name: `"Memory"` (alias `"Fake"`, group `"default"`), `"NATS"` (`127.0.0.1:4222`) or
- *   `"Redis"` (`127.0.0.1:6379`);
+ * - `"redis://host:6379"` (also `rediss://`), `"mqtt://host:1883"` (also `mqtts://`);
+ * - a name: `"Memory"` (alias `"Fake"`, group `"default"`), `"NATS"` (`127.0.0.1:4222`),
+ *   `"Redis"` (`127.0.0.1:6379`) or `"MQTT"` (`localhost:1883`);
  * - `{ type, options }` as in Moleculer: `{ type: "NATS", options: { servers, user, pass } }`,
  *   `{ type: "Redis", options: { host, port, password } }`, `{ type: "Memory", options: { group } }`.
  */
@@ -36,7 +38,7 @@ export type TransporterOption = Transporter | string | { type: string; options?:
 /** What the error messages list as supported. */
 const SUPPORTED =
   `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]"), ` +
-  `"Redis" (or "redis://[user:pass@]host:port")`;
+  `"Redis" (or "redis://[user:pass@]host:port"), "MQTT" (or "mqtt://[user:pass@]host:port")`;
 
 function isTransporter(value: unknown): value is Transporter {
   if (typeof value !== "object" || value === null) return false;
@@ -107,6 +109,8 @@ function byName(name: string, options: unknown): Transporter | undefined {
       return nats(options);
     case "redis":
       return new RedisTransporter(urlOrObject<RedisTransporterOptions>("Redis", options));
+    case "mqtt":
+      return new MqttTransporter(urlOrObject<MqttTransporterOptions>("MQTT", options));
   }
   return undefined;
 }
@@ -144,6 +148,7 @@ export function resolveTransporter(opt: TransporterOption): Transporter {
     }
     if (scheme === "nats" || scheme === "tls") return new NatsTransporter(value);
     if (scheme === "redis" || scheme === "rediss") return new RedisTransporter(value);
+    if (scheme === "mqtt" || scheme === "mqtts") return new MqttTransporter(value);
     throw unknown(opt);
   }
   if (isTransporter(opt)) return opt;

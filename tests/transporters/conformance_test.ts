@@ -11,10 +11,11 @@ import assert from "node:assert/strict";
 import { BrokerDisconnectedError } from "../../src/errors.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
 import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import { MqttTransporter } from "../../src/transporters/mqtt/mqtt.ts";
 import { RedisTransporter } from "../../src/transporters/redis/redis.ts";
 import type { Transporter } from "../../src/transporters/transporter.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import { startRedisServer } from "../_helpers/servers.ts";
+import { startMosquitto, startRedisServer } from "../_helpers/servers.ts";
 import { bytes, RecordingHost, sync } from "./_util.ts";
 
 /** Makes transporters that can talk to each other. */
@@ -64,6 +65,18 @@ const IMPLEMENTATIONS: Implementation[] = [
       const server = await startRedisServer();
       return {
         make: () => new RedisTransporter(server.url),
+        [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
+      };
+    },
+  },
+  {
+    name: "MQTT",
+    balances: false,
+    balancedPatterns: false,
+    async setup() {
+      const server = await startMosquitto();
+      return {
+        make: () => new MqttTransporter(server.url),
         [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
       };
     },

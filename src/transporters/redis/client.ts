@@ -15,6 +15,7 @@ import { BrokerDisconnectedError } from "../../errors.ts";
 import { toError } from "../../_util/values.ts";
 import type { TransporterListener, TransporterSubscription } from "../transporter.ts";
 import type { RedisSettings } from "./options.ts";
+import type { TopicClient } from "../topic_transporter.ts";
 
 /** Called with the bytes of each message of a channel. */
 export type RedisMessageHandler = (data: Uint8Array) => void;
@@ -46,7 +47,7 @@ interface Channel {
  * - While either is down, {@linkcode RedisClient.publish} rejects with
  *   {@linkcode BrokerDisconnectedError}: nothing waits in an offline queue to be sent late.
  */
-export class RedisClient {
+export class RedisClient implements TopicClient {
   /** The server(s), without credentials. */
   readonly url: string;
   readonly #settings: RedisSettings;
