@@ -22,6 +22,14 @@ export type MqttMessageHandler = (data: Uint8Array) => void;
 const END_TIMEOUT = 2_000;
 
 /**
+ * Send each packet as it is written: `mqtt` leaves Nagle's algorithm on, which holds a small
+ * request back until the previous one is acknowledged (~40 ms per round trip on Linux).
+ */
+function noDelay(client: Client): void {
+  (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+}
+
+/**
  * One MQTT connection with topic-level publish and subscribe.
  *
  * - The first connection is bounded: it resolves on the broker's CONNACK, or rejects with a
@@ -98,6 +106,7 @@ export class MqttClient implements TopicClient {
       );
     }
     this.#ever = true;
+    noDelay(client);
     client.on("close", () => this.#lost());
     client.on("connect", () => void this.#back());
   }
@@ -111,6 +120,7 @@ export class MqttClient implements TopicClient {
   async #back(): Promise<void> {
     const client = this.#client;
     if (!this.#ever || this.#closing || !this.#down || client === undefined) return;
+    noDelay(client);
     if (this.#topics.size > 0) {
       try {
         await client.subscribeAsync([...this.#topics.keys()], { qos: this.#settings.qos });

@@ -3,6 +3,7 @@
 // Options: JSON in argv[2] or in the MOLECULER_PEER_OPTIONS environment variable:
 //   { version: "0.14"|"0.15", nodeID, transporter, namespace?, heartbeatInterval?, heartbeatTimeout?,
 //     disableBalancer?, services?: string[], logLevel?, brokerOptions? }
+//   (`services` defaults to every preset but `cachetest`, which needs a `cacher` in brokerOptions)
 //
 // stdout is reserved for the control protocol (one JSON object per line); logs go to stderr.
 // stdin: one command per line, `{id, cmd, ...}`; each gets `{type:"reply", id, ok, result|error}`.
@@ -133,6 +134,19 @@ const presets = {
     },
   },
 
+  // Not loaded by default: a broker with a `cacher` option (see tests/cachers/redis_test.ts).
+  cachetest: {
+    name: "cachetest",
+    actions: {
+      get: {
+        cache: { keys: ["id"] },
+        handler(ctx) {
+          return { id: ctx.params.id, by: ctx.broker.nodeID };
+        },
+      },
+    },
+  },
+
   listener: {
     name: "nodelistener",
     events: {
@@ -196,7 +210,8 @@ const brokerOptions = {
 const broker = new ServiceBroker(brokerOptions);
 recordLocal("$node.connected");
 recordLocal("$node.disconnected");
-for (const name of options.services ?? Object.keys(presets)) {
+const defaults = Object.keys(presets).filter((name) => name !== "cachetest");
+for (const name of options.services ?? defaults) {
   const schema = presets[name];
   if (!schema) {
     process.stderr.write(
