@@ -191,6 +191,7 @@ export { MemoryTransporter } from "./src/transporters/memory.ts";
 export type { NatsTransporterOptions } from "./src/transporters/nats/options.ts";
 export type { RedisTransporterOptions } from "./src/transporters/redis/options.ts";
 export type { MqttTransporterOptions } from "./src/transporters/mqtt/options.ts";
+export type { AmqpTransporterOptions } from "./src/transporters/amqp/options.ts";
 export { type TopicClient, TopicTransporter } from "./src/transporters/topic_transporter.ts";
 export { resolveTransporter } from "./src/transporters/resolve.ts";
 export type { TransporterOption } from "./src/transporters/resolve.ts";

@@ -473,14 +473,19 @@ export class Transit {
 
   // ---- receiving ----
 
-  #onMessage(type: PacketType, data: Uint8Array): void {
+  /**
+   * Handle an incoming packet. For a request or an event it returns a promise that settles
+   * (never rejects) once the packet is handled — the response sent, the handlers done — so a
+   * transporter that acknowledges messages (AMQP) can ack then, as Moleculer's does.
+   */
+  #onMessage(type: PacketType, data: Uint8Array): Promise<void> | void {
     const payload = this.#decoder.decode(type, data);
     if (payload === undefined) return;
     const sender = payload.sender;
     this.#liveness.heard(sender);
     if (sender === this.#host.nodeID && !this.#conflict.onOwnPacket(type, payload)) return;
     try {
-      this.#dispatch(type, sender, payload);
+      return this.#dispatch(type, sender, payload);
     } catch (err) {
       this.#warnings.warn(
         `${type} ${sender}`,
@@ -491,7 +496,7 @@ export class Transit {
     }
   }
 
-  #dispatch(type: PacketType, sender: string, p: PacketPayload): void {
+  #dispatch(type: PacketType, sender: string, p: PacketPayload): Promise<void> | void {
     switch (type) {
       case PacketType.REQUEST:
         return this.#onRequest(sender, p);
@@ -520,9 +525,9 @@ export class Transit {
     }
   }
 
-  #onRequest(sender: string, p: PacketPayload): void {
+  #onRequest(sender: string, p: PacketPayload): Promise<void> {
     const packet = decodeRequest(p);
-    this.#host.runRequest(packet, sender).then(
+    return this.#host.runRequest(packet, sender).then(
       ({ ctx, data }) => {
         const res: PacketPayload = { id: packet.id, meta: ctx ? ctx.meta : packet.meta };
         if (this.#opts.protocolVersion === "5") res.headers = ctx ? ctx.responseHeaders : {};
@@ -570,10 +575,10 @@ export class Transit {
     this.#sendQuiet(PacketType.RESPONSE, sender, res);
   }
 
-  #onEvent(sender: string, p: PacketPayload): void {
+  #onEvent(sender: string, p: PacketPayload): Promise<void> | void {
     const packet = decodeEvent(p);
     if (this.#stopping) return;
-    this.#host.runEvent(packet, sender).catch((err) =>
+    return this.#host.runEvent(packet, sender).catch((err) =>
       this.#warnings.warn(
         `event ${sender}`,
         `Event '${printable(packet.event)}' from '${printable(sender)}' failed: ${

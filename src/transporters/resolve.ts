@@ -17,6 +17,8 @@ import { BrokerOptionsError } from "../errors.ts";
 import { MemoryTransporter } from "./memory.ts";
 import { NatsTransporter } from "./nats/nats.ts";
 import type { NatsTransporterOptions } from "./nats/options.ts";
+import { AmqpTransporter } from "./amqp/amqp.ts";
+import type { AmqpTransporterOptions } from "./amqp/options.ts";
 import { MqttTransporter } from "./mqtt/mqtt.ts";
 import type { MqttTransporterOptions } from "./mqtt/options.ts";
 import { RedisTransporter } from "./redis/redis.ts";
@@ -27,9 +29,10 @@ import type { Transporter } from "./transporter.ts";
  * The broker's `transporter` option:
  * - a {@linkcode Transporter} instance;
  * - a URL: `"memory://<group>"`, `"nats://host:4222"` (also `tls://`, credentials, comma lists);
- * - `"redis://host:6379"` (also `rediss://`), `"mqtt://host:1883"` (also `mqtts://`);
+ * - `"redis://host:6379"` (also `rediss://`), `"mqtt://host:1883"` (also `mqtts://`),
+ *   `"amqp://user:pass@host:5672"` (also `amqps://`, `;` between several);
  * - a name: `"Memory"` (alias `"Fake"`, group `"default"`), `"NATS"` (`127.0.0.1:4222`),
- *   `"Redis"` (`127.0.0.1:6379`) or `"MQTT"` (`localhost:1883`);
+ *   `"Redis"` (`127.0.0.1:6379`), `"MQTT"` (`localhost:1883`) or `"AMQP"` (`localhost:5672`);
  * - `{ type, options }` as in Moleculer: `{ type: "NATS", options: { servers, user, pass } }`,
  *   `{ type: "Redis", options: { host, port, password } }`, `{ type: "Memory", options: { group } }`.
  */
@@ -38,7 +41,8 @@ export type TransporterOption = Transporter | string | { type: string; options?:
 /** What the error messages list as supported. */
 const SUPPORTED =
   `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]"), ` +
-  `"Redis" (or "redis://[user:pass@]host:port"), "MQTT" (or "mqtt://[user:pass@]host:port")`;
+  `"Redis" (or "redis://[user:pass@]host:port"), "MQTT" (or "mqtt://[user:pass@]host:port"), ` +
+  `"AMQP" (or "amqp://[user:pass@]host:port[/vhost]")`;
 
 function isTransporter(value: unknown): value is Transporter {
   if (typeof value !== "object" || value === null) return false;
@@ -111,6 +115,8 @@ function byName(name: string, options: unknown): Transporter | undefined {
       return new RedisTransporter(urlOrObject<RedisTransporterOptions>("Redis", options));
     case "mqtt":
       return new MqttTransporter(urlOrObject<MqttTransporterOptions>("MQTT", options));
+    case "amqp":
+      return new AmqpTransporter(urlOrObject<AmqpTransporterOptions>("AMQP", options));
   }
   return undefined;
 }
@@ -149,6 +155,7 @@ export function resolveTransporter(opt: TransporterOption): Transporter {
     if (scheme === "nats" || scheme === "tls") return new NatsTransporter(value);
     if (scheme === "redis" || scheme === "rediss") return new RedisTransporter(value);
     if (scheme === "mqtt" || scheme === "mqtts") return new MqttTransporter(value);
+    if (scheme === "amqp" || scheme === "amqps") return new AmqpTransporter(value);
     throw unknown(opt);
   }
   if (isTransporter(opt)) return opt;

@@ -127,3 +127,40 @@ export function startMosquitto(): Promise<PrivateServer> {
     },
   );
 }
+
+/** A RabbitMQ virtual host of a test's own on the shared server, deleted when disposed. */
+export interface RabbitVhost extends AsyncDisposable {
+  readonly name: string;
+  /** `amqp://guest:guest@127.0.0.1:5672/<name>` (or `AMQP_URL`'s server). */
+  readonly url: string;
+}
+
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("rabbitmqctl", { args, stdout: "null", stderr: "piped" }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error("rabbitmqctl is not installed: run `apt-get install rabbitmq-server`");
+    }
+    throw error;
+  }
+  if (!out.success) {
+    throw new Error(
+      `rabbitmqctl ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+}
+
+/** Create a RabbitMQ vhost (with guest's permissions) that isolates one test's queues. */
+export async function startRabbitVhost(): Promise<RabbitVhost> {
+  const name = `test-${crypto.randomUUID().slice(0, 8)}`;
+  await rabbitmqctl("add_vhost", name);
+  await rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*");
+  const server = Deno.env.get("AMQP_URL") ?? "amqp://guest:guest@127.0.0.1:5672";
+  return {
+    name,
+    url: `${server.replace(/\/+$/, "")}/${name}`,
+    [Symbol.asyncDispose]: () => rabbitmqctl("delete_vhost", name),
+  };
+}

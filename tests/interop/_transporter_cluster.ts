@@ -43,11 +43,17 @@ const local = (event: string, nodeID: string) => (e: PeerEvent) =>
  * Register the scenario for a transporter, once per Moleculer version.
  *
  * @param name The transporter, for the test names.
- * @param url The transporter URL both sides use (the same string for Moleculer and Deno).
+ * @param server The transporter URL both sides use (the same string for Moleculer and Deno),
+ *   or a function that prepares one for the test (e.g. a RabbitMQ vhost) and disposes it after.
  */
-export function transporterCluster(name: string, url: string): void {
+export function transporterCluster(
+  name: string,
+  server: string | (() => Promise<{ readonly url: string } & AsyncDisposable>),
+): void {
   interopTest(`${name}: one cluster, every kind of traffic`, async (t, v) => {
-    await cluster(t, v, url);
+    if (typeof server === "string") return await cluster(t, v, server);
+    await using prepared = await server();
+    await cluster(t, v, prepared.url);
   });
 }
 
