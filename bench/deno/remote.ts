@@ -34,7 +34,8 @@ const broker = new ServiceBroker({
   nodeID: o.nodeID,
   namespace: o.namespace,
   logger: false,
-  transporter: natsTransporter(o.url, o.transport),
+  // Another transporter's URL (compare.ts --transporter=…) goes to the broker as is.
+  transporter: o.url.startsWith("nats://") ? natsTransporter(o.url, o.transport) : o.url,
 });
 const params = { a: 1, b: 2 };
 const ready = () =>

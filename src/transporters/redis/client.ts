@@ -61,6 +61,8 @@ export class RedisClient implements TopicClient {
   #resubscribed = true;
   #closing = false;
   #lastError: Error | undefined;
+  /** Publishes of the current microtask run, written together (see `publish`). */
+  #batch: [string, Buffer][] | undefined;
 
   /**
    * Create the client; nothing connects until {@linkcode RedisClient.connect}.
@@ -305,12 +307,29 @@ export class RedisClient implements TopicClient {
     }
     // Not awaited: the reply (the number of receivers) says nothing the caller needs, and
     // commands keep their order on the connection. A failure is reported, never silent.
-    pub.publish(
-      channel,
-      Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-    ).catch(
-      (error) => this.#notifyError(error),
-    );
+    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (this.#batch !== undefined) {
+      this.#batch.push([channel, buffer]);
+    } else {
+      // The publishes of one run of microtasks (many, under load) go out in one write, as a
+      // pipeline; a lone one goes at once. ioredis' own auto-pipelining waits for a
+      // setImmediate, which costs a lone call ~0.1 ms.
+      this.#batch = [[channel, buffer]];
+      queueMicrotask(() => this.#flush(pub));
+    }
     return Promise.resolve();
+  }
+
+  #flush(pub: Client): void {
+    const batch = this.#batch!;
+    this.#batch = undefined;
+    const failed = (error: unknown) => this.#notifyError(error);
+    if (batch.length === 1) {
+      pub.publish(batch[0]![0], batch[0]![1]).catch(failed);
+      return;
+    }
+    const pipeline = pub.pipeline();
+    for (const [channel, buffer] of batch) pipeline.publish(channel, buffer);
+    pipeline.exec().catch(failed);
   }
 }
