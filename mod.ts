@@ -216,12 +216,14 @@ export type { BulkheadOptions } from "./src/core/schema.ts";
 export type { FallbackResponse } from "./src/middlewares/fallback.ts";
 export { BaseCacher, defaultCacheKey, matchCacheKey } from "./src/cachers/cacher.ts";
 export type { CacheKeygen, CacherOptions } from "./src/cachers/cacher.ts";
-export type { Cacher, MaybePromise } from "./src/core/cacher.ts";
+export type { CacheLock, Cacher, CacheValueWithTTL, MaybePromise } from "./src/core/cacher.ts";
 export type { ActionCacheOptions } from "./src/core/schema.ts";
 export { MemoryCacher } from "./src/cachers/memory.ts";
 export type { CacheEntry, MemoryCacherOptions } from "./src/cachers/memory.ts";
 export { MemoryLRUCacher } from "./src/cachers/memory_lru.ts";
 export type { MemoryLRUCacherOptions } from "./src/cachers/memory_lru.ts";
+export { RedisCacher } from "./src/cachers/redis.ts";
+export type { RedisCacherOptions } from "./src/cachers/redis.ts";
 export { resolveCacher } from "./src/cachers/resolve.ts";
 export type { CacherConfig, CacherName, CacherOption } from "./src/cachers/resolve.ts";
 export type {
@@ -238,6 +240,10 @@ export type {
 export type { EndpointList, ListedEndpoint } from "./src/registry/endpoint_list.ts";
 export { MemoryTransporter } from "./src/transporters/memory.ts";
 export type { NatsTransporterOptions } from "./src/transporters/nats/options.ts";
+export type { RedisTransporterOptions } from "./src/transporters/redis/options.ts";
+export type { MqttTransporterOptions } from "./src/transporters/mqtt/options.ts";
+export type { AmqpTransporterOptions } from "./src/transporters/amqp/options.ts";
+export { type TopicClient, TopicTransporter } from "./src/transporters/topic_transporter.ts";
 export { resolveTransporter } from "./src/transporters/resolve.ts";
 export type { TransporterOption } from "./src/transporters/resolve.ts";
 export type {

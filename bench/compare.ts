@@ -23,6 +23,9 @@
  * `raw-deno`, `raw-wire`, `baseline`); `--baseline=DIR` adds a column for the checkout in DIR (its
  * `bench/deno/` scripts, DenoTransport), with a table of this tree against it; `--serializer=NAME`
  * (e.g. `MsgPack`) for the Denolecular and Moleculer nodes of the remote section; `--update`.
+ * `--transporter=redis|mqtt|amqp` measures remote calls over that transporter instead of NATS
+ * (a private redis-server or mosquitto, or a RabbitMQ vhost of its own): Denolecular against
+ * Moleculer only, as the raw floors are NATS clients; it writes `latest-<transporter>.json`.
  * Environment: `BENCH_NODE` (node binary), `BENCH_DENO_FLAGS` (extra flags for
  * every Deno child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  *
@@ -30,6 +33,7 @@
  */
 
 import { startNatsServer } from "../tests/_helpers/nats_server.ts";
+import { startMosquitto, startRabbitVhost, startRedisServer } from "../tests/_helpers/servers.ts";
 import { Child as JsonLineChild, type Line } from "./_shared/child.ts";
 import type { Result } from "./_shared/measure.d.mts";
 
@@ -64,9 +68,20 @@ const CONC = `conc${IN_FLIGHT}`;
 const IDLE_SETTLE_MS = QUICK ? 1_000 : 2_000;
 const IDLE_REPS = QUICK ? 1 : 3;
 
-const ONLY = new Set(
-  Deno.args.filter((a) => a.startsWith("--only=")).flatMap((a) => a.slice(7).split(",")),
-);
+/** The transporter of the remote section: NATS unless `--transporter=redis|mqtt|amqp`. */
+const TRANSPORTER = Deno.args.find((a) => a.startsWith("--transporter="))?.slice(14) ?? "nats";
+const SERVERS: Record<string, () => Promise<{ url: string } & AsyncDisposable>> = {
+  redis: startRedisServer,
+  mqtt: startMosquitto,
+  amqp: startRabbitVhost,
+};
+if (TRANSPORTER !== "nats" && !(TRANSPORTER in SERVERS)) {
+  throw new Error(`--transporter must be nats, redis, mqtt or amqp, not "${TRANSPORTER}"`);
+}
+const ONLY = new Set([
+  ...Deno.args.filter((a) => a.startsWith("--only=")).flatMap((a) => a.slice(7).split(",")),
+  ...(TRANSPORTER === "nats" ? [] : ["remote", "denolecular-deno", "moleculer"]),
+]);
 const pick = (all: string[]): Set<string> => {
   const chosen = all.filter((x) => ONLY.has(x));
   return new Set(chosen.length ? chosen : all);
@@ -437,6 +452,7 @@ async function remote(url: string, serverPid: number | undefined): Promise<Remot
   const checkDeno = (p: Pairing, line: Line, who: string) => {
     // A baseline older than the Deno transport's counter reports none: trust its default.
     if (
+      TRANSPORTER === "nats" &&
       p.stack === "denolecular" && p.transport === "deno" && line.denoTransports !== 1 &&
       !(p.root && line.denoTransports === undefined)
     ) {
@@ -641,8 +657,10 @@ Deno.addSignalListener("SIGINT", () => {
 
 const t0 = performance.now();
 const env = await environment();
-await using nats = await startNatsServer();
-const serverPid = natsServerPid(nats.port);
+await using nats = TRANSPORTER === "nats" ? await startNatsServer() : await SERVERS[TRANSPORTER]!();
+const serverPid = TRANSPORTER === "nats"
+  ? natsServerPid((nats as { port: number }).port)
+  : undefined;
 let local: Record<string, Summary> = {};
 let rem: RemoteOut = { calls: {}, events: {}, cpu: {}, foreignCores: {} };
 const loadBefore = await Deno.readTextFile("/proc/loadavg").catch(() => "");
@@ -950,5 +968,9 @@ const report = {
 // Committed figures change only when asked; an ordinary run writes beside them, ignored by git.
 const outDir = UPDATE ? "results" : ".out";
 await Deno.mkdir(path(outDir), { recursive: true });
-await Deno.writeTextFile(path(`${outDir}/latest.json`), JSON.stringify(report, null, 2) + "\n");
-console.log(`\nwritten: bench/${outDir}/latest.json`);
+const outFile = TRANSPORTER === "nats" ? "latest.json" : `latest-${TRANSPORTER}.json`;
+await Deno.writeTextFile(
+  path(`${outDir}/${outFile}`),
+  JSON.stringify({ transporter: TRANSPORTER, ...report }, null, 2) + "\n",
+);
+console.log(`\nwritten: bench/${outDir}/${outFile}`);

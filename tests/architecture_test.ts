@@ -171,6 +171,8 @@ Deno.test("architecture: mod.ts loads no transporter client statically", async (
     const pkg = /^npm:\/?(@?[^@]+@[^/]+)/.exec(name)?.[1] ?? name;
     for (const dep of info.npmPackages?.[pkg]?.dependencies ?? []) loaded.add(dep);
   }
-  const clients = [...loaded].filter((n) => /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n));
+  const clients = [...loaded].filter((n) =>
+    /@nats-io\/|nkeys|(^|npm:\/?)(ioredis|mqtt|amqplib)@|\bnode:(net|tls)\b/.test(n)
+  );
   assert.deepEqual(clients, [], "a transporter's client must load on connect, by import()");
 });

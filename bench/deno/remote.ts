@@ -39,7 +39,13 @@ const broker = new ServiceBroker({
   namespace: o.namespace,
   logger: false,
   ...(o.serializer ? { serializer: o.serializer } : {}),
-  transporter: o.tcp ? { type: "TCP", options: o.tcp } : natsTransporter(o.url, o.transport),
+  // TCP options, or another transporter's URL (compare.ts --transporter=…), go to the broker as
+  // they are.
+  transporter: o.tcp
+    ? { type: "TCP", options: o.tcp }
+    : o.url.startsWith("nats://")
+    ? natsTransporter(o.url, o.transport)
+    : o.url,
 });
 const params = { a: 1, b: 2 };
 const ready = () =>

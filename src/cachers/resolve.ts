@@ -3,8 +3,8 @@
  *
  * The cachers are a table: each entry has Moleculer's name, the URL schemes that name it, and how
  * it is made — with the checks of its options, so an option is refused before any cacher exists.
- * A cacher over a client library (Redis, named by `redis://…`) is to join as an entry that loads
- * its implementation by `import()`; until it does, naming it gives an error saying what to do.
+ * The Redis cacher is constructed at once (its options checked) and loads `ioredis` by
+ * `import()` when the broker initialises it.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { BrokerOptionsError } from "../errors.ts";
 import type { Cacher } from "../core/cacher.ts";
 import { MemoryCacher } from "./memory.ts";
 import { MemoryLRUCacher, type MemoryLRUCacherOptions } from "./memory_lru.ts";
+import { REDIS_CHECKS, RedisCacher, type RedisCacherOptions } from "./redis.ts";
 import {
   checkCacherOptions,
   LRU_CHECKS,
@@ -22,19 +23,19 @@ import {
 } from "./_options.ts";
 
 /** The built-in cachers by name. */
-export type CacherName = "Memory" | "MemoryLRU";
+export type CacherName = "Memory" | "MemoryLRU" | "Redis";
 
 /** A built-in cacher with options, as in a `moleculer.config.js`. */
 export interface CacherConfig {
   /** Which cacher (any letter case). @default {"Memory"} */
   type?: CacherName;
-  /** Its options; `max` is the MemoryLRU cacher's only. */
-  options?: MemoryLRUCacherOptions;
+  /** Its options; `max` is the MemoryLRU cacher's only, `redis`, `prefix`… the Redis cacher's. */
+  options?: MemoryLRUCacherOptions | RedisCacherOptions;
 }
 
 /**
- * The `cacher` broker option: `"Memory"`, `"MemoryLRU"`, `true` (Memory), `false` (no caching),
- * `{ type, options }`, or a {@linkcode Cacher} instance.
+ * The `cacher` broker option: `"Memory"`, `"MemoryLRU"`, `"Redis"`, a `redis://` URL, `true`
+ * (Memory), `false` (no caching), `{ type, options }`, or a {@linkcode Cacher} instance.
  */
 export type CacherOption = boolean | CacherName | CacherConfig | Cacher;
 
@@ -43,30 +44,30 @@ interface BuiltIn {
   readonly name: CacherName;
   /** The checks of its options, by option name (unknown names are refused). */
   readonly checks: Readonly<Record<string, OptionCheck>>;
-  readonly make: (options: MemoryLRUCacherOptions) => Cacher;
-}
-
-/** A Moleculer cacher not available here: naming it explains what to do instead. */
-interface NotBuiltIn {
-  readonly name: string;
   /** URL schemes that name it, e.g. `redis` for `"redis://localhost:6379"`. */
   readonly schemes: readonly string[];
-  /** The rest of the error message, after "Option '<name>': ". */
-  readonly instead: string;
+  readonly make: (options: Record<string, unknown>) => Cacher;
 }
 
 /** The built-in cachers; the first is the one `true` and a `{ options }` without `type` mean. */
 const BUILT_IN: readonly BuiltIn[] = [
-  { name: "Memory", checks: MEMORY_CHECKS, make: (options) => new MemoryCacher(options) },
-  { name: "MemoryLRU", checks: LRU_CHECKS, make: (options) => new MemoryLRUCacher(options) },
-];
-
-const NOT_BUILT_IN: readonly NotBuiltIn[] = [
+  {
+    name: "Memory",
+    checks: MEMORY_CHECKS,
+    schemes: [],
+    make: (options) => new MemoryCacher(options),
+  },
+  {
+    name: "MemoryLRU",
+    checks: LRU_CHECKS,
+    schemes: [],
+    make: (options) => new MemoryLRUCacher(options),
+  },
   {
     name: "Redis",
+    checks: REDIS_CHECKS,
     schemes: ["redis", "rediss"],
-    instead: "the Redis cacher is not built in. Pass an instance of a class that implements " +
-      'Cacher (extend BaseCacher) over your Redis client, or use "Memory" / "MemoryLRU"',
+    make: (options) => new RedisCacher(options),
   },
 ];
 
@@ -91,25 +92,18 @@ function builtIn(name: string): BuiltIn | undefined {
   return BUILT_IN.find((entry) => entry.name.toLowerCase() === lower);
 }
 
-function notBuiltIn(name: string): NotBuiltIn | undefined {
-  const lower = name.toLowerCase();
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(name)?.[1]?.toLowerCase();
-  return NOT_BUILT_IN.find((entry) =>
-    entry.name.toLowerCase() === lower || (scheme !== undefined && entry.schemes.includes(scheme))
-  );
+/** The cacher a URL names by its scheme, e.g. Redis for `redis://localhost:6379`. */
+function byScheme(value: string): BuiltIn | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
+  return scheme === undefined
+    ? undefined
+    : BUILT_IN.find((entry) => entry.schemes.includes(scheme));
 }
 
 function find(name: unknown, option: string): BuiltIn {
   if (typeof name === "string") {
     const found = builtIn(name);
     if (found) return found;
-    const missing = notBuiltIn(name);
-    if (missing) {
-      throw new BrokerOptionsError(`Option '${option}': ${missing.instead}`, {
-        option,
-        value: name,
-      });
-    }
   }
   const got = typeof name === "function"
     ? "a function (pass an instance, e.g. new MyCacher(), not the class)"
@@ -131,6 +125,10 @@ type Named =
 function name(value: unknown): Named {
   if (value === undefined || value === null || value === false) return { kind: "none" };
   if (value === true) return { kind: "built-in", entry: BUILT_IN[0]!, options: undefined };
+  if (typeof value === "string") {
+    const entry = byScheme(value);
+    if (entry) return { kind: "built-in", entry, options: { redis: value } };
+  }
   if (typeof value !== "object" || Array.isArray(value)) {
     return { kind: "built-in", entry: find(value, "cacher"), options: undefined };
   }
@@ -173,7 +171,9 @@ function name(value: unknown): Named {
 export function checkCacherOption(value: unknown): CacherOption {
   const named = name(value);
   if (named.kind === "none") return false;
-  if (named.kind === "built-in" && typeof value === "string") return named.entry.name;
+  if (named.kind === "built-in" && typeof value === "string" && !byScheme(value)) {
+    return named.entry.name;
+  }
   return value as CacherOption;
 }
 
@@ -200,5 +200,5 @@ export function resolveCacher(
   const named = name(option);
   if (named.kind === "none") return null;
   if (named.kind === "instance") return named.cacher;
-  return named.entry.make(named.options ?? {});
+  return named.entry.make((named.options ?? {}) as Record<string, unknown>);
 }

@@ -11,6 +11,17 @@ import type { Meta } from "./context.ts";
 /** A value, or a promise of it: the built-in cachers answer synchronously, others may not. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** Releases a lock taken with {@linkcode Cacher.lock}; resolves once released. */
+export type CacheLock = () => Promise<void>;
+
+/** What {@linkcode Cacher.getWithTTL} answers. */
+export interface CacheValueWithTTL {
+  /** The value; `null` (or the cacher's `missingResponse`) when missing. */
+  readonly data: unknown;
+  /** Seconds it has left; `null` or a negative number when unknown or unlimited. */
+  readonly ttl: number | null;
+}
+
 /**
  * A cacher: what the `cacher` broker option accepts as an instance, and what `broker.cacher` is.
  * Extend {@linkcode BaseCacher} to get key generation, `init` and `close`.
@@ -71,4 +82,35 @@ export interface Cacher {
     keys?: readonly string[],
     headers?: Record<string, unknown>,
   ): string;
+  /**
+   * False while the cacher cannot reach its store: the cacher middleware then calls the
+   * handler directly (Moleculer's rule). Absent or null = always usable.
+   */
+  readonly connected?: boolean | null;
+  /** What `get` answers for a missing key, when not `undefined` (Moleculer's option). */
+  readonly missingResponse?: unknown;
+  /**
+   * Take the lock of a key, waiting while another holder has it (an action's `cache.lock`).
+   * Without it the cacher middleware locks within this process.
+   *
+   * @param key The cache key.
+   * @param ttl Milliseconds the lock lives unless released.
+   * @returns The release function.
+   */
+  lock?(key: string, ttl?: number): Promise<CacheLock>;
+  /**
+   * Take the lock of a key only if it is free (refreshing a stale entry, `cache.lock.staleTime`).
+   *
+   * @param key The cache key.
+   * @param ttl Milliseconds the lock lives unless released.
+   * @returns The release function; rejects when the lock is held.
+   */
+  tryLock?(key: string, ttl?: number): Promise<CacheLock>;
+  /**
+   * The value and the seconds it has left (`cache.lock.staleTime`).
+   *
+   * @param key The key.
+   * @returns The value and its ttl.
+   */
+  getWithTTL?(key: string): Promise<CacheValueWithTTL>;
 }

@@ -178,6 +178,13 @@ export interface ActionCacheOptions {
    */
   // deno-lint-ignore no-explicit-any
   enabled?: boolean | ((this: any, ctx: Context<any, any>) => boolean);
+  /**
+   * Concurrent misses of one key wait for a single handler run (Moleculer's `cache.lock`):
+   * `true`, or `{ ttl }` (ms the lock lives, default the cacher's 15000) and `{ staleTime }`
+   * (seconds of ttl left under which a hit is refreshed in the background). The Redis cacher
+   * locks across nodes; other cachers lock within this process. @default {false}
+   */
+  lock?: boolean | { enabled?: boolean; ttl?: number; staleTime?: number };
 }
 
 /** Retry policy, broker-wide (`retryPolicy`) or per action (`retryPolicy` in the definition). */

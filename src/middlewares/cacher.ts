@@ -8,7 +8,7 @@
 import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
-import type { Cacher } from "../core/cacher.ts";
+import type { CacheLock, Cacher } from "../core/cacher.ts";
 import { MemoryCacher } from "../cachers/memory.ts";
 import { show } from "../cachers/_options.ts";
 import { ServiceSchemaError } from "../errors.ts";
@@ -17,13 +17,60 @@ import { isPromiseLike } from "../_util/async.ts";
 // deno-lint-ignore no-explicit-any
 type EnabledFn = (this: any, ctx: Context) => boolean;
 
+/** An action's `cache.lock`, Moleculer's: concurrent misses of a key wait for one handler. */
+interface LockOptions {
+  /** Milliseconds the lock lives unless released. */
+  readonly ttl: number | undefined;
+  /** Seconds of ttl left under which a hit is refreshed in the background (needs getWithTTL). */
+  readonly staleTime: number | undefined;
+}
+
 interface ActionCache {
   readonly keys: readonly string[] | undefined;
   readonly ttl: number | undefined;
   readonly enabled: EnabledFn | undefined;
+  readonly lock: LockOptions | undefined;
 }
 
-const CACHE_KEYS = new Set(["keys", "ttl", "enabled"]);
+const CACHE_KEYS = new Set(["keys", "ttl", "enabled", "lock"]);
+const LOCK_KEYS = new Set(["enabled", "ttl", "staleTime"]);
+
+function lockOptions(where: string, action: string, lock: unknown): LockOptions | undefined {
+  if (lock === undefined || lock === null || lock === false) return undefined;
+  if (lock === true) return { ttl: undefined, staleTime: undefined };
+  const fail = (what: string): never => {
+    throw new ServiceSchemaError(`${where}: 'lock' ${what}`, { action, option: "lock" });
+  };
+  if (typeof lock !== "object" || Array.isArray(lock)) {
+    fail(`must be true, false or { enabled, ttl, staleTime }, got ${show(lock)}`);
+  }
+  const { enabled, ttl, staleTime } = lock as Record<string, unknown>;
+  for (const key of Object.keys(lock as object)) {
+    if (!LOCK_KEYS.has(key)) fail(`has an unknown option '${key}'; known: enabled, ttl, staleTime`);
+  }
+  if (enabled === false) return undefined;
+  for (const [name, value] of [["ttl", ttl], ["staleTime", staleTime]] as const) {
+    if (value !== undefined && (typeof value !== "number" || !(value > 0))) {
+      fail(`'${name}' must be a number > 0, got ${show(value)}`);
+    }
+  }
+  return { ttl: ttl as number | undefined, staleTime: staleTime as number | undefined };
+}
+
+/** Locks by key within this process, for cachers without a `lock` of their own. */
+function localLocks(): (key: string) => Promise<CacheLock> {
+  const held = new Map<string, Promise<void>>();
+  return async (key) => {
+    while (held.has(key)) await held.get(key);
+    let release!: () => void;
+    held.set(key, new Promise<void>((resolve) => release = resolve));
+    return () => {
+      held.delete(key);
+      release();
+      return Promise.resolve();
+    };
+  };
+}
 
 /**
  * The `cache` of an action, checked; null when the action is not cached.
@@ -34,7 +81,7 @@ function actionCache(action: ActionInfo): ActionCache | null {
   const def = action.schema.cache;
   if (def === undefined || def === null || def === false) return null;
   if (def === true) {
-    return { keys: undefined, ttl: undefined, enabled: undefined };
+    return { keys: undefined, ttl: undefined, enabled: undefined, lock: undefined };
   }
   const where = `The cache of action '${action.name}'`;
   if (typeof def !== "object" || Array.isArray(def)) {
@@ -43,11 +90,11 @@ function actionCache(action: ActionInfo): ActionCache | null {
       { action: action.name },
     );
   }
-  const { keys, ttl, enabled } = def as Record<string, unknown>;
+  const { keys, ttl, enabled, lock } = def as Record<string, unknown>;
   for (const key of Object.keys(def)) {
     if (!CACHE_KEYS.has(key)) {
       throw new ServiceSchemaError(
-        `${where} has an unknown option '${key}'; known: keys, ttl, enabled`,
+        `${where} has an unknown option '${key}'; known: keys, ttl, enabled, lock`,
         { action: action.name, option: key },
       );
     }
@@ -87,6 +134,7 @@ function actionCache(action: ActionInfo): ActionCache | null {
     keys: keys === undefined ? undefined : [...keys as string[]],
     ttl: typeof ttl === "number" ? ttl : undefined,
     enabled: typeof enabled === "function" ? enabled as EnabledFn : undefined,
+    lock: lockOptions(where, action.name, lock),
   };
 }
 
@@ -131,17 +179,88 @@ export function cacherMiddleware(
     }
   };
 
+  const missing = cacher.missingResponse;
+  const isMissing = (value: unknown) => value === undefined || value === missing;
+  const takeLock = cacher.lock ? cacher.lock.bind(cacher) : localLocks();
+
+  /**
+   * Moleculer's `middlewareWithLock`: a miss takes the key's lock, reads again (another holder
+   * may have filled it meanwhile), and only then runs the handler; the lock is released once
+   * the result is stored. With `staleTime`, a hit whose ttl is running out is refreshed in the
+   * background by whoever gets the lock first.
+   */
+  const withLock = async (
+    ctx: Context,
+    key: string,
+    next: Handler,
+    ttl: number | undefined,
+    lock: LockOptions,
+  ): Promise<unknown> => {
+    let found: unknown;
+    if (lock.staleTime !== undefined && cacher.getWithTTL && cacher.tryLock) {
+      const { data, ttl: left } = await cacher.getWithTTL(key);
+      if (
+        data !== null && data !== undefined && left !== null && left > 0 && left < lock.staleTime
+      ) {
+        cacher.tryLock(key, lock.ttl).then(async (unlock) => {
+          try {
+            await cacher.set(key, await next(ctx), ttl);
+          } catch {
+            await cacher.del(key);
+          } finally {
+            await unlock();
+          }
+        }, () => {/* being refreshed elsewhere */});
+      }
+      found = data === null ? missing : data;
+    } else {
+      found = await cacher.get(key);
+    }
+    if (!isMissing(found)) {
+      ctx.cachedResult = true;
+      return found;
+    }
+    const unlock = await takeLock(key, lock.ttl);
+    let content: unknown;
+    try {
+      content = await cacher.get(key);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+    if (content !== null && !isMissing(content)) {
+      ctx.cachedResult = true;
+      await unlock();
+      return content;
+    }
+    let result: unknown;
+    try {
+      result = await next(ctx);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+    const done = result === undefined
+      ? Promise.resolve()
+      : Promise.resolve(cacher.set(key, result, ttl));
+    done.then(unlock, (err) => {
+      logger.warn(`Cannot store the cache entry '${key}'`, err);
+      return unlock();
+    }).catch((err) => logger.warn(`Cannot release the cache lock of '${key}'`, err));
+    return result;
+  };
+
   const hooks: MiddlewareHooks = {
     name: "Cacher",
     localAction(next: Handler, action: ActionInfo): Handler {
       const opts = actionCache(action);
       if (!opts) return next;
-      const { keys, ttl, enabled } = opts;
+      const { keys, ttl, enabled, lock } = opts;
       const service = action.service;
 
       const miss = (ctx: Context, key: string): unknown => {
-        // No lock: concurrent misses of one key each run the handler and the last result
-        // written wins. Moleculer's `lock` option is not supported.
+        // Without `lock`: concurrent misses of one key each run the handler and the last
+        // result written wins, as in Moleculer.
         const result = next(ctx);
         if (!isPromiseLike(result)) {
           store(key, result, ttl);
@@ -153,7 +272,7 @@ export function cacherMiddleware(
         });
       };
       const hit = (ctx: Context, key: string, value: unknown): unknown => {
-        if (value === undefined) return miss(ctx, key);
+        if (isMissing(value)) return miss(ctx, key);
         ctx.cachedResult = true;
         return value;
       };
@@ -168,6 +287,8 @@ export function cacherMiddleware(
       return (ctx: Context) => {
         if (enabled && !enabled.call(service, ctx)) return next(ctx);
         if (ctx.meta.$cache === false) return next(ctx);
+        // Moleculer's rule (its issue 978): a cacher that cannot reach its store is skipped.
+        if (cacher.connected === false) return next(ctx);
         const key = cacher.getCacheKey(
           action.name,
           ctx.params,
@@ -175,6 +296,7 @@ export function cacherMiddleware(
           keys,
           ctx.headers,
         );
+        if (lock !== undefined) return withLock(ctx, key, next, ttl, lock);
         let found: unknown;
         try {
           found = cacher.get(key);

@@ -578,19 +578,28 @@ export class Transit {
 
   // ---- receiving ----
 
-  #onMessage(type: PacketType, data: Uint8Array): void {
+  /**
+   * Handle an incoming packet. For a request or an event it returns a promise that settles
+   * (never rejects) once the packet is handled — the response sent, the handlers done — so a
+   * transporter that acknowledges messages (AMQP) can ack then, as Moleculer's does.
+   */
+  #onMessage(type: PacketType, data: Uint8Array): Promise<void> | void {
     const payload = this.#decoder.decode(type, data);
-    if (payload !== undefined) this.#handle(type, payload);
+    if (payload === undefined) return;
+    const handled = this.#handle(type, payload);
+    if (typeof handled !== "boolean") return handled;
   }
 
-  /** Handle a decoded, screened packet; false when it is dropped. */
-  #handle(type: PacketType, payload: ScreenedPayload): boolean {
+  /**
+   * Handle a decoded, screened packet: false when it is dropped; for a request or an event, a
+   * promise that settles (never rejects) once it is handled; true for the others.
+   */
+  #handle(type: PacketType, payload: ScreenedPayload): Promise<void> | boolean {
     const sender = payload.sender;
     this.#liveness.heard(sender);
     if (sender === this.#host.nodeID && !this.#conflict.onOwnPacket(type, payload)) return false;
     try {
-      this.#dispatch(type, sender, payload);
-      return true;
+      return this.#dispatch(type, sender, payload) ?? true;
     } catch (err) {
       this.#warnings.warn(
         `${type} ${sender}`,
@@ -630,7 +639,9 @@ export class Transit {
     const transitMessageHandler = mw.wrapTransit(
       "transitMessageHandler",
       (cmd, packet) =>
-        Promise.resolve(this.#handle(cmd as PacketType, packet.payload as ScreenedPayload)),
+        Promise.resolve(this.#handle(cmd as PacketType, packet.payload as ScreenedPayload)).then(
+          (handled) => handled !== false,
+        ),
     );
     const transporterReceive = mw.wrapTransit("transporterReceive", (cmd, data) => {
       const payload = this.#decoder.decode(cmd as PacketType, data);
@@ -683,14 +694,17 @@ export class Transit {
    * Bytes from the transporter, through the `transporterReceive` hooks. A hook that cannot read
    * them (a transmit middleware: `TRANSMIT_UNREADABLE`) has the packet explained and dropped.
    */
-  #receiveHooked(type: PacketType, data: Uint8Array): void {
+  #receiveHooked(type: PacketType, data: Uint8Array): Promise<void> | void {
     let result: unknown;
     try {
       result = this.#hooks!.transporterReceive(type, data);
     } catch (err) {
       return this.#receiveFailed(type, data, err);
     }
-    if (result instanceof Promise) result.catch((err) => this.#receiveFailed(type, data, err));
+    // Settles once the packet is handled, so an acknowledging transporter (AMQP) acks then.
+    if (result instanceof Promise) {
+      return result.then(() => {}, (err) => this.#receiveFailed(type, data, err));
+    }
   }
 
   #receiveFailed(type: PacketType, data: Uint8Array, err: unknown): void {
@@ -703,7 +717,7 @@ export class Transit {
     );
   }
 
-  #dispatch(type: PacketType, sender: string, p: PacketPayload): void {
+  #dispatch(type: PacketType, sender: string, p: PacketPayload): Promise<void> | void {
     switch (type) {
       case PacketType.REQUEST:
         return this.#onRequest(sender, p);
@@ -732,9 +746,9 @@ export class Transit {
     }
   }
 
-  #onRequest(sender: string, p: PacketPayload): void {
+  #onRequest(sender: string, p: PacketPayload): Promise<void> {
     const packet = decodeRequest(p);
-    this.#host.runRequest(packet, sender).then(
+    return this.#host.runRequest(packet, sender).then(
       ({ ctx, data }) => {
         const res: PacketPayload = { id: packet.id, meta: ctx ? ctx.meta : packet.meta };
         if (this.#opts.protocolVersion === "5") res.headers = ctx ? ctx.responseHeaders : {};
@@ -782,10 +796,10 @@ export class Transit {
     this.#sendQuiet(PacketType.RESPONSE, sender, res);
   }
 
-  #onEvent(sender: string, p: PacketPayload): void {
+  #onEvent(sender: string, p: PacketPayload): Promise<void> | void {
     const packet = decodeEvent(p);
     if (this.#stopping) return;
-    this.#host.runEvent(packet, sender).catch((err) =>
+    return this.#host.runEvent(packet, sender).catch((err) =>
       this.#warnings.warn(
         `event ${sender}`,
         `Event '${printable(packet.event)}' from '${printable(sender)}' failed: ${

@@ -21,24 +21,36 @@ import { NatsTransporter } from "./nats/nats.ts";
 import type { NatsTransporterOptions } from "./nats/options.ts";
 import { TcpTransporter } from "./tcp/tcp.ts";
 import type { TcpTransporterOptions } from "./tcp/options.ts";
+import { AmqpTransporter } from "./amqp/amqp.ts";
+import type { AmqpTransporterOptions } from "./amqp/options.ts";
+import { MqttTransporter } from "./mqtt/mqtt.ts";
+import type { MqttTransporterOptions } from "./mqtt/options.ts";
+import { RedisTransporter } from "./redis/redis.ts";
+import type { RedisTransporterOptions } from "./redis/options.ts";
 import type { Transporter } from "./transporter.ts";
 
 /**
  * The broker's `transporter` option:
  * - a {@linkcode Transporter} instance;
  * - a URL: `"memory://<group>"`, `"nats://host:4222"` (also `tls://`, credentials, comma lists),
- *   `"tcp://host:port/nodeID,…"` (TCP with these static peers);
- * - a name: `"Memory"` (alias `"Fake"`, group `"default"`), `"NATS"` (`127.0.0.1:4222`) or
- *   `"TCP"` (serverless: UDP discovery and gossip);
+ *   `"tcp://host:port/nodeID,…"` (TCP with these static peers), `"redis://host:6379"` (also
+ *   `rediss://`), `"mqtt://host:1883"` (also `mqtts://`), `"amqp://user:pass@host:5672"` (also
+ *   `amqps://`, `;` between several);
+ * - a name: `"Memory"` (alias `"Fake"`, group `"default"`), `"NATS"` (`127.0.0.1:4222`), `"TCP"`
+ *   (serverless: UDP discovery and gossip), `"Redis"` (`127.0.0.1:6379`), `"MQTT"`
+ *   (`localhost:1883`) or `"AMQP"` (`localhost:5672`);
  * - `{ type, options }` as in Moleculer: `{ type: "NATS", options: { servers, user, pass } }`,
- *   `{ type: "Memory", options: { group } }`, `{ type: "TCP", options: { udpDiscovery, urls } }`.
+ *   `{ type: "Redis", options: { host, port, password } }`, `{ type: "Memory", options: { group } }`,
+ *   `{ type: "TCP", options: { udpDiscovery, urls } }`.
  */
 export type TransporterOption = Transporter | string | { type: string; options?: unknown };
 
 /** What the error messages list as supported. */
 const SUPPORTED =
   `"Memory" (or "memory://<group>"), "NATS" (or "nats://[user:pass@]host:port[,…]"), ` +
-  `"TCP" (or "tcp://host:port/nodeID[,…]")`;
+  `"TCP" (or "tcp://host:port/nodeID[,…]"), ` +
+  `"Redis" (or "redis://[user:pass@]host:port"), "MQTT" (or "mqtt://[user:pass@]host:port"), ` +
+  `"AMQP" (or "amqp://[user:pass@]host:port[/vhost]")`;
 
 function isTransporter(value: unknown): value is Transporter {
   if (typeof value !== "object" || value === null) return false;
@@ -91,6 +103,18 @@ function tcp(options: unknown): TcpTransporter {
   );
 }
 
+/** An options value for a transporter that takes a URL or an options object. */
+function urlOrObject<T>(name: string, options: unknown): string | T | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options === "string") return options;
+  if (typeof options === "object" && !Array.isArray(options)) return options as T;
+  throw new BrokerOptionsError(
+    `Invalid ${name} transporter options: expected an object or a URL, got ${
+      Array.isArray(options) ? "an array" : typeof options
+    }`,
+  );
+}
+
 function decodeGroup(group: string): string {
   try {
     return decodeURIComponent(group);
@@ -108,6 +132,12 @@ function byName(name: string, options: unknown): Transporter | undefined {
       return nats(options);
     case "tcp":
       return tcp(options);
+    case "redis":
+      return new RedisTransporter(urlOrObject<RedisTransporterOptions>("Redis", options));
+    case "mqtt":
+      return new MqttTransporter(urlOrObject<MqttTransporterOptions>("MQTT", options));
+    case "amqp":
+      return new AmqpTransporter(urlOrObject<AmqpTransporterOptions>("AMQP", options));
   }
   return undefined;
 }
@@ -145,6 +175,9 @@ export function resolveTransporter(opt: TransporterOption): Transporter {
     }
     if (scheme === "nats" || scheme === "tls") return new NatsTransporter(value);
     if (scheme === "tcp") return new TcpTransporter(value);
+    if (scheme === "redis" || scheme === "rediss") return new RedisTransporter(value);
+    if (scheme === "mqtt" || scheme === "mqtts") return new MqttTransporter(value);
+    if (scheme === "amqp" || scheme === "amqps") return new AmqpTransporter(value);
     throw unknown(opt);
   }
   if (isTransporter(opt)) return opt;

@@ -55,8 +55,11 @@ export interface TransporterHost extends TransporterListener {
    *
    * @param type The packet type.
    * @param data The serialized packet; treat it as read-only.
+   * @returns For a request or an event, possibly a promise that settles once the
+   *   packet is handled — the response sent, the handlers done: a transporter that acknowledges
+   *   messages acknowledges then, as Moleculer's AMQP transporter does. Nothing otherwise.
    */
-  receive(type: PacketType, data: Uint8Array): void;
+  receive(type: PacketType, data: Uint8Array): unknown;
 }
 
 /**

@@ -33,7 +33,7 @@ export interface PeerOptions {
   /** Seconds (Moleculer's unit). */
   heartbeatTimeout?: number;
   disableBalancer?: boolean;
-  /** Preset services to load: any of `nodemath`, `greeter`, `listener`. Default: all. */
+  /** Preset services to load: any of `nodemath`, `greeter`, `listener`, `cachetest`. Default: all but `cachetest`. */
   services?: string[];
   /** Moleculer log level for the peer's stderr; default `"warn"`. */
   logLevel?: string;

@@ -634,3 +634,49 @@ Deno.test("broker.stop() ends the memory cacher's sweep timer", async () => {
     globalThis.clearInterval = realClear;
   }
 });
+
+Deno.test("cache.lock: concurrent misses of a key run the handler once (in-process lock)", async () => {
+  let runs = 0;
+  await using broker = scoped({ cacher: "Memory" });
+  broker.createService({
+    name: "slow",
+    actions: {
+      get: {
+        cache: { keys: ["id"], lock: true },
+        handler: async (ctx: Context<{ id: number }>) => {
+          const run = ++runs;
+          await sleep(30);
+          return { id: ctx.params.id, run };
+        },
+      },
+      plain: {
+        cache: { keys: ["id"] },
+        handler: async () => {
+          await sleep(30);
+          return ++runs;
+        },
+      },
+    },
+  });
+  await broker.start();
+  const locked = await Promise.all([1, 1, 1, 2].map((id) => broker.call("slow.get", { id })));
+  assert.equal(runs, 2, "once for id 1, once for id 2");
+  assert.deepEqual(locked.slice(0, 3).map((r) => (r as { run: number }).run), [1, 1, 1]);
+  runs = 0;
+  await Promise.all([1, 1, 1].map((id) => broker.call("slow.plain", { id })));
+  assert.equal(runs, 3, "without lock, each concurrent miss runs the handler, as in Moleculer");
+});
+
+Deno.test("cache.lock: a malformed lock is refused when the service is created", async () => {
+  for (const lock of ["yes", { ttl: -1 }, { wait: true }]) {
+    await using broker = scoped({ cacher: "Memory" });
+    assert.throws(
+      () =>
+        broker.createService({
+          name: "bad",
+          actions: { get: { cache: { lock } as never, handler: () => 1 } },
+        }),
+      (e: unknown) => e instanceof ServiceSchemaError && /'lock'/.test(e.message),
+    );
+  }
+});

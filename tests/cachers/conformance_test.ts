@@ -11,9 +11,18 @@ import { type CacherOptions, defaultCacheKey } from "../../src/cachers/cacher.ts
 import type { Cacher } from "../../src/core/cacher.ts";
 import { MemoryCacher } from "../../src/cachers/memory.ts";
 import { MemoryLRUCacher } from "../../src/cachers/memory_lru.ts";
+import { RedisCacher } from "../../src/cachers/redis.ts";
 import { resolveCacher } from "../../src/cachers/resolve.ts";
 import { createLoggerFactory } from "../../src/logging.ts";
 import { denoRuntime } from "../../src/runtime/deno.ts";
+
+/** A Redis cacher that removes its entries from the shared server when it is closed. */
+class CleanedRedisCacher extends RedisCacher {
+  override async close(): Promise<void> {
+    if (this.broker !== null) await this.clean().catch(() => {});
+    await super.close();
+  }
+}
 
 interface Implementation {
   name: string;
@@ -31,6 +40,16 @@ const IMPLEMENTATIONS: Implementation[] = [
   {
     name: "MemoryLRU (by { type, options })",
     make: (options) => resolveCacher({ type: "MemoryLRU", options })!,
+  },
+  {
+    // On the shared server, each cacher under a prefix of its own, emptied when closed.
+    name: "Redis",
+    make: (options) =>
+      new CleanedRedisCacher({
+        ...options,
+        redis: Deno.env.get("REDIS_URL") ?? "redis://127.0.0.1:6379",
+        prefix: `conformance-${crypto.randomUUID()}`,
+      }),
   },
 ];
 

@@ -52,13 +52,13 @@ Deno.test("cacher option: accepted forms, off by default", () => {
   assert.equal(resolveCacher(undefined), null);
 });
 
-Deno.test("cacher option: unknown names, Redis, wrong types", () => {
-  const shapes = /"Memory", "MemoryLRU", true, false, \{ type: "Memory" \| "MemoryLRU", options \}/;
+Deno.test("cacher option: unknown names, bad Redis options, wrong types", () => {
+  const shapes =
+    /"Memory", "MemoryLRU", "Redis", true, false, \{ type: "Memory" \| "MemoryLRU" \| "Redis", options \}/;
   rejects("Fastest", "cacher", shapes);
-  rejects("Redis", "cacher", /Redis cacher is not built in.*extend BaseCacher/);
-  rejects("redis://localhost:6379", "cacher", /Redis cacher is not built in/);
-  rejects("REDISS://cache.example:6380", "cacher", /Redis cacher is not built in/);
-  rejects({ type: "redis" }, "cacher.type", /Redis cacher is not built in/);
+  rejects({ type: "Redis", options: { redis: 6379 } }, "cacher.options.redis", /redis:\/\/ URL/);
+  rejects({ type: "redis", options: { cluster: {} } }, "cacher.options.cluster.nodes");
+  rejects({ type: "Redis", options: { monitor: true } }, "cacher.options.monitor", /prefix/);
   rejects("memcached://localhost:11211", "cacher", shapes);
   rejects(42, "cacher", shapes);
   rejects([], "cacher", shapes);
@@ -73,9 +73,9 @@ Deno.test("cacher option: a { type, options } object is checked key by key", () 
   rejects(
     { ttl: 30 },
     "cacher.ttl",
-    /\{ type: "Memory" \| "MemoryLRU", options: \{ ttl/,
+    /\{ type: "Memory" \| "MemoryLRU" \| "Redis", options: \{ ttl/,
   );
-  rejects({ type: "LRU" }, "cacher.type", /"Memory" or "MemoryLRU"/);
+  rejects({ type: "LRU" }, "cacher.type", /"Memory", "MemoryLRU" or "Redis"/);
   rejects({ options: 5 }, "cacher.options", /must be an object/);
   rejects(
     { type: "Memory", options: { max: 5 } },

@@ -5,7 +5,8 @@
 //     disableBalancer?, services?: string[], logLevel?, brokerOptions?, transmit? }
 // `transmit` lists Moleculer's transmit middlewares, made here (they are functions, not JSON):
 //   [{ type: "Compression", options? } | { type: "Encryption", password, algorithm?, iv? }].
-// `services` defaults to the presets; opt-in services (`binary`) load only when named.
+// `services` defaults to every preset but `cachetest` (it needs a `cacher` in brokerOptions);
+// opt-in services (`binary`) load only when named.
 //
 // stdout is reserved for the control protocol (one JSON object per line); logs go to stderr.
 // stdin: one command per line, `{id, cmd, ...}`; each gets `{type:"reply", id, ok, result|error}`.
@@ -136,6 +137,19 @@ const presets = {
     },
   },
 
+  // Not loaded by default: a broker with a `cacher` option (see tests/cachers/redis_test.ts).
+  cachetest: {
+    name: "cachetest",
+    actions: {
+      get: {
+        cache: { keys: ["id"] },
+        handler(ctx) {
+          return { id: ctx.params.id, by: ctx.broker.nodeID };
+        },
+      },
+    },
+  },
+
   listener: {
     name: "nodelistener",
     events: {
@@ -244,7 +258,8 @@ if (options.transmit) {
 const broker = new ServiceBroker(brokerOptions);
 recordLocal("$node.connected");
 recordLocal("$node.disconnected");
-for (const name of options.services ?? Object.keys(presets)) {
+const defaults = Object.keys(presets).filter((name) => name !== "cachetest");
+for (const name of options.services ?? defaults) {
   const schema = presets[name] ?? optional[name];
   if (!schema) {
     process.stderr.write(
