@@ -93,6 +93,7 @@ export type {
   VersionPrefix,
 } from "./src/core/typed.ts";
 export { Service, serviceFullName } from "./src/core/service.ts";
+export type { MethodSpec, ServiceClass } from "./src/core/service.ts";
 export type {
   ActionHandler,
   ActionHooks,
@@ -101,6 +102,8 @@ export type {
   EventSchema,
   Hook,
   LifecycleHandler,
+  MergedHandler,
+  MethodSchema,
   ServiceDependency,
   ServiceHooks,
   ServiceInit,
@@ -137,6 +140,7 @@ export {
   BrokerDisconnectedError,
   BrokerOptionsError,
   Errors,
+  ExtendableError,
   fromPlain,
   GracefulStopTimeoutError,
   InvalidPacketDataError,
@@ -148,16 +152,19 @@ export {
   MoleculerServerError,
   ProtocolVersionMismatchError,
   QueueIsFullError,
+  Regenerator,
   RequestRejectedError,
   RequestSkippedError,
   RequestTimeoutError,
+  resolveRegenerator,
   ServiceNotAvailableError,
   ServiceNotFoundError,
   ServiceSchemaError,
+  TimeoutError,
   toPlain,
   ValidationError,
 } from "./src/errors.ts";
-export type { PlainError } from "./src/errors.ts";
+export type { PlainError, RegeneratorPayload } from "./src/errors.ts";
 export { createLoggerFactory, formatJson, formatPlain } from "./src/logging.ts";
 export type {
   LogEntry,

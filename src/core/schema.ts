@@ -111,6 +111,20 @@ export interface EventSchema {
 // deno-lint-ignore no-explicit-any
 export type LifecycleHandler = (this: any) => void | Promise<void>;
 
+/**
+ * A `merged` handler: called once the mixins are merged, with `this` the service and the merged
+ * schema, which it may still change (Moleculer's `merged(schema)`).
+ */
+// deno-lint-ignore no-explicit-any
+export type MergedHandler = (this: any, schema: ServiceSchema) => void;
+
+/** A method in a schema: a function, or `{ handler, ...custom keys }` read by middlewares. */
+export type MethodSchema =
+  // deno-lint-ignore no-explicit-any
+  | ((this: any, ...args: any[]) => unknown)
+  // deno-lint-ignore no-explicit-any
+  | { handler: (this: any, ...args: any[]) => unknown; [key: string]: unknown };
+
 /** A dependency: a service name (`"v2.users"`) or `{ name, version }`. */
 export type ServiceDependency = string | {
   name: string;
@@ -135,16 +149,17 @@ export interface ServiceSchema {
   actions?: Record<string, ActionHandler | ActionSchema | false>;
   /** Event subscriptions by name. */
   events?: Record<string, EventHandler | EventSchema>;
-  /** Methods bound to the service. */
-  // deno-lint-ignore no-explicit-any
-  methods?: Record<string, (this: any, ...args: any[]) => unknown>;
+  /** Methods bound to the service: functions, or `{ handler }` objects. */
+  methods?: Record<string, MethodSchema>;
   /** Action hooks. */
   hooks?: ServiceHooks;
+  /** Called after the mixins are merged, with the merged schema. */
+  merged?: MergedHandler | MergedHandler[];
   /** Called when the service is created. */
   created?: LifecycleHandler | LifecycleHandler[];
   /** Called when the service starts. */
   started?: LifecycleHandler | LifecycleHandler[];
-  /** Called when the service stops. */
+  /** Called when the service stops (handlers of mixins after the service's own). */
   stopped?: LifecycleHandler | LifecycleHandler[];
   /** Other keys are kept on the schema. */
   [key: string]: unknown;
