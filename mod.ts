@@ -167,13 +167,19 @@ export {
 export type { PlainError, RegeneratorPayload } from "./src/errors.ts";
 export { createLoggerFactory, formatJson, formatPlain } from "./src/logging.ts";
 export type {
+  LogBindings,
   LogEntry,
   LogFormat,
   Logger,
   LoggerFactory,
+  LoggerOption,
   LoggerOptions,
   LogLevel,
+  LogLevelMap,
   LogSink,
+  MoleculerFormatter,
+  MoleculerLoggerConfig,
+  MoleculerLoggerOptions,
 } from "./src/logging.ts";
 export { resolveValidator } from "./src/validators/resolve.ts";
 export type { ValidatorOption } from "./src/validators/resolve.ts";
