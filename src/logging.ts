@@ -477,11 +477,9 @@ function parseLevelOption(value: unknown, option: string): LevelOption {
 /** Moleculer's module pattern: `*` within one dot-separated part, `**` across parts, `?` one character. */
 function matchModule(mod: string, pattern: string): boolean {
   if (!/[*?]/.test(pattern)) return mod === pattern;
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*\*/g, "\u0000")
-    .replace(/\*/g, "[^.]*")
-    .replace(/\u0000/g, ".*")
-    .replace(/\?/g, ".");
+  const source = pattern.split("**").map((part) =>
+    part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^.]*").replace(/\?/g, ".")
+  ).join(".*");
   return new RegExp(`^${source}$`).test(mod);
 }
 

@@ -345,7 +345,7 @@ Deno.test("Logger keeps every argument of Moleculer's call shape", () => {
     "users",
   );
   plain.info("User", { id: 5 }, "created", 42);
-  assert.match(lines[0]!, / INFO  n1\/USERS: User \{"id":5\} created 42$/);
+  assert.match(lines[0]!, / INFO {2}n1\/USERS: User \{"id":5\} created 42$/);
 });
 
 Deno.test("logLevel per module: exact name, then wildcards, then '**'; false silences", () => {
@@ -391,7 +391,7 @@ Deno.test("Moleculer's logger types without a Deno build log to the console, wit
   factory.getLogger("broker").info("hello");
   assert.equal(lines.length, 2);
   assert.match(lines[0]!, /logger type 'Pino' needs a Node library/);
-  assert.match(lines[1]!, /INFO  n1\/BROKER: hello$/);
+  assert.match(lines[1]!, /INFO {2}n1\/BROKER: hello$/);
   assert.throws(
     () => createLoggerFactory({ nodeID: "n", logger: { type: "Nope" } }),
     BrokerOptionsError,
