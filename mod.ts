@@ -104,6 +104,7 @@ export type {
   LifecycleHandler,
   MergedHandler,
   MethodSchema,
+  MixinSchema,
   ServiceDependency,
   ServiceHooks,
   ServiceInit,

@@ -142,11 +142,14 @@ export interface ServiceSchema {
   /** Metadata announced to other nodes. */
   metadata?: Record<string, unknown>;
   /** Schemas merged under this one (a single schema is accepted too, as in Moleculer). */
-  mixins?: ServiceSchema | ServiceSchema[];
+  mixins?: MixinSchema | MixinSchema[];
   /** Services to wait for before `started` runs. */
   dependencies?: ServiceDependency | ServiceDependency[];
-  /** Actions by name: a handler, a definition, or `false` to drop a mixin's action. */
-  actions?: Record<string, ActionHandler | ActionSchema | false>;
+  /**
+   * Actions by name: a handler, a definition, or `false` to drop a mixin's action (typed
+   * `boolean` so that plain JavaScript schemas, where `false` widens, type-check too).
+   */
+  actions?: Record<string, ActionHandler | ActionSchema | boolean>;
   /** Event subscriptions by name. */
   events?: Record<string, EventHandler | EventSchema>;
   /** Methods bound to the service: functions, or `{ handler }` objects. */
@@ -164,6 +167,9 @@ export interface ServiceSchema {
   /** Other keys are kept on the schema. */
   [key: string]: unknown;
 }
+
+/** A mixin: any part of a service schema; its `name` is optional (the service's wins). */
+export type MixinSchema = Partial<ServiceSchema>;
 
 /** Everything `new Service(...)` accepts besides a plain name. */
 export type ServiceInit = ServiceSchema;

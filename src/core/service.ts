@@ -11,6 +11,7 @@ import type {
   Hook,
   LifecycleHandler,
   MergedHandler,
+  MixinSchema,
   ParamsSchema,
   ServiceDependency,
   ServiceHooks,
@@ -312,7 +313,7 @@ export class Service {
    * @param svcSchema The schema on top.
    * @returns The merged schema.
    */
-  mergeSchemas(mixinSchema: ServiceSchema, svcSchema: ServiceSchema): ServiceSchema {
+  mergeSchemas(mixinSchema: MixinSchema, svcSchema: MixinSchema): ServiceSchema {
     return mergeSchemas(mixinSchema, svcSchema, this as unknown as Record<string, unknown>);
   }
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { ServiceSchema } from "./schema.ts";
+import type { MixinSchema, ServiceSchema } from "./schema.ts";
 import { toArray } from "../_util/values.ts";
 
 type AnyRecord = Record<string, unknown>;
@@ -236,8 +236,8 @@ function strategyFor(key: string, mergers: SchemaMergers | undefined): MergeStra
  * @returns A new merged schema.
  */
 export function mergeSchemas(
-  mixin: ServiceSchema,
-  service: ServiceSchema,
+  mixin: MixinSchema,
+  service: MixinSchema,
   mergers?: SchemaMergers,
 ): ServiceSchema {
   const out = cloneDeep(mixin as unknown as AnyRecord);
@@ -260,9 +260,9 @@ export function mergeSchemas(
 export function applyMixins(schema: ServiceSchema, mergers?: SchemaMergers): ServiceSchema {
   const mixins = toArray(schema.mixins);
   if (mixins.length === 0) return schema;
-  let merged: ServiceSchema | undefined;
+  let merged: MixinSchema | undefined;
   for (const raw of [...mixins].reverse()) {
-    const mixin = raw.mixins ? applyMixins(raw, mergers) : raw;
+    const mixin = raw.mixins ? applyMixins(raw as ServiceSchema, mergers) : raw;
     merged = merged ? mergeSchemas(merged, mixin, mergers) : mixin;
   }
   return merged ? mergeSchemas(merged, schema, mergers) : schema;
