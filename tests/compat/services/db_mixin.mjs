@@ -30,7 +30,7 @@ export const DbMixin = {
     create: {
       params: { title: { type: "string", min: 3 } },
       hooks: {
-        after(ctx, doc) {
+        after(_ctx, doc) {
           this.journal.push(`mixin after create ${doc._id}`);
           return doc;
         },
@@ -82,7 +82,7 @@ export const DbMixin = {
     this.seq = 0;
     this.journal = ["mixin created"];
   },
-  async started() {
+  started() {
     for (const doc of this.settings.seed ?? []) this.insert(doc);
     this.journal.push("mixin started");
   },
@@ -103,7 +103,7 @@ export const PostsService = {
   actions: {
     create: {
       hooks: {
-        after(ctx, doc) {
+        after(_ctx, doc) {
           this.journal.push(`own after create ${doc._id}`);
           return doc;
         },
@@ -114,7 +114,7 @@ export const PostsService = {
     },
     get: {
       hooks: {
-        after(ctx, doc) {
+        after(_ctx, doc) {
           return doc && { ...doc, viewed: true };
         },
       },
