@@ -107,7 +107,7 @@ const RESERVED = new Set([
  * instantiates with the broker.
  */
 // deno-lint-ignore no-explicit-any
-export type ServiceClass = new (broker: BrokerApi, ...rest: any[]) => Service;
+export type ServiceClass = new (broker: any, ...rest: any[]) => Service;
 
 /** True for a broker (what `super(broker)` passes), false for a schema or a name. */
 function isBroker(value: unknown): value is BrokerApi {
