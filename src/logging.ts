@@ -79,7 +79,8 @@ export type LogSink = (record: LogEntry) => void;
  * Each takes Moleculer's call shape: any arguments, all kept. `log.info("Up", { port })` gives
  * the message `"Up"` with `port` as a property (JSON lines spread it); an `Error` argument keeps
  * its stack; in a longer call such as `log.info("User", { id: 5 }, "created", 42)` the other
- * arguments are printed in order after the message (objects as JSON).
+ * arguments are printed in order after the message (objects as JSON). The arguments are typed
+ * `any[]` as in Moleculer's typings, so a logger written for Moleculer fits here.
  */
 export interface Logger {
   /**
@@ -87,38 +88,44 @@ export interface Logger {
    *
    * @param args The message, then any values.
    */
-  trace(...args: unknown[]): void;
+  // deno-lint-ignore no-explicit-any
+  trace(...args: any[]): void;
   /**
    * Log at `debug` level.
    *
    * @param args The message, then any values.
    */
-  debug(...args: unknown[]): void;
+  // deno-lint-ignore no-explicit-any
+  debug(...args: any[]): void;
   /**
    * Log at `info` level.
    *
    * @param args The message, then any values.
    */
-  info(...args: unknown[]): void;
+  // deno-lint-ignore no-explicit-any
+  info(...args: any[]): void;
   /**
    * Log at `warn` level.
    *
    * @param args The message, then any values (an `Error` keeps its stack).
    */
-  warn(...args: unknown[]): void;
+  // deno-lint-ignore no-explicit-any
+  warn(...args: any[]): void;
   /**
    * Log at `error` level.
    *
    * @param args The message, then any values (an `Error` or thrown value is kept as
    *   `props.error`; an Error's stack is printed on the following lines in PLAIN format).
    */
-  error(...args: unknown[]): void;
+  // deno-lint-ignore no-explicit-any
+  error(...args: any[]): void;
   /**
    * Log at `fatal` level.
    *
    * @param args The message, then any values.
    */
-  fatal(...args: unknown[]): void;
+  // deno-lint-ignore no-explicit-any
+  fatal(...args: any[]): void;
 }
 
 /** Per-module levels, Moleculer style: `{ "MY-SVC": "debug", "TRANSIT": "warn", "**": "info" }`. */
