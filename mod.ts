@@ -93,6 +93,7 @@ export type {
   VersionPrefix,
 } from "./src/core/typed.ts";
 export { Service, serviceFullName } from "./src/core/service.ts";
+export type { MethodSpec, ServiceClass } from "./src/core/service.ts";
 export type {
   ActionHandler,
   ActionHooks,
@@ -101,6 +102,9 @@ export type {
   EventSchema,
   Hook,
   LifecycleHandler,
+  MergedHandler,
+  MethodSchema,
+  MixinSchema,
   ServiceDependency,
   ServiceHooks,
   ServiceInit,
@@ -152,6 +156,7 @@ export {
   BrokerDisconnectedError,
   BrokerOptionsError,
   Errors,
+  ExtendableError,
   fromPlain,
   GracefulStopTimeoutError,
   InvalidPacketDataError,
@@ -163,25 +168,34 @@ export {
   MoleculerServerError,
   ProtocolVersionMismatchError,
   QueueIsFullError,
+  Regenerator,
   RequestRejectedError,
   RequestSkippedError,
   RequestTimeoutError,
+  resolveRegenerator,
   ServiceNotAvailableError,
   ServiceNotFoundError,
   ServiceSchemaError,
+  TimeoutError,
   toPlain,
   ValidationError,
 } from "./src/errors.ts";
-export type { PlainError } from "./src/errors.ts";
+export type { PlainError, RegeneratorPayload } from "./src/errors.ts";
 export { createLoggerFactory, formatJson, formatPlain } from "./src/logging.ts";
 export type {
+  LogBindings,
   LogEntry,
   LogFormat,
   Logger,
   LoggerFactory,
+  LoggerOption,
   LoggerOptions,
   LogLevel,
+  LogLevelMap,
   LogSink,
+  MoleculerFormatter,
+  MoleculerLoggerConfig,
+  MoleculerLoggerOptions,
 } from "./src/logging.ts";
 export { resolveValidator } from "./src/validators/resolve.ts";
 export type { ValidatorOption } from "./src/validators/resolve.ts";

@@ -63,10 +63,22 @@ function pick(value: unknown, keys: readonly string[]): Record<string, unknown> 
   return out;
 }
 
-/** Sets `name` like Moleculer does: writable, configurable and not enumerable. */
+/** The classes of this module, filled once they are defined (see the end of the file). */
+const BUILT_IN = new WeakSet<object>();
+
+/**
+ * Sets `name` like Moleculer does: writable, configurable and not enumerable. A built-in class
+ * gets its fixed name (safe from minifiers); a user's subclass gets its own class name, as
+ * Moleculer's `ExtendableError` gives it (`class NotFound extends MoleculerError {}` is
+ * `"NotFound"`, on the wire too).
+ */
 function setName(error: Error, name: string): void {
+  const ctor = error.constructor;
+  const value = BUILT_IN.has(ctor) || typeof ctor?.name !== "string" || ctor.name === ""
+    ? name
+    : ctor.name;
   Object.defineProperty(error, "name", {
-    value: name,
+    value,
     writable: true,
     configurable: true,
     enumerable: false,
@@ -76,6 +88,63 @@ function setName(error: Error, name: string): void {
 // ---------------------------------------------------------------------------
 // Base classes
 // ---------------------------------------------------------------------------
+
+/**
+ * An `Error` that subclasses cleanly, as Moleculer's `ExtendableError`: `name` is the class name
+ * and `message` is not enumerable. Every Moleculer error extends it.
+ *
+ * @example
+ * ```ts
+ * import { ExtendableError } from "./errors.ts";
+ *
+ * class QuotaError extends ExtendableError {}
+ * const err = new QuotaError("Quota exceeded");
+ * console.log(err.name, err instanceof Error); // "QuotaError" true
+ * ```
+ */
+export class ExtendableError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message The error message.
+   * @param options Standard error options, e.g. `{ cause }`.
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    Object.defineProperty(this, "message", {
+      value: message,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+    setName(this, "ExtendableError");
+  }
+}
+
+/**
+ * A generic timeout, as Moleculer's `TimeoutError` (what its `Promise.timeout` helper rejects
+ * with). Calls that time out fail with {@linkcode RequestTimeoutError} instead.
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError } from "./errors.ts";
+ *
+ * const err = new TimeoutError("Timed out after 100 ms");
+ * console.log(err.name); // "TimeoutError"
+ * ```
+ */
+export class TimeoutError extends ExtendableError {
+  /**
+   * Creates the error.
+   *
+   * @param message The error message.
+   * @param options Standard error options, e.g. `{ cause }`.
+   */
+  constructor(message = "", options?: ErrorOptions) {
+    super(message, options);
+    setName(this, "TimeoutError");
+  }
+}
 
 /**
  * The base class of every Moleculer error.
@@ -88,7 +157,7 @@ function setName(error: Error, name: string): void {
  * console.log(err.code, err.type, err.retryable); // 501 "ERR_SOMETHING" false
  * ```
  */
-export class MoleculerError extends Error {
+export class MoleculerError extends ExtendableError {
   /** HTTP-like status code, e.g. 500 or 404. */
   code: number;
   /** Machine-readable error type, e.g. `"SERVICE_NOT_FOUND"`; `""` when not given. */
@@ -863,6 +932,108 @@ export function fromPlain(plain: unknown, senderNodeID: string): Error {
   return err;
 }
 
+/** What a received error travels with: the packet's fields, `sender` first of all. */
+export interface RegeneratorPayload {
+  /** The node that sent the packet. */
+  sender?: string;
+  /** Other packet fields. */
+  [key: string]: unknown;
+}
+
+/**
+ * Turns errors into plain wire objects and back, as Moleculer's `Errors.Regenerator`: extend it
+ * and override {@linkcode Regenerator.restoreCustomError} (and {@linkcode
+ * Regenerator.extractPlainError}) to carry your own error classes across nodes, then pass an
+ * instance as the broker's `errorRegenerator` option.
+ *
+ * @example Rebuild a custom error class
+ * ```ts
+ * import { MoleculerError, Regenerator } from "./errors.ts";
+ *
+ * class QuotaError extends MoleculerError {}
+ * class MyRegenerator extends Regenerator {
+ *   override restoreCustomError(plain: { name: string; message: string }) {
+ *     return plain.name === "QuotaError" ? new QuotaError(plain.message, 429) : undefined;
+ *   }
+ * }
+ * const err = new MyRegenerator().restore({ name: "QuotaError", message: "Slow down" }, {
+ *   sender: "node-2",
+ * });
+ * console.log(err instanceof QuotaError); // true
+ * ```
+ */
+export class Regenerator {
+  /** The broker it serves, once {@linkcode Regenerator.init} ran. */
+  broker: { readonly nodeID: string } | undefined;
+
+  /**
+   * Bind to a broker (called by the broker).
+   *
+   * @param broker The broker.
+   */
+  init(broker: { readonly nodeID: string }): void {
+    this.broker = broker;
+  }
+
+  /**
+   * Rebuild an error received from another node: {@linkcode Regenerator.restoreCustomError}
+   * first, else the built-in classes by Moleculer's rules (see {@linkcode fromPlain}).
+   *
+   * @param plainError The `error` field of a `RES` packet (untrusted).
+   * @param payload The packet (its `sender` is the fallback `nodeID`).
+   * @returns The rebuilt error.
+   */
+  restore(plainError: unknown, payload: RegeneratorPayload = {}): Error {
+    const sender = typeof payload.sender === "string" ? payload.sender : "";
+    const custom = isRecord(plainError)
+      ? this.restoreCustomError(plainError as unknown as PlainError, payload)
+      : undefined;
+    if (!custom) return fromPlain(plainError, sender);
+    const plain = plainError as Record<string, unknown>;
+    const target = custom as Error & { retryable?: unknown; nodeID?: unknown };
+    if (typeof own(plain, "retryable") === "boolean") target.retryable = own(plain, "retryable");
+    const nodeID = own(plain, "nodeID");
+    target.nodeID = typeof nodeID === "string" && nodeID !== "" ? nodeID : sender;
+    const stack = own(plain, "stack");
+    if (typeof stack === "string" && stack !== "") custom.stack = stack;
+    return custom;
+  }
+
+  /**
+   * The plain object sent for an error (see {@linkcode toPlain}).
+   *
+   * @param error The thrown value.
+   * @param _payload The packet being built (unused here; for subclasses).
+   * @returns The plain error.
+   */
+  extractPlainError(error: unknown, _payload?: RegeneratorPayload): PlainError {
+    return toPlain(error, this.broker?.nodeID ?? "");
+  }
+
+  /**
+   * Hook for subclasses: rebuild your own error classes; return `undefined` to fall back to the
+   * built-in rules.
+   *
+   * @param _plainError The received plain error.
+   * @param _payload The packet.
+   * @returns The rebuilt error, or undefined.
+   */
+  restoreCustomError(_plainError: PlainError, _payload: RegeneratorPayload): Error | undefined {
+    return undefined;
+  }
+}
+
+/**
+ * The regenerator of the broker's `errorRegenerator` option: the one given, else a plain
+ * {@linkcode Regenerator} (Moleculer's `resolveRegenerator`).
+ *
+ * @param option The option's value.
+ * @returns A regenerator.
+ */
+export function resolveRegenerator(option?: unknown): Regenerator {
+  return option instanceof Regenerator ? option : new Regenerator();
+}
+
 /**
  * Tells whether a failed call may be retried: `true` only when the error's `retryable` is `true`.
  *
@@ -893,6 +1064,9 @@ export function isRetryableError(error: unknown): boolean {
  * ```
  */
 export const Errors: {
+  readonly ExtendableError: typeof ExtendableError;
+  readonly TimeoutError: typeof TimeoutError;
+  readonly Regenerator: typeof Regenerator;
   readonly MoleculerError: typeof MoleculerError;
   readonly MoleculerRetryableError: typeof MoleculerRetryableError;
   readonly MoleculerServerError: typeof MoleculerServerError;
@@ -912,6 +1086,9 @@ export const Errors: {
   readonly InvalidPacketDataError: typeof InvalidPacketDataError;
   readonly BrokerDisconnectedError: typeof BrokerDisconnectedError;
 } = Object.freeze({
+  ExtendableError,
+  TimeoutError,
+  Regenerator,
   MoleculerError,
   MoleculerRetryableError,
   MoleculerServerError,
@@ -931,3 +1108,5 @@ export const Errors: {
   InvalidPacketDataError,
   BrokerDisconnectedError,
 });
+
+for (const cls of Object.values(Errors)) BUILT_IN.add(cls);

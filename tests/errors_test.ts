@@ -18,6 +18,7 @@ import {
   RequestRejectedError,
   RequestSkippedError,
   RequestTimeoutError,
+  resolveRegenerator,
   ServiceNotAvailableError,
   ServiceNotFoundError,
   ServiceSchemaError,
@@ -298,8 +299,11 @@ Deno.test("error classes have Moleculer's name, code, type, retryable, data and 
   }
 });
 
+/** In `Errors` as in Moleculer's, but never rebuilt from a RES packet by name (Moleculer neither). */
+const NOT_ON_THE_WIRE = ["ExtendableError", "TimeoutError", "Regenerator"];
+
 Deno.test("error classes: every class is in Errors and has a case", () => {
-  const names = cases().map((c) => c.name).sort();
+  const names = [...cases().map((c) => c.name), ...NOT_ON_THE_WIRE].sort();
   assert.deepEqual(Object.keys(Errors).sort(), names);
   for (const c of cases()) {
     assert.equal(Errors[c.name as keyof typeof Errors], c.ctor);
@@ -629,7 +633,7 @@ Deno.test("fromPlain() never throws on garbage", () => {
   assert.equal(weird.code, 500);
 
   // Data-only classes with missing or odd data still build a message.
-  for (const name of Object.keys(Errors)) {
+  for (const name of Object.keys(Errors).filter((n) => !NOT_ON_THE_WIRE.includes(n))) {
     for (
       const data of [undefined, null, "x", 5, [], {
         action: { toString: 1, valueOf: 1 },
@@ -725,4 +729,74 @@ Deno.test("isRetryableError() is true only for retryable === true", () => {
   assert.equal(isRetryableError(null), false);
   assert.equal(isRetryableError(undefined), false);
   assert.equal(isRetryableError("retryable"), false);
+});
+
+Deno.test("ExtendableError and TimeoutError: Moleculer's base classes, names from the class", () => {
+  const { ExtendableError, TimeoutError } = Errors;
+  const t = new TimeoutError("Timed out");
+  assert.ok(t instanceof ExtendableError && t instanceof Error);
+  assert.equal(t.name, "TimeoutError");
+  assert.equal(String(t), "TimeoutError: Timed out");
+  assert.deepEqual(Object.keys(t), [], "message and name are not enumerable");
+  assert.ok(new MoleculerError("x") instanceof ExtendableError, "every Moleculer error extends it");
+  class QuotaError extends ExtendableError {}
+  assert.equal(new QuotaError("q").name, "QuotaError");
+});
+
+Deno.test("a user's subclass of MoleculerError keeps its class name, on the wire too", () => {
+  // Moleculer's documented custom error (docs/0.15 "Errors" → "Create custom errors").
+  class MyBusinessError extends MoleculerError {
+    constructor(msg?: string, data?: unknown) {
+      super(msg || "This is my business error.", 500, "MY_BUSINESS_ERROR", data);
+    }
+  }
+  const err = new MyBusinessError(undefined, { a: 1 });
+  assert.equal(err.name, "MyBusinessError");
+  assert.equal(err.type, "MY_BUSINESS_ERROR");
+  assert.equal(toPlain(err, "n1").name, "MyBusinessError");
+  assert.equal(fromPlain(toPlain(err, "n1"), "n1").name, "MyBusinessError");
+  // Built-in classes keep their fixed names.
+  assert.equal(new ValidationError("v").name, "ValidationError");
+});
+
+Deno.test("Regenerator: Moleculer's documented custom regenerator restores a custom error", () => {
+  const { Regenerator } = Errors;
+  class CustomError extends MoleculerError {
+    timestamp = 0;
+  }
+  // From Moleculer's docs (0.15, "Errors" → "Preserve custom error").
+  class CustomRegenerator extends Regenerator {
+    override restoreCustomError(plainError: PlainError) {
+      const { name, message } = plainError;
+      if (name === "CustomError") return new CustomError(message);
+      return undefined;
+    }
+    override extractPlainError(err: unknown) {
+      return { ...super.extractPlainError(err), timestamp: (err as CustomError).timestamp };
+    }
+  }
+  const regenerator = new CustomRegenerator();
+  regenerator.init({ nodeID: "node-1" });
+  const sent = new CustomError("Custom error");
+  sent.timestamp = 1234;
+  const plain = regenerator.extractPlainError(sent);
+  assert.equal(plain.name, "CustomError");
+  assert.equal(plain.nodeID, "node-1");
+  assert.equal((plain as PlainError & { timestamp: number }).timestamp, 1234);
+
+  const restored = regenerator.restore({ ...plain, nodeID: undefined, retryable: true }, {
+    sender: "node-2",
+  });
+  assert.ok(restored instanceof CustomError);
+  assert.equal(restored.message, "Custom error");
+  assert.equal((restored as CustomError).nodeID, "node-2", "the sender when the error has none");
+  assert.equal((restored as CustomError).retryable, true);
+  assert.equal(restored.stack, plain.stack);
+
+  const builtin = regenerator.restore({ name: "ValidationError", message: "bad", data: [] }, {
+    sender: "node-2",
+  });
+  assert.ok(builtin instanceof ValidationError, "other names follow the built-in rules");
+  assert.equal(resolveRegenerator(regenerator), regenerator);
+  assert.ok(resolveRegenerator(undefined) instanceof Regenerator);
 });

@@ -8,6 +8,7 @@ import {
   type LoggerOptions,
 } from "../src/logging.ts";
 import { BrokerOptionsError, ValidationError } from "../src/errors.ts";
+import { ServiceBroker } from "../mod.ts";
 
 const PLAIN_LINE =
   /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] INFO {2}node-1\/BROKER: Broker started$/;
@@ -245,7 +246,7 @@ Deno.test("createLoggerFactory() rejects unknown option values", () => {
     BrokerOptionsError,
   );
   assert.throws(
-    () => createLoggerFactory({ nodeID: "n", logger: "pino" as "logtape" }),
+    () => createLoggerFactory({ nodeID: "n", logger: "loud-logger" as "logtape" }),
     BrokerOptionsError,
   );
   // case-insensitive values from config files / env are accepted
@@ -325,4 +326,84 @@ Deno.test("the built-in sink does not configure logtape globally", async () => {
   } finally {
     await reset();
   }
+});
+
+Deno.test("Logger keeps every argument of Moleculer's call shape", () => {
+  const entries: LogEntry[] = [];
+  const lines: string[] = [];
+  const log = createLoggerFactory({ nodeID: "n1", logger: (e) => entries.push(e) }).getLogger(
+    "users",
+  );
+  const err = new Error("disk full");
+  log.info("User", { id: 5 }, "created", 42);
+  log.error("Save failed", { id: 5 }, err);
+  assert.equal(entries[0]!.message, 'User {"id":5} created 42');
+  assert.deepEqual(entries[0]!.args, ["User", { id: 5 }, "created", 42]);
+  assert.equal(entries[1]!.message, 'Save failed {"id":5}');
+  assert.equal(entries[1]!.props?.error, err, "an Error stays an Error, with its stack");
+  const plain = createLoggerFactory({ nodeID: "n1", write: (l) => lines.push(l) }).getLogger(
+    "users",
+  );
+  plain.info("User", { id: 5 }, "created", 42);
+  assert.match(lines[0]!, / INFO {2}n1\/USERS: User \{"id":5\} created 42$/);
+});
+
+Deno.test("logLevel per module: exact name, then wildcards, then '**'; false silences", () => {
+  const entries: LogEntry[] = [];
+  const factory = createLoggerFactory({
+    nodeID: "n1",
+    logger: (e) => entries.push(e),
+    logLevel: {
+      "MY-SVC": "debug",
+      "TRANS*": "warn",
+      "V2.**": "trace",
+      "NOISY": false,
+      "**": "info",
+    },
+  });
+  for (const mod of ["my-svc", "TRANSIT", "v2.greeter", "noisy", "BROKER"]) {
+    const log = factory.getLogger(mod);
+    log.trace("t");
+    log.debug("d");
+    log.info("i");
+    log.warn("w");
+  }
+  const seen = (mod: string) => entries.filter((e) => e.module === mod).map((e) => e.message);
+  assert.deepEqual(seen("my-svc"), ["d", "i", "w"]);
+  assert.deepEqual(seen("TRANSIT"), ["w"]);
+  assert.deepEqual(seen("v2.greeter"), ["t", "d", "i", "w"]);
+  assert.deepEqual(seen("noisy"), []);
+  assert.deepEqual(seen("BROKER"), ["i", "w"]);
+  assert.equal(factory.level, "trace");
+  assert.throws(
+    () => createLoggerFactory({ nodeID: "n", logLevel: { "**": "loud" as "info" } }),
+    /logLevel\.\*\*/,
+  );
+});
+
+Deno.test("Moleculer's logger types without a Deno build log to the console, with one warning", () => {
+  const lines: string[] = [];
+  const factory = createLoggerFactory({
+    nodeID: "n1",
+    logger: { type: "Pino", options: { level: "info" } },
+    write: (l) => lines.push(l),
+  });
+  factory.getLogger("broker").info("hello");
+  assert.equal(lines.length, 2);
+  assert.match(lines[0]!, /logger type 'Pino' needs a Node library/);
+  assert.match(lines[1]!, /INFO {2}n1\/BROKER: hello$/);
+  assert.throws(
+    () => createLoggerFactory({ nodeID: "n", logger: { type: "Nope" } }),
+    BrokerOptionsError,
+  );
+});
+
+Deno.test("ServiceBroker takes Moleculer's logger and logLevel options", async () => {
+  const broker = new ServiceBroker({
+    logger: { type: "Console", options: { formatter: "short", level: "fatal" } },
+    logLevel: { "**": "fatal" },
+  });
+  await broker.start();
+  await broker.stop();
+  assert.equal(broker.options.logLevel && typeof broker.options.logLevel, "object");
 });

@@ -18,7 +18,7 @@ import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./opti
 import { Registry, type RegistryView } from "../registry/registry.ts";
 import { BrokerStrategies } from "../strategies/broker_strategies.ts";
 import { resolveSerializer } from "../serializers/resolve.ts";
-import type { Service } from "../core/service.ts";
+import type { Service, ServiceClass } from "../core/service.ts";
 import type { ServiceSchema } from "../core/schema.ts";
 import { Transit } from "../transit/transit.ts";
 import type { BrokerApi, PongResult, ServiceRef } from "../core/broker_api.ts";
@@ -337,7 +337,9 @@ export class ServiceBroker implements BrokerApi {
   register(schema: ServiceSchema): Promise<Service>;
   /** Register a {@linkcode Service} instance (class style). */
   register(service: Service): Promise<Service>;
-  async register(service: Service | ServiceSchema): Promise<Service> {
+  /** Register a class extending {@linkcode Service} (Moleculer's ES6 style): built with the broker. */
+  register(service: ServiceClass): Promise<Service>;
+  async register(service: Service | ServiceClass | ServiceSchema): Promise<Service> {
     const reg = this.#services.prepare(service);
     try {
       await reg.created;
@@ -362,7 +364,9 @@ export class ServiceBroker implements BrokerApi {
   createService(schema: ServiceSchema): Service;
   /** Register a {@linkcode Service} instance and return it at once. */
   createService(service: Service): Service;
-  createService(schema: ServiceSchema | Service): Service {
+  /** Create a service from a class extending {@linkcode Service} (Moleculer's ES6 style). */
+  createService(service: ServiceClass): Service;
+  createService(schema: ServiceSchema | Service | ServiceClass): Service {
     const reg = this.#services.prepare(schema);
     reg.created
       .then(() => {

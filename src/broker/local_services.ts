@@ -12,7 +12,13 @@ import { ServiceSchemaError } from "../errors.ts";
 import type { ActionInfo, EventInfo } from "../core/middleware.ts";
 import type { LocalAction, LocalEvent } from "../registry/registry.ts";
 import type { BrokerStrategies } from "../strategies/broker_strategies.ts";
-import { buildServiceSpec, Service, type ServiceSpec } from "../core/service.ts";
+import {
+  buildServiceSpec,
+  instantiateService,
+  type Service,
+  type ServiceClass,
+  type ServiceSpec,
+} from "../core/service.ts";
 import type { ServiceDependency, ServiceSchema } from "../core/schema.ts";
 import { wrapActionHooks } from "../middlewares/action_hook.ts";
 
@@ -79,13 +85,13 @@ export class LocalServices {
    * Register a service: attach it, wrap its actions and events, and run its
    * `created` step (in {@linkcode Registered.created}).
    *
-   * @param input A schema or a service instance.
+   * @param input A schema, a service instance or a class extending `Service`.
    * @returns The registration.
    * @throws {ServiceSchemaError} for a duplicate name, a stopping broker or a bad schema.
    */
-  prepare(input: Service | ServiceSchema): Registered {
+  prepare(input: Service | ServiceClass | ServiceSchema): Registered {
     const broker = this.#broker;
-    const service = input instanceof Service ? input : new Service(input);
+    const service = instantiateService(input, broker);
     if (this.all.some((r) => r.service.fullName === service.fullName)) {
       throw new ServiceSchemaError(
         `A service named '${service.fullName}' is already registered on node '${broker.nodeID}'`,

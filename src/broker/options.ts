@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { LogFormat, LogLevel, LogSink } from "../logging.ts";
+import type { LogFormat, LoggerOption, LogLevel, LogLevelMap } from "../logging.ts";
 import type { MiddlewareOption } from "../core/middleware.ts";
 import type { StrategyOption, StrategyOptions } from "../core/strategy.ts";
 import type { SerializerOption } from "../serializers/resolve.ts";
@@ -72,10 +72,14 @@ export interface BrokerOptions {
   transporter?: TransporterOption | null;
   /** Serializer name or instance. @default {"JSON"} */
   serializer?: SerializerOption;
-  /** Logging: `true` (console), `false` (silent), `"logtape"` (the app's logtape setup) or a sink function. @default {true} */
-  logger?: boolean | "logtape" | LogSink;
-  /** Lowest level logged. @default {"info"} */
-  logLevel?: LogLevel;
+  /**
+   * Logging: `true` (console), `false`/`null` (silent), `"logtape"` (the app's logtape setup), a
+   * sink function, or Moleculer's `"Console"` / `{ type: "Console", options: { level, formatter } }`
+   * (or an array of them). @default {true}
+   */
+  logger?: LoggerOption;
+  /** Lowest level logged, or levels per module: `{ "MY-SVC": "debug", "**": "info" }`. @default {"info"} */
+  logLevel?: LogLevel | LogLevelMap;
   /** `"PLAIN"` lines like Moleculer's, or `"JSON"` lines. @default {"PLAIN"} */
   logFormat?: LogFormat;
   /** Default call timeout in ms; `0` = none. @default {0} */
@@ -163,9 +167,9 @@ export interface ResolvedOptions {
   /** See {@linkcode BrokerOptions.serializer}. */
   readonly serializer: SerializerOption;
   /** See {@linkcode BrokerOptions.logger}. */
-  readonly logger: boolean | "logtape" | LogSink;
+  readonly logger: LoggerOption;
   /** See {@linkcode BrokerOptions.logLevel}. */
-  readonly logLevel: LogLevel;
+  readonly logLevel: LogLevel | LogLevelMap;
   /** See {@linkcode BrokerOptions.logFormat}. */
   readonly logFormat: LogFormat;
   /** See {@linkcode BrokerOptions.requestTimeout}. */

@@ -10,7 +10,7 @@ import type { Cacher } from "./cacher.ts";
 import type { CallOptions, EmitOptions } from "./context.ts";
 import type { MCallDefinition, MCallOptions } from "./mcall.ts";
 import type { Runtime } from "./runtime.ts";
-import type { Service } from "./service.ts";
+import type { Service, ServiceClass } from "./service.ts";
 import type {
   ActionResult,
   CallArgs,
@@ -78,9 +78,9 @@ export interface BrokerApi {
    */
   getLogger(module: string): Logger;
   /** Register a service (schema or instance) and wait until it is created (and started). */
-  register(service: Service | ServiceSchema): Promise<Service>;
-  /** Create a service from a schema (or register an instance) and return it at once. */
-  createService(schema: Service | ServiceSchema): Service;
+  register(service: Service | ServiceClass | ServiceSchema): Promise<Service>;
+  /** Create a service from a schema, an instance or a `Service` subclass and return it at once. */
+  createService(schema: Service | ServiceClass | ServiceSchema): Service;
   /** Stop and remove a local service. */
   destroyService(service: Service | string): Promise<void>;
   /** A local service by full name or `{ name, version }`. */

@@ -111,6 +111,20 @@ export interface EventSchema {
 // deno-lint-ignore no-explicit-any
 export type LifecycleHandler = (this: any) => void | Promise<void>;
 
+/**
+ * A `merged` handler: called once the mixins are merged, with `this` the service and the merged
+ * schema, which it may still change (Moleculer's `merged(schema)`).
+ */
+// deno-lint-ignore no-explicit-any
+export type MergedHandler = (this: any, schema: ServiceSchema) => void;
+
+/** A method in a schema: a function, or `{ handler, ...custom keys }` read by middlewares. */
+export type MethodSchema =
+  // deno-lint-ignore no-explicit-any
+  | ((this: any, ...args: any[]) => unknown)
+  // deno-lint-ignore no-explicit-any
+  | { handler: (this: any, ...args: any[]) => unknown; [key: string]: unknown };
+
 /** A dependency: a service name (`"v2.users"`) or `{ name, version }`. */
 export type ServiceDependency = string | {
   name: string;
@@ -128,27 +142,34 @@ export interface ServiceSchema {
   /** Metadata announced to other nodes. */
   metadata?: Record<string, unknown>;
   /** Schemas merged under this one (a single schema is accepted too, as in Moleculer). */
-  mixins?: ServiceSchema | ServiceSchema[];
+  mixins?: MixinSchema | MixinSchema[];
   /** Services to wait for before `started` runs. */
   dependencies?: ServiceDependency | ServiceDependency[];
-  /** Actions by name: a handler, a definition, or `false` to drop a mixin's action. */
-  actions?: Record<string, ActionHandler | ActionSchema | false>;
+  /**
+   * Actions by name: a handler, a definition, or `false` to drop a mixin's action (typed
+   * `boolean` so that plain JavaScript schemas, where `false` widens, type-check too).
+   */
+  actions?: Record<string, ActionHandler | ActionSchema | boolean>;
   /** Event subscriptions by name. */
   events?: Record<string, EventHandler | EventSchema>;
-  /** Methods bound to the service. */
-  // deno-lint-ignore no-explicit-any
-  methods?: Record<string, (this: any, ...args: any[]) => unknown>;
+  /** Methods bound to the service: functions, or `{ handler }` objects. */
+  methods?: Record<string, MethodSchema>;
   /** Action hooks. */
   hooks?: ServiceHooks;
+  /** Called after the mixins are merged, with the merged schema. */
+  merged?: MergedHandler | MergedHandler[];
   /** Called when the service is created. */
   created?: LifecycleHandler | LifecycleHandler[];
   /** Called when the service starts. */
   started?: LifecycleHandler | LifecycleHandler[];
-  /** Called when the service stops. */
+  /** Called when the service stops (handlers of mixins after the service's own). */
   stopped?: LifecycleHandler | LifecycleHandler[];
   /** Other keys are kept on the schema. */
   [key: string]: unknown;
 }
+
+/** A mixin: any part of a service schema; its `name` is optional (the service's wins). */
+export type MixinSchema = Partial<ServiceSchema>;
 
 /** Everything `new Service(...)` accepts besides a plain name. */
 export type ServiceInit = ServiceSchema;

@@ -1,209 +1,232 @@
 import assert from "node:assert/strict";
-import { type Context, type Service, ServiceNotFoundError, type ServiceSchema } from "../../mod.ts";
+import { type Context, Service, ServiceNotFoundError, type ServiceSchema } from "../../mod.ts";
 import { applyMixins, defaultsDeep, mergeSchemas } from "../../src/core/service_mixins.ts";
 import { scoped } from "../_helpers/core.ts";
+import { nodeBinary, requirePeers } from "../_helpers/moleculer_peer.ts";
 
 const fn = (tag: string) => Object.assign((): void => {}, { tag });
 
-Deno.test("defaultsDeep(): primary wins, nested plain objects merge, arrays replace", () => {
+Deno.test("defaultsDeep(): lodash's rules: nested objects merge, arrays by index, null kept", () => {
   const out = defaultsDeep(
-    { a: 1, nested: { x: 1, deep: { p: 1 } }, list: [1] },
-    { a: 0, b: 2, nested: { y: 2, deep: { q: 2 } }, list: [9, 9] },
+    { a: 1, nested: { x: 1, deep: { p: 1 } }, list: [1], none: null },
+    { a: 0, b: 2, nested: { y: 2, deep: { q: 2 } }, list: [9, 8], none: 3 },
   );
   assert.deepEqual(out, {
     a: 1,
     b: 2,
     nested: { x: 1, y: 2, deep: { p: 1, q: 2 } },
-    list: [1],
+    list: [1, 8],
+    none: null,
   });
 });
 
-Deno.test("mergeSchemas(): scalars and custom keys of the service win", () => {
-  const out = mergeSchemas(
-    { name: "svc", version: 2, custom: "own" },
-    { name: "mixin", version: 1, custom: "mixin", other: true },
-  );
-  assert.equal(out.name, "svc");
-  assert.equal(out.version, 2);
-  assert.equal(out.custom, "own");
-  assert.equal(out.other, true);
-});
+/** Schemas in the `{ $fn: "tag" }` notation of `tests/compat/_moleculer_merge.mjs`. */
+type Notated = Record<string, unknown>;
 
-Deno.test("mergeSchemas(): settings and metadata are deep-merged", () => {
-  const out = mergeSchemas(
-    {
-      name: "s",
-      settings: { a: 1, db: { host: "own" } },
-      metadata: { m: { x: 1 } },
-    },
-    {
+function revive(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(revive);
+  if (value && typeof value === "object") {
+    const v = value as Record<string, unknown>;
+    if (typeof v.$fn === "string") return fn(v.$fn);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, revive(x)]));
+  }
+  return value;
+}
+
+function dump(value: unknown): unknown {
+  if (typeof value === "function") return { $fn: (value as { tag?: string }).tag ?? value.name };
+  if (Array.isArray(value)) return value.map(dump);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, dump(x)]));
+  }
+  return value;
+}
+
+/** Merge the schemas with Moleculer 0.15's own `Service.applyMixins`, in Node. */
+async function moleculerMerge(schemas: Notated[]): Promise<unknown[]> {
+  requirePeers();
+  const child = new Deno.Command(nodeBinary(), {
+    args: [new URL("../compat/_moleculer_merge.mjs", import.meta.url).pathname],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(schemas)));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+const f = (tag: string) => ({ $fn: tag });
+
+/** One schema per merge rule of Moleculer's docs (0.15, "Services" → "Merge algorithm"). */
+const MERGE_CASES: Notated[] = [
+  // name, version: overwritten; unknown keys: the service wins
+  {
+    name: "s",
+    version: 2,
+    custom: "own",
+    mixins: [{ name: "m", version: 1, custom: "mixin", other: true }],
+  },
+  // settings, metadata: defaultsDeep; $secureSettings united
+  {
+    name: "s",
+    settings: { a: 1, db: { host: "own" }, $secureSettings: ["token"], list: [1] },
+    metadata: { m: { x: 1 } },
+    mixins: [{
       name: "m",
-      settings: { b: 2, db: { host: "mixin", port: 1 } },
+      settings: { b: 2, db: { host: "mixin", port: 1 }, $secureSettings: ["db"], list: [7, 8] },
       metadata: { m: { y: 2 } },
+    }],
+  },
+  // actions: deep merge, false removes, action hooks concatenate
+  {
+    name: "s",
+    actions: {
+      a: f("own.a"),
+      b: { params: { x: "number" }, hooks: { before: f("own.b.before"), after: f("own.b.after") } },
+      gone: false,
+      only: { handler: f("own.only"), cache: true },
     },
-  );
-  assert.deepEqual(out.settings, { a: 1, b: 2, db: { host: "own", port: 1 } });
-  assert.deepEqual(out.metadata, { m: { x: 1, y: 2 } });
-});
-
-Deno.test("mergeSchemas(): actions merge per key, `false` removes one", () => {
-  const own = fn("own");
-  const theirs = fn("theirs");
-  const out = mergeSchemas(
-    {
-      name: "s",
-      actions: {
-        a: own,
-        b: { params: { x: "number" } },
-        gone: false,
-      },
-    },
-    {
+    mixins: [{
       name: "m",
       actions: {
-        a: { handler: theirs, visibility: "public" },
-        b: { handler: theirs, timeout: 5 },
-        gone: theirs,
-        kept: theirs,
+        a: { handler: f("m.a"), visibility: "public", params: { id: "string" } },
+        b: {
+          handler: f("m.b"),
+          timeout: 5,
+          params: { y: "string" },
+          hooks: { before: f("m.b.before"), after: [f("m.b.after")], error: f("m.b.error") },
+        },
+        gone: f("m.gone"),
+        kept: f("m.kept"),
       },
-    },
-  );
-  assert.deepEqual(out.actions, {
-    a: { handler: own, visibility: "public" },
-    b: { handler: theirs, timeout: 5, params: { x: "number" } },
-    kept: theirs,
-  });
-});
-
-Deno.test("mergeSchemas(): both event handlers are kept, the mixin's first", () => {
-  const own = fn("own");
-  const theirs = fn("theirs");
-  const out = mergeSchemas(
-    { name: "s", events: { "x.a": own, "x.b": { group: "g2", handler: own } } },
-    {
+    }],
+  },
+  // events: both handlers kept, the mixin's first
+  {
+    name: "s",
+    events: { "x.a": f("own.x.a"), "x.b": { group: "g2", handler: f("own.x.b") } },
+    mixins: [{
       name: "m",
       events: {
-        "x.a": theirs,
-        "x.b": { group: "g1", handler: theirs },
-        "x.c": theirs,
+        "x.a": f("m.x.a"),
+        "x.b": { group: "g1", params: { id: "number" }, handler: f("m.x.b") },
+        "x.c": f("m.x.c"),
       },
-    },
-  );
-  assert.deepEqual(out.events, {
-    "x.a": { handler: [theirs, own] },
-    "x.b": { group: "g2", handler: [theirs, own] },
-    "x.c": theirs,
-  });
-});
-
-Deno.test("mergeSchemas(): methods of the service override the mixin's", () => {
-  const own = fn("own");
-  const theirs = fn("theirs");
-  const out = mergeSchemas(
-    { name: "s", methods: { a: own } },
-    { name: "m", methods: { a: theirs, b: theirs } },
-  );
-  assert.deepEqual(out.methods, { a: own, b: theirs });
-});
-
-Deno.test("mergeSchemas(): lifecycle handlers are concatenated, the mixin's first", () => {
-  const own = fn("own");
-  const theirs = fn("theirs");
-  const out = mergeSchemas(
-    { name: "s", created: own, started: [own], stopped: own },
-    { name: "m", created: theirs, started: theirs },
-  );
-  assert.deepEqual(out.created, [theirs, own]);
-  assert.deepEqual(out.started, [theirs, own]);
-  assert.deepEqual(out.stopped, [own]);
-});
-
-Deno.test("mergeSchemas(): hooks concatenate, before mixin-first, after/error service-first", () => {
-  const own = fn("own");
-  const theirs = fn("theirs");
-  const out = mergeSchemas(
-    {
-      name: "s",
-      hooks: { before: { "*": own }, after: { "*": own }, error: { a: own } },
-    },
-    {
+    }],
+  },
+  // methods: overwritten; lifecycle handlers (merged too): concatenated, mixins first
+  {
+    name: "s",
+    methods: { a: f("own.a") },
+    merged: f("own.merged"),
+    created: f("own.created"),
+    started: [f("own.started")],
+    stopped: f("own.stopped"),
+    mixins: [{
       name: "m",
-      hooks: { before: { "*": theirs }, after: { "*": theirs, b: theirs } },
+      methods: { a: f("m.a"), b: f("m.b") },
+      merged: f("m.merged"),
+      created: f("m.created"),
+      started: f("m.started"),
+    }],
+  },
+  // hooks: before mixin-first, after/error service-first
+  {
+    name: "s",
+    hooks: {
+      before: { "*": f("own.before") },
+      after: { "*": f("own.after") },
+      error: { a: f("own.err") },
     },
-  );
-  assert.deepEqual(out.hooks, {
-    before: { "*": [theirs, own] },
-    after: { "*": [own, theirs], b: [theirs] },
-    error: { a: [own] },
+    mixins: [{
+      name: "m",
+      hooks: { before: { "*": f("m.before") }, after: { "*": f("m.after"), b: f("m.after.b") } },
+    }],
+  },
+  // dependencies: united without duplicates
+  {
+    name: "s",
+    dependencies: ["a", { name: "b", version: 2 }],
+    mixins: [{ name: "m", dependencies: ["a", "c", { name: "b", version: 2 }] }],
+  },
+  // several and nested mixins: earlier mixins win, the last mixin's lifecycle runs first
+  {
+    name: "s",
+    created: f("own"),
+    mixins: [
+      {
+        name: "first",
+        settings: { who: "first", a: 1 },
+        created: f("first"),
+        mixins: { name: "deep", actions: { d: f("deep.d") }, created: f("deep") },
+      },
+      { name: "second", settings: { who: "second", b: 2 }, created: f("second") },
+    ],
+  },
+];
+
+Deno.test("applyMixins() gives the schema Moleculer 0.15's own mergeSchemas gives", async () => {
+  const expected = await moleculerMerge(MERGE_CASES);
+  MERGE_CASES.forEach((notated, i) => {
+    const ours = dump(applyMixins(revive(notated) as ServiceSchema));
+    assert.deepEqual(ours, expected[i], `case ${i}: ${JSON.stringify(notated).slice(0, 60)}`);
   });
 });
 
-Deno.test("mergeSchemas(): dependencies are united without duplicates", () => {
-  const out = mergeSchemas(
-    { name: "s", dependencies: ["a", { name: "b", version: 2 }] },
-    { name: "m", dependencies: ["a", "c"] },
-  );
-  assert.deepEqual(out.dependencies, ["a", "c", { name: "b", version: 2 }]);
-});
-
-Deno.test("mergeSchemas() does not mutate its inputs", () => {
+Deno.test("mergeSchemas() does not change its inputs", () => {
   const mixin: ServiceSchema = {
     name: "m",
-    settings: { a: { b: 1 } },
-    actions: { x: fn("x") },
+    settings: { a: { b: 1 }, $secureSettings: ["a"] },
+    actions: { x: { handler: fn("x"), hooks: { before: fn("b") } } },
     created: fn("c"),
   };
-  const snapshot = structuredClone({
-    ...mixin,
-    actions: undefined,
-    created: undefined,
-  });
   const service: ServiceSchema = {
     name: "s",
-    settings: { a: { c: 2 } },
-    actions: { x: false },
+    settings: { a: { c: 2 }, $secureSettings: ["z"] },
+    actions: { x: { hooks: { before: fn("own") } } },
   };
-  mergeSchemas(service, mixin);
-  assert.deepEqual(
-    { ...mixin, actions: undefined, created: undefined },
-    snapshot,
-  );
-  assert.equal(typeof (mixin.actions as Record<string, unknown>).x, "function");
-  assert.deepEqual(service.settings, { a: { c: 2 } });
+  const before = JSON.stringify(dump([mixin, service]));
+  mergeSchemas(mixin, service);
+  assert.equal(JSON.stringify(dump([mixin, service])), before);
 });
 
-Deno.test("applyMixins(): earlier mixins win over later ones; lifecycle runs last mixin first", () => {
-  const m1 = fn("m1");
-  const m2 = fn("m2");
-  const own = fn("own");
-  const out = applyMixins({
-    name: "s",
-    mixins: [
-      { name: "first", settings: { who: "first", a: 1 }, created: m1 },
-      { name: "second", settings: { who: "second", b: 2 }, created: m2 },
-    ],
-    created: own,
+Deno.test("a service's mergeSchema<Key> method merges its custom schema key", () => {
+  // Moleculer looks up `mergeSchema` + the capitalised key on the service for unknown keys.
+  class TaggedService extends Service {
+    mergeSchemaTags(src: unknown, target: unknown) {
+      return [...(target as string[] ?? []), ...(src as string[])];
+    }
+  }
+  const svc = new TaggedService({
+    name: "tagged",
+    tags: ["own"],
+    mixins: [{ name: "a", tags: ["a"] }, { name: "b", tags: ["b"] }],
   });
-  assert.equal(out.name, "s");
-  assert.deepEqual(out.settings, { who: "first", a: 1, b: 2 });
-  // Moleculer: mixins are folded from the last to the first, so the last one's handlers run first
-  assert.deepEqual(out.created, [m2, m1, own]);
-  assert.equal("mixins" in out, false);
+  assert.deepEqual(svc.schema.tags, ["b", "a", "own"]);
+  const plain = new Service({ name: "plain", tags: ["own"], mixins: [{ name: "a", tags: ["a"] }] });
+  assert.deepEqual(plain.schema.tags, ["own"], "without one, the service's value wins");
 });
 
-Deno.test("applyMixins(): nested mixins and a single mixin object", () => {
-  const deep = fn("deep");
-  const out = applyMixins({
-    name: "s",
-    mixins: {
-      name: "mid",
-      mixins: [{ name: "deep", actions: { d: deep } }],
-      settings: { mid: 1 },
-    },
+Deno.test("merged() runs with the merged schema and may change it (moleculer-db's pattern)", () => {
+  const seen: unknown[] = [];
+  const svc = new Service({
+    name: "posts",
+    mixins: [{
+      name: "db",
+      settings: { fields: ["_id"] },
+      merged(this: Service, schema: ServiceSchema) {
+        seen.push(this instanceof Service, structuredClone(schema.settings));
+        schema.actions = { ...schema.actions, count: () => 0 };
+      },
+    }],
+    settings: { fields: ["_id", "title"] },
   });
-  assert.deepEqual(out.actions, { d: deep });
-  assert.deepEqual(out.settings, { mid: 1 });
-  assert.equal(applyMixins({ name: "plain" }).name, "plain");
+  assert.deepEqual(seen, [true, { fields: ["_id", "title"] }]);
+  assert.equal(typeof (svc.schema.actions as Record<string, unknown>).count, "function");
 });
 
 Deno.test("a service with mixins behaves by Moleculer's rules", async () => {
@@ -288,8 +311,9 @@ Deno.test("a service with mixins behaves by Moleculer's rules", async () => {
       "own.started",
       "mixin:5",
       "own:5",
-      "mixin.stopped",
+      // Moleculer stops in reverse: the service's own handler first.
       "own.stopped",
+      "mixin.stopped",
     ]);
   } finally {
     await broker.stop();
