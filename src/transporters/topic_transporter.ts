@@ -7,6 +7,7 @@
  * @module
  */
 
+import { noBalancedQueues } from "./_errors.ts";
 import { BrokerDisconnectedError, MoleculerError } from "../errors.ts";
 import type { PacketType } from "../transit/packets.ts";
 import type {
@@ -185,11 +186,6 @@ export abstract class TopicTransporter implements Transporter {
 
   #noBalancer(): MoleculerError {
     if (!this.connected) return this.#notConnected();
-    return new MoleculerError(
-      `The ${this.name} transporter has no balanced queues: the broker balances ` +
-        `(disableBalancer is ignored on ${this.name}, as in Moleculer)`,
-      500,
-      "NOT_BALANCING",
-    );
+    return noBalancedQueues(this.name);
   }
 }

@@ -20,6 +20,7 @@
  * @module
  */
 
+import { noBalancedQueues } from "../_errors.ts";
 import { BrokerDisconnectedError, MoleculerError } from "../../errors.ts";
 import { isValidSender, type PacketType, printable } from "../../transit/packets.ts";
 import {
@@ -251,7 +252,7 @@ export class TcpTransporter implements Transporter {
    * @param _action The action.
    * @returns Never; rejects.
    * @throws {BrokerDisconnectedError} when not connected.
-   * @throws {MoleculerError} (500 `NOT_SUPPORTED`) otherwise.
+   * @throws {MoleculerError} (500 `NOT_BALANCING`) otherwise.
    */
   subscribeBalancedRequest(_action: string): Promise<TransporterSubscription> {
     return Promise.reject(this.#noBalancer());
@@ -264,7 +265,7 @@ export class TcpTransporter implements Transporter {
    * @param _group The group.
    * @returns Never; rejects.
    * @throws {BrokerDisconnectedError} when not connected.
-   * @throws {MoleculerError} (500 `NOT_SUPPORTED`) otherwise.
+   * @throws {MoleculerError} (500 `NOT_BALANCING`) otherwise.
    */
   subscribeBalancedEvent(_event: string, _group: string): Promise<TransporterSubscription> {
     return Promise.reject(this.#noBalancer());
@@ -315,7 +316,7 @@ export class TcpTransporter implements Transporter {
    * @param _action The action.
    * @param _data The payload.
    * @returns Never; rejects.
-   * @throws {MoleculerError} (500 `NOT_SUPPORTED`).
+   * @throws {MoleculerError} (500 `NOT_BALANCING`).
    */
   publishBalancedRequest(_action: string, _data: Uint8Array): Promise<void> {
     return Promise.reject(this.#noBalancer());
@@ -328,7 +329,7 @@ export class TcpTransporter implements Transporter {
    * @param _group The group.
    * @param _data The payload.
    * @returns Never; rejects.
-   * @throws {MoleculerError} (500 `NOT_SUPPORTED`).
+   * @throws {MoleculerError} (500 `NOT_BALANCING`).
    */
   publishBalancedEvent(_event: string, _group: string, _data: Uint8Array): Promise<void> {
     return Promise.reject(this.#noBalancer());
@@ -594,12 +595,7 @@ export class TcpTransporter implements Transporter {
 
   #noBalancer(): Error {
     if (!this.#connected) return this.#notConnected("use a balanced queue");
-    return new MoleculerError(
-      "The TCP transporter has no balanced queues: disableBalancer needs a transporter with a " +
-        "built-in balancer, such as NATS",
-      500,
-      "NOT_SUPPORTED",
-    );
+    return noBalancedQueues("TCP");
   }
 
   #notConnected(what: string): BrokerDisconnectedError {
