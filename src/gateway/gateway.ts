@@ -294,12 +294,16 @@ export class HttpGateway {
     }, wait);
   }
 
-  /** Stop the debounce timer, the rate-limit stores and the dashboard's live streams. */
-  close(): void {
+  /**
+   * Stop the debounce timer, the rate-limit stores and the dashboard's live streams.
+   *
+   * @returns Once the live streams' ends had a moment to reach their clients.
+   */
+  async close(): Promise<void> {
     clearTimeout(this.#debounce);
     this.#debounce = undefined;
     for (const route of this.#routes) route.close();
-    this.#dashboard?.close();
+    await this.#dashboard?.close();
   }
 
   /**

@@ -53,6 +53,7 @@ export function resolveDashboard(v: GatewaySettings["dashboard"]): ResolvedDashb
 
 const encoder = new TextEncoder();
 const KEEPALIVE_MS = 15_000;
+const FLUSH_MS = 100;
 
 /** The dashboard of one gateway. */
 export class Dashboard {
@@ -95,7 +96,7 @@ export class Dashboard {
           },
         }),
       "GET api/snapshot": () => this.snapshot().then((s) => Response.json(s)),
-      "GET api/events": (req) => this.#events(req.request.signal),
+      "GET api/events": () => this.#events(),
     };
     if (this.#opts.console) aliases["POST api/call"] = { type: CONSOLE_ALIAS };
     return {
@@ -117,7 +118,8 @@ export class Dashboard {
     return takeSnapshot(this.#broker, this.#opts.console);
   }
 
-  #events(signal: AbortSignal): Response {
+  // A stream ends when the client goes (the server cancels its body) or the gateway stops.
+  #events(): Response {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let last = "";
     let lastSent = 0;
@@ -130,13 +132,11 @@ export class Dashboard {
           closed = true;
           clearTimeout(timer);
           this.#streams.delete(close);
-          signal.removeEventListener("abort", close);
           try {
             controller.close();
           } catch { /* already closed by the client */ }
         };
         this.#streams.add(close);
-        signal.addEventListener("abort", close);
         const tick = async () => {
           if (closed) return;
           try {
@@ -173,8 +173,15 @@ export class Dashboard {
     });
   }
 
-  /** End every live stream (the gateway stops). */
-  close(): void {
+  /**
+   * End every live stream (the gateway stops).
+   *
+   * @returns Once the streams' ends had a moment to reach the clients, before the server
+   *   closes the connections under them.
+   */
+  async close(): Promise<void> {
+    if (this.#streams.size === 0) return;
     for (const close of [...this.#streams]) close();
+    await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
   }
 }

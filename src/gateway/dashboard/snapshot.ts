@@ -65,7 +65,7 @@ export interface ActionRate {
   action: string;
   /** Requests so far. */
   total: number;
-  /** Requests per second (the metric's own rate). */
+  /** Requests per minute (the counter's own rate, as Moleculer's metrics compute it). */
   rate: number | null;
   /** Failed requests so far. */
   errors: number;
@@ -182,7 +182,7 @@ export function actionRates(list: unknown): ActionRate[] {
         e.p99 = quantile(v.quantiles, "0.99");
         const count = num(v.count);
         const sum = num(v.sum);
-        e.mean = count && sum !== null ? sum / count : null;
+        e.mean = num(v.mean) ?? (count && sum !== null ? sum / count : null);
       }
     }
   }
