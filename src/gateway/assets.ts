@@ -1,7 +1,8 @@
 /**
  * Static files, as moleculer-web's `assets` serves them (with `serve-static`): requests no
  * route answered are looked up under `assets.folder` and streamed from disk
- * (`Deno.open(...).readable`, never read whole), with `Content-Type` by extension,
+ * (`Deno.open(...).readable`, never read whole; a file no larger than one 64 KiB chunk of that
+ * stream is read in one go, which holds no more memory and costs half as much), with `Content-Type` by extension,
  * `Content-Length`, `Accept-Ranges`, `Cache-Control`, `Last-Modified`, a weak `ETag` from size
  * and mtime, 304 for a fresh copy, single byte ranges (206), `index.html` for a directory path
  * ending in `/`, and a 301 to add that `/` to a directory path.
@@ -100,6 +101,9 @@ export function contentTypeOf(name: string): string {
   if (dot <= slash + 1) return "application/octet-stream";
   return TYPES[name.slice(dot + 1).toLowerCase()] ?? "application/octet-stream";
 }
+
+// Files up to the size of one chunk of `FsFile.readable` are read in one go.
+const ONE_CHUNK = 64 * 1024;
 
 // A `..` segment, with either separator (send's UP_PATH_REGEXP).
 const UP_PATH = /(?:^|[\\/])\.\.(?:[\\/]|$)/;
@@ -212,6 +216,12 @@ export class StaticFiles {
     }
     headers.set("Content-Length", String(length));
     if (request.method === "HEAD") return new Response(null, { status, headers });
+    if (size <= ONE_CHUNK) {
+      // A stream would read it in one chunk anyway; one read costs half as much per request.
+      const bytes = (await Deno.readFile(path)).subarray(start, start + length);
+      headers.set("Content-Length", String(bytes.length));
+      return new Response(bytes, { status, headers });
+    }
     const file = await Deno.open(path, { read: true });
     if (start > 0) await file.seek(start, Deno.SeekMode.Start);
     const body = length === size - start ? file.readable : file.readable.pipeThrough(take(length));
