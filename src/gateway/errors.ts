@@ -86,6 +86,20 @@ export class ServiceUnavailableError extends MoleculerError {
   }
 }
 
+/** 429: the route's `rateLimit` was used up in the current window. */
+export class RateLimitExceeded extends MoleculerClientError {
+  /**
+   * Creates the error.
+   *
+   * @param type A machine-readable type, if any.
+   * @param data Details, if any.
+   */
+  constructor(type?: string, data?: unknown) {
+    super("Rate limit exceeded", 429, type, data);
+    this.name = "RateLimitExceeded";
+  }
+}
+
 /** 413: the request body is larger than the body parser's `limit`. */
 export class PayloadTooLarge extends MoleculerClientError {
   /**

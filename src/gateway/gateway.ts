@@ -11,10 +11,17 @@ import { type CallOptions, Context } from "../core/context.ts";
 import type { Service } from "../core/service.ts";
 import { MoleculerServerError, ServiceNotFoundError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
+import { StaticFiles } from "./assets.ts";
 import { parseBody, pickParser, readBody } from "./body.ts";
 import { ActionCatalog, type ActionDefinition } from "./catalog.ts";
 import { handleCors } from "./cors.ts";
-import { NotFoundError, NotImplementedError, ServiceUnavailableError } from "./errors.ts";
+import { CONSOLE_ALIAS, Dashboard, resolveDashboard } from "./dashboard/dashboard.ts";
+import {
+  BadRequestError,
+  NotFoundError,
+  NotImplementedError,
+  ServiceUnavailableError,
+} from "./errors.ts";
 import { GatewayRequest, GatewayResponse } from "./http.ts";
 import {
   checkRoute,
@@ -26,7 +33,16 @@ import {
 } from "./options.ts";
 import { parseQuery } from "./query.ts";
 import { type Encoder, errorStatus, writeError, writeResult } from "./respond.ts";
-import { type Alias, aliasesOf, autoAliasesOf, Route, sortAliases, sortRoutes } from "./route.ts";
+import {
+  addSlashes,
+  type Alias,
+  aliasesOf,
+  autoAliasesOf,
+  normalizePath,
+  Route,
+  sortAliases,
+  sortRoutes,
+} from "./route.ts";
 
 /** Connection facts a server passes along with a request. */
 export interface RequestInfo {
@@ -83,6 +99,8 @@ export class HttpGateway {
   readonly #format: ErrorFormatter;
   readonly #restName: string;
   #debounce: ReturnType<typeof setTimeout> | undefined;
+  readonly #assets: StaticFiles | null;
+  readonly #dashboard: Dashboard | null = null;
   /** Log levels by what is logged; null = not logged (`null`/`false` in the settings). */
   readonly #levels: Record<
     "request" | "params" | "response" | "data" | "routes",
@@ -122,6 +140,19 @@ export class HttpGateway {
       ? settings.routes
       : [{ path: "/" }];
     routes.forEach((r, i) => this.addRoute(r, true, `routes[${i}]`));
+    this.#assets = settings.assets ? new StaticFiles(settings.assets) : null;
+    const dashboard = resolveDashboard(settings.dashboard);
+    if (dashboard) {
+      this.#dashboard = new Dashboard(service.broker, this.#logger, dashboard);
+      const prefix = settings.path && settings.path !== "/" ? settings.path : "";
+      const route = this.#dashboard.route((p) => normalizePath(addSlashes(prefix) + p));
+      this.addRoute(route, true, "dashboard");
+    }
+  }
+
+  /** The dashboard, when it is on. */
+  get dashboard(): Dashboard | null {
+    return this.#dashboard;
   }
 
   /** The routes, in matching order. */
@@ -158,13 +189,7 @@ export class HttpGateway {
     });
     let route: Route;
     try {
-      route = new Route(
-        opts,
-        this.#settings.path,
-        this.#settings.cors,
-        (n) => this.#method(n),
-        where,
-      );
+      route = new Route(opts, this.#settings, (n) => this.#method(n), where, this.#service.broker);
     } catch (err) {
       if (err instanceof GatewaySettingsError) throw err;
       throw new GatewaySettingsError(err instanceof Error ? err.message : String(err));
@@ -173,6 +198,7 @@ export class HttpGateway {
     const idx = this.#routes.findIndex((r) => r.sameAs(route));
     if (idx !== -1) {
       this.#aliases = this.#aliases.filter((a) => a.route !== this.#routes[idx]);
+      this.#routes[idx]?.close();
       this.#routes[idx] = route;
     } else {
       if (toBottom) this.#routes.push(route);
@@ -219,9 +245,10 @@ export class HttpGateway {
   #removeWhere(pred: (r: Route) => boolean): boolean {
     const idx = this.#routes.findIndex(pred);
     if (idx === -1) return false;
-    const route = this.#routes[idx];
+    const route = this.#routes[idx] as Route;
     this.#aliases = this.#aliases.filter((a) => a.route !== route);
     this.#routes.splice(idx, 1);
+    route.close();
     return true;
   }
 
@@ -267,10 +294,16 @@ export class HttpGateway {
     }, wait);
   }
 
-  /** Stop the debounce timer. */
-  close(): void {
+  /**
+   * Stop the debounce timer, the rate-limit stores and the dashboard's live streams.
+   *
+   * @returns Once the live streams' ends had a moment to reach their clients.
+   */
+  async close(): Promise<void> {
     clearTimeout(this.#debounce);
     this.#debounce = undefined;
+    for (const route of this.#routes) route.close();
+    await this.#dashboard?.close();
   }
 
   /**
@@ -336,8 +369,13 @@ export class HttpGateway {
         const global = this.#settings.cors;
         // Not routed: a preflight may still be answered by the gateway's own CORS settings.
         const cors = global ? Object.assign({ origin: "*" }, global === true ? {} : global) : null;
-        if (!handleCors(cors, req, res)) throw new NotFoundError();
-        answer = res.toResponse();
+        if (handleCors(cors, req, res)) answer = res.toResponse();
+        else {
+          const file = await this.#assets?.serve(request);
+          if (!file) throw new NotFoundError();
+          for (const [k, v] of Object.entries(res.getHeaders())) file.headers.set(k, v);
+          answer = file;
+        }
       }
     } catch (err) {
       answer = await this.#answerError(req, res, err);
@@ -415,6 +453,7 @@ export class HttpGateway {
     }
     await this.#parseBody(route, req);
     if (handleCors(route.cors, req, res)) return true;
+    if (found?.alias.type === CONSOLE_ALIAS) return await this.#consoleCall(route, req, res);
     let urlPath = req.parsedUrl.slice(route.path.length);
     if (urlPath.startsWith("/")) urlPath = urlPath.slice(1);
     urlPath = urlPath.replace(this.#special, "$");
@@ -446,6 +485,40 @@ export class HttpGateway {
     });
   }
 
+  /**
+   * A dashboard console call, `{ action, params }`: run as a direct call through the
+   * dashboard's route, so its whitelist, rate limit, authentication and authorization apply
+   * (with `req.$action` the called action). `Server-Timing: call;dur=` carries its time.
+   */
+  async #consoleCall(
+    route: Route,
+    req: GatewayRequest,
+    res: GatewayResponse,
+  ): Promise<boolean | Response> {
+    const body = req.body as { action?: unknown; params?: unknown } | undefined;
+    const action = body?.action;
+    const params = body?.params ?? {};
+    if (typeof action !== "string" || !action || typeof params !== "object" || !params) {
+      throw new BadRequestError("INVALID_CONSOLE_CALL", {
+        expected: '{ "action": "service.action", "params": { ... } }',
+      });
+    }
+    req.$params = params as Record<string, unknown>;
+    const start = performance.now();
+    try {
+      return await this.#aliasHandler(route, req, res, {
+        action,
+        notDefined: true,
+        method: "*",
+        path: null,
+        type: "call",
+        handler: null,
+      });
+    } finally {
+      res.setHeader("Server-Timing", `call;dur=${(performance.now() - start).toFixed(3)}`);
+    }
+  }
+
   async #parseBody(route: Route, req: GatewayRequest): Promise<void> {
     const request = req.request;
     // GET and HEAD bodies are not read (fetch cannot send one); asking for the body costs a call.
@@ -465,8 +538,10 @@ export class HttpGateway {
     const ctx = req.$ctx;
     const action = alias.action;
     let def: ActionDefinition | undefined;
+    if (action && !route.allows(action)) throw new ServiceNotFoundError({ action });
+    // moleculer-web counts after the whitelist, before the action is looked up.
+    if (route.rateLimit) await route.rateLimit.check(req, res);
     if (action) {
-      if (!route.allows(action)) throw new ServiceNotFoundError({ action });
       def = this.catalog.peek(action) ?? await this.catalog.lookup(action);
       if (!def && this.catalog.available) {
         if ("notDefined" in alias) throw new ServiceNotFoundError({ action });
@@ -499,7 +574,8 @@ export class HttpGateway {
             { path: req.originalUrl },
           );
         }
-        writeResult(req, res, await this.#afterCall(route, req, res, out), undefined, this.#encode);
+        const data = await this.#afterCall(route, req, res, out);
+        writeResult(req, res, data, undefined, this.#encode, route.etag);
         return true;
       }
     }
@@ -546,7 +622,7 @@ export class HttpGateway {
       throw err;
     }
     data = await this.#afterCall(route, req, res, data);
-    writeResult(req, res, data, def, this.#encode);
+    writeResult(req, res, data, def, this.#encode, route.etag);
     if (route.logging && this.#levels.data) {
       this.#log(this.#levels.data, "  Data:", { data });
     }

@@ -3,9 +3,10 @@
  * `Request`/`Response`. Mix `ApiGateway` into a service; its settings carry moleculer-web's
  * names (`port`, `ip`, `path`, `routes` with `aliases`, `mappingPolicy`, `whitelist`,
  * `autoAliases`, `bodyParsers`, `authentication`, `authorization`, `onBeforeCall`,
- * `onAfterCall`, `onError`, `cors`, `callOptions`) and actions answer through the `ctx.meta`
- * conventions (`$statusCode`, `$statusMessage`, `$responseType`, `$responseHeaders`,
- * `$location`).
+ * `onAfterCall`, `onError`, `cors`, `rateLimit`, `etag`, `assets`, `callOptions`) and actions
+ * answer through the `ctx.meta` conventions (`$statusCode`, `$statusMessage`, `$responseType`,
+ * `$responseHeaders`, `$location`). With `dashboard: true` it also serves a live cluster
+ * dashboard with an optional action console.
  *
  * @example A gateway in front of a local service
  * ```ts
@@ -48,6 +49,7 @@ export type {
   AliasTarget,
   AliasView,
   CorsOptions,
+  DashboardOptions,
   ErrorHook,
   GatewayLogLevel,
   GatewaySettings,
@@ -56,6 +58,17 @@ export type {
   RouteView,
 } from "./options.ts";
 export type { BodyParserOptions, BodyParsersOptions } from "./body.ts";
+export type { AssetsOptions, AssetsServeOptions } from "./assets.ts";
+export type { EtagOption } from "./etag.ts";
+export { MemoryStore } from "./rate_limit.ts";
+export type { RateLimitOptions, RateLimitStore, RateLimitStoreFactory } from "./rate_limit.ts";
+export type {
+  ActionRate,
+  ActionView,
+  NodeView,
+  ServiceView,
+  Snapshot,
+} from "./dashboard/snapshot.ts";
 export type { QueryOptions } from "./query.ts";
 export { parseQuery } from "./query.ts";
 export type { GatewayServer } from "./server.ts";
@@ -71,6 +84,7 @@ export {
   NotFoundError,
   NotImplementedError,
   PayloadTooLarge,
+  RateLimitExceeded,
   ServiceUnavailableError,
   UnAuthorizedError,
 } from "./errors.ts";

@@ -6,9 +6,12 @@
  */
 
 import type { CallOptions, Context } from "../core/context.ts";
+import { type AssetsOptions, checkAssets } from "./assets.ts";
 import type { BodyParsersOptions } from "./body.ts";
+import { checkEtag, type EtagOption } from "./etag.ts";
 import type { GatewayRequest, GatewayResponse } from "./http.ts";
 import type { QueryOptions } from "./query.ts";
+import { checkRateLimit, type RateLimitOptions } from "./rate_limit.ts";
 
 /** A log level name, or `null`/`false` for no log. */
 export type GatewayLogLevel = "trace" | "debug" | "info" | "warn" | "error" | null | false;
@@ -129,6 +132,44 @@ export interface RouteSettings {
   camelCaseNames?: boolean;
   /** Log this route's requests. @default {true} */
   logging?: boolean;
+  /** Limit the requests per client (over the gateway's `rateLimit`). */
+  rateLimit?: RateLimitOptions;
+  /** ETags of answers: `true`/`"weak"`, `"strong"`, a function, or `false` (over the gateway's). */
+  etag?: EtagOption;
+}
+
+/**
+ * The cluster dashboard's options. The dashboard is a route of the gateway, so the route
+ * settings here (`authentication`, `authorization`, `whitelist`, `rateLimit`, `cors`,
+ * `callOptions`, hooks) guard it as they guard any route.
+ */
+export interface DashboardOptions extends
+  Pick<
+    RouteSettings,
+    | "authentication"
+    | "authorization"
+    | "whitelist"
+    | "blacklist"
+    | "rateLimit"
+    | "cors"
+    | "callOptions"
+    | "onBeforeCall"
+    | "onAfterCall"
+    | "onError"
+    | "bodyParsers"
+  > {
+  /** Its path (under the gateway's `path`). @default {"/dashboard"} */
+  path?: string;
+  /**
+   * The action console: call a published action the route's `whitelist` allows, with JSON
+   * params, through the route's `authentication`/`authorization`. Off unless `true`.
+   * @default {false}
+   */
+  console?: boolean;
+  /** Ms between live updates. @default {2000} */
+  interval?: number;
+  /** Log the dashboard's requests. @default {false} */
+  logging?: boolean;
 }
 
 /** The gateway service's settings. */
@@ -147,6 +188,14 @@ export interface GatewaySettings {
   cors?: boolean | CorsOptions;
   /** Answers errors no route's `onError` answered. */
   onError?: ErrorHook;
+  /** The rate limit of every route without its own. */
+  rateLimit?: RateLimitOptions;
+  /** The `etag` of every route without its own. @default {false} */
+  etag?: EtagOption;
+  /** Serve the files of a folder to requests no route answers. */
+  assets?: AssetsOptions;
+  /** Serve the cluster dashboard: `true` (at `/dashboard`), its path, or its options. */
+  dashboard?: boolean | string | DashboardOptions;
   /** Options of the request's root context: `{ timeout, meta }`, or a function filling them. */
   rootCallOptions?: CallOptions | ((this: unknown, opts: CallOptions, req: GatewayRequest) => void);
   /** The character that stands for `$` in paths (`/~node/list` calls `$node.list`). @default {"~"} */
@@ -256,6 +305,10 @@ export function checkSettings(s: GatewaySettings): void {
   if (s.onError !== undefined && typeof s.onError !== "function") {
     fail("onError must be a function (req, res, err)");
   }
+  checkRateLimit(s.rateLimit, "rateLimit", fail);
+  checkEtag(s.etag, "etag", fail);
+  checkAssets(s.assets, fail);
+  checkDashboard(s.dashboard, fail);
   (s.routes ?? []).forEach((r, i) => checkRoute(r, `routes[${i}]`, fail));
 }
 
@@ -289,6 +342,8 @@ export function checkRoute(r: RouteSettings, where: string, fail: (msg: string) 
       fail(`${where}.${key} must be a function`);
     }
   }
+  checkRateLimit(r.rateLimit, `${where}.rateLimit`, fail);
+  checkEtag(r.etag, `${where}.etag`, fail);
   for (const key of ["authentication", "authorization"] as const) {
     const v = r[key];
     if (
@@ -297,5 +352,30 @@ export function checkRoute(r: RouteSettings, where: string, fail: (msg: string) 
     ) {
       fail(`${where}.${key} must be true, a method name or a function`);
     }
+  }
+}
+
+/**
+ * Check the `dashboard` setting.
+ *
+ * @param v The setting.
+ * @param fail Throws the settings error.
+ */
+function checkDashboard(v: unknown, fail: (msg: string) => never): void {
+  if (v === undefined || v === null || typeof v === "boolean") return;
+  if (typeof v === "string") {
+    if (!v.startsWith("/")) fail(`dashboard must be a path like "/dashboard", got "${v}"`);
+    return;
+  }
+  if (typeof v !== "object") fail('dashboard must be true, a path like "/dashboard", or options');
+  const o = v as DashboardOptions;
+  if (o.path !== undefined && (typeof o.path !== "string" || !o.path.startsWith("/"))) {
+    fail('dashboard.path must be a path like "/dashboard"');
+  }
+  if (o.console !== undefined && typeof o.console !== "boolean") {
+    fail("dashboard.console must be true or false");
+  }
+  if (o.interval !== undefined && (typeof o.interval !== "number" || !(o.interval >= 100))) {
+    fail("dashboard.interval must be ms ≥ 100");
   }
 }

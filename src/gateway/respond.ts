@@ -10,6 +10,7 @@
 
 import type { Context } from "../core/context.ts";
 import { MoleculerError } from "../errors.ts";
+import { type EtagOption, generateETag, isFresh } from "./etag.ts";
 import type { GatewayRequest, GatewayResponse } from "./http.ts";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -104,6 +105,8 @@ export type Encoder = (req: GatewayRequest, res: GatewayResponse, data: unknown)
  * @param data The result.
  * @param action The action's definition, for `responseType` and `responseHeaders`.
  * @param encode The JSON encoder.
+ * @param etag The route's `etag` setting: an ETag of the body, and 304 when the client's copy
+ *   is fresh.
  */
 export function writeResult(
   req: GatewayRequest,
@@ -111,6 +114,7 @@ export function writeResult(
   data: unknown,
   action: Record<string, unknown> | undefined,
   encode: Encoder,
+  etag?: EtagOption,
 ): void {
   const ctx = req.$ctx;
   const meta = ctx.meta;
@@ -152,6 +156,16 @@ export function writeResult(
   } else {
     res.setHeader("Content-Type", responseType);
     body = String(data);
+  }
+  if (etag && !(body instanceof ReadableStream) && !res.getHeader("ETag")) {
+    res.setHeader("ETag", generateETag(body, etag, req.$service));
+  }
+  // Freshness is moleculer-web's too: also for an ETag the action set itself.
+  if (
+    ((status >= 200 && status < 300) || status === 304) &&
+    isFresh(req.request.headers, res.getHeader("ETag"), res.getHeader("Last-Modified"))
+  ) {
+    res.statusCode = 304;
   }
   if (res.statusCode === 204 || res.statusCode === 304) {
     res.removeHeader("Content-Type");

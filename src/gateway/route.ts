@@ -10,6 +10,8 @@
 import type { CallOptions } from "../core/context.ts";
 import { matchEventName } from "../core/event_match.ts";
 import { type BodyParser, resolveBodyParsers } from "./body.ts";
+import type { EtagOption } from "./etag.ts";
+import { RateLimiter } from "./rate_limit.ts";
 import type {
   AfterCallHook,
   AliasFunction,
@@ -17,6 +19,7 @@ import type {
   AliasView,
   CorsOptions,
   ErrorHook,
+  GatewaySettings,
   RouteHook,
   RouteSettings,
   RouteView,
@@ -65,21 +68,28 @@ export class Route implements RouteView {
   readonly onError: ErrorHook | undefined;
   readonly logging: boolean;
   readonly mergeParams: boolean;
+  /** The `rateLimit` of this route (its own, else the gateway's), or null. */
+  readonly rateLimit: RateLimiter | null;
+  /** The `etag` of this route (its own, else the gateway's). */
+  readonly etag: EtagOption;
 
   /**
    * @param opts The route's settings.
-   * @param globalPath The gateway's `path`.
-   * @param globalCors The gateway's `cors`.
+   * @param globals The gateway's settings: `path`, and the `cors`, `rateLimit` and `etag` a
+   *   route without its own takes.
    * @param method A service method by name (for `authentication: true` and named hooks).
    * @param where The route's place in the settings, for errors.
+   * @param broker Handed to a custom rate-limit store.
    */
   constructor(
     opts: RouteSettings,
-    globalPath: string | undefined,
-    globalCors: boolean | CorsOptions | undefined,
+    globals: Pick<GatewaySettings, "path" | "cors" | "rateLimit" | "etag">,
     method: (name: string) => RouteHook | undefined,
     where: string,
+    broker?: unknown,
   ) {
+    const globalPath = globals.path;
+    const globalCors = globals.cors;
     this.opts = opts;
     this.name = opts.name;
     const prefix = globalPath && globalPath !== "/" ? globalPath : "";
@@ -118,6 +128,14 @@ export class Route implements RouteView {
     this.onError = opts.onError;
     this.logging = opts.logging ?? true;
     this.mergeParams = opts.mergeParams !== false;
+    const rateLimit = opts.rateLimit || globals.rateLimit;
+    this.rateLimit = rateLimit ? new RateLimiter(rateLimit, broker) : null;
+    this.etag = opts.etag ?? globals.etag ?? false;
+  }
+
+  /** Release what the route holds (its rate-limit store's timer). */
+  close(): void {
+    this.rateLimit?.close();
   }
 
   /**

@@ -188,7 +188,7 @@ export const ApiGateway: ServiceSchema = {
     this.logger.info(`API Gateway listening on ${this.server.url}`);
   },
   async stopped(this: Self) {
-    this.gateway?.close();
+    await this.gateway?.close();
     const server = this.server;
     this.server = null;
     if (server) {

@@ -18,6 +18,8 @@ export interface WebNodeOptions {
   webPort?: number;
   /** Host the `nusers` services. @default {true} */
   services?: boolean;
+  /** moleculer-web's `assets.folder`, when it serves static files. */
+  assets?: string;
 }
 
 /** A running Node.js Moleculer node. */
@@ -63,6 +65,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
         web: opts.webPort !== undefined,
         port: opts.webPort,
         services: opts.services ?? true,
+        assets: opts.assets,
       }),
     ],
     cwd: decodeURIComponent(TESTS_DIR.pathname),

@@ -69,6 +69,11 @@ export const dmath: ServiceSchema = {
   },
 };
 
+/** The static files both gateways serve (`assets.folder`). */
+export const ASSETS: string = decodeURIComponent(
+  new URL("./_assets", import.meta.url).pathname,
+);
+
 /** The routes both gateways get (moleculer-web's copy is in `_node/web_node.mjs`). */
 export function sharedSettings(port: number): GatewaySettings {
   return {
@@ -78,6 +83,7 @@ export function sharedSettings(port: number): GatewaySettings {
     logResponse: null,
     logRouteRegistration: null,
     debounceTime: 100,
+    assets: { folder: ASSETS },
     routes: [
       {
         path: "/api",
@@ -130,6 +136,26 @@ export function sharedSettings(port: number): GatewaySettings {
         whitelist: ["nusers.*", "ditems.get", /^dmath\./],
       },
       { path: "/auto", autoAliases: true, whitelist: ["**"] },
+      {
+        path: "/limited",
+        aliases: { "GET hello": "nusers.str" },
+        rateLimit: {
+          window: 60_000,
+          limit: 2,
+          headers: true,
+          key: (req) => req.headers["x-client"],
+        },
+      },
+      {
+        path: "/etag",
+        aliases: { "GET users": "nusers.list", "GET text": "nusers.text" },
+        etag: true,
+      },
+      {
+        path: "/etag-strong",
+        aliases: { "GET users": "nusers.list" },
+        etag: "strong",
+      },
       {
         path: "/oops",
         aliases: { "GET fail": "nusers.fail" },

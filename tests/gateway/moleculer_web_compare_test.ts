@@ -3,14 +3,16 @@
  * against the Denolecular gateway (on a Deno node), both in front of the same services in one
  * NATS cluster: `nusers` on the Node node, `ditems`/`dmath` on the Deno node. Status codes,
  * content types, the headers the scenario is about and bodies must be the same; the one
- * deliberate difference (a clearer message for malformed JSON) is checked as such.
+ * deliberate difference (a clearer message for malformed JSON) is checked as such. Both serve
+ * `_assets/` as static files and have the same `rateLimit` and `etag` routes.
  */
 
 import assert from "node:assert/strict";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
 import { IGNORE, startDeno, waitFor } from "../interop/_shared.ts";
 import { startWebNode } from "./_cluster.ts";
-import { type Answer, ditems, dmath, http, jsonBody, sharedGateway } from "./_fixtures.ts";
+import { generateETag } from "../../src/gateway/etag.ts";
+import { type Answer, ASSETS, ditems, dmath, http, jsonBody, sharedGateway } from "./_fixtures.ts";
 
 interface Scenario {
   name: string;
@@ -276,7 +278,174 @@ const SCENARIOS: Scenario[] = [
     path: "/auto/nusers/echo/all?z=1",
   },
   { name: "route onError answers", status: 400, path: "/oops/fail" },
+  ...rateLimitScenarios(),
+  ...etagScenarios(),
+  ...assetScenarios(),
 ];
+
+function rateLimitScenarios(): Scenario[] {
+  const headers = ["x-rate-limit-limit", "x-rate-limit-remaining"];
+  const as = (client: string) => ({ headers: { "x-client": client } });
+  return [
+    {
+      name: "rateLimit: 1st request",
+      status: 200,
+      path: "/limited/hello",
+      init: as("c1"),
+      headers,
+    },
+    {
+      name: "rateLimit: 2nd request",
+      status: 200,
+      path: "/limited/hello",
+      init: as("c1"),
+      headers,
+    },
+    {
+      name: "rateLimit: over the limit → 429",
+      status: 429,
+      path: "/limited/hello",
+      init: as("c1"),
+      headers,
+    },
+    {
+      name: "rateLimit: another key",
+      status: 200,
+      path: "/limited/hello",
+      init: as("c2"),
+      headers,
+    },
+    {
+      name: "rateLimit: no key, no limit",
+      status: 200,
+      path: "/limited/hello",
+      headers,
+    },
+  ];
+}
+
+function etagScenarios(): Scenario[] {
+  const users = JSON.stringify([{ id: 1, name: "Ann" }, {
+    id: 2,
+    name: "Bob",
+  }]);
+  const weak = generateETag(users, true);
+  const strong = generateETag(users, "strong");
+  const headers = ["etag"];
+  return [
+    {
+      name: "etag: weak ETag of a JSON answer",
+      status: 200,
+      path: "/etag/users",
+      headers,
+    },
+    {
+      name: "etag: of a text answer",
+      status: 200,
+      path: "/etag/text",
+      headers,
+    },
+    {
+      name: "etag: If-None-Match → 304",
+      status: 304,
+      path: "/etag/users",
+      init: { headers: { "if-none-match": weak } },
+      headers,
+    },
+    {
+      name: "etag: If-None-Match of another → 200",
+      status: 200,
+      path: "/etag/users",
+      init: { headers: { "if-none-match": 'W/"1-nope"' } },
+      headers,
+    },
+    {
+      name: "etag: Cache-Control no-cache → 200",
+      status: 200,
+      path: "/etag/users",
+      init: { headers: { "if-none-match": weak, "cache-control": "no-cache" } },
+      headers,
+    },
+    { name: "etag: strong", status: 200, path: "/etag-strong/users", headers },
+    {
+      name: "etag: strong, If-None-Match weak form → 304",
+      status: 304,
+      path: "/etag-strong/users",
+      init: { headers: { "if-none-match": `W/${strong}` } },
+      headers,
+    },
+  ];
+}
+
+function assetScenarios(): Scenario[] {
+  const headers = [
+    "etag",
+    "last-modified",
+    "cache-control",
+    "accept-ranges",
+    "content-length",
+    "content-range",
+    "location",
+  ];
+  const css = Deno.statSync(`${ASSETS}/style.css`);
+  const cssTag = `W/"${css.size.toString(16)}-${(css.mtime?.getTime() ?? 0).toString(16)}"`;
+  return [
+    { name: "assets: index.html at /", status: 200, path: "/", headers },
+    { name: "assets: a file", status: 200, path: "/index.html", headers },
+    { name: "assets: CSS", status: 200, path: "/style.css", headers },
+    { name: "assets: JS", status: 200, path: "/app.js", headers },
+    { name: "assets: JSON", status: 200, path: "/data.json", headers },
+    {
+      name: "assets: directory → 301 with /",
+      status: 301,
+      path: "/sub?x=1",
+      init: { redirect: "manual" },
+      headers,
+    },
+    { name: "assets: directory index", status: 200, path: "/sub/", headers },
+    {
+      name: "assets: HEAD",
+      status: 200,
+      path: "/app.js",
+      init: { method: "HEAD" },
+      headers,
+    },
+    {
+      name: "assets: byte range → 206",
+      status: 206,
+      path: "/words.txt",
+      init: { headers: { range: "bytes=6-10" } },
+      headers,
+    },
+    {
+      name: "assets: If-None-Match → 304",
+      status: 304,
+      path: "/style.css",
+      init: { headers: { "if-none-match": cssTag } },
+      headers,
+    },
+    { name: "assets: missing file → 404", status: 404, path: "/nope.txt" },
+    { name: "assets: dotfile → 404", status: 404, path: "/.secret" },
+    {
+      name: "assets: encoded traversal → 404",
+      status: 404,
+      path: "/..%2f..%2fdeno.json",
+    },
+    {
+      name: "assets: encoded traversal in a dir → 404",
+      status: 404,
+      path: "/sub/..%2f..%2f_fixtures.ts",
+    },
+    { name: "assets: NUL byte → 404", status: 404, path: "/index.html%00" },
+    { name: "assets: bad escape → 404", status: 404, path: "/%E0%A4%A" },
+    {
+      name: "assets: POST → 404",
+      status: 404,
+      path: "/index.html",
+      init: { method: "POST", body: "x" },
+    },
+  ];
+}
 
 function comparable(a: Answer, s: Scenario) {
   let body: unknown = a.json ?? a.text;
@@ -309,6 +478,7 @@ Deno.test({
       nodeID: "node-web",
       transporter: nats.url,
       webPort,
+      assets: ASSETS,
     });
     const denoPort = freePort();
     await using deno = await startDeno({

@@ -2,7 +2,8 @@
 // `web: true`, moleculer-web 0.11 in front of the cluster with the same routes the Deno
 // gateway gets in tests/gateway/_fixtures.ts. Driven by tests/gateway/_cluster.ts.
 //
-// Options: JSON in argv[2]: { nodeID, transporter, web?: boolean, port?: number, services?: boolean }
+// Options: JSON in argv[2]:
+//   { nodeID, transporter, web?: boolean, port?: number, services?: boolean, assets?: string }
 // stdout: one `{"type":"ready","port":N}` line once the broker has started; logs go to stderr.
 // The process stops its broker and exits when stdin closes.
 
@@ -133,6 +134,7 @@ if (options.web) {
       logResponse: null,
       logRouteRegistration: null,
       debounceTime: 100,
+      assets: options.assets ? { folder: options.assets } : undefined,
       routes: [
         {
           path: "/api",
@@ -185,6 +187,26 @@ if (options.web) {
           whitelist: ["nusers.*", "ditems.get", /^dmath\./],
         },
         { path: "/auto", autoAliases: true, whitelist: ["**"] },
+        {
+          path: "/limited",
+          aliases: { "GET hello": "nusers.str" },
+          rateLimit: {
+            window: 60_000,
+            limit: 2,
+            headers: true,
+            key: (req) => req.headers["x-client"],
+          },
+        },
+        {
+          path: "/etag",
+          aliases: { "GET users": "nusers.list", "GET text": "nusers.text" },
+          etag: true,
+        },
+        {
+          path: "/etag-strong",
+          aliases: { "GET users": "nusers.list" },
+          etag: "strong",
+        },
         {
           path: "/oops",
           aliases: { "GET fail": "nusers.fail" },
