@@ -239,6 +239,18 @@ export function decodeEvent(p: PacketPayload): EventPacket {
   };
 }
 
+/**
+ * Whether a REQ or RES belongs to a stream: Moleculer numbers the packets of a stream with
+ * `seq` (0 for the request or response itself, then its chunks and its end); a plain REQ has
+ * `stream: false` and no `seq`, a plain RES neither.
+ *
+ * @param p The payload (untrusted).
+ * @returns True for a stream's packet.
+ */
+export function isStreamPacket(p: PacketPayload): boolean {
+  return p.seq !== undefined || p.stream === true;
+}
+
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /**

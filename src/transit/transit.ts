@@ -26,6 +26,7 @@ import {
   decodeEvent,
   decodeRequest,
   eventPayload,
+  isStreamPacket,
   PacketDecoder,
   PacketType,
   printable,
@@ -495,8 +496,10 @@ export class Transit {
   #dispatch(type: PacketType, sender: string, p: PacketPayload): void {
     switch (type) {
       case PacketType.REQUEST:
+        if (isStreamPacket(p)) return this.#onRequestStream(sender, p);
         return this.#onRequest(sender, p);
       case PacketType.RESPONSE:
+        if (isStreamPacket(p)) return this.#onResponseStream(sender, p);
         this.#pending.settle(sender, p);
         return;
       case PacketType.EVENT:
@@ -540,6 +543,56 @@ export class Transit {
         return this.#send(PacketType.RESPONSE, sender, res);
       },
     ).catch((err) => this.#responseNotSent(packet, sender, err));
+  }
+
+  /**
+   * A packet of a request stream (Moleculer's `stream`/`seq` fields). Only its first packet
+   * (`seq` 0) is a request; the others carry its chunks and must never run the handler.
+   * Streams are not served yet: the caller is told so, and its chunks are dropped.
+   */
+  #onRequestStream(sender: string, p: PacketPayload): void {
+    if (p.seq !== 0) {
+      this.#warnings.warn(
+        `stream ${sender}`,
+        `Dropped the stream chunks of a request from '${printable(sender)}': ` +
+          "streams are not supported by this node",
+      );
+      return;
+    }
+    const packet = decodeRequest(p);
+    const err = new MoleculerError(
+      `'${printable(packet.action, 200)}' was called with a stream: ` +
+        "streams are not supported by this node",
+      501,
+      "STREAM_NOT_SUPPORTED",
+      { action: packet.action, nodeID: this.#host.nodeID },
+    );
+    const res: PacketPayload = { id: packet.id, meta: packet.meta, success: false, data: null };
+    if (this.#opts.protocolVersion === "5") res.headers = {};
+    res.error = toPlain(err, this.#host.nodeID);
+    this.#sendQuiet(PacketType.RESPONSE, sender, res);
+  }
+
+  /** A packet of a response stream: the call fails with a clear error rather than `null`. */
+  #onResponseStream(sender: string, p: PacketPayload): void {
+    if (typeof p.id !== "string") throw new Error("RES needs a string 'id'");
+    const failed = this.#pending.fail(
+      p.id,
+      new MoleculerError(
+        `Node '${printable(sender)}' answered with a stream: ` +
+          "streams are not supported by this node",
+        501,
+        "STREAM_NOT_SUPPORTED",
+        { nodeID: sender },
+      ),
+    );
+    if (!failed) {
+      this.#warnings.warn(
+        `stream ${sender}`,
+        `Dropped the stream chunks of a response from '${printable(sender)}': ` +
+          "streams are not supported by this node",
+      );
+    }
   }
 
   /**

@@ -1,0 +1,126 @@
+/**
+ * The packets of a stream, as Moleculer 0.15 sends them, played by a raw client on the memory
+ * bus: a request stream (its first packet, chunks, end) runs the handler once; a response stream
+ * never resolves a call to `null` with its chunks dropped.
+ */
+
+import assert from "node:assert/strict";
+import type { Context } from "../../mod.ts";
+import { MemoryBusClient } from "../../src/transporters/memory_bus.ts";
+import { startDeno, waitFor } from "../transit/_util.ts";
+
+type Rec = Record<string, unknown>;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const json = (p: Rec) => enc.encode(JSON.stringify({ ver: "5", sender: "fake", ...p }));
+/** A Node Buffer under the JSON serializer. */
+const buffer = (text: string) => ({ type: "Buffer", data: [...enc.encode(text)] });
+
+function streamRequest(id: string): Rec[] {
+  const base = {
+    id,
+    action: "sink.take",
+    meta: {},
+    headers: {},
+    timeout: 0,
+    level: 1,
+    tracing: null,
+    parentID: null,
+    requestID: id,
+    caller: null,
+  };
+  return [
+    { ...base, params: { name: "a.txt" }, stream: true, seq: 0 },
+    { ...base, params: buffer("hello "), stream: true, seq: 1 },
+    { ...base, params: buffer("world"), stream: true, seq: 2 },
+    { ...base, params: null, stream: false, seq: 3 },
+  ];
+}
+
+Deno.test("stream packets: a request stream runs its handler once and gets an answer", async () => {
+  const group = `stream-${crypto.randomUUID()}`;
+  let runs = 0;
+  await using deno = await startDeno({
+    nodeID: "deno",
+    transporter: `memory://${group}`,
+    transit: { discoverWaitTime: 20 },
+    services: [{
+      name: "sink",
+      actions: {
+        take(ctx: Context<Rec>) {
+          runs++;
+          return { name: ctx.params.name };
+        },
+      },
+    }],
+  });
+  const raw = new MemoryBusClient(group);
+  await raw.connect();
+  try {
+    const responses: Rec[] = [];
+    raw.subscribe("MOL.RES.fake", (data) => void responses.push(JSON.parse(dec.decode(data))));
+    for (const p of streamRequest("s-1")) await raw.publish("MOL.REQ.deno", json(p));
+    await waitFor(() => responses.length > 0, "the response");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(runs <= 1, true, `the handler ran ${runs} times`);
+    assert.equal(responses.length, 1, JSON.stringify(responses));
+    assert.equal(responses[0]!.id, "s-1");
+  } finally {
+    await raw.disconnect();
+  }
+  assert.equal(deno.broker.transit!.pendingCount, 0);
+});
+
+Deno.test("stream packets: a response stream is never a silent null", async () => {
+  const group = `stream-${crypto.randomUUID()}`;
+  const raw = new MemoryBusClient(group);
+  await raw.connect();
+  try {
+    raw.subscribe("MOL.REQ.fake", (data) => {
+      const req = JSON.parse(dec.decode(data));
+      const base = { id: req.id, meta: {}, headers: {}, success: true };
+      for (
+        const p of [
+          { ...base, data: null, stream: true, seq: 0 },
+          { ...base, data: buffer("chunk"), stream: true, seq: 1 },
+          { ...base, data: null, stream: false, seq: 2 },
+        ]
+      ) void raw.publish("MOL.RES.deno", json(p));
+    });
+    raw.subscribe("MOL.DISCOVER", () => {
+      void raw.publish(
+        "MOL.INFO",
+        json({
+          services: [{
+            name: "source",
+            settings: {},
+            metadata: {},
+            actions: { "source.get": { name: "source.get" } },
+            events: {},
+          }],
+          ipList: [],
+          hostname: "x",
+          client: { type: "nodejs", version: "0.15.2", langVersion: "v22" },
+          config: {},
+          instanceID: "fake-1",
+          metadata: {},
+          seq: 1,
+        }),
+      );
+    });
+    await using deno = await startDeno({
+      nodeID: "deno",
+      transporter: `memory://${group}`,
+      transit: { discoverWaitTime: 20 },
+    });
+    await deno.broker.waitForServices("source", 2000);
+    const result = await deno.broker.call("source.get", {}, { timeout: 2000 }).then(
+      (v) => ({ value: v }),
+      (e) => ({ error: e as Error }),
+    );
+    assert.notDeepEqual(result, { value: null }, "the stream became null");
+  } finally {
+    await raw.disconnect();
+  }
+});
