@@ -91,6 +91,8 @@ export interface RequestPacket {
   requestID: string | null;
   /** The calling service, when known. */
   caller: string | null;
+  /** The request's stream (`ctx.stream`), when it came with one; see `streams.ts`. */
+  stream: ReadableStream<unknown> | null;
 }
 
 /** An EVENT packet as received, checked and normalized. */
@@ -212,6 +214,7 @@ export function decodeRequest(p: PacketPayload): RequestPacket {
     parentID: strOrNull(p.parentID),
     requestID: strOrNull(p.requestID),
     caller: strOrNull(p.caller),
+    stream: null,
   };
 }
 
@@ -242,13 +245,14 @@ export function decodeEvent(p: PacketPayload): EventPacket {
 /**
  * Whether a REQ or RES belongs to a stream: Moleculer numbers the packets of a stream with
  * `seq` (0 for the request or response itself, then its chunks and its end); a plain REQ has
- * `stream: false` and no `seq`, a plain RES neither.
+ * `stream: false` and no `seq`, a plain RES neither. Between Denolecular nodes, a `streamCtl`
+ * packet carries a stream's flow control the other way.
  *
  * @param p The payload (untrusted).
  * @returns True for a stream's packet.
  */
 export function isStreamPacket(p: PacketPayload): boolean {
-  return p.seq !== undefined || p.stream === true;
+  return p.seq !== undefined || p.stream === true || p.streamCtl !== undefined;
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;

@@ -48,9 +48,10 @@ Deno.test("stream packets: a request stream runs its handler once and gets an an
     services: [{
       name: "sink",
       actions: {
-        take(ctx: Context<Rec>) {
+        async take(ctx: Context<Rec>) {
           runs++;
-          return { name: ctx.params.name };
+          const text = await new Response(ctx.stream).text();
+          return { name: ctx.params.name, text };
         },
       },
     }],
@@ -66,6 +67,7 @@ Deno.test("stream packets: a request stream runs its handler once and gets an an
     assert.equal(runs <= 1, true, `the handler ran ${runs} times`);
     assert.equal(responses.length, 1, JSON.stringify(responses));
     assert.equal(responses[0]!.id, "s-1");
+    assert.deepEqual(responses[0]!.data, { name: "a.txt", text: "hello world" });
   } finally {
     await raw.disconnect();
   }
@@ -119,7 +121,9 @@ Deno.test("stream packets: a response stream is never a silent null", async () =
       (v) => ({ value: v }),
       (e) => ({ error: e as Error }),
     );
-    assert.notDeepEqual(result, { value: null }, "the stream became null");
+    assert.ok("value" in result && result.value instanceof ReadableStream, String(result));
+    assert.equal(await new Response(result.value).text(), "chunk");
+    assert.equal(deno.broker.transit!.streamCount, 0);
   } finally {
     await raw.disconnect();
   }
