@@ -15,7 +15,10 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const json = (p: Rec) => enc.encode(JSON.stringify({ ver: "5", sender: "fake", ...p }));
 /** A Node Buffer under the JSON serializer. */
-const buffer = (text: string) => ({ type: "Buffer", data: [...enc.encode(text)] });
+const buffer = (text: string) => ({
+  type: "Buffer",
+  data: [...enc.encode(text)],
+});
 
 function streamRequest(id: string): Rec[] {
   const base = {
@@ -60,14 +63,22 @@ Deno.test("stream packets: a request stream runs its handler once and gets an an
   await raw.connect();
   try {
     const responses: Rec[] = [];
-    raw.subscribe("MOL.RES.fake", (data) => void responses.push(JSON.parse(dec.decode(data))));
-    for (const p of streamRequest("s-1")) await raw.publish("MOL.REQ.deno", json(p));
+    raw.subscribe(
+      "MOL.RES.fake",
+      (data) => void responses.push(JSON.parse(dec.decode(data))),
+    );
+    for (const p of streamRequest("s-1")) {
+      await raw.publish("MOL.REQ.deno", json(p));
+    }
     await waitFor(() => responses.length > 0, "the response");
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(runs <= 1, true, `the handler ran ${runs} times`);
     assert.equal(responses.length, 1, JSON.stringify(responses));
     assert.equal(responses[0]!.id, "s-1");
-    assert.deepEqual(responses[0]!.data, { name: "a.txt", text: "hello world" });
+    assert.deepEqual(responses[0]!.data, {
+      name: "a.txt",
+      text: "hello world",
+    });
   } finally {
     await raw.disconnect();
   }
@@ -117,14 +128,109 @@ Deno.test("stream packets: a response stream is never a silent null", async () =
       transit: { discoverWaitTime: 20 },
     });
     await deno.broker.waitForServices("source", 2000);
-    const result = await deno.broker.call("source.get", {}, { timeout: 2000 }).then(
-      (v) => ({ value: v }),
-      (e) => ({ error: e as Error }),
+    const result = await deno.broker.call("source.get", {}, { timeout: 2000 })
+      .then(
+        (v) => ({ value: v }),
+        (e) => ({ error: e as Error }),
+      );
+    assert.ok(
+      "value" in result && result.value instanceof ReadableStream,
+      String(result),
     );
-    assert.ok("value" in result && result.value instanceof ReadableStream, String(result));
     assert.equal(await new Response(result.value).text(), "chunk");
     assert.equal(deno.broker.transit!.streamCount, 0);
   } finally {
     await raw.disconnect();
   }
+});
+
+/** A Deno node serving `sink.take` and a raw client playing a Moleculer 0.15 caller. */
+async function rawCaller(
+  take: (ctx: Context<Rec>) => unknown,
+  transit: Record<string, number> = {},
+) {
+  const group = `stream-${crypto.randomUUID()}`;
+  const deno = await startDeno({
+    nodeID: "deno",
+    transporter: `memory://${group}`,
+    transit: { discoverWaitTime: 20, ...transit },
+    services: [{ name: "sink", actions: { take } }],
+  });
+  const raw = new MemoryBusClient(group);
+  await raw.connect();
+  const responses: Rec[] = [];
+  raw.subscribe(
+    "MOL.RES.fake",
+    (data) => void responses.push(JSON.parse(dec.decode(data))),
+  );
+  return {
+    deno,
+    responses,
+    send: (p: Rec) => raw.publish("MOL.REQ.deno", json(p)),
+    async [Symbol.asyncDispose]() {
+      await raw.disconnect();
+      await deno.broker.stop();
+    },
+  };
+}
+
+Deno.test("stream packets: chunks that come out of order are put back in seq order", async () => {
+  await using c = await rawCaller(async (ctx) => await new Response(ctx.stream).text());
+  const [first, hello, world, end] = streamRequest("s-2");
+  for (const p of [end!, world!, first!, hello!]) await c.send(p);
+  await waitFor(() => c.responses.length > 0, "the response");
+  assert.equal(c.responses[0]!.data, "hello world");
+  await waitFor(
+    () => c.deno.broker.transit!.streamCount === 0,
+    "the stream to be freed",
+  );
+});
+
+Deno.test("stream packets: a sender that outruns the reader past maxStreamBuffer fails the stream", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  await using c = await rawCaller(async (ctx) => {
+    await gate;
+    try {
+      await new Response(ctx.stream).arrayBuffer();
+      return "read";
+    } catch (err) {
+      return (err as { type?: string }).type;
+    }
+  }, { maxStreamBuffer: 4096 });
+  const base = streamRequest("s-3")[0]!;
+  await c.send(base);
+  // A Moleculer sender never waits: ten chunks of 1000 bytes are more than the 4096 allowed.
+  for (let seq = 1; seq <= 10; seq++) {
+    await c.send({
+      ...base,
+      seq,
+      params: { type: "Buffer", data: new Array(1000).fill(seq) },
+    });
+  }
+  await c.send({ ...base, seq: 11, stream: false, params: null });
+  release();
+  await waitFor(() => c.responses.length > 0, "the response");
+  assert.equal(c.responses[0]!.data, "STREAM_BUFFER_FULL");
+  assert.ok(
+    c.deno.logs.length === 0 ||
+      c.deno.logs.every((l) => !/crash/i.test(l.message)),
+    JSON.stringify(c.deno.logs),
+  );
+  await waitFor(
+    () => c.deno.broker.transit!.streamCount === 0,
+    "the stream to be freed",
+  );
+});
+
+Deno.test("stream packets: a malformed seq is dropped with a warning, the node goes on", async () => {
+  await using c = await rawCaller(() => "ran", {});
+  await c.send({ ...streamRequest("s-4")[0]!, seq: "zero" });
+  await waitFor(
+    () => c.deno.logs.some((l) => /seq/.test(l.message)),
+    "a warning",
+  );
+  assert.equal(c.responses.length, 0);
+  await c.send(streamRequest("s-5")[0]!);
+  await waitFor(() => c.responses.length > 0, "the next request's response");
 });

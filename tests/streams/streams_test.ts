@@ -14,6 +14,7 @@ import {
 } from "../../mod.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
 import { type DenoNode, type DenoNodeOptions, startDeno, waitFor } from "../transit/_util.ts";
+import { bytes, sha256 } from "./_bytes.ts";
 
 /** A fresh bus group per test. */
 const bus = () => `stream-${crypto.randomUUID()}`;
@@ -30,25 +31,6 @@ async function node(
     registry: { stopDelay: 10, ...extra.registry },
     transit: { discoverWaitTime: 30, ...extra.transit },
   });
-}
-
-/** Deterministic bytes. */
-function bytes(n: number, seed = 7): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-async function sha256(data: Uint8Array | ReadableStream<Uint8Array>): Promise<string> {
-  const all = data instanceof Uint8Array
-    ? data
-    : new Uint8Array(await new Response(data).arrayBuffer());
-  const digest = await crypto.subtle.digest("SHA-256", all as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** A source of `count` chunks of `size` bytes that records how far it was read and cancelled. */
@@ -71,7 +53,8 @@ async function drained(...nodes: DenoNode[]): Promise<void> {
   await waitFor(
     () =>
       nodes.every((n) =>
-        n.broker.transit!.pendingCount === 0 && n.broker.transit!.streamCount === 0
+        n.broker.transit!.pendingCount === 0 &&
+        n.broker.transit!.streamCount === 0
       ),
     "no pending call and no stream left",
   );
@@ -82,7 +65,11 @@ const sink = {
   actions: {
     async digest(ctx: Context<{ name?: string }>) {
       const data = new Uint8Array(await new Response(ctx.stream).arrayBuffer());
-      return { name: ctx.params.name, size: data.byteLength, sha: await sha256(data) };
+      return {
+        name: ctx.params.name,
+        size: data.byteLength,
+        sha: await sha256(data),
+      };
     },
     async objects(ctx: Context) {
       const seen: unknown[] = [];
@@ -94,7 +81,11 @@ const sink = {
       try {
         for await (const c of ctx.stream!) size += c.byteLength;
       } catch (err) {
-        return { size, error: (err as MoleculerError).message, type: (err as MoleculerError).type };
+        return {
+          size,
+          error: (err as MoleculerError).message,
+          type: (err as MoleculerError).type,
+        };
       }
       return { size, error: null };
     },
@@ -121,7 +112,9 @@ const source = {
       return new ReadableStream<Uint8Array>({
         pull(c) {
           if (n++ < 2) c.enqueue(bytes(1000, n));
-          else c.error(new MoleculerError("disk on fire", 507, "DISK_FIRE", { at: 2 }));
+          else {c.error(
+              new MoleculerError("disk on fire", 507, "DISK_FIRE", { at: 2 }),
+            );}
         },
       });
     },
@@ -139,13 +132,23 @@ for (const serializer of ["JSON", "MsgPack"]) {
         hooks: { before: { digest: (ctx: Context) => void runs.push(ctx.id) } },
       }],
     });
-    await using a = await node(group, "a", { serializer, transit: { maxChunkSize: 4096 } });
+    await using a = await node(group, "a", {
+      serializer,
+      transit: { maxChunkSize: 4096 },
+    });
     await a.broker.waitForServices("sink", 2000);
     const data = bytes(100_000);
     const res = await a.broker.call("sink.digest", { name: "f.bin" }, {
-      stream: ReadableStream.from([data.subarray(0, 30_000), data.subarray(30_000)]),
+      stream: ReadableStream.from([
+        data.subarray(0, 30_000),
+        data.subarray(30_000),
+      ]),
     });
-    assert.deepEqual(res, { name: "f.bin", size: 100_000, sha: await sha256(data) });
+    assert.deepEqual(res, {
+      name: "f.bin",
+      size: 100_000,
+      sha: await sha256(data),
+    });
     assert.equal(runs.length, 1);
     await drained(a, b);
   });
@@ -155,14 +158,23 @@ for (const serializer of ["JSON", "MsgPack"]) {
     await using b = await node(group, "b", { serializer, services: [source] });
     await using a = await node(group, "a", { serializer });
     await a.broker.waitForServices("source", 2000);
-    const stream = await a.broker.call<ReadableStream<Uint8Array>>("source.bytes", {
-      size: 600_000,
-    });
+    const stream = await a.broker.call<ReadableStream<Uint8Array>>(
+      "source.bytes",
+      {
+        size: 600_000,
+      },
+    );
     assert.ok(stream instanceof ReadableStream);
     assert.equal(await sha256(stream), await sha256(bytes(600_000)));
-    const rows = await a.broker.call<ReadableStream<unknown>>("source.generated", { n: 5 });
+    const rows = await a.broker.call<ReadableStream<unknown>>(
+      "source.generated",
+      { n: 5 },
+    );
     const seen = await Array.fromAsync(rows);
-    assert.deepEqual(seen, [0, 1, 2, 3, 4].map((i) => ({ i, text: `row ${i}` })));
+    assert.deepEqual(
+      seen,
+      [0, 1, 2, 3, 4].map((i) => ({ i, text: `row ${i}` })),
+    );
     await drained(a, b);
   });
 }
@@ -183,15 +195,22 @@ Deno.test("streams: an object-mode request stream, and bytes as a Uint8Array sou
     }),
     [{ id: 1 }, "two", [3]],
   );
-  assert.deepEqual(await a.broker.call("sink.objects", {}, { stream: rows() }), [
-    { id: 1 },
-    "two",
-    [3],
-  ]);
+  assert.deepEqual(
+    await a.broker.call("sink.objects", {}, { stream: rows() }),
+    [
+      { id: 1 },
+      "two",
+      [3],
+    ],
+  );
   const data = bytes(5_500);
-  const res = await a.broker.call<{ size: number; sha: string }>("sink.digest", {}, {
-    stream: data,
-  });
+  const res = await a.broker.call<{ size: number; sha: string }>(
+    "sink.digest",
+    {},
+    {
+      stream: data,
+    },
+  );
   assert.equal(res.size, 5_500);
   assert.equal(res.sha, await sha256(data));
   await drained(a, b);
@@ -210,13 +229,18 @@ Deno.test("streams: an error in the middle reaches the other side as the stream'
       else c.error(new MoleculerError("source broke", 500, "SOURCE_BROKE"));
     },
   });
-  assert.deepEqual(await a.broker.call("sink.failing", {}, { stream: broken }), {
-    size: 200,
-    error: "source broke",
-    type: "SOURCE_BROKE",
-  });
+  assert.deepEqual(
+    await a.broker.call("sink.failing", {}, { stream: broken }),
+    {
+      size: 200,
+      error: "source broke",
+      type: "SOURCE_BROKE",
+    },
+  );
   // Response stream: the caller reads two chunks, then the error, typed.
-  const stream = await a.broker.call<ReadableStream<Uint8Array>>("source.failing");
+  const stream = await a.broker.call<ReadableStream<Uint8Array>>(
+    "source.failing",
+  );
   let size = 0;
   await assert.rejects(
     async () => {
@@ -232,22 +256,37 @@ Deno.test("streams: a cancelled reader stops the flow and the sender sees it, bo
   const group = bus();
   const served = counted(10_000, 1000);
   await using b = await node(group, "b", {
-    services: [sink, { name: "endless", actions: { get: () => served.stream } }],
+    services: [sink, {
+      name: "endless",
+      actions: { get: () => served.stream },
+    }],
   });
   await using a = await node(group, "a");
   await a.broker.waitForServices(["sink", "endless"], 2000);
   // The handler reads one chunk and cancels: the caller's source is cancelled, long before its end.
   const sent = counted(10_000, 1000);
-  assert.equal(await a.broker.call("sink.firstOnly", {}, { stream: sent.stream }), 1000);
-  await waitFor(() => sent.state.cancelled !== undefined, "the caller's source to be cancelled");
-  assert.equal((sent.state.cancelled as MoleculerError).type, "STREAM_CANCELLED");
+  assert.equal(
+    await a.broker.call("sink.firstOnly", {}, { stream: sent.stream }),
+    1000,
+  );
+  await waitFor(
+    () => sent.state.cancelled !== undefined,
+    "the caller's source to be cancelled",
+  );
+  assert.equal(
+    (sent.state.cancelled as MoleculerError).type,
+    "STREAM_CANCELLED",
+  );
   assert.ok(sent.state.pulled < 10_000, `${sent.state.pulled} chunks read`);
   // The caller cancels a response stream: the serving node's source is cancelled.
   const stream = await a.broker.call<ReadableStream<Uint8Array>>("endless.get");
   const reader = stream.getReader();
   await reader.read();
   await reader.cancel();
-  await waitFor(() => served.state.cancelled !== undefined, "the action's source to be cancelled");
+  await waitFor(
+    () => served.state.cancelled !== undefined,
+    "the action's source to be cancelled",
+  );
   assert.ok(served.state.pulled < 10_000, `${served.state.pulled} chunks read`);
   await drained(a, b);
 });
@@ -276,9 +315,15 @@ Deno.test("streams: a slow reader holds the sender back (flow control), and noth
   });
   await using a = await node(group, "a", { transit: { maxStreamBuffer } });
   await a.broker.waitForServices("slow", 2000);
-  assert.equal(await a.broker.call("slow.take", {}, { stream: source.stream }), 200 * 4096);
+  assert.equal(
+    await a.broker.call("slow.take", {}, { stream: source.stream }),
+    200 * 4096,
+  );
   // In flight: at most half the reader's buffer (the window), a chunk, and what the pipes hold.
-  assert.ok(worst <= maxStreamBuffer, `the sender ran ${worst} bytes ahead of the reader`);
+  assert.ok(
+    worst <= maxStreamBuffer,
+    `the sender ran ${worst} bytes ahead of the reader`,
+  );
   await drained(a, b);
 });
 
@@ -340,7 +385,10 @@ Deno.test("streams: a node lost in the middle fails its streams with RequestReje
   await assert.rejects(async () => {
     for (;;) if ((await reader.read()).done) break;
   }, RequestRejectedError);
-  await waitFor(() => a.broker.transit!.streamCount === 0, "a's stream to be freed");
+  await waitFor(
+    () => a.broker.transit!.streamCount === 0,
+    "a's stream to be freed",
+  );
   await b.broker.stop();
   assert.equal(b.broker.transit!.streamCount, 0);
 });
