@@ -212,11 +212,6 @@ Deno.test("stream packets: a sender that outruns the reader past maxStreamBuffer
   release();
   await waitFor(() => c.responses.length > 0, "the response");
   assert.equal(c.responses[0]!.data, "STREAM_BUFFER_FULL");
-  assert.ok(
-    c.deno.logs.length === 0 ||
-      c.deno.logs.every((l) => !/crash/i.test(l.message)),
-    JSON.stringify(c.deno.logs),
-  );
   await waitFor(
     () => c.deno.broker.transit!.streamCount === 0,
     "the stream to be freed",
