@@ -8,7 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { type Context, type MoleculerError, RequestRejectedError } from "../../mod.ts";
+import {
+  type Context,
+  type MoleculerError,
+  RequestRejectedError,
+} from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { bytes, sha256 } from "../streams/_bytes.ts";
 import { interopTest, startDeno, startPeer, waitFor } from "./_shared.ts";
@@ -29,7 +33,6 @@ interopTest("streams both ways", async (t, v) => {
   await using nats = await startNatsServer();
   await using peer = await startPeer(nats, v, "node-streams", {
     services: ["streams"],
-    logLevel: Deno.env.get("PEER_LOG") ?? "warn",
   });
   const runs: string[] = [];
   const brokenInDeno: unknown[] = [];
@@ -107,24 +110,33 @@ interopTest("streams both ways", async (t, v) => {
       assert.equal(res.size, size);
       assert.equal(res.sha, sha);
       assert.equal(sha, await sha256(bytes(size, 3)));
-      if (v.protocol === "5") assert.deepEqual(res.params, { name: "from-node" });
+      if (v.protocol === "5") {
+        assert.deepEqual(res.params, { name: "from-node" });
+      }
       assert.equal((res.meta as Rec).up, 1);
       assert.equal(runs.length, 1, `the handler ran ${runs.length} times`);
     },
   );
 
-  await t.step("Deno → Node request stream (cut to 256 KiB chunks)", async () => {
-    const data = bytes(700_001, 5);
-    const res = await broker.call<Drained>("nodestreams.digest", { name: "from-deno" }, {
-      stream: ReadableStream.from([data]),
-      meta: { who: "deno" },
-    });
-    assert.equal(res.error, null);
-    assert.equal(res.size, data.byteLength);
-    assert.equal(res.sha, await sha256(data));
-    if (v.protocol === "5") assert.deepEqual(res.params, { name: "from-deno" });
-    assert.equal(res.meta?.who, "deno");
-  });
+  await t.step(
+    "Deno → Node request stream (cut to 256 KiB chunks)",
+    async () => {
+      const data = bytes(700_001, 5);
+      const res = await broker.call<Drained>("nodestreams.digest", {
+        name: "from-deno",
+      }, {
+        stream: ReadableStream.from([data]),
+        meta: { who: "deno" },
+      });
+      assert.equal(res.error, null);
+      assert.equal(res.size, data.byteLength);
+      assert.equal(res.sha, await sha256(data));
+      if (v.protocol === "5") {
+        assert.deepEqual(res.params, { name: "from-deno" });
+      }
+      assert.equal(res.meta?.who, "deno");
+    },
+  );
 
   await t.step("Node action returning a stream to Deno", async () => {
     const meta: Rec = {};
@@ -159,54 +171,70 @@ interopTest("streams both ways", async (t, v) => {
       stream: ReadableStream.from(rows),
     });
     assert.deepEqual(down.objects, rows);
-    const fromNode = await broker.call<ReadableStream<unknown>>("nodestreams.download", {
-      objects: rows,
-    });
+    const fromNode = await broker.call<ReadableStream<unknown>>(
+      "nodestreams.download",
+      {
+        objects: rows,
+      },
+    );
     assert.deepEqual(await Array.fromAsync(fromNode), rows);
-    const { data } = await peer.call("nodestreams.fetch", { action: "denostreams.rows" });
-    assert.deepEqual((data as Drained).objects, [{ row: 0 }, { row: 1 }, { row: 2 }]);
+    const { data } = await peer.call("nodestreams.fetch", {
+      action: "denostreams.rows",
+    });
+    assert.deepEqual((data as Drained).objects, [{ row: 0 }, { row: 1 }, {
+      row: 2,
+    }]);
   });
 
-  await t.step("an error in the middle ends the stream with it, both ways", async () => {
-    // Node's source fails: the Deno handler's ctx.stream fails with Node's error.
-    const up = await peer.call("nodestreams.upload", {
-      action: "denostreams.digest",
-      size: 300_000,
-      chunk: 50_000,
-      failAt: 100_000,
-    });
-    const res = (up.data as Rec).res as Rec;
-    assert.equal(res.type, "NODE_SOURCE_BROKE");
-    assert.equal(res.size, 100_000);
-    // Deno's source fails: the Node handler's stream fails with it.
-    let n = 0;
-    const broken = new ReadableStream<Uint8Array>({
-      pull(c) {
-        if (n++ < 2) c.enqueue(bytes(10_000, n));
-        else c.error(new Error("deno upload broke"));
-      },
-    });
-    const down = await broker.call<Drained>("nodestreams.digest", {}, { stream: broken });
-    assert.equal(down.error, "deno upload broke");
-    assert.equal(down.size, 20_000);
-    // A response stream that fails on the Node side, read here.
-    const stream = await broker.call<ReadableStream<Uint8Array>>("nodestreams.download", {
-      size: 300_000,
-      chunk: 50_000,
-      failAt: 100_000,
-    });
-    await assert.rejects(
-      new Response(stream).arrayBuffer(),
-      (err: MoleculerError) => err.type === "NODE_SOURCE_BROKE" && err.code === 422,
-    );
-    // A response stream that fails on the Deno side, read by Node.
-    const { data } = await peer.call("nodestreams.fetch", {
-      action: "denostreams.download",
-      params: { size: 100_000, failAt: 40_000 },
-    });
-    assert.equal((data as Drained).error, "deno source broke");
-    assert.equal((data as Drained).size, 40_000);
-  });
+  await t.step(
+    "an error in the middle ends the stream with it, both ways",
+    async () => {
+      // Node's source fails: the Deno handler's ctx.stream fails with Node's error.
+      const up = await peer.call("nodestreams.upload", {
+        action: "denostreams.digest",
+        size: 300_000,
+        chunk: 50_000,
+        failAt: 100_000,
+      });
+      const res = (up.data as Rec).res as Rec;
+      assert.equal(res.type, "NODE_SOURCE_BROKE");
+      assert.equal(res.size, 100_000);
+      // Deno's source fails: the Node handler's stream fails with it.
+      let n = 0;
+      const broken = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (n++ < 2) c.enqueue(bytes(10_000, n));
+          else c.error(new Error("deno upload broke"));
+        },
+      });
+      const down = await broker.call<Drained>("nodestreams.digest", {}, {
+        stream: broken,
+      });
+      assert.equal(down.error, "deno upload broke");
+      assert.equal(down.size, 20_000);
+      // A response stream that fails on the Node side, read here.
+      const stream = await broker.call<ReadableStream<Uint8Array>>(
+        "nodestreams.download",
+        {
+          size: 300_000,
+          chunk: 50_000,
+          failAt: 100_000,
+        },
+      );
+      await assert.rejects(
+        new Response(stream).arrayBuffer(),
+        (err: MoleculerError) =>
+          err.type === "NODE_SOURCE_BROKE" && err.code === 422,
+      );
+      // A response stream that fails on the Deno side, read by Node.
+      const { data } = await peer.call("nodestreams.fetch", {
+        action: "denostreams.download",
+        params: { size: 100_000, failAt: 40_000 },
+      });
+      assert.equal((data as Drained).error, "deno source broke");
+      assert.equal((data as Drained).size, 40_000);
+    },
+  );
 
   await t.step(
     "the peer killed in the middle: both streams fail typed, nothing is left",
@@ -228,25 +256,53 @@ interopTest("streams both ways", async (t, v) => {
           denoSourceCancelled = reason;
         },
       });
-      const upload = broker.call("nodestreams.digest", {}, { stream: endless }).then(
+      const upload = broker.call("nodestreams.digest", {}, { stream: endless })
+        .then(
+          () => null,
+          (err) => err,
+        );
+      const download = await broker.call<ReadableStream<Uint8Array>>(
+        "nodestreams.download",
+        {
+          endless: true,
+          chunk: 1000,
+          delayMs: 20,
+        },
+      );
+      const reading = new Response(download).arrayBuffer().then(
         () => null,
         (err) => err,
       );
-      const download = await broker.call<ReadableStream<Uint8Array>>("nodestreams.download", {
-        endless: true,
-        chunk: 1000,
-        delayMs: 20,
-      });
-      const reading = new Response(download).arrayBuffer().then(() => null, (err) => err);
-      await waitFor(() => broker.transit!.streamCount === 3, "three streams to flow", 5000);
-      await peer.kill();
-      assert.ok(await reading instanceof RequestRejectedError, "the download fails");
-      assert.ok(await upload instanceof RequestRejectedError, "the upload's call fails");
-      assert.ok(denoSourceCancelled instanceof RequestRejectedError, String(denoSourceCancelled));
-      await waitFor(() => brokenInDeno.length === 1, "the Deno handler's stream to fail");
-      assert.ok(brokenInDeno[0] instanceof RequestRejectedError, String(brokenInDeno[0]));
       await waitFor(
-        () => broker.transit!.streamCount === 0 && broker.transit!.pendingCount === 0,
+        () => broker.transit!.streamCount === 3,
+        "three streams to flow",
+        5000,
+      );
+      await peer.kill();
+      assert.ok(
+        await reading instanceof RequestRejectedError,
+        "the download fails",
+      );
+      assert.ok(
+        await upload instanceof RequestRejectedError,
+        "the upload's call fails",
+      );
+      assert.ok(
+        denoSourceCancelled instanceof RequestRejectedError,
+        String(denoSourceCancelled),
+      );
+      await waitFor(
+        () => brokenInDeno.length === 1,
+        "the Deno handler's stream to fail",
+      );
+      assert.ok(
+        brokenInDeno[0] instanceof RequestRejectedError,
+        String(brokenInDeno[0]),
+      );
+      await waitFor(
+        () =>
+          broker.transit!.streamCount === 0 &&
+          broker.transit!.pendingCount === 0,
         "every stream and call to be freed",
       );
     },
