@@ -36,6 +36,7 @@ import {
 } from "../errors.ts";
 import type { PacketPayload } from "../serializers/serializer.ts";
 import { isRecord } from "../_util/values.ts";
+import { encodeChunkPacket } from "./stream_json.ts";
 import { MAX_TIMER_MS, printable, type ProtocolVersion } from "./packets.ts";
 
 /** Moleculer's default `transit.maxChunkSize`: 256 KiB. */
@@ -72,7 +73,19 @@ export interface StreamWire {
   /** Bytes that may wait for a stream's consumer. */
   readonly maxBuffer: number;
   /** Publish a REQ or RES packet to one node. */
-  send(type: "REQ" | "RES", nodeID: string, payload: PacketPayload): Promise<void>;
+  send(
+    type: "REQ" | "RES",
+    nodeID: string,
+    payload: PacketPayload,
+  ): Promise<void>;
+  /** Encode a payload as `send` does (with `ver` and `sender`). */
+  encode(payload: PacketPayload): Uint8Array;
+  /** Publish encoded bytes. */
+  publish(
+    type: "REQ" | "RES",
+    nodeID: string,
+    bytes: Uint8Array,
+  ): Promise<void>;
   /** Whether a node runs Denolecular, and so speaks the flow-control packets. */
   isDeno(nodeID: string): boolean;
   /** A rate-limited warning. */
@@ -114,9 +127,12 @@ function sizeOf(chunk: unknown): number {
 
 const UTF8 = new TextEncoder();
 
-/** A Node Buffer as JSON carries it. */
-function isBufferJSON(v: unknown): v is { type: "Buffer"; data: number[] } {
-  return isRecord(v) && v.type === "Buffer" && Array.isArray(v.data);
+/** A Node Buffer as JSON carries it (`data` already bytes when `stream_json.ts` read it). */
+function isBufferJSON(
+  v: unknown,
+): v is { type: "Buffer"; data: number[] | Uint8Array } {
+  return isRecord(v) && v.type === "Buffer" &&
+    (Array.isArray(v.data) || v.data instanceof Uint8Array);
 }
 
 // ---- sending ----
@@ -152,7 +168,10 @@ class Outgoing {
     this.#onDone = onDone;
     this.#flow = wire.isDeno(call.nodeID);
     // Until the receiver says how much it takes: one default chunk.
-    this.#window = Math.min(Math.floor(wire.maxBuffer / 2), DEFAULT_MAX_CHUNK_SIZE);
+    this.#window = Math.min(
+      Math.floor(wire.maxBuffer / 2),
+      DEFAULT_MAX_CHUNK_SIZE,
+    );
   }
 
   get stopped(): boolean {
@@ -206,7 +225,11 @@ class Outgoing {
     const first = this.#copy(true, undefined);
     first.seq = 0;
     try {
-      await this.#wire.send(this.call.kind === "request" ? "REQ" : "RES", this.call.nodeID, first);
+      await this.#wire.send(
+        this.call.kind === "request" ? "REQ" : "RES",
+        this.call.nodeID,
+        first,
+      );
     } catch (err) {
       this.#stopped = true;
       onFirstSent(err);
@@ -227,7 +250,10 @@ class Outgoing {
       timer = setTimeout(
         () =>
           reject(
-            new RequestTimeoutError({ action: this.call.action, nodeID: this.#wire.nodeID }),
+            new RequestTimeoutError({
+              action: this.call.action,
+              nodeID: this.#wire.nodeID,
+            }),
           ),
         Math.min(timeout, MAX_TIMER_MS),
       );
@@ -237,7 +263,10 @@ class Outgoing {
 
   /** Decide the mode from the first chunk, and turn a chunk into what travels. */
   #toWire(value: unknown, first: boolean): unknown {
-    if (first) this.#objectMode = !(value instanceof Uint8Array) && typeof value !== "string";
+    if (first) {
+      this.#objectMode = !(value instanceof Uint8Array) &&
+        typeof value !== "string";
+    }
     if (this.#objectMode) return value;
     if (typeof value === "string") return UTF8.encode(value);
     if (!(value instanceof Uint8Array)) {
@@ -267,17 +296,28 @@ class Outgoing {
     const size = sizeOf(chunk);
     if (this.#flow) {
       while (
-        !this.#stopped && this.#sent - this.#acked + size > this.#window && this.#sent > this.#acked
+        !this.#stopped && this.#sent - this.#acked + size > this.#window &&
+        this.#sent > this.#acked
       ) {
         await new Promise<void>((r) => this.#wake = r);
       }
       if (this.#stopped) return;
     }
-    const data = chunk instanceof Uint8Array && !this.#wire.binary
-      ? { type: "Buffer", data: Array.from(chunk) }
-      : chunk;
-    const p = this.#copy(true, data);
-    await this.#publish(p);
+    const p = this.#copy(true, chunk);
+    if (chunk instanceof Uint8Array && !this.#wire.binary) {
+      const field = this.call.kind === "request" ? "params" : "data";
+      const bytes = encodeChunkPacket(
+        (q) => this.#wire.encode(q),
+        p,
+        field,
+        chunk,
+      );
+      await this.#wire.publish(
+        this.call.kind === "request" ? "REQ" : "RES",
+        this.call.nodeID,
+        bytes,
+      );
+    } else await this.#publish(p);
     this.#sent += size;
     if (this.#flow) this.#inFlight.push([p.seq as number, this.#sent]);
     else if ((this.#sinceYield += size) >= YIELD_BYTES) {
@@ -294,7 +334,10 @@ class Outgoing {
       p.success = false;
       p.error = plain;
     } else if (this.#wire.version === "5") {
-      p.headers = { ...(p.headers as Record<string, unknown>), $streamError: plain };
+      p.headers = {
+        ...(p.headers as Record<string, unknown>),
+        $streamError: plain,
+      };
     } else {
       p.meta = { $streamError: plain };
     }
@@ -304,27 +347,41 @@ class Outgoing {
   /** A copy of the first packet for the next `seq`. */
   #copy(stream: boolean, data: unknown): PacketPayload {
     const p: PacketPayload = { ...this.call.payload };
-    if (data !== undefined) p[this.call.kind === "request" ? "params" : "data"] = data;
+    if (data !== undefined) {
+      p[this.call.kind === "request" ? "params" : "data"] = data;
+    }
     if (data !== undefined) p.meta = {};
     p.stream = stream;
     p.seq = data === undefined ? 0 : ++this.#seq;
     if (this.#objectMode) {
       if (this.#wire.version === "5") {
-        p.headers = { ...(p.headers as Record<string, unknown> ?? {}), $streamObjectMode: true };
+        p.headers = {
+          ...(p.headers as Record<string, unknown> ?? {}),
+          $streamObjectMode: true,
+        };
       } else {
-        p.meta = { ...(p.meta as Record<string, unknown>), $streamObjectMode: true };
+        p.meta = {
+          ...(p.meta as Record<string, unknown>),
+          $streamObjectMode: true,
+        };
       }
     }
     return p;
   }
 
   #publish(p: PacketPayload): Promise<void> {
-    return this.#wire.send(this.call.kind === "request" ? "REQ" : "RES", this.call.nodeID, p);
+    return this.#wire.send(
+      this.call.kind === "request" ? "REQ" : "RES",
+      this.call.nodeID,
+      p,
+    );
   }
 
   /** A flow-control packet from the receiver. */
   control(ctl: StreamCtl): void {
-    if (typeof ctl.window === "number" && ctl.window > 0) this.#window = ctl.window;
+    if (typeof ctl.window === "number" && ctl.window > 0) {
+      this.#window = ctl.window;
+    }
     if (typeof ctl.ack === "number") {
       while (this.#inFlight.length && this.#inFlight[0]![0] <= ctl.ack) {
         this.#acked = this.#inFlight.shift()![1];
@@ -423,7 +480,9 @@ class Incoming {
     this.#arm(ORPHAN_WAIT_MS, () => {
       this.#wire.warn(
         `orphan ${sender}`,
-        `Dropped the chunks of a stream from '${printable(sender)}': its first packet never came`,
+        `Dropped the chunks of a stream from '${
+          printable(sender)
+        }': its first packet never came`,
       );
       this.#close(true);
     });
@@ -442,7 +501,9 @@ class Incoming {
 
   /** How long the stream may wait for its sender (the call's timeout), or null for ever. */
   limit(timeout: number | null): void {
-    this.#timeout = timeout !== null && timeout > 0 ? Math.min(timeout, MAX_TIMER_MS) : null;
+    this.#timeout = timeout !== null && timeout > 0
+      ? Math.min(timeout, MAX_TIMER_MS)
+      : null;
     this.#armIdle();
   }
 
@@ -458,7 +519,9 @@ class Incoming {
       if (seq < this.#next || this.#pool.has(seq)) {
         this.#wire.warn(
           `dup ${this.sender}`,
-          `Dropped a repeated packet (seq ${seq}) of a stream from '${printable(this.sender)}'`,
+          `Dropped a repeated packet (seq ${seq}) of a stream from '${
+            printable(this.sender)
+          }'`,
         );
         return false;
       }
@@ -510,13 +573,15 @@ class Incoming {
   }
 
   #decode(v: unknown): unknown {
-    if (isBufferJSON(v)) return Uint8Array.from(v.data);
+    if (isBufferJSON(v)) {
+      return v.data instanceof Uint8Array ? v.data : Uint8Array.from(v.data);
+    }
     if (this.#objectMode || v instanceof Uint8Array) return v;
     if (typeof v === "string") return UTF8.encode(v);
     throw new TypeError(
-      `A chunk of the byte stream from '${printable(this.sender)}' is not bytes: ${
-        printable(typeof v)
-      }`,
+      `A chunk of the byte stream from '${
+        printable(this.sender)
+      }' is not bytes: ${printable(typeof v)}`,
     );
   }
 
@@ -541,7 +606,11 @@ class Incoming {
           "consumer has not read (transit.maxStreamBuffer): read it faster, or raise the option",
         413,
         "STREAM_BUFFER_FULL",
-        { action: this.action, nodeID: this.sender, limit: this.#wire.maxBuffer },
+        {
+          action: this.action,
+          nodeID: this.sender,
+          limit: this.#wire.maxBuffer,
+        },
       ),
     );
     this.#tellSender({ cancel: true });
@@ -584,7 +653,10 @@ class Incoming {
     this.#read += size;
     if (this.#read - this.#readAcked >= this.#wire.maxBuffer / 8) {
       this.#readAcked = this.#read;
-      this.#tellSender({ ack: seq, window: Math.floor(this.#wire.maxBuffer / 2) });
+      this.#tellSender({
+        ack: seq,
+        window: Math.floor(this.#wire.maxBuffer / 2),
+      });
     }
   }
 
@@ -593,7 +665,9 @@ class Incoming {
     // A request stream's sender is the caller, which hears RES; a response stream's is the
     // serving node, which hears REQ.
     const type = this.kind === "request" ? "RES" : "REQ";
-    this.#wire.send(type, this.sender, { id: this.id, streamCtl: ctl }).catch(() => {});
+    this.#wire.send(type, this.sender, { id: this.id, streamCtl: ctl }).catch(
+      () => {},
+    );
   }
 
   /** The reader cancelled: drop the rest, and tell a Denolecular sender to stop. */
@@ -623,7 +697,10 @@ class Incoming {
     if (this.#queue.length) return this.#disarm();
     this.#arm(
       this.#timeout,
-      () => this.fail(new RequestTimeoutError({ action: this.action, nodeID: this.sender })),
+      () =>
+        this.fail(
+          new RequestTimeoutError({ action: this.action, nodeID: this.sender }),
+        ),
     );
   }
 
@@ -695,14 +772,20 @@ export class Streams {
       return Promise.reject(err);
     }
     const key = `${call.kind}:${call.id}`;
-    this.#outgoing.get(key)?.stop(new Error("replaced by a new stream of the same id"), false);
+    this.#outgoing.get(key)?.stop(
+      new Error("replaced by a new stream of the same id"),
+      false,
+    );
     const out = new Outgoing(this.#wire, call, reader, () => {
       if (this.#outgoing.get(key) === out) this.#outgoing.delete(key);
     });
     this.#outgoing.set(key, out);
     // The first chunk decides the mode (bytes or objects) that the first packet announces.
     return new Promise<void>((resolve, reject) => {
-      void out.run(reader.read(), (err) => err === undefined ? resolve() : reject(err));
+      void out.run(
+        reader.read(),
+        (err) => err === undefined ? resolve() : reject(err),
+      );
     });
   }
 
@@ -735,14 +818,20 @@ export class Streams {
     expected?: (id: string) => boolean,
   ): Incoming | undefined {
     if (typeof p.id !== "string") {
-      throw new Error(`stream ${kind === "request" ? "REQ" : "RES"} needs a string 'id'`);
+      throw new Error(
+        `stream ${kind === "request" ? "REQ" : "RES"} needs a string 'id'`,
+      );
     }
     const id = p.id;
     if (p.streamCtl !== undefined) {
       // About a stream we send the other way: a REQ's is a response stream's, and a RES's a
       // request stream's.
-      const out = this.#outgoing.get(`${kind === "request" ? "response" : "request"}:${id}`);
-      if (out && out.call.nodeID === sender && isRecord(p.streamCtl)) out.control(p.streamCtl);
+      const out = this.#outgoing.get(
+        `${kind === "request" ? "response" : "request"}:${id}`,
+      );
+      if (out && out.call.nodeID === sender && isRecord(p.streamCtl)) {
+        out.control(p.streamCtl);
+      }
       return undefined;
     }
     const seq = p.seq;
@@ -756,7 +845,9 @@ export class Streams {
       if (kind === "response" && expected && !expected(id)) {
         this.#wire.warn(
           `orphan ${sender}`,
-          `Dropped a stream packet from '${printable(sender)}': no call waits for it (timed out?)`,
+          `Dropped a stream packet from '${
+            printable(sender)
+          }': no call waits for it (timed out?)`,
         );
         return undefined;
       }
@@ -769,11 +860,17 @@ export class Streams {
         );
         return undefined;
       }
-      const created: Incoming = new Incoming(this.#wire, sender, id, kind, (remember) => {
-        if (!created.started) this.#orphans--;
-        if (this.#incoming.get(key) === created) this.#incoming.delete(key);
-        if (remember) this.#remember(key);
-      });
+      const created: Incoming = new Incoming(
+        this.#wire,
+        sender,
+        id,
+        kind,
+        (remember) => {
+          if (!created.started) this.#orphans--;
+          if (this.#incoming.get(key) === created) this.#incoming.delete(key);
+          if (remember) this.#remember(key);
+        },
+      );
       s = created;
       this.#orphans++;
       this.#incoming.set(key, s);
@@ -820,11 +917,16 @@ export class Streams {
    */
   nodeGone(nodeID: string): void {
     for (const s of [...this.#incoming.values()]) {
-      if (s.sender === nodeID) s.fail(new RequestRejectedError({ action: s.action, nodeID }));
+      if (s.sender === nodeID) {
+        s.fail(new RequestRejectedError({ action: s.action, nodeID }));
+      }
     }
     for (const o of [...this.#outgoing.values()]) {
       if (o.call.nodeID === nodeID) {
-        o.stop(new RequestRejectedError({ action: o.call.action, nodeID }), false);
+        o.stop(
+          new RequestRejectedError({ action: o.call.action, nodeID }),
+          false,
+        );
       }
     }
   }
@@ -837,11 +939,19 @@ export class Streams {
    */
   failAll(why: string): void {
     for (const s of [...this.#incoming.values()]) {
-      s.fail(new BrokerDisconnectedError(why, { action: s.action, nodeID: s.sender }));
+      s.fail(
+        new BrokerDisconnectedError(why, {
+          action: s.action,
+          nodeID: s.sender,
+        }),
+      );
     }
     for (const o of [...this.#outgoing.values()]) {
       o.stop(
-        new BrokerDisconnectedError(why, { action: o.call.action, nodeID: o.call.nodeID }),
+        new BrokerDisconnectedError(why, {
+          action: o.call.action,
+          nodeID: o.call.nodeID,
+        }),
         false,
       );
     }
