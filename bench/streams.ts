@@ -98,7 +98,9 @@ const rows: Record<string, unknown>[] = [];
 console.log(
   `stream of ${SIZE / MiB} MiB, ${REPS} run(s) each, chunks of 256 KiB, NATS on 127.0.0.1 — ` +
     `Deno ${Deno.version.deno}, ${NODE} ${
-      new TextDecoder().decode((await new Deno.Command(NODE, { args: ["--version"] }).output()).stdout)
+      new TextDecoder().decode(
+        (await new Deno.Command(NODE, { args: ["--version"] }).output()).stdout,
+      )
         .trim()
     }`,
 );

@@ -22,42 +22,27 @@
  */
 
 import type { Logger } from "../logging.ts";
-import type {
-  Transporter,
-  TransporterSubscription,
-} from "../transporters/transporter.ts";
+import type { Transporter, TransporterSubscription } from "../transporters/transporter.ts";
 import { isRecord } from "../_util/values.ts";
 
-const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<
-  string,
-  unknown
->;
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /** The balanced subscriptions of this node, kept in step with its announced services. */
 export class BalancedSubscriptions {
-  readonly #transporter: Pick<
-    Transporter,
-    "subscribeBalancedRequest" | "subscribeBalancedEvent"
-  >;
+  readonly #transporter: Pick<Transporter, "subscribeBalancedRequest" | "subscribeBalancedEvent">;
   readonly #logger: Pick<Logger, "warn">;
   /**
    * By `REQ <action>` or `EVENT <group> <event>`: the promise of the subscription (of `undefined`
    * when it failed: it is logged, and dropped from here).
    */
-  readonly #subs = new Map<
-    string,
-    Promise<TransporterSubscription | undefined>
-  >();
+  readonly #subs = new Map<string, Promise<TransporterSubscription | undefined>>();
 
   /**
    * @param transporter Makes the subscriptions.
    * @param logger Where failed subscriptions are reported.
    */
   constructor(
-    transporter: Pick<
-      Transporter,
-      "subscribeBalancedRequest" | "subscribeBalancedEvent"
-    >,
+    transporter: Pick<Transporter, "subscribeBalancedRequest" | "subscribeBalancedEvent">,
     logger: Pick<Logger, "warn">,
   ) {
     this.#transporter = transporter;
@@ -83,19 +68,14 @@ export class BalancedSubscriptions {
     const t = this.#transporter;
     for (const svc of services) {
       const name = typeof svc.name === "string" ? svc.name : "";
-      for (
-        const action of Object.keys(isRecord(svc.actions) ? svc.actions : EMPTY)
-      ) {
+      for (const action of Object.keys(isRecord(svc.actions) ? svc.actions : EMPTY)) {
         wanted.set(`REQ ${action}`, () => t.subscribeBalancedRequest(action));
       }
       const events = isRecord(svc.events) ? svc.events : EMPTY;
       for (const [event, def] of Object.entries(events)) {
         const own = isRecord(def) ? def.group : undefined;
         const group = typeof own === "string" && own ? own : name;
-        wanted.set(
-          `EVENT ${group} ${event}`,
-          () => t.subscribeBalancedEvent(event, group),
-        );
+        wanted.set(`EVENT ${group} ${event}`, () => t.subscribeBalancedEvent(event, group));
       }
     }
     for (const [key, sub] of this.#subs) {
@@ -111,18 +91,14 @@ export class BalancedSubscriptions {
       } catch (err) {
         made = Promise.reject(err);
       }
-      const entry: Promise<TransporterSubscription | undefined> = made.catch(
-        (err) => {
-          this.#logger.warn(
-            `Cannot make the balanced subscription '${key}': ${
-              (err as Error).message
-            }`,
-          );
-          // The next INFO tries again.
-          if (this.#subs.get(key) === entry) this.#subs.delete(key);
-          return undefined;
-        },
-      );
+      const entry: Promise<TransporterSubscription | undefined> = made.catch((err) => {
+        this.#logger.warn(
+          `Cannot make the balanced subscription '${key}': ${(err as Error).message}`,
+        );
+        // The next INFO tries again.
+        if (this.#subs.get(key) === entry) this.#subs.delete(key);
+        return undefined;
+      });
       this.#subs.set(key, entry);
     }
     return Promise.all(this.#subs.values());
@@ -130,9 +106,7 @@ export class BalancedSubscriptions {
 
   /** Drop every subscription. */
   clear(): void {
-    for (const sub of this.#subs.values()) {
-      void sub.then((s) => s?.unsubscribe());
-    }
+    for (const sub of this.#subs.values()) void sub.then((s) => s?.unsubscribe());
     this.#subs.clear();
   }
 }

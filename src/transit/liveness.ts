@@ -123,9 +123,7 @@ export class Liveness {
     check();
     const purge = () => {
       this.#schedule(() => {
-        this.#host.registry.purgeOfflineNodes(
-          this.#opts.cleanOfflineNodesTimeout * 1000,
-        );
+        this.#host.registry.purgeOfflineNodes(this.#opts.cleanOfflineNodesTimeout * 1000);
         purge();
       }, PURGE_INTERVAL_MS);
     };

@@ -96,10 +96,7 @@ export class NodeConflict {
    * @param host Transit's side.
    * @param opts `discoverWaitTime`, ms: the probe waits `max(1 s, discoverWaitTime)`.
    */
-  constructor(
-    host: NodeConflictHost,
-    opts: { readonly discoverWaitTime: number },
-  ) {
+  constructor(host: NodeConflictHost, opts: { readonly discoverWaitTime: number }) {
     this.#host = host;
     this.#probeMs = Math.max(MIN_PROBE_MS, opts.discoverWaitTime);
   }
@@ -163,10 +160,7 @@ export class NodeConflict {
     const host = this.#host;
     const valid = typeof claimed === "string" && claimed !== "";
     if (!valid && (host.isStopping() || !host.isReady())) {
-      host.warn(
-        "own INFO",
-        "Dropped an INFO under this node's nodeID without an instanceID",
-      );
+      host.warn("own INFO", "Dropped an INFO under this node's nodeID without an instanceID");
       return;
     }
     // Without an instanceID it is no real node, but the other nodes applied it all the same:
@@ -176,9 +170,7 @@ export class NodeConflict {
       // Our successor is already up: leave quietly, without a DISCONNECT in its name.
       this.#found = instanceID;
       host.logger.info(
-        `A new instance (${
-          printable(instanceID)
-        }) took over the nodeID while this one stops`,
+        `A new instance (${printable(instanceID)}) took over the nodeID while this one stops`,
       );
       return;
     }
@@ -198,9 +190,7 @@ export class NodeConflict {
       if (again) host.announce();
       host.warn(
         "conflict unconfirmed",
-        `Ignored an INFO under this node's nodeID from instance '${
-          printable(instanceID)
-        }': ` +
+        `Ignored an INFO under this node's nodeID from instance '${printable(instanceID)}': ` +
           "no such Denolecular instance answered (a stray or forged packet, or a Moleculer " +
           "node that exits on this node's INFO)",
       );
@@ -208,9 +198,7 @@ export class NodeConflict {
     this.#probe = { instanceID, nonce, timer, again: false };
     host.warn(
       "conflict check",
-      `An INFO claims this node's nodeID for instance '${
-        printable(instanceID)
-      }': checking it`,
+      `An INFO claims this node's nodeID for instance '${printable(instanceID)}': checking it`,
     );
     host.announce();
     host.sendPing(nonce);
@@ -226,10 +214,7 @@ export class NodeConflict {
     const id = p.id;
     if (typeof id !== "string") return;
     const host = this.#host;
-    if (
-      this.#probe?.nonce === id || host.isOwnPing(id) || !host.isReady() ||
-      host.isStopping()
-    ) {
+    if (this.#probe?.nonce === id || host.isOwnPing(id) || !host.isReady() || host.isStopping()) {
       return;
     }
     host.sendPong(p.time, id);
@@ -246,9 +231,7 @@ export class NodeConflict {
     if (typeof id !== "string") return;
     const host = this.#host;
     const probe = this.#probe;
-    if (!probe || probe.nonce !== id || p.instanceID === host.instanceID) {
-      return;
-    }
+    if (!probe || probe.nonce !== id || p.instanceID === host.instanceID) return;
     clearTimeout(probe.timer);
     this.#probe = undefined;
     const other = typeof p.instanceID === "string" && p.instanceID !== ""

@@ -89,9 +89,8 @@ export function nodeInfoProblem(
         return `services[${i}].${k} is not an object`;
       }
     }
-    const problem =
-      mapOfRecords(svc.actions, `services[${i}] action`, ["name", "rawName"]) ??
-        mapOfRecords(svc.events, `services[${i}] event`, ["name", "group"]);
+    const problem = mapOfRecords(svc.actions, `services[${i}] action`, ["name", "rawName"]) ??
+      mapOfRecords(svc.events, `services[${i}] event`, ["name", "group"]);
     if (problem) return problem;
   }
   return undefined;

@@ -137,9 +137,7 @@ function strOrNull(value: unknown): string | null {
  * @param obj An untrusted object.
  * @returns The same object, without that key.
  */
-export function withoutProto(
-  obj: Record<string, unknown>,
-): Record<string, unknown> {
+export function withoutProto(obj: Record<string, unknown>): Record<string, unknown> {
   if (Object.hasOwn(obj, "__proto__")) delete obj["__proto__"];
   return obj;
 }
@@ -150,10 +148,7 @@ export function withoutProto(
  * @param target What receives the keys.
  * @param source The untrusted object.
  */
-export function mergeInto(
-  target: Record<string, unknown>,
-  source: Record<string, unknown>,
-): void {
+export function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const key of Object.keys(source)) {
     if (key !== "__proto__") target[key] = source[key];
   }
@@ -232,16 +227,12 @@ export function decodeRequest(p: PacketPayload): RequestPacket {
  * @throws {Error} when `event` is not a string: the packet is dropped.
  */
 export function decodeEvent(p: PacketPayload): EventPacket {
-  if (typeof p.event !== "string") {
-    throw new Error("EVENT needs a string 'event'");
-  }
+  if (typeof p.event !== "string") throw new Error("EVENT needs a string 'event'");
   return {
     id: strOrNull(p.id),
     event: p.event,
     data: p.data,
-    groups: Array.isArray(p.groups)
-      ? p.groups.filter((g) => typeof g === "string")
-      : null,
+    groups: Array.isArray(p.groups) ? p.groups.filter((g) => typeof g === "string") : null,
     broadcast: p.broadcast === true,
     meta: isRecord(p.meta) ? withoutProto(p.meta) : {},
     headers: isRecord(p.headers) ? withoutProto(p.headers) : {},
@@ -265,10 +256,7 @@ export function isStreamPacket(p: PacketPayload): boolean {
   return p.seq !== undefined || p.stream === true || p.streamCtl !== undefined;
 }
 
-const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<
-  string,
-  unknown
->;
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 /**
  * The payload of a REQ for a call made with `ctx` (without `ver` and `sender`, which the sender
@@ -375,10 +363,7 @@ export class PacketDecoder {
    */
   constructor(
     serializer: Serializer,
-    opts: {
-      readonly protocolVersion: ProtocolVersion;
-      readonly disableVersionCheck: boolean;
-    },
+    opts: { readonly protocolVersion: ProtocolVersion; readonly disableVersionCheck: boolean },
     warnings: WarnLimiter,
     logger: Pick<Logger, "warn">,
   ) {
@@ -400,15 +385,14 @@ export class PacketDecoder {
   decode(type: PacketType, data: Uint8Array): ScreenedPayload | undefined {
     let payload: PacketPayload;
     try {
-      payload = (this.#jsonChunks && data.length >= CHUNK_FAST_PATH &&
-        readChunk(data)) ||
-        this.#serializer.deserialize(data);
+      const chunk = this.#jsonChunks && data.length >= CHUNK_FAST_PATH
+        ? readChunk(data)
+        : undefined;
+      payload = chunk ?? this.#serializer.deserialize(data);
     } catch (err) {
       this.#warnings.warn(
         `malformed ${type}`,
-        `Dropped a malformed ${type} packet: ${
-          printable((err as Error).message, 200)
-        }`,
+        `Dropped a malformed ${type} packet: ${printable((err as Error).message, 200)}`,
       );
       return undefined;
     }
@@ -423,9 +407,7 @@ export class PacketDecoder {
       this.#warnings.warn(
         `sender ${type}`,
         typeof sender === "string" && sender !== ""
-          ? `Dropped a ${type} packet with an invalid sender '${
-            printable(sender)
-          }'`
+          ? `Dropped a ${type} packet with an invalid sender '${printable(sender)}'`
           : `Dropped a ${type} packet without a sender`,
       );
       return undefined;
@@ -440,35 +422,22 @@ export class PacketDecoder {
   /** A packet of another protocol version: dropped, and its sender named once. */
   #versionMismatch(type: PacketType, sender: string, version: unknown): void {
     const ver = printable(version, 16);
-    if (
-      this.#warnedVersion.size >= WARN_MAX_KEYS &&
-      !this.#warnedVersion.has(sender)
-    ) {
+    if (this.#warnedVersion.size >= WARN_MAX_KEYS && !this.#warnedVersion.has(sender)) {
       this.#warnings.warn(
         `version ${sender}`,
-        `Dropped a ${type} packet of protocol ${ver} from '${
-          printable(sender)
-        }'`,
+        `Dropped a ${type} packet of protocol ${ver} from '${printable(sender)}'`,
       );
       return;
     }
     if (this.#warnedVersion.has(sender)) return;
     this.#warnedVersion.add(sender);
-    const hint = ver === "4"
-      ? " (Moleculer 0.14)"
-      : ver === "5"
-      ? " (Moleculer 0.15)"
-      : "";
+    const hint = ver === "4" ? " (Moleculer 0.14)" : ver === "5" ? " (Moleculer 0.15)" : "";
     this.#logger.warn(
       ver === "4" || ver === "5"
-        ? `Node '${
-          printable(sender)
-        }' speaks protocol ${ver}${hint}, this node speaks ` +
+        ? `Node '${printable(sender)}' speaks protocol ${ver}${hint}, this node speaks ` +
           `${this.#version}: its packets are dropped. Start with protocolVersion '${ver}' to ` +
           "talk to it."
-        : `Node '${
-          printable(sender)
-        }' sends packets of an unknown protocol version ` +
+        : `Node '${printable(sender)}' sends packets of an unknown protocol version ` +
           `'${ver}': they are dropped`,
     );
   }

@@ -18,11 +18,7 @@
 
 import type { PongResult } from "../core/broker_api.ts";
 import type { Context } from "../core/context.ts";
-import {
-  fromPlain,
-  RequestRejectedError,
-  RequestTimeoutError,
-} from "../errors.ts";
+import { fromPlain, RequestRejectedError, RequestTimeoutError } from "../errors.ts";
 import type { PacketPayload } from "../serializers/serializer.ts";
 import { idSeq, nextId } from "../_util/ids.ts";
 import { isRecord } from "../_util/values.ts";
@@ -116,15 +112,7 @@ export class PendingRequests {
     return new Promise((resolve, reject) => {
       const id = ctx.id;
       const nodeID = ctx.nodeID;
-      const req: Entry = {
-        id,
-        ctx,
-        nodeID,
-        action,
-        resolve,
-        reject,
-        timer: undefined,
-      };
+      const req: Entry = { id, ctx, nodeID, action, resolve, reject, timer: undefined };
       const timeout = ctx.timeout;
       if (timeout !== null && timeout > 0) {
         req.timer = setTimeout(() => {
@@ -258,10 +246,7 @@ export class PendingPings {
    * @param timeout Give up after this many ms.
    * @returns The ping's id (to put in the PING packet), and its round trip: null on timeout.
    */
-  add(
-    nodeID: string,
-    timeout: number,
-  ): { id: string; result: Promise<PongResult | null> } {
+  add(nodeID: string, timeout: number): { id: string; result: Promise<PongResult | null> } {
     const id = nextId();
     const result = new Promise<PongResult | null>((resolve) => {
       const timer = setTimeout(() => {

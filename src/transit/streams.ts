@@ -51,8 +51,15 @@ const ORPHAN_WAIT_MS = 5_000;
 const MAX_ORPHANS = 256;
 /** How many ended streams are remembered, so that their late chunks are dropped quietly. */
 const CLOSED_MEMORY = 1024;
-/** A sender without flow control yields to the event loop after this many bytes. */
-const YIELD_BYTES = 1024 * 1024;
+/**
+ * A sender without flow control (to a Moleculer node) pings the receiver after this many bytes,
+ * and waits for that pong before it sends as many again: the PONG comes once the receiver has
+ * taken the chunks before its PING (NATS keeps a connection's order), so the sender never runs
+ * more than twice this far ahead of what the receiver has read off the wire.
+ */
+const PACE_BYTES = 4 * 1024 * 1024;
+/** How long a pacing ping is waited for; a peer that does not answer is left to its heartbeats. */
+const PACE_TIMEOUT_MS = 10_000;
 
 /** Which side of a call a stream travels on. */
 export type StreamKind = "request" | "response";
@@ -86,6 +93,8 @@ export interface StreamWire {
     nodeID: string,
     bytes: Uint8Array,
   ): Promise<void>;
+  /** Ping a node; resolves (with anything) on its pong or after `timeout` ms. */
+  ping(nodeID: string, timeout: number): Promise<unknown>;
   /** Whether a node runs Denolecular, and so speaks the flow-control packets. */
   isDeno(nodeID: string): boolean;
   /** A rate-limited warning. */
@@ -154,7 +163,8 @@ class Outgoing {
   /** Cumulative bytes sent up to each unacknowledged `seq`. */
   readonly #inFlight: Array<[number, number]> = [];
   #wake: (() => void) | undefined;
-  #sinceYield = 0;
+  #sincePing = 0;
+  #pong: Promise<unknown> | undefined;
 
   constructor(
     wire: StreamWire,
@@ -320,10 +330,11 @@ class Outgoing {
     } else await this.#publish(p);
     this.#sent += size;
     if (this.#flow) this.#inFlight.push([p.seq as number, this.#sent]);
-    else if ((this.#sinceYield += size) >= YIELD_BYTES) {
-      // Let the transporter write what it holds before more is read.
-      this.#sinceYield = 0;
-      await new Promise((r) => setTimeout(r, 0));
+    else if ((this.#sincePing += size) >= PACE_BYTES) {
+      this.#sincePing = 0;
+      const previous = this.#pong;
+      this.#pong = this.#wire.ping(this.call.nodeID, PACE_TIMEOUT_MS);
+      if (previous) await previous;
     }
   }
 
@@ -480,9 +491,7 @@ class Incoming {
     this.#arm(ORPHAN_WAIT_MS, () => {
       this.#wire.warn(
         `orphan ${sender}`,
-        `Dropped the chunks of a stream from '${
-          printable(sender)
-        }': its first packet never came`,
+        `Dropped the chunks of a stream from '${printable(sender)}': its first packet never came`,
       );
       this.#close(true);
     });
@@ -501,9 +510,7 @@ class Incoming {
 
   /** How long the stream may wait for its sender (the call's timeout), or null for ever. */
   limit(timeout: number | null): void {
-    this.#timeout = timeout !== null && timeout > 0
-      ? Math.min(timeout, MAX_TIMER_MS)
-      : null;
+    this.#timeout = timeout !== null && timeout > 0 ? Math.min(timeout, MAX_TIMER_MS) : null;
     this.#armIdle();
   }
 
@@ -519,9 +526,7 @@ class Incoming {
       if (seq < this.#next || this.#pool.has(seq)) {
         this.#wire.warn(
           `dup ${this.sender}`,
-          `Dropped a repeated packet (seq ${seq}) of a stream from '${
-            printable(this.sender)
-          }'`,
+          `Dropped a repeated packet (seq ${seq}) of a stream from '${printable(this.sender)}'`,
         );
         return false;
       }
@@ -579,9 +584,9 @@ class Incoming {
     if (this.#objectMode || v instanceof Uint8Array) return v;
     if (typeof v === "string") return UTF8.encode(v);
     throw new TypeError(
-      `A chunk of the byte stream from '${
-        printable(this.sender)
-      }' is not bytes: ${printable(typeof v)}`,
+      `A chunk of the byte stream from '${printable(this.sender)}' is not bytes: ${
+        printable(typeof v)
+      }`,
     );
   }
 
@@ -845,9 +850,7 @@ export class Streams {
       if (kind === "response" && expected && !expected(id)) {
         this.#wire.warn(
           `orphan ${sender}`,
-          `Dropped a stream packet from '${
-            printable(sender)
-          }': no call waits for it (timed out?)`,
+          `Dropped a stream packet from '${printable(sender)}': no call waits for it (timed out?)`,
         );
         return undefined;
       }

@@ -10,10 +10,7 @@
 import type { PongResult } from "../core/broker_api.ts";
 import type { Context } from "../core/context.ts";
 import type { PacketPayload, Serializer } from "../serializers/serializer.ts";
-import type {
-  Transporter,
-  TransporterSubscription,
-} from "../transporters/transporter.ts";
+import type { Transporter, TransporterSubscription } from "../transporters/transporter.ts";
 import {
   BrokerDisconnectedError,
   MoleculerError,
@@ -55,17 +52,9 @@ import { isStream, toReadableStream } from "../core/stream_source.ts";
  * too large: Packet of 10102 bytes exceeds the NATS server's max_payload of 4096 bytes"); other
  * errors pass unchanged.
  */
-function tooLarge(
-  err: unknown,
-  what: string,
-  data: Record<string, unknown>,
-): unknown {
-  if (!(err instanceof MoleculerError) || err.type !== "MAX_PAYLOAD_EXCEEDED") {
-    return err;
-  }
-  const extra = typeof err.data === "object" && err.data !== null
-    ? err.data
-    : {};
+function tooLarge(err: unknown, what: string, data: Record<string, unknown>): unknown {
+  if (!(err instanceof MoleculerError) || err.type !== "MAX_PAYLOAD_EXCEEDED") return err;
+  const extra = typeof err.data === "object" && err.data !== null ? err.data : {};
   return new MoleculerError(
     `${what} is too large: ${err.message}`,
     err.code,
@@ -118,12 +107,7 @@ export class Transit {
     this.#opts = opts;
     this.#prefix = topicPrefix(opts.namespace);
     this.#warnings = new WarnLimiter((message) => host.logger.warn(message));
-    this.#decoder = new PacketDecoder(
-      serializer,
-      opts,
-      this.#warnings,
-      host.logger,
-    );
+    this.#decoder = new PacketDecoder(serializer, opts, this.#warnings, host.logger);
     this.#balanced = new BalancedSubscriptions(transporter, host.logger);
     this.#streams = new Streams({
       nodeID: host.nodeID,
@@ -137,8 +121,8 @@ export class Transit {
         this.#conflict.found !== undefined
           ? Promise.resolve()
           : this.#transporter.publish(type, nodeID, bytes),
-      isDeno: (nodeID) =>
-        host.registry.nodes.get(nodeID)?.client.type === "deno",
+      ping: (nodeID, timeout) => this.ping(nodeID, timeout),
+      isDeno: (nodeID) => host.registry.nodes.get(nodeID)?.client.type === "deno",
       warn: (key, message) => this.#warnings.warn(key, message),
     });
     this.#liveness = new Liveness({
@@ -146,8 +130,7 @@ export class Transit {
       logger: host.logger,
       isConnected: () => this.connected,
       cpuUsage: () => host.cpuUsage(),
-      sendHeartbeat: (cpu) =>
-        this.#sendQuiet(PacketType.HEARTBEAT, undefined, { cpu }),
+      sendHeartbeat: (cpu) => this.#sendQuiet(PacketType.HEARTBEAT, undefined, { cpu }),
       discover: (nodeID) => this.#sendQuiet(PacketType.DISCOVER, nodeID, {}),
       nodeLost: (nodeID) => this.#nodeGone(nodeID, true),
     }, opts);
@@ -159,8 +142,7 @@ export class Transit {
       isStopping: () => this.#stopping,
       announce: () => this.#sendInfo(),
       answerDiscover: () => this.#sendInfo(host.nodeID),
-      sendPing: (id) =>
-        this.#sendQuiet(PacketType.PING, host.nodeID, { time: Date.now(), id }),
+      sendPing: (id) => this.#sendQuiet(PacketType.PING, host.nodeID, { time: Date.now(), id }),
       sendPong: (time, id) =>
         this.#sendQuiet(PacketType.PONG, host.nodeID, {
           time,
@@ -217,16 +199,12 @@ export class Transit {
       nodeID,
       receive: (type, data) => this.#onMessage(type, data),
       onDisconnect: () => {
-        this.#host.logger.warn(
-          "Transporter disconnected; the client is reconnecting",
-        );
+        this.#host.logger.warn("Transporter disconnected; the client is reconnecting");
         this.#failPending();
         this.#host.transporterDisconnected();
       },
       onReconnect: () => {
-        this.#host.logger.info(
-          "Transporter reconnected; announcing this node again",
-        );
+        this.#host.logger.info("Transporter reconnected; announcing this node again");
         // Our DISCOVER below makes every node answer, and so be heard again.
         this.#liveness.reconnected();
         this.#host.transporterConnected(true);
@@ -246,9 +224,7 @@ export class Transit {
         this.#transporter.subscribe(type, own ? nodeID : undefined)
       ),
     );
-    for (const r of subscribed) {
-      if (r.status === "fulfilled") this.#subs.push(r.value);
-    }
+    for (const r of subscribed) if (r.status === "fulfilled") this.#subs.push(r.value);
     for (const r of subscribed) if (r.status === "rejected") throw r.reason;
     this.#connected = true;
     // A node already running under our nodeID answers this DISCOVER with its INFO (see
@@ -334,11 +310,7 @@ export class Transit {
    * packets under our nodeID would be taken for the other node's (a DISCONNECT would mark it
    * offline everywhere): nothing is sent, as an exited process would.
    */
-  #send(
-    type: PacketType,
-    target: string | undefined,
-    payload: PacketPayload,
-  ): Promise<void> {
+  #send(type: PacketType, target: string | undefined, payload: PacketPayload): Promise<void> {
     if (this.#conflict.found !== undefined) return Promise.resolve();
     let bytes: Uint8Array;
     try {
@@ -357,16 +329,9 @@ export class Transit {
   }
 
   /** Send a packet whose failure is only worth a (rate-limited) warning. */
-  #sendQuiet(
-    type: PacketType,
-    target: string | undefined,
-    payload: PacketPayload,
-  ): void {
+  #sendQuiet(type: PacketType, target: string | undefined, payload: PacketPayload): void {
     this.#send(type, target, payload).catch((err) =>
-      this.#warnings.warn(
-        `send ${type}`,
-        `Cannot send ${type}: ${(err as Error).message}`,
-      )
+      this.#warnings.warn(`send ${type}`, `Cannot send ${type}: ${(err as Error).message}`)
     );
   }
 
@@ -391,9 +356,7 @@ export class Transit {
   #infoPayload(): PacketPayload {
     const node = this.#host.registry.localNode;
     return {
-      services: this.#sendEmptyInfo
-        ? []
-        : this.#host.registry.localServicesInfo(),
+      services: this.#sendEmptyInfo ? [] : this.#host.registry.localServicesInfo(),
       ipList: node.ipList,
       hostname: node.hostname,
       client: node.client,
@@ -411,9 +374,7 @@ export class Transit {
     // subscriptions with the services it announces (none in the INFO sent at stop), and goes
     // once they are made.
     if (target === undefined && this.#opts.disableBalancer) {
-      const made = this.#balanced.sync(
-        payload.services as Record<string, unknown>[],
-      );
+      const made = this.#balanced.sync(payload.services as Record<string, unknown>[]);
       void made.then(() => {
         if (this.connected) this.#sendQuiet(PacketType.INFO, target, payload);
       });
@@ -439,9 +400,7 @@ export class Transit {
   request(ctx: Context, action: string): Promise<unknown> {
     const nodeID = ctx.nodeID;
     if (!this.connected) {
-      return Promise.reject(
-        new BrokerDisconnectedError(undefined, { action, nodeID }),
-      );
+      return Promise.reject(new BrokerDisconnectedError(undefined, { action, nodeID }));
     }
     if (nodeID && this.#liveness.isUnheard(nodeID)) {
       return Promise.reject(
@@ -470,10 +429,7 @@ export class Transit {
       : this.#sendBalanced(payload, (bytes) =>
         this.#transporter.publishBalancedRequest(action, bytes));
     sent.catch((err) =>
-      this.#pending.fail(
-        id,
-        tooLarge(err, `The request of '${action}'`, { action, nodeID }),
-      )
+      this.#pending.fail(id, tooLarge(err, `The request of '${action}'`, { action, nodeID }))
     );
     return response;
   }
@@ -578,16 +534,9 @@ export class Transit {
     broadcast: boolean,
   ): Promise<void> {
     if (!this.connected) {
-      return Promise.reject(
-        new BrokerDisconnectedError(undefined, { event: ctx.eventName }),
-      );
+      return Promise.reject(new BrokerDisconnectedError(undefined, { event: ctx.eventName }));
     }
-    const payload = eventPayload(
-      ctx,
-      groups,
-      broadcast,
-      this.#opts.protocolVersion,
-    );
+    const payload = eventPayload(ctx, groups, broadcast, this.#opts.protocolVersion);
     if (nodeID !== null) return this.#send(PacketType.EVENT, nodeID, payload);
     // Packets are serialized synchronously, so one payload object serves every copy.
     const jobs: Promise<void>[] = [];
@@ -595,8 +544,7 @@ export class Transit {
       payload.groups = [group];
       jobs.push(this.#sendBalanced(
         payload,
-        (bytes) =>
-          this.#transporter.publishBalancedEvent(ctx.eventName!, group, bytes),
+        (bytes) => this.#transporter.publishBalancedEvent(ctx.eventName!, group, bytes),
       ));
     }
     return Promise.all(jobs).then(() => {});
@@ -625,9 +573,7 @@ export class Transit {
     if (payload === undefined) return;
     const sender = payload.sender;
     this.#liveness.heard(sender);
-    if (
-      sender === this.#host.nodeID && !this.#conflict.onOwnPacket(type, payload)
-    ) return;
+    if (sender === this.#host.nodeID && !this.#conflict.onOwnPacket(type, payload)) return;
     try {
       this.#dispatch(type, sender, payload);
     } catch (err) {
@@ -682,20 +628,11 @@ export class Transit {
    * @param sender The calling node.
    * @param stream The request's stream, when it came with one.
    */
-  #serveRequest(
-    packet: RequestPacket,
-    sender: string,
-    stream: IncomingStream | undefined,
-  ): void {
+  #serveRequest(packet: RequestPacket, sender: string, stream: IncomingStream | undefined): void {
     const sent = this.#host.runRequest(packet, sender).then(
       ({ ctx, data }) => {
-        const res: PacketPayload = {
-          id: packet.id,
-          meta: ctx ? ctx.meta : packet.meta,
-        };
-        if (this.#opts.protocolVersion === "5") {
-          res.headers = ctx ? ctx.responseHeaders : {};
-        }
+        const res: PacketPayload = { id: packet.id, meta: ctx ? ctx.meta : packet.meta };
+        if (this.#opts.protocolVersion === "5") res.headers = ctx ? ctx.responseHeaders : {};
         res.success = true;
         if (isStream(data)) {
           res.data = null;
@@ -778,25 +715,14 @@ export class Transit {
     if (err instanceof BrokerDisconnectedError) return;
     const data = { action: packet.action, nodeID: this.#host.nodeID };
     const error = err instanceof MoleculerError
-      ? tooLarge(
-        err,
-        `The response of '${printable(packet.action, 200)}'`,
-        data,
-      )
+      ? tooLarge(err, `The response of '${printable(packet.action, 200)}'`, data)
       : new MoleculerError(
-        `The response of '${
-          printable(packet.action, 200)
-        }' cannot be sent: ${reason}`,
+        `The response of '${printable(packet.action, 200)}' cannot be sent: ${reason}`,
         500,
         "RESPONSE_NOT_SENT",
         data,
       );
-    const res: PacketPayload = {
-      id: packet.id,
-      meta: {},
-      success: false,
-      data: null,
-    };
+    const res: PacketPayload = { id: packet.id, meta: {}, success: false, data: null };
     if (this.#opts.protocolVersion === "5") res.headers = {};
     res.error = toPlain(error, this.#host.nodeID);
     this.#sendQuiet(PacketType.RESPONSE, sender, res);
@@ -808,9 +734,9 @@ export class Transit {
     this.#host.runEvent(packet, sender).catch((err) =>
       this.#warnings.warn(
         `event ${sender}`,
-        `Event '${printable(packet.event)}' from '${
-          printable(sender)
-        }' failed: ${printable((err as Error)?.message ?? err, 200)}`,
+        `Event '${printable(packet.event)}' from '${printable(sender)}' failed: ${
+          printable((err as Error)?.message ?? err, 200)
+        }`,
       )
     );
   }

@@ -78,9 +78,7 @@ export class WarnLimiter {
     }
     this.#muted.set(key, { until: now + WARN_WINDOW_MS, suppressed: 0 });
     this.#log(
-      left > 0
-        ? `${message} (${left} similar warning(s) left out in the last 10 s)`
-        : message,
+      left > 0 ? `${message} (${left} similar warning(s) left out in the last 10 s)` : message,
     );
   }
 }

@@ -8,11 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  type Context,
-  type MoleculerError,
-  RequestRejectedError,
-} from "../../mod.ts";
+import { type Context, type MoleculerError, RequestRejectedError } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { bytes, sha256 } from "../streams/_bytes.ts";
 import { interopTest, startDeno, startPeer, waitFor } from "./_shared.ts";
@@ -223,8 +219,7 @@ interopTest("streams both ways", async (t, v) => {
       );
       await assert.rejects(
         new Response(stream).arrayBuffer(),
-        (err: MoleculerError) =>
-          err.type === "NODE_SOURCE_BROKE" && err.code === 422,
+        (err: MoleculerError) => err.type === "NODE_SOURCE_BROKE" && err.code === 422,
       );
       // A response stream that fails on the Deno side, read by Node.
       const { data } = await peer.call("nodestreams.fetch", {

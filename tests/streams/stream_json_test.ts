@@ -4,16 +4,12 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  decodeChunkPacket,
-  encodeChunkPacket,
-} from "../../src/transit/stream_json.ts";
+import { decodeChunkPacket, encodeChunkPacket } from "../../src/transit/stream_json.ts";
 import { bytes } from "./_bytes.ts";
 
 type Rec = Record<string, unknown>;
 const enc = new TextEncoder();
-const encode = (p: Rec) =>
-  enc.encode(JSON.stringify({ ver: "5", sender: "n", ...p }));
+const encode = (p: Rec) => enc.encode(JSON.stringify({ ver: "5", sender: "n", ...p }));
 const parse = (text: string) => JSON.parse(text);
 /** What Moleculer writes: a Buffer's `toJSON()`. */
 const plain = (chunk: Uint8Array) => ({

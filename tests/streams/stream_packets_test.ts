@@ -13,8 +13,7 @@ type Rec = Record<string, unknown>;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const json = (p: Rec) =>
-  enc.encode(JSON.stringify({ ver: "5", sender: "fake", ...p }));
+const json = (p: Rec) => enc.encode(JSON.stringify({ ver: "5", sender: "fake", ...p }));
 /** A Node Buffer under the JSON serializer. */
 const buffer = (text: string) => ({
   type: "Buffer",
@@ -176,9 +175,7 @@ async function rawCaller(
 }
 
 Deno.test("stream packets: chunks that come out of order are put back in seq order", async () => {
-  await using c = await rawCaller(async (ctx) =>
-    await new Response(ctx.stream).text()
-  );
+  await using c = await rawCaller(async (ctx) => await new Response(ctx.stream).text());
   const [first, hello, world, end] = streamRequest("s-2");
   for (const p of [end!, world!, first!, hello!]) await c.send(p);
   await waitFor(() => c.responses.length > 0, "the response");

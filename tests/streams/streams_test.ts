@@ -13,12 +13,7 @@ import {
   RequestTimeoutError,
 } from "../../mod.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
-import {
-  type DenoNode,
-  type DenoNodeOptions,
-  startDeno,
-  waitFor,
-} from "../transit/_util.ts";
+import { type DenoNode, type DenoNodeOptions, startDeno, waitFor } from "../transit/_util.ts";
 import { bytes, sha256 } from "./_bytes.ts";
 
 /** A fresh bus group per test. */
@@ -251,8 +246,7 @@ Deno.test("streams: an error in the middle reaches the other side as the stream'
     async () => {
       for await (const c of stream) size += c.byteLength;
     },
-    (err: MoleculerError) =>
-      err.type === "DISK_FIRE" && err.code === 507 && err.nodeID === "b",
+    (err: MoleculerError) => err.type === "DISK_FIRE" && err.code === 507 && err.nodeID === "b",
   );
   assert.equal(size, 2000);
   await drained(a, b);
