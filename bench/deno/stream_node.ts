@@ -45,6 +45,8 @@ const broker = new ServiceBroker({
   namespace: o.namespace,
   transporter: o.nats,
   serializer: o.serializer,
+  // A long JSON stream keeps a Moleculer sender too busy for its heartbeats: both stacks get time.
+  heartbeatTimeout: 120,
   logger: false,
 });
 if (o.role === "sink") {

@@ -38,6 +38,8 @@ const broker = new Moleculer.ServiceBroker({
   namespace: o.namespace,
   transporter: o.nats,
   serializer: o.serializer,
+  // A long JSON stream keeps the sender too busy for its heartbeats (10 s apart, 30 s allowed).
+  heartbeatTimeout: 120,
   logger: false,
 });
 if (o.role === "sink") {

@@ -117,23 +117,36 @@ export function decodeChunkPacket(
   const at = indexOf(bytes, OPEN, 0, SEARCH_LIMIT);
   if (at < 0) return undefined;
   let i = at + OPEN.length;
-  const out = new Uint8Array((bytes.length - i + 1) >> 1);
+  const len = bytes.length;
+  const out = new Uint8Array((len - i + 1) >> 1);
   let n = 0;
-  let v = -1;
-  for (; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (c >= 48 && c <= 57) v = v < 0 ? c - 48 : v * 10 + c - 48;
-    else if (c === 44 && v >= 0 && v < 256) {
+  // One to three digits, then a comma or the closing bracket; anything else is not a Buffer.
+  if (bytes[i] === 93) i++;
+  else {
+    for (;;) {
+      let d = bytes[i++]! - 48;
+      if (d >>> 0 > 9) return undefined;
+      let v = d;
+      let c = bytes[i++]!;
+      d = c - 48;
+      if (d >>> 0 <= 9) {
+        v = v * 10 + d;
+        c = bytes[i++]!;
+        d = c - 48;
+        if (d >>> 0 <= 9) {
+          v = v * 10 + d;
+          c = bytes[i++]!;
+        }
+      }
+      if (v > 255) return undefined;
       out[n++] = v;
-      v = -1;
-    } else if (c === 93) break; // ]
-    else return undefined;
+      if (c === 44) continue; // ,
+      if (c === 93) break; // ]
+      return undefined;
+    }
   }
-  if (v >= 0) {
-    if (v > 255) return undefined;
-    out[n++] = v;
-  }
-  if (bytes[i] !== 93 || bytes[i + 1] !== 125) return undefined; // ]}
+  if (bytes[i] !== 125) return undefined; // }
+  i -= 1;
   const text = dec.decode(bytes.subarray(0, at)) + JSON.stringify(PLACEHOLDER) +
     dec.decode(bytes.subarray(i + 2));
   const p = parse(text);

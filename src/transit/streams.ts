@@ -573,8 +573,22 @@ class Incoming {
       this.#deliver();
       return;
     }
-    this.#end = { error: this.#errorOf(p) };
-    this.#deliver();
+    const error = this.#errorOf(p);
+    if (error !== undefined) {
+      // After the chunks before it: the error goes when the reader has read them.
+      this.#end = { error };
+      return this.#deliver();
+    }
+    // A clean end: what is left moves to the stream's own queue, and this entry goes now, so
+    // that a reader that never reads the end holds no table entry.
+    this.#close(false);
+    for (const [, chunk] of this.#queue) this.#controller.enqueue(chunk);
+    this.#queue.length = 0;
+    this.#queued = 0;
+    this.#controller.close();
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   #decode(v: unknown): unknown {

@@ -52,6 +52,18 @@ Deno.test("stream_json: a chunk packet is byte for byte the plain JSON", () => {
 });
 
 Deno.test("stream_json: a chunk from Moleculer reads back as bytes, the rest as JSON.parse", () => {
+  for (const size of [0, 1, 3]) {
+    const small = bytes(size, 5);
+    const p = decodeChunkPacket(
+      encode({ id: "q", params: plain(small), seq: 2, pad: "x".repeat(5000) }),
+      parse,
+    );
+    assert.deepEqual(
+      (p!.params as { data: Uint8Array }).data,
+      small,
+      `size ${size}`,
+    );
+  }
   const chunk = bytes(70_000);
   const packet = encode({
     id: "q",
