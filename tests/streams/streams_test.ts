@@ -401,3 +401,28 @@ Deno.test("streams: a local call hands the stream to the action as it is", async
   });
   assert.equal(res.sha, await sha256(data));
 });
+
+Deno.test("streams: a streamed call is not retried (a stream is read once)", async () => {
+  const group = bus();
+  let runs = 0;
+  await using b = await node(group, "b", {
+    services: [{
+      name: "flaky",
+      actions: {
+        async take(ctx: Context) {
+          runs++;
+          await ctx.stream!.cancel();
+          throw new RequestTimeoutError({ action: "flaky.take", nodeID: "b" });
+        },
+      },
+    }],
+  });
+  await using a = await node(group, "a", { retryPolicy: { enabled: true, retries: 3, delay: 1 } });
+  await a.broker.waitForServices("flaky", 2000);
+  await assert.rejects(
+    a.broker.call("flaky.take", {}, { stream: ReadableStream.from([bytes(10)]) }),
+    RequestTimeoutError,
+  );
+  assert.equal(runs, 1);
+  await drained(a, b);
+});
