@@ -126,7 +126,7 @@ export function retryMiddleware(
       if (local && ctx.nodeID !== host.nodeID) return next(ctx);
       const retries = typeof opts.retries === "number" ? opts.retries : p.retries;
       // A stream is read once: a streamed call fails with its first error.
-      if (retries <= 0 || ctx.stream !== null) return next(ctx);
+      if (retries <= 0 || ctx.stream) return next(ctx);
       let result: unknown;
       try {
         result = next(ctx);
