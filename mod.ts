@@ -56,6 +56,7 @@ export type {
   Meta,
 } from "./src/core/context.ts";
 export type { MCallDefinition, MCallDefinitions, MCallOptions } from "./src/core/mcall.ts";
+export type { StreamSource } from "./src/core/stream_source.ts";
 export type {
   ActionOf,
   ActionParams,

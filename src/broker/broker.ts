@@ -63,6 +63,8 @@ export interface TransitView {
   readonly stopping: boolean;
   /** Requests sent and not answered yet. */
   readonly pendingCount: number;
+  /** Streams being sent or received. */
+  readonly streamCount: number;
 }
 
 /**
@@ -277,6 +279,8 @@ export class ServiceBroker implements BrokerApi {
         disableVersionCheck: o.transit.disableVersionCheck,
         serviceChangedDebounceTime: o.transit.serviceChangedDebounceTime,
         discoverWaitTime: o.transit.discoverWaitTime,
+        maxChunkSize: o.transit.maxChunkSize,
+        maxStreamBuffer: o.transit.maxStreamBuffer,
         stopDelay: o.registry.stopDelay,
         disableBalancer: noBalancer,
       },

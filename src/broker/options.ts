@@ -60,6 +60,17 @@ export interface TransitOptions {
   serviceChangedDebounceTime?: number;
   /** Ms to collect INFO replies after the first DISCOVER, before services start. @default {500} */
   discoverWaitTime?: number;
+  /**
+   * Largest chunk of a stream sent, in bytes, as Moleculer's: bigger chunks are cut; `0` = send
+   * them as they come. @default {262144}
+   */
+  maxChunkSize?: number;
+  /**
+   * Bytes of a received stream that may wait for its reader; past it the stream fails with
+   * `STREAM_BUFFER_FULL`. Between Denolecular nodes the sender waits instead (flow control), so
+   * only a Moleculer sender meets the limit. @default {16777216}
+   */
+  maxStreamBuffer?: number;
 }
 
 /** Options of a {@linkcode ServiceBroker}. Every field is optional. */
@@ -252,6 +263,8 @@ const TRANSIT_KEYS = new Set([
   "disableVersionCheck",
   "serviceChangedDebounceTime",
   "discoverWaitTime",
+  "maxChunkSize",
+  "maxStreamBuffer",
 ]);
 
 const BAD_NAME = /[\s.*>/+#|]/;
@@ -403,6 +416,13 @@ export function resolveOptions(
         "transit.discoverWaitTime",
         transit.discoverWaitTime,
         500,
+      ),
+      maxChunkSize: numberOption("transit.maxChunkSize", transit.maxChunkSize, 256 * 1024),
+      maxStreamBuffer: numberOption(
+        "transit.maxStreamBuffer",
+        transit.maxStreamBuffer,
+        16 * 1024 * 1024,
+        1024,
       ),
     },
     disableBalancer: boolOption("disableBalancer", o.disableBalancer, false),

@@ -15,6 +15,7 @@ import type {
   UnknownName,
 } from "./typed.ts";
 import { nextId } from "../_util/ids.ts";
+import { type StreamSource, toReadableStream } from "./stream_source.ts";
 import {
   type MCallDefinition,
   type MCallDefinitions,
@@ -58,6 +59,14 @@ export interface CallOptions {
   fallbackResponse?: unknown;
   /** `false` leaves this call out of the in-flight tracking that a graceful stop waits for. */
   tracking?: boolean;
+  /**
+   * A stream sent with the call: the action reads it as `ctx.stream`. A `ReadableStream`
+   * (`(await Deno.open(path)).readable`, `(await fetch(url)).body`), an async iterable, or a
+   * `Uint8Array`. Chunks of `Uint8Array` make a byte stream; any other first chunk makes an
+   * object-mode stream. As in Moleculer 0.14, a `ReadableStream` given as the params is sent as
+   * the stream too. Streamed calls are not retried (a stream is read once).
+   */
+  stream?: StreamSource;
 }
 
 const NO_OPTIONS: CallOptions = Object.freeze({}) as CallOptions;
@@ -110,6 +119,8 @@ export interface RemoteOrigin {
   readonly requestID: string | null;
   /** Full name of the calling service. */
   readonly caller: string | null;
+  /** The request's stream, when it came with one. */
+  readonly stream?: ReadableStream<unknown> | null;
 }
 
 /** Fields a context is built from; see {@linkcode Context}. */
@@ -148,6 +159,8 @@ export interface ContextInit<P, M extends Meta> {
   eventGroups?: string[] | null;
   /** The call's options (kept as given, not copied). */
   options?: CallOptions | undefined;
+  /** The stream that comes with the call. */
+  stream?: ReadableStream<Uint8Array> | null;
 }
 
 /**
@@ -263,6 +276,14 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * the caller). Empty for events and for requests from other nodes.
    */
   options: CallOptions;
+  /**
+   * The stream the caller sent with the call (`opts.stream`), or null: a Web `ReadableStream`
+   * of `Uint8Array` chunks — of objects when the caller sent an object-mode stream (read it as
+   * `ctx.stream as ReadableStream<T>`). From another node it is bounded by
+   * `transit.maxStreamBuffer`: read it, or cancel it (`await ctx.stream.cancel()`) to stop the
+   * sender.
+   */
+  stream: ReadableStream<Uint8Array> | null;
 
   /**
    * Build a context. Usually the broker does this; tests and middlewares may too.
@@ -293,6 +314,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.eventGroups = init.eventGroups ?? null;
     this.cachedResult = false;
     this.options = init.options ?? NO_OPTIONS;
+    this.stream = init.stream ?? null;
   }
 
   /**
@@ -306,7 +328,11 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @returns The context; the caller then sets what it knows (target node, action, timeout).
    */
   static create<P = unknown>(broker: BrokerApi, params: P, opts: CallOptions): Context<P> {
-    return new Context<P>(broker, childInit(params, opts, opts, null, null, null));
+    const ctx = new Context<P>(broker, childInit(params, opts, opts, null, null, null));
+    if (opts.stream !== undefined) {
+      ctx.stream = toReadableStream(opts.stream) as ReadableStream<Uint8Array>;
+    } else if (params instanceof ReadableStream) ctx.stream = params;
+    return ctx;
   }
 
   /**
@@ -357,6 +383,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
       parentID: origin.parentID,
       requestID: origin.requestID,
       caller: origin.caller,
+      stream: (origin.stream ?? null) as ReadableStream<Uint8Array> | null,
     });
   }
 

@@ -125,7 +125,8 @@ export function retryMiddleware(
       if (opts[ATTEMPT] !== undefined) return next(ctx);
       if (local && ctx.nodeID !== host.nodeID) return next(ctx);
       const retries = typeof opts.retries === "number" ? opts.retries : p.retries;
-      if (retries <= 0) return next(ctx);
+      // A stream is read once: a streamed call fails with its first error.
+      if (retries <= 0 || ctx.stream) return next(ctx);
       let result: unknown;
       try {
         result = next(ctx);

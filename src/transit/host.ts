@@ -75,4 +75,8 @@ export interface TransitOptions {
    * balanced request and event subscriptions of the announced services. Default false.
    */
   readonly disableBalancer?: boolean;
+  /** Largest stream chunk sent, in bytes; bigger ones are cut. 0 = no limit. Default 256 KiB. */
+  readonly maxChunkSize?: number;
+  /** Bytes of a stream that may wait for its reader. Default 16 MiB. */
+  readonly maxStreamBuffer?: number;
 }

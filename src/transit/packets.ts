@@ -20,6 +20,7 @@ import type { PacketPayload, Serializer } from "../serializers/serializer.ts";
 import { nextId } from "../_util/ids.ts";
 import { isRecord } from "../_util/values.ts";
 import { WARN_MAX_KEYS, type WarnLimiter } from "./warn_limiter.ts";
+import { decodeChunkPacket } from "./stream_json.ts";
 
 /** The packet types this node sends and receives. */
 export const PacketType = {
@@ -91,6 +92,8 @@ export interface RequestPacket {
   requestID: string | null;
   /** The calling service, when known. */
   caller: string | null;
+  /** The request's stream (`ctx.stream`), when it came with one; see `streams.ts`. */
+  stream: ReadableStream<unknown> | null;
 }
 
 /** An EVENT packet as received, checked and normalized. */
@@ -212,6 +215,7 @@ export function decodeRequest(p: PacketPayload): RequestPacket {
     parentID: strOrNull(p.parentID),
     requestID: strOrNull(p.requestID),
     caller: strOrNull(p.caller),
+    stream: null,
   };
 }
 
@@ -237,6 +241,19 @@ export function decodeEvent(p: PacketPayload): EventPacket {
     requestID: strOrNull(p.requestID),
     caller: strOrNull(p.caller),
   };
+}
+
+/**
+ * Whether a REQ or RES belongs to a stream: Moleculer numbers the packets of a stream with
+ * `seq` (0 for the request or response itself, then its chunks and its end); a plain REQ has
+ * `stream: false` and no `seq`, a plain RES neither. Between Denolecular nodes, a `streamCtl`
+ * packet carries a stream's flow control the other way.
+ *
+ * @param p The payload (untrusted).
+ * @returns True for a stream's packet.
+ */
+export function isStreamPacket(p: PacketPayload): boolean {
+  return p.seq !== undefined || p.stream === true || p.streamCtl !== undefined;
 }
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
@@ -308,6 +325,18 @@ export function eventPayload(
 /** Called with the bytes of a packet the serializer could not read, and what it threw. */
 export type Undecodable = (type: PacketType, data: Uint8Array, err: unknown) => void;
 
+/** Packets from this size on are tried as stream chunks under JSON. */
+const CHUNK_FAST_PATH = 4096;
+
+/** A JSON stream chunk read the fast way, or undefined (any doubt: the plain way). */
+function readChunk(data: Uint8Array): PacketPayload | undefined {
+  try {
+    return decodeChunkPacket(data, (text) => JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A payload that passed {@linkcode PacketDecoder.decode}: its sender is one we can answer. */
 export type ScreenedPayload = PacketPayload & { readonly sender: string };
 
@@ -327,6 +356,8 @@ export class PacketDecoder {
   #lastSender: string | undefined;
   /** Senders already told about their protocol mismatch (bounded). */
   readonly #warnedVersion = new Set<string>();
+  /** JSON: a big REQ or RES may be a stream chunk, read by `stream_json.ts`. */
+  readonly #jsonChunks: boolean;
 
   /**
    * @param serializer The payload codec.
@@ -349,6 +380,7 @@ export class PacketDecoder {
     this.#anyVersion = opts.disableVersionCheck;
     this.#warnings = warnings;
     this.#logger = logger;
+    this.#jsonChunks = serializer.name === "JSON";
   }
 
   /**
@@ -361,7 +393,10 @@ export class PacketDecoder {
   decode(type: PacketType, data: Uint8Array): ScreenedPayload | undefined {
     let payload: PacketPayload;
     try {
-      payload = this.#serializer.deserialize(data);
+      const chunk = this.#jsonChunks && data.length >= CHUNK_FAST_PATH
+        ? readChunk(data)
+        : undefined;
+      payload = chunk ?? this.#serializer.deserialize(data);
     } catch (err) {
       if (this.#undecodable) {
         this.#undecodable(type, data, err);

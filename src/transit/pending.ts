@@ -67,6 +67,11 @@ class Table {
     return n >= 0 ? this.#byNum.delete(n) : this.#byStr.delete(id);
   }
 
+  get(id: string): Entry | undefined {
+    const n = idSeq(id);
+    return n >= 0 ? this.#byNum.get(n) : this.#byStr.get(id);
+  }
+
   /** Remove and return the entry of `id`: one id parse instead of two on the response path. */
   take(id: string): Entry | undefined {
     const n = idSeq(id);
@@ -118,6 +123,16 @@ export class PendingRequests {
       }
       this.#table.set(req);
     });
+  }
+
+  /**
+   * The request waiting under `id`, if any (it stays pending).
+   *
+   * @param id The context id.
+   * @returns The request, or undefined.
+   */
+  peek(id: string): PendingRequest | undefined {
+    return this.#table.get(id);
   }
 
   /**

@@ -37,6 +37,7 @@ import {
   decodeEvent,
   decodeRequest,
   eventPayload,
+  isStreamPacket,
   PacketDecoder,
   PacketType,
   printable,
@@ -66,6 +67,13 @@ const TRANSIT_HOOKS = [
 function isUnreadable(err: unknown): err is MoleculerError {
   return err instanceof MoleculerError && err.type === "TRANSMIT_UNREADABLE";
 }
+import {
+  DEFAULT_MAX_CHUNK_SIZE,
+  DEFAULT_MAX_STREAM_BUFFER,
+  type IncomingStream,
+  Streams,
+} from "./streams.ts";
+import { isStream, toReadableStream } from "../core/stream_source.ts";
 
 /**
  * Name the packet in a transporter's `MAX_PAYLOAD_EXCEEDED` error ("The response of 'a.b' is
@@ -101,6 +109,7 @@ export class Transit {
   readonly #foreign: ForeignPackets;
   /** The middlewares' hooks, wrapped; undefined when none defines one (the direct path). */
   readonly #hooks: TransitHandlers | undefined;
+  readonly #streams: Streams;
   readonly #subs: TransporterSubscription[] = [];
   readonly #stopSignal = new AbortController();
   #connected = false;
@@ -151,6 +160,22 @@ export class Transit {
       ? this.#wrapHooks(middlewares)
       : undefined;
     this.#balanced = new BalancedSubscriptions(transporter, host.logger);
+    this.#streams = new Streams({
+      nodeID: host.nodeID,
+      version: opts.protocolVersion,
+      binary: serializer.name !== "JSON",
+      maxChunkSize: opts.maxChunkSize ?? DEFAULT_MAX_CHUNK_SIZE,
+      maxBuffer: opts.maxStreamBuffer ?? DEFAULT_MAX_STREAM_BUFFER,
+      send: (type, nodeID, payload) => this.#send(type, nodeID, payload),
+      encode: (payload) => this.#encode(payload),
+      publish: (type, nodeID, bytes) =>
+        this.#conflict.found !== undefined
+          ? Promise.resolve()
+          : this.#transporter.publish(type, nodeID, bytes),
+      ping: (nodeID, timeout) => this.ping(nodeID, timeout),
+      isDeno: (nodeID) => host.registry.nodes.get(nodeID)?.client.type === "deno",
+      warn: (key, message) => this.#warnings.warn(key, message),
+    });
     this.#liveness = new Liveness({
       registry: host.registry,
       logger: host.logger,
@@ -200,6 +225,11 @@ export class Transit {
   /** Number of requests waiting for a response. */
   get pendingCount(): number {
     return this.#pending.size;
+  }
+
+  /** Number of streams being sent or received. */
+  get streamCount(): number {
+    return this.#streams.size;
   }
 
   // ---- lifecycle ----
@@ -361,6 +391,7 @@ export class Transit {
     this.#pending.rejectAll((req) =>
       new RequestRejectedError({ action: req.action, nodeID: req.nodeID ?? "" })
     );
+    this.#streams.failAll("The broker stopped while the stream was open");
     for (const sub of this.#subs) sub.unsubscribe();
     this.#subs.length = 0;
     this.#balanced.clear();
@@ -408,6 +439,9 @@ export class Transit {
    * without one). The error is retryable.
    */
   #failPending(): void {
+    this.#streams.failAll(
+      "The transporter disconnected while the stream was open",
+    );
     this.#pending.rejectAll((req) =>
       new BrokerDisconnectedError(
         `The transporter disconnected while '${req.action}' waited for its response` +
@@ -485,6 +519,7 @@ export class Transit {
       );
     }
     const id = ctx.id;
+    if (ctx.stream !== null) return this.#requestStream(ctx, action, nodeID);
     const response = this.#pending.add(ctx, action);
     const payload = requestPayload(ctx, action, this.#opts.protocolVersion);
     const sent = nodeID
@@ -495,6 +530,65 @@ export class Transit {
         this.#transporter.publishBalancedRequest(action, bytes));
     sent.catch((err) =>
       this.#pending.fail(id, tooLarge(err, `The request of '${action}'`, { action, nodeID }))
+    );
+    return response;
+  }
+
+  /**
+   * A request with a stream: the REQ goes with `seq` 0, then the stream's chunks. The stream stops
+   * when the call fails (a timeout tells the serving node, which fails its `ctx.stream` too), and
+   * when its reader cancels it; a successful response lets it run to its end, as in Moleculer.
+   */
+  #requestStream(
+    ctx: Context,
+    action: string,
+    nodeID: string | null,
+  ): Promise<unknown> {
+    const source = ctx.stream!;
+    if (nodeID === null) {
+      // Each chunk would be balanced to any node of the queue.
+      return Promise.reject(
+        new MoleculerError(
+          `'${action}' was called with a stream without a target node: with disableBalancer, ` +
+            "give the call a nodeID",
+          400,
+          "STREAM_NEEDS_NODE",
+          { action },
+        ),
+      );
+    }
+    const id = ctx.id;
+    const response = this.#pending.add(ctx, action);
+    const payload = requestPayload(ctx, action, this.#opts.protocolVersion);
+    delete payload.stream;
+    // Protocol 4 sends the stream as the params (Moleculer 0.14); 5 sends the params too.
+    if (
+      this.#opts.protocolVersion === "4" ||
+      payload.params instanceof ReadableStream
+    ) {
+      payload.params = this.#opts.protocolVersion === "4" ? null : {};
+    }
+    this.#streams.send({
+      id,
+      nodeID,
+      action,
+      kind: "request",
+      payload,
+      timeout: null,
+    }, source)
+      .catch((err) =>
+        this.#pending.fail(
+          id,
+          tooLarge(err, `The request of '${action}'`, { action, nodeID }),
+        )
+      );
+    response.catch((err) =>
+      this.#streams.stopRequest(
+        id,
+        err,
+        !(err instanceof RequestRejectedError) &&
+          !(err instanceof BrokerDisconnectedError),
+      )
     );
     return response;
   }
@@ -720,8 +814,10 @@ export class Transit {
   #dispatch(type: PacketType, sender: string, p: PacketPayload): Promise<void> | void {
     switch (type) {
       case PacketType.REQUEST:
+        if (isStreamPacket(p)) return this.#onRequestStream(sender, p);
         return this.#onRequest(sender, p);
       case PacketType.RESPONSE:
+        if (isStreamPacket(p)) return this.#onResponseStream(sender, p);
         this.#pending.settle(sender, p);
         return;
       case PacketType.EVENT:
@@ -747,12 +843,39 @@ export class Transit {
   }
 
   #onRequest(sender: string, p: PacketPayload): Promise<void> {
-    const packet = decodeRequest(p);
-    return this.#host.runRequest(packet, sender).then(
+    return this.#serveRequest(decodeRequest(p), sender, undefined);
+  }
+
+  /**
+   * Run a request and send its response: a stream result goes back as a response stream. The
+   * promise settles (never rejects) once the response is sent, so an acknowledging transporter
+   * (AMQP) can ack then.
+   *
+   * @param packet The request.
+   * @param sender The calling node.
+   * @param stream The request's stream, when it came with one.
+   */
+  #serveRequest(
+    packet: RequestPacket,
+    sender: string,
+    stream: IncomingStream | undefined,
+  ): Promise<void> {
+    const sent = this.#host.runRequest(packet, sender).then(
       ({ ctx, data }) => {
         const res: PacketPayload = { id: packet.id, meta: ctx ? ctx.meta : packet.meta };
         if (this.#opts.protocolVersion === "5") res.headers = ctx ? ctx.responseHeaders : {};
         res.success = true;
+        if (isStream(data)) {
+          res.data = null;
+          return this.#streams.send({
+            id: packet.id,
+            nodeID: sender,
+            action: packet.action,
+            kind: "response",
+            payload: res,
+            timeout: packet.timeout,
+          }, toReadableStream(data));
+        }
         res.data = data;
         return this.#send(PacketType.RESPONSE, sender, res);
       },
@@ -764,7 +887,47 @@ export class Transit {
         res.error = toPlain(err, this.#host.nodeID);
         return this.#send(PacketType.RESPONSE, sender, res);
       },
-    ).catch((err) => this.#responseNotSent(packet, sender, err));
+    );
+    return (stream ? sent.finally(() => this.#streams.answered(stream)) : sent)
+      .catch((err) => this.#responseNotSent(packet, sender, err));
+  }
+
+  /**
+   * A REQ of a stream (Moleculer's `stream`/`seq` fields): only its first packet (`seq` 0) runs
+   * the action, with the stream as `ctx.stream` (and as the params under protocol 4, as Moleculer
+   * 0.14 gives it); the others carry its chunks and its end.
+   */
+  #onRequestStream(sender: string, p: PacketPayload): void {
+    const stream = this.#streams.receive("request", sender, p);
+    if (stream === undefined) return;
+    const packet = decodeRequest(p);
+    packet.stream = stream.readable;
+    if (this.#opts.protocolVersion === "4") packet.params = stream.readable;
+    this.#serveRequest(packet, sender, stream);
+  }
+
+  /**
+   * A RES of a stream: its first packet resolves the call with the stream (the call's timeout
+   * then bounds the stream's silences); the others carry its chunks and its end.
+   */
+  #onResponseStream(sender: string, p: PacketPayload): void {
+    const pending = this.#pending;
+    const stream = this.#streams.receive(
+      "response",
+      sender,
+      p,
+      (id) => pending.peek(id) !== undefined,
+    );
+    if (stream === undefined) return;
+    const timeout = pending.peek(stream.id)?.ctx.timeout ?? null;
+    const settled = pending.settle(sender, {
+      id: stream.id,
+      meta: p.meta,
+      success: true,
+      data: stream.readable,
+    });
+    if (settled) this.#streams.withTimeout(stream, timeout);
+    else stream.readable.cancel().catch(() => {});
   }
 
   /**
@@ -832,6 +995,7 @@ export class Transit {
     const node = this.#host.registry.disconnectNode(nodeID);
     if (!node) return;
     this.#pending.rejectNode(nodeID);
+    this.#streams.nodeGone(nodeID);
     this.#host.nodeDisconnected(node, unexpected);
   }
 }

@@ -60,6 +60,8 @@ Deno.test("resolveOptions() fills every default", () => {
     disableVersionCheck: false,
     serviceChangedDebounceTime: 1000,
     discoverWaitTime: 500,
+    maxChunkSize: 262144,
+    maxStreamBuffer: 16777216,
   });
   assert.deepEqual(o.middlewares, []);
   assert.deepEqual(o.metadata, {});
@@ -161,6 +163,8 @@ Deno.test("resolveOptions() rejects negative or non-numeric timeouts and limits"
   rejects({ heartbeatInterval: 10, heartbeatTimeout: 5 }, "heartbeatTimeout");
   rejects({ cleanOfflineNodesTimeout: -1 }, "cleanOfflineNodesTimeout");
   rejects({ registry: { stopDelay: -5 } }, "registry.stopDelay");
+  rejects({ transit: { maxChunkSize: -1 } }, "transit.maxChunkSize");
+  rejects({ transit: { maxStreamBuffer: 10 } }, "transit.maxStreamBuffer");
   rejects({ transit: { maxQueueSize: 0 } }, "transit.maxQueueSize");
   rejects({ transit: { discoverWaitTime: -1 } }, "transit.discoverWaitTime");
 });

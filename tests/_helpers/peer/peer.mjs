@@ -13,7 +13,9 @@
 // Unsolicited lines: `{type:"ready", nodeID}`, `{type:"event", ...}`, `{type:"local-event", ...}`.
 // When stdin closes (the parent went away) the broker stops and the process exits.
 
+import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
+import { Readable } from "node:stream";
 import process from "node:process";
 import readline from "node:readline";
 
@@ -197,6 +199,95 @@ const optional = {
         await ctx.emit(ctx.params.event, { blob: Buffer.from(ctx.params.hex, "hex") });
         return true;
       },
+    },
+  },
+};
+
+// Deterministic bytes, as tests/streams/_bytes.ts makes them.
+function makeBytes(n, seed = 7) {
+  const out = Buffer.alloc(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+const sha256 = (data) => createHash("sha256").update(data).digest("hex");
+
+// A byte stream of `size` bytes in `chunk`-byte pieces; `failAt` destroys it with an error once
+// that many bytes are out; `endless` repeats one chunk every `delayMs` until it is destroyed.
+function byteSource({ size = 0, seed = 7, chunk = 64 * 1024, failAt, endless, delayMs = 0 }) {
+  const data = endless ? makeBytes(chunk, seed) : makeBytes(size, seed);
+  let sent = 0;
+  const stream = new Readable({
+    read() {
+      if (failAt !== undefined && sent >= failAt) {
+        this.destroy(new MoleculerClientError("node source broke", 422, "NODE_SOURCE_BROKE"));
+        return;
+      }
+      if (!endless && sent >= size) return void this.push(null);
+      const part = endless ? data : data.subarray(sent, Math.min(size, sent + chunk));
+      sent += part.length;
+      if (delayMs) setTimeout(() => this.push(part), delayMs);
+      else this.push(part);
+    },
+  });
+  return {
+    stream,
+    sha: endless ? null : sha256(failAt === undefined ? data : data.subarray(0, failAt)),
+  };
+}
+
+// Read a byte or object stream whole: its digest, or the error it ended with.
+async function drain(stream) {
+  const hash = createHash("sha256");
+  const objects = [];
+  let size = 0;
+  try {
+    for await (const c of stream) {
+      if (Buffer.isBuffer(c)) {
+        hash.update(c);
+        size += c.length;
+      } else objects.push(c);
+    }
+  } catch (err) {
+    return { size, objects, error: err?.message ?? String(err), type: err?.type ?? null };
+  }
+  return { size, objects, sha: hash.digest("hex"), error: null };
+}
+
+const v15 = options.version === "0.15";
+
+// Streams both ways, in the shape each Moleculer version gives them: 0.15 `ctx.stream` and
+// `call(action, params, { stream })`, 0.14 the stream as the params.
+optional.streams = {
+  name: "nodestreams",
+  actions: {
+    async digest(ctx) {
+      const result = await drain(v15 ? ctx.stream : ctx.params);
+      return { ...result, params: v15 ? ctx.params : null, meta: ctx.meta };
+    },
+    async upload(ctx) {
+      const { action, objects, ...source } = ctx.params;
+      const { stream, sha } = objects
+        ? { stream: Readable.from(objects), sha: null }
+        : byteSource(source);
+      const res = v15
+        ? await ctx.call(action, { name: "from-node" }, { stream, meta: { up: 1 } })
+        : await ctx.call(action, stream, { meta: { up: 1 } });
+      return { res, sha };
+    },
+    download(ctx) {
+      if (ctx.params.objects) return Readable.from(ctx.params.objects);
+      const { stream } = byteSource(ctx.params);
+      ctx.meta.download = true;
+      return stream;
+    },
+    async fetch(ctx) {
+      const stream = await ctx.call(ctx.params.action, ctx.params.params ?? {});
+      return drain(stream);
     },
   },
 };
