@@ -275,6 +275,6 @@ export type {
   SerializerOptions,
 } from "./src/serializers/resolve.ts";
 export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts";
-export { PacketType } from "./src/transit/packets.ts";
+export { PacketType } from "./src/core/protocol.ts";
 export type { JSONExtCustomType, JSONExtOptions } from "./src/serializers/json_ext.ts";
-export type { ProtocolVersion } from "./src/transit/packets.ts";
+export type { ProtocolVersion } from "./src/core/protocol.ts";

@@ -34,3 +34,23 @@ export function toArray<T>(value: T | T[] | undefined | null): T[] {
   if (value === undefined || value === null) return [];
   return Array.isArray(value) ? value : [value];
 }
+
+/**
+ * A value from a packet, safe to put in a log line: control characters escaped, cut at `max`.
+ *
+ * @param value Any value from a packet.
+ * @param max The longest text kept.
+ * @returns The text.
+ */
+export function printable(value: unknown, max = 64): string {
+  let s: string;
+  if (typeof value === "string") s = value;
+  else if (value === null || typeof value !== "object") s = String(value);
+  else s = Array.isArray(value) ? "[array]" : "[object]";
+  if (s.length > max) s = `${s.slice(0, max)}…`;
+  return s.replace(
+    // deno-lint-ignore no-control-regex
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16)}`,
+  );
+}

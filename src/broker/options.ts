@@ -11,7 +11,7 @@ import type { LogFormat, LoggerOption, LogLevel, LogLevelMap } from "../logging.
 import type { MiddlewareOption } from "../core/middleware.ts";
 import type { StrategyOption, StrategyOptions } from "../core/strategy.ts";
 import type { SerializerOption } from "../serializers/resolve.ts";
-import type { ProtocolVersion } from "../transit/packets.ts";
+import type { ProtocolVersion } from "../core/protocol.ts";
 import type { TransporterOption } from "../transporters/resolve.ts";
 import type { ValidatorOption } from "../validators/resolve.ts";
 import type { BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions } from "../core/schema.ts";

@@ -19,7 +19,8 @@
  */
 
 import type { Logger } from "../logging.ts";
-import { isValidSender, type PacketType, printable } from "./packets.ts";
+import { printable } from "../_util/values.ts";
+import { isValidSender, type PacketType } from "../core/protocol.ts";
 import { WARN_MAX_KEYS, type WarnLimiter } from "./warn_limiter.ts";
 
 /** The byte formats of Moleculer's serializers. */

@@ -8,7 +8,8 @@
 import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { NodeInfo, Registry } from "../registry/registry.ts";
-import type { EventPacket, ProtocolVersion, RequestPacket } from "./packets.ts";
+import type { EventPacket, RequestPacket } from "./packets.ts";
+import type { ProtocolVersion } from "../core/protocol.ts";
 
 /** The result of running an incoming request locally. */
 export interface RequestOutcome {

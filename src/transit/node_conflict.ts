@@ -43,7 +43,8 @@
 
 import type { Logger } from "../logging.ts";
 import type { PacketPayload } from "../serializers/serializer.ts";
-import { PacketType, printable } from "./packets.ts";
+import { printable } from "../_util/values.ts";
+import { PacketType } from "../core/protocol.ts";
 
 /** The shortest wait for an answer to the probe PING. */
 const MIN_PROBE_MS = 1_000;

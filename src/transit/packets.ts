@@ -17,29 +17,11 @@
 import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { PacketPayload, Serializer } from "../serializers/serializer.ts";
+import { isValidSender, PacketType, type ProtocolVersion } from "../core/protocol.ts";
 import { nextId } from "../_util/ids.ts";
-import { isRecord } from "../_util/values.ts";
+import { isRecord, printable } from "../_util/values.ts";
 import { WARN_MAX_KEYS, type WarnLimiter } from "./warn_limiter.ts";
 import { decodeChunkPacket } from "./stream_json.ts";
-
-/** The packet types this node sends and receives. */
-export const PacketType = {
-  EVENT: "EVENT",
-  REQUEST: "REQ",
-  RESPONSE: "RES",
-  DISCOVER: "DISCOVER",
-  INFO: "INFO",
-  DISCONNECT: "DISCONNECT",
-  HEARTBEAT: "HEARTBEAT",
-  PING: "PING",
-  PONG: "PONG",
-} as const;
-
-/** A packet type string, e.g. `"REQ"`. */
-export type PacketType = typeof PacketType[keyof typeof PacketType];
-
-/** Moleculer's protocol versions: `"4"` (Moleculer 0.14) and `"5"` (Moleculer 0.15). */
-export type ProtocolVersion = "4" | "5";
 
 /**
  * The topic prefix of Moleculer's transporters: `MOL`, or `MOL-<namespace>`.
@@ -124,9 +106,6 @@ export interface EventPacket {
 
 /** The longest delay `setTimeout` takes: past 2^31-1 ms it fires at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
-/** Longest nodeID accepted as a packet's sender. */
-const MAX_NODE_ID_LENGTH = 512;
-
 function strOrNull(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
@@ -152,41 +131,6 @@ export function mergeInto(target: Record<string, unknown>, source: Record<string
   for (const key of Object.keys(source)) {
     if (key !== "__proto__") target[key] = source[key];
   }
-}
-
-/**
- * A sender we can answer: a topic ends with its nodeID, so it has no whitespace, control
- * characters or wildcards, and no empty token. Moleculer's default nodeID (`hostname-pid`) passes.
- *
- * @param value A packet's `sender`.
- * @returns Whether packets can be sent back to it.
- */
-export function isValidSender(value: unknown): value is string {
-  return typeof value === "string" && value.length > 0 &&
-    value.length <= MAX_NODE_ID_LENGTH &&
-    // deno-lint-ignore no-control-regex
-    !/[\s*>\u0000-\u001f\u007f]/.test(value) && value[0] !== "." &&
-    value[value.length - 1] !== "." && !value.includes("..");
-}
-
-/**
- * A value from a packet, safe to put in a log line: control characters escaped, cut at `max`.
- *
- * @param value Any value from a packet.
- * @param max The longest text kept.
- * @returns The text.
- */
-export function printable(value: unknown, max = 64): string {
-  let s: string;
-  if (typeof value === "string") s = value;
-  else if (value === null || typeof value !== "object") s = String(value);
-  else s = Array.isArray(value) ? "[array]" : "[object]";
-  if (s.length > max) s = `${s.slice(0, max)}…`;
-  return s.replace(
-    // deno-lint-ignore no-control-regex
-    /[\u0000-\u001f\u007f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16)}`,
-  );
 }
 
 /**

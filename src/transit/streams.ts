@@ -37,7 +37,9 @@ import {
 import type { PacketPayload } from "../serializers/serializer.ts";
 import { isRecord } from "../_util/values.ts";
 import { encodeChunkPacket } from "./stream_json.ts";
-import { MAX_TIMER_MS, printable, type ProtocolVersion } from "./packets.ts";
+import { MAX_TIMER_MS } from "./packets.ts";
+import { printable } from "../_util/values.ts";
+import type { ProtocolVersion } from "../core/protocol.ts";
 
 /** Moleculer's default `transit.maxChunkSize`: 256 KiB. */
 export const DEFAULT_MAX_CHUNK_SIZE = 256 * 1024;

@@ -39,14 +39,14 @@ import {
   eventPayload,
   isStreamPacket,
   PacketDecoder,
-  PacketType,
-  printable,
   type RequestPacket,
   requestPayload,
   type ScreenedPayload,
   SUBSCRIPTIONS,
   topicPrefix,
 } from "./packets.ts";
+import { printable } from "../_util/values.ts";
+import { PacketType } from "../core/protocol.ts";
 import type { TransitHost, TransitOptions } from "./host.ts";
 import { PendingPings, PendingRequests } from "./pending.ts";
 import { WarnLimiter } from "./warn_limiter.ts";

@@ -31,7 +31,7 @@
  */
 
 import { BrokerDisconnectedError } from "../errors.ts";
-import type { PacketType } from "../transit/packets.ts";
+import type { PacketType } from "../core/protocol.ts";
 import { MemoryBusClient } from "./memory_bus.ts";
 import {
   balancedEventPattern,

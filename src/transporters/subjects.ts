@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { PacketType } from "../transit/packets.ts";
+import type { PacketType } from "../core/protocol.ts";
 
 /**
  * A packet's subject: `<prefix>.<TYPE>` (to all nodes) or `<prefix>.<TYPE>.<nodeID>` (to one).

@@ -8,8 +8,8 @@
  */
 
 import { noBalancedQueues } from "./_errors.ts";
-import { BrokerDisconnectedError, MoleculerError } from "../errors.ts";
-import type { PacketType } from "../transit/packets.ts";
+import { BrokerDisconnectedError, type MoleculerError } from "../errors.ts";
+import type { PacketType } from "../core/protocol.ts";
 import type {
   Transporter,
   TransporterHost,

@@ -14,7 +14,7 @@
  */
 
 import type { NodeInfo } from "../registry/registry.ts";
-import type { PacketType, ProtocolVersion } from "../transit/packets.ts";
+import type { PacketType, ProtocolVersion } from "../core/protocol.ts";
 
 /** A live subscription, returned by the `subscribe…` methods of a {@linkcode Transporter}. */
 export interface TransporterSubscription {

@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { NodeConflict, type NodeConflictHost } from "../../src/transit/node_conflict.ts";
-import type { PacketType } from "../../src/transit/packets.ts";
+import type { PacketType } from "../../src/core/protocol.ts";
 
 /** A host that records what the probe asks of transit. */
 class Host implements NodeConflictHost {

@@ -4,7 +4,7 @@
  * a transporter's earlier subscriptions are active on the server.
  */
 
-import type { PacketType } from "../../src/transit/packets.ts";
+import type { PacketType } from "../../src/core/protocol.ts";
 import type { Transporter, TransporterHost } from "../../src/transporters/transporter.ts";
 
 const te = new TextEncoder();

@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import { BrokerDisconnectedError, MoleculerError } from "../../src/errors.ts";
-import type { PacketType } from "../../src/transit/packets.ts";
+import type { PacketType } from "../../src/core/protocol.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
 import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import { TcpTransporter } from "../../src/transporters/tcp/tcp.ts";

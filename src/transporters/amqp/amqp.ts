@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { PacketType } from "../../transit/packets.ts";
+import type { PacketType } from "../../core/protocol.ts";
 import type { Transporter, TransporterHost, TransporterSubscription } from "../transporter.ts";
 import { BrokerDisconnectedError } from "../../errors.ts";
 import type { AmqpClient } from "./client.ts";

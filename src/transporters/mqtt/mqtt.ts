@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { PacketType } from "../../transit/packets.ts";
+import type { PacketType } from "../../core/protocol.ts";
 import { type TopicClient, TopicTransporter } from "../topic_transporter.ts";
 import { type MqttSettings, type MqttTransporterOptions, resolveMqttSettings } from "./options.ts";
 

@@ -33,7 +33,7 @@
  */
 
 import { BrokerDisconnectedError } from "../../errors.ts";
-import type { PacketType } from "../../transit/packets.ts";
+import type { PacketType } from "../../core/protocol.ts";
 import {
   balancedEventPattern,
   balancedEventSubject,

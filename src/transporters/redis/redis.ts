@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { PacketType } from "../../transit/packets.ts";
+import type { PacketType } from "../../core/protocol.ts";
 import { packetSubject } from "../subjects.ts";
 import { type TopicClient, TopicTransporter } from "../topic_transporter.ts";
 import {

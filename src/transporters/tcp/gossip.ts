@@ -15,7 +15,8 @@
  * @module
  */
 
-import { isValidSender, printable } from "../../transit/packets.ts";
+import { printable } from "../../_util/values.ts";
+import { isValidSender } from "../../core/protocol.ts";
 import type { GossipHost } from "../transporter.ts";
 import type { NodeInfo } from "../../registry/registry.ts";
 import { isRecord } from "../../_util/values.ts";

@@ -22,7 +22,8 @@
 
 import { noBalancedQueues } from "../_errors.ts";
 import { BrokerDisconnectedError, MoleculerError } from "../../errors.ts";
-import { isValidSender, type PacketType, printable } from "../../transit/packets.ts";
+import { printable } from "../../_util/values.ts";
+import { isValidSender, type PacketType } from "../../core/protocol.ts";
 import {
   type GossipHost,
   isGossipHost,
