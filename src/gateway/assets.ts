@@ -119,9 +119,7 @@ export class StaticFiles {
    */
   constructor(opts: AssetsOptions) {
     let root = opts.folder.replace(/\\/g, "/");
-    if (!root.startsWith("/")) {
-      root = `${Deno.cwd().replace(/\\/g, "/")}/${root}`;
-    }
+    if (!root.startsWith("/")) root = `${Deno.cwd().replace(/\\/g, "/")}/${root}`;
     this.#root = root.replace(/\/+$/, "");
     this.#o = opts.options ?? {};
     const index = this.#o.index;
@@ -143,15 +141,10 @@ export class StaticFiles {
     } catch {
       return null;
     }
-    if (path.includes("\0") || UP_PATH.test(path) || path.includes("\\")) {
-      return null;
-    }
+    if (path.includes("\0") || UP_PATH.test(path) || path.includes("\\")) return null;
     const parts = path.split("/").filter((p) => p !== "" && p !== ".");
     const dotfiles = this.#o.dotfiles ?? "ignore";
-    if (
-      dotfiles !== "allow" &&
-      parts.some((p) => p.length > 1 && p.startsWith("."))
-    ) return null;
+    if (dotfiles !== "allow" && parts.some((p) => p.length > 1 && p.startsWith("."))) return null;
     const file = `${this.#root}/${parts.join("/")}`;
     if (path.endsWith("/")) {
       for (const name of this.#index) {
@@ -175,28 +168,17 @@ export class StaticFiles {
     return null;
   }
 
-  async #send(
-    request: Request,
-    path: string,
-    stat: Deno.FileInfo,
-  ): Promise<Response> {
+  async #send(request: Request, path: string, stat: Deno.FileInfo): Promise<Response> {
     const o = this.#o;
     const headers = new Headers();
     o.setHeaders?.(headers, path, stat);
     const acceptRanges = o.acceptRanges !== false;
-    if (acceptRanges && !headers.has("accept-ranges")) {
-      headers.set("Accept-Ranges", "bytes");
-    }
+    if (acceptRanges && !headers.has("accept-ranges")) headers.set("Accept-Ranges", "bytes");
     if (o.cacheControl !== false && !headers.has("cache-control")) {
       const maxAge = Math.floor((o.maxAge ?? 0) / 1000);
-      headers.set(
-        "Cache-Control",
-        `public, max-age=${maxAge}${o.immutable ? ", immutable" : ""}`,
-      );
+      headers.set("Cache-Control", `public, max-age=${maxAge}${o.immutable ? ", immutable" : ""}`);
     }
-    if (
-      o.lastModified !== false && stat.mtime && !headers.has("last-modified")
-    ) {
+    if (o.lastModified !== false && stat.mtime && !headers.has("last-modified")) {
       headers.set("Last-Modified", stat.mtime.toUTCString());
     }
     if (o.etag !== false && !headers.has("etag")) {
@@ -205,20 +187,12 @@ export class StaticFiles {
         `W/"${stat.size.toString(16)}-${(stat.mtime?.getTime() ?? 0).toString(16)}"`,
       );
     }
-    if (!headers.has("content-type")) {
-      headers.set("Content-Type", contentTypeOf(path));
-    }
+    if (!headers.has("content-type")) headers.set("Content-Type", contentTypeOf(path));
     const h = request.headers;
     if (
-      isFresh(
-        h,
-        headers.get("etag") ?? undefined,
-        headers.get("last-modified") ?? undefined,
-      )
+      isFresh(h, headers.get("etag") ?? undefined, headers.get("last-modified") ?? undefined)
     ) {
-      for (const name of ["content-type", "content-length", "content-range"]) {
-        headers.delete(name);
-      }
+      for (const name of ["content-type", "content-length", "content-range"]) headers.delete(name);
       return new Response(null, { status: 304, headers });
     }
     const size = stat.size;
@@ -226,10 +200,7 @@ export class StaticFiles {
     let length = size;
     let status = 200;
     const range = acceptRanges ? h.get("range") : null;
-    if (
-      range && /^ *bytes=/.test(range) &&
-      rangeIsFresh(h.get("if-range"), headers)
-    ) {
+    if (range && /^ *bytes=/.test(range) && rangeIsFresh(h.get("if-range"), headers)) {
       const parsed = parseRange(size, range);
       if (parsed === "unsatisfiable") {
         headers.set("Content-Range", `bytes */${size}`);
@@ -240,16 +211,11 @@ export class StaticFiles {
         status = 206;
         start = parsed.start;
         length = parsed.end - parsed.start + 1;
-        headers.set(
-          "Content-Range",
-          `bytes ${parsed.start}-${parsed.end}/${size}`,
-        );
+        headers.set("Content-Range", `bytes ${parsed.start}-${parsed.end}/${size}`);
       }
     }
     headers.set("Content-Length", String(length));
-    if (request.method === "HEAD") {
-      return new Response(null, { status, headers });
-    }
+    if (request.method === "HEAD") return new Response(null, { status, headers });
     if (size <= ONE_CHUNK) {
       // A stream would read it in one chunk anyway; one read costs half as much per request.
       const bytes = (await Deno.readFile(path)).subarray(start, start + length);
@@ -352,9 +318,7 @@ function take(n: number): TransformStream<Uint8Array, Uint8Array> {
 export function checkAssets(v: unknown, fail: (msg: string) => never): void {
   if (v === undefined || v === null || v === false) return;
   const o = v as AssetsOptions;
-  if (
-    typeof o !== "object" || typeof o.folder !== "string" || o.folder === ""
-  ) {
+  if (typeof o !== "object" || typeof o.folder !== "string" || o.folder === "") {
     fail('assets must be { folder: "./public", options?: {...} }');
   }
   const d = o.options?.dotfiles;

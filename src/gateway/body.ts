@@ -70,9 +70,7 @@ const UNITS: Record<string, number> = {
  * @throws {TypeError} naming the option when the size cannot be read.
  */
 export function parseSize(value: number | string, where: string): number {
-  if (typeof value === "number" && Number.isFinite(value) && value >= 0) {
-    return value;
-  }
+  if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
   const m = typeof value === "string"
     ? /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value)
     : null;
@@ -83,9 +81,7 @@ export function parseSize(value: number | string, where: string): number {
       }`,
     );
   }
-  return Math.floor(
-    Number(m[1]) * (UNITS[(m[2] ?? "b").toLowerCase()] as number),
-  );
+  return Math.floor(Number(m[1]) * (UNITS[(m[2] ?? "b").toLowerCase()] as number));
 }
 
 /**
@@ -127,8 +123,7 @@ export function resolveBodyParsers(
 
 function mediaType(contentType: string): string {
   const semi = contentType.indexOf(";");
-  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim()
-    .toLowerCase();
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
 function typeMatches(media: string, pattern: string): boolean {
@@ -196,14 +191,9 @@ export async function readBody(
         step = await reader.read();
       } catch (err) {
         if (timedOut) throw timeoutError(timeout);
-        throw new BodyParseError(
-          "The client aborted the request body",
-          400,
-          "request.aborted",
-          {
-            reason: err instanceof Error ? err.message : String(err),
-          },
-        );
+        throw new BodyParseError("The client aborted the request body", 400, "request.aborted", {
+          reason: err instanceof Error ? err.message : String(err),
+        });
       }
       if (timedOut) throw timeoutError(timeout);
       if (step.done) break;
@@ -230,11 +220,7 @@ export async function readBody(
 
 // moleculer-web's exact body (no data): clients compare the message and type.
 function tooLarge(): BodyParseError {
-  return new BodyParseError(
-    "request entity too large",
-    413,
-    "entity.too.large",
-  );
+  return new BodyParseError("request entity too large", 413, "entity.too.large");
 }
 
 function timeoutError(timeout: number): BodyParseError {

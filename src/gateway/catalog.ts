@@ -111,10 +111,7 @@ export class ActionCatalog {
   async lookup(name: string): Promise<ActionDefinition | undefined> {
     const known = this.#actions.get(name);
     if (known) return known;
-    if (
-      this.#loading || this.#stale ||
-      Date.now() - this.#loadedAt >= MISS_REFRESH_MS
-    ) {
+    if (this.#loading || this.#stale || Date.now() - this.#loadedAt >= MISS_REFRESH_MS) {
       await this.refresh();
     }
     return this.#actions.get(name);

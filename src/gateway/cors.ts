@@ -21,10 +21,7 @@ function escapeRe(s: string): string {
  * @param allowed The setting.
  * @returns Allowed or not.
  */
-export function checkOrigin(
-  origin: string,
-  allowed: CorsOptions["origin"],
-): boolean {
+export function checkOrigin(origin: string, allowed: CorsOptions["origin"]): boolean {
   if (typeof allowed === "string") {
     if (allowed.indexOf(origin) !== -1) return true;
     if (allowed.indexOf("*") !== -1) {
@@ -36,9 +33,7 @@ export function checkOrigin(
     return false;
   }
   if (typeof allowed === "function") return !!allowed(origin);
-  if (Array.isArray(allowed)) {
-    return allowed.some((a) => checkOrigin(origin, a));
-  }
+  if (Array.isArray(allowed)) return allowed.some((a) => checkOrigin(origin, a));
   return false;
 }
 
@@ -69,16 +64,13 @@ export function writeCorsHeaders(
   } else {
     throw new ForbiddenError(ERR_ORIGIN_NOT_ALLOWED);
   }
-  if (cors.credentials === true) {
-    res.setHeader("Access-Control-Allow-Credentials", "true");
-  }
+  if (cors.credentials === true) res.setHeader("Access-Control-Allow-Credentials", "true");
   const exposed = list(cors.exposedHeaders);
   if (exposed) res.setHeader("Access-Control-Expose-Headers", exposed);
   if (!preflight) return;
   const allowedHeaders = list(cors.allowedHeaders);
-  if (allowedHeaders) {
-    res.setHeader("Access-Control-Allow-Headers", allowedHeaders);
-  } else {
+  if (allowedHeaders) res.setHeader("Access-Control-Allow-Headers", allowedHeaders);
+  else {
     const asked = req.request.headers.get("access-control-request-headers");
     if (asked) {
       res.setHeader("Vary", "Access-Control-Request-Headers");
@@ -105,10 +97,7 @@ export function handleCors(
 ): boolean {
   if (!cors) return false;
   writeCorsHeaders(cors, req, res, true);
-  if (
-    req.method === "OPTIONS" &&
-    req.request.headers.get("access-control-request-method")
-  ) {
+  if (req.method === "OPTIONS" && req.request.headers.get("access-control-request-method")) {
     res.writeHead(204, { "Content-Length": "0" });
     res.end();
     return true;

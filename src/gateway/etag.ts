@@ -10,11 +10,7 @@
 import { createHash } from "node:crypto";
 
 /** The `etag` setting: `true`/`"weak"`, `"strong"`, a function of the body, or off. */
-export type EtagOption =
-  | boolean
-  | "weak"
-  | "strong"
-  | ((body: string | Uint8Array) => string);
+export type EtagOption = boolean | "weak" | "strong" | ((body: string | Uint8Array) => string);
 
 const EMPTY = '"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
 const encoder = new TextEncoder();
@@ -27,11 +23,7 @@ const encoder = new TextEncoder();
  * @param self `this` of a function setting (the gateway service).
  * @returns The header value.
  */
-export function generateETag(
-  body: string | Uint8Array,
-  opt: EtagOption,
-  self?: unknown,
-): string {
+export function generateETag(body: string | Uint8Array, opt: EtagOption, self?: unknown): string {
   if (typeof opt === "function") return opt.call(self, body);
   const bytes = typeof body === "string" ? encoder.encode(body) : body;
   const tag = bytes.length === 0
@@ -88,17 +80,10 @@ export function isFresh(
  * @param where Its place in the settings.
  * @param fail Throws the settings error.
  */
-export function checkEtag(
-  v: unknown,
-  where: string,
-  fail: (msg: string) => never,
-): void {
+export function checkEtag(v: unknown, where: string, fail: (msg: string) => never): void {
   if (
-    v === undefined || v === null || typeof v === "boolean" || v === "weak" ||
-    v === "strong" ||
+    v === undefined || v === null || typeof v === "boolean" || v === "weak" || v === "strong" ||
     typeof v === "function"
   ) return;
-  fail(
-    `${where} must be true, false, "weak", "strong" or a function (body) => etag`,
-  );
+  fail(`${where} must be true, false, "weak", "strong" or a function (body) => etag`);
 }

@@ -79,11 +79,7 @@ type AnyAlias = Alias | DirectAlias;
 
 type Hooks = Record<string, unknown>;
 
-type ErrorFormatter = (
-  err: Error,
-  req: GatewayRequest,
-  res: GatewayResponse,
-) => unknown;
+type ErrorFormatter = (err: Error, req: GatewayRequest, res: GatewayResponse) => unknown;
 
 /** The gateway engine. One per `ApiGateway` service. */
 export class HttpGateway {
@@ -170,11 +166,7 @@ export class HttpGateway {
     return typeof fn === "function" ? fn as RouteHook : undefined;
   }
 
-  #log(
-    level: GatewayLogLevel | null,
-    msg: string,
-    props?: Record<string, unknown>,
-  ): void {
+  #log(level: GatewayLogLevel | null, msg: string, props?: Record<string, unknown>): void {
     if (level) this.#logger[level](msg, props);
   }
 
@@ -193,18 +185,10 @@ export class HttpGateway {
     });
     let route: Route;
     try {
-      route = new Route(
-        opts,
-        this.#settings,
-        (n) => this.#method(n),
-        where,
-        this.#service.broker,
-      );
+      route = new Route(opts, this.#settings, (n) => this.#method(n), where, this.#service.broker);
     } catch (err) {
       if (err instanceof GatewaySettingsError) throw err;
-      throw new GatewaySettingsError(
-        err instanceof Error ? err.message : String(err),
-      );
+      throw new GatewaySettingsError(err instanceof Error ? err.message : String(err));
     }
     this.#log(this.#levels.routes, `Register route to '${route.path}'`);
     const idx = this.#routes.findIndex((r) => r.sameAs(route));
@@ -228,13 +212,9 @@ export class HttpGateway {
       }
     }
     this.#aliases.push(...own);
-    if (opts.autoAliases) {
-      this.#aliases.push(...autoAliasesOf(route, this.catalog.services));
-    }
+    if (opts.autoAliases) this.#aliases.push(...autoAliasesOf(route, this.catalog.services));
     this.#sortAliases();
-    if (this.#levels.routes) {
-      for (const a of own) this.#log(this.#levels.routes, `  ${a}`);
-    }
+    if (this.#levels.routes) { for (const a of own) this.#log(this.#levels.routes, `  ${a}`); }
     return route;
   }
 
@@ -377,12 +357,7 @@ export class HttpGateway {
     if (ctx.requestID) res.setHeader("X-Request-ID", ctx.requestID);
     let answer: Response;
     try {
-      if (q !== -1) {
-        req.query = parseQuery(
-          originalUrl.slice(q + 1),
-          this.#settings.qsOptions,
-        );
-      }
+      if (q !== -1) req.query = parseQuery(originalUrl.slice(q + 1), this.#settings.qsOptions);
       const routed = await this.#dispatch(req, res, url);
       if (routed instanceof Response) answer = routed;
       else if (routed) answer = res.toResponse(request.method === "HEAD");
@@ -394,9 +369,7 @@ export class HttpGateway {
         else {
           const file = await this.#assets?.serve(request);
           if (!file) throw new NotFoundError();
-          for (const [k, v] of Object.entries(res.getHeaders())) {
-            file.headers.set(k, v);
-          }
+          for (const [k, v] of Object.entries(res.getHeaders())) file.headers.set(k, v);
           answer = file;
         }
       }
@@ -440,15 +413,12 @@ export class HttpGateway {
     if (this.#routes.length === 0) return false;
     let method = req.method;
     if (method === "OPTIONS") {
-      method = req.request.headers.get("access-control-request-method") ??
-        method;
+      method = req.request.headers.get("access-control-request-method") ?? method;
     }
     const found = this.#resolveAlias(url, method);
     if (found) return this.#routeHandler(found.alias.route, req, res, found);
     for (const route of this.#routes) {
-      if (url.startsWith(route.path)) {
-        return this.#routeHandler(route, req, res, null);
-      }
+      if (url.startsWith(route.path)) return this.#routeHandler(route, req, res, null);
     }
     return false;
   }
@@ -469,14 +439,11 @@ export class HttpGateway {
         `=> ${req.method} ${req.originalUrl}`,
       );
     }
-    const upload = found?.alias.type === "multipart" ||
-      found?.alias.type === "stream";
+    const upload = found?.alias.type === "multipart" || found?.alias.type === "stream";
     // An upload's body goes to the action as a stream: no body parser reads it.
     if (!upload) await this.#parseBody(route, req);
     if (handleCors(route.cors, req, res)) return true;
-    if (found?.alias.type === CONSOLE_ALIAS) {
-      return await this.#consoleCall(route, req, res);
-    }
+    if (found?.alias.type === CONSOLE_ALIAS) return await this.#consoleCall(route, req, res);
     let urlPath = req.parsedUrl.slice(route.path.length);
     if (urlPath.startsWith("/")) urlPath = urlPath.slice(1);
     urlPath = urlPath.replace(this.#special, "$");
@@ -485,9 +452,7 @@ export class HttpGateway {
     if (!merge) params = { body: req.body, query: req.query };
     else {
       const body = req.body;
-      if (typeof body === "object" && body !== null) {
-        Object.assign(params, body);
-      }
+      if (typeof body === "object" && body !== null) Object.assign(params, body);
       Object.assign(params, req.query);
     }
     req.$params = params;
@@ -499,9 +464,7 @@ export class HttpGateway {
     }
     if (route.mappingPolicy === "restrict" || !urlPath) return false;
     let action = urlPath.replace(/\//g, ".");
-    if (route.opts.camelCaseNames) {
-      action = action.split(".").map(camelCase).join(".");
-    }
+    if (route.opts.camelCaseNames) action = action.split(".").map(camelCase).join(".");
     return await this.#aliasHandler(route, req, res, {
       action,
       notDefined: true,
@@ -525,10 +488,7 @@ export class HttpGateway {
     const body = req.body as { action?: unknown; params?: unknown } | undefined;
     const action = body?.action;
     const params = body?.params ?? {};
-    if (
-      typeof action !== "string" || !action || typeof params !== "object" ||
-      !params
-    ) {
+    if (typeof action !== "string" || !action || typeof params !== "object" || !params) {
       throw new BadRequestError("INVALID_CONSOLE_CALL", {
         expected: '{ "action": "service.action", "params": { ... } }',
       });
@@ -545,10 +505,7 @@ export class HttpGateway {
         handler: null,
       });
     } finally {
-      res.setHeader(
-        "Server-Timing",
-        `call;dur=${(performance.now() - start).toFixed(3)}`,
-      );
+      res.setHeader("Server-Timing", `call;dur=${(performance.now() - start).toFixed(3)}`);
     }
   }
 
@@ -556,10 +513,7 @@ export class HttpGateway {
     const request = req.request;
     // GET and HEAD bodies are not read (fetch cannot send one); asking for the body costs a call.
     if (req.method === "GET" || req.method === "HEAD" || !request.body) return;
-    const parser = pickParser(
-      route.parsers,
-      request.headers.get("content-type"),
-    );
+    const parser = pickParser(route.parsers, request.headers.get("content-type"));
     if (!parser) return;
     const bytes = await readBody(request, parser.limit, this.#requestTimeout);
     req.body = parseBody(parser, bytes);
@@ -574,9 +528,7 @@ export class HttpGateway {
     const ctx = req.$ctx;
     const action = alias.action;
     let def: ActionDefinition | undefined;
-    if (action && !route.allows(action)) {
-      throw new ServiceNotFoundError({ action });
-    }
+    if (action && !route.allows(action)) throw new ServiceNotFoundError({ action });
     // moleculer-web counts after the whitelist, before the action is looked up.
     if (route.rateLimit) await route.rateLimit.check(req, res);
     if (action) {
@@ -591,18 +543,9 @@ export class HttpGateway {
       req.$action = def;
     }
     const service = this.#service;
-    if (route.onBeforeCall) {
-      await route.onBeforeCall.call(service, ctx, route, req, res, alias);
-    }
+    if (route.onBeforeCall) await route.onBeforeCall.call(service, ctx, route, req, res, alias);
     if (route.authentication) {
-      const user = await route.authentication.call(
-        service,
-        ctx,
-        route,
-        req,
-        res,
-        alias,
-      );
+      const user = await route.authentication.call(service, ctx, route, req, res, alias);
       ctx.meta.user = user ? user : null;
     }
     if (route.authorization) {
@@ -628,37 +571,15 @@ export class HttpGateway {
     }
     if (!action) return false;
     if (alias.type === "multipart") {
-      const data = await multipartCall(
-        req,
-        action,
-        route.callOptions,
-        busboyOf(route, alias as Alias),
-        this.#service,
-      );
-      writeResult(
-        req,
-        res,
-        await this.#afterCall(route, req, res, data),
-        undefined,
-        this.#encode,
-      );
+      const config = busboyOf(route, alias as Alias);
+      const data = await multipartCall(req, action, route.callOptions, config, this.#service);
+      writeResult(req, res, await this.#afterCall(route, req, res, data), undefined, this.#encode);
       return true;
     }
     const upload = alias.type === "stream"
-      ? new RawUpload(
-        req.request,
-        busboyOf(route, alias as Alias).limits?.fileSize,
-      )
+      ? new RawUpload(req.request, busboyOf(route, alias as Alias).limits?.fileSize)
       : undefined;
-    return await this.#callAction(
-      route,
-      action,
-      req,
-      res,
-      def,
-      "notDefined" in alias,
-      upload,
-    );
+    return await this.#callAction(route, action, req, res, def, "notDefined" in alias, upload);
   }
 
   async #afterCall(
@@ -668,14 +589,7 @@ export class HttpGateway {
     data: unknown,
   ): Promise<unknown> {
     if (!route.onAfterCall) return data;
-    return await route.onAfterCall.call(
-      this.#service,
-      req.$ctx,
-      route,
-      req,
-      res,
-      data,
-    );
+    return await route.onAfterCall.call(this.#service, req.$ctx, route, req, res, data);
   }
 
   async #callAction(
@@ -689,9 +603,7 @@ export class HttpGateway {
   ): Promise<boolean> {
     const ctx = req.$ctx;
     if (route.logging) {
-      if (this.#levels.request) {
-        this.#log(this.#levels.request, `   Call '${action}' action`);
-      }
+      if (this.#levels.request) this.#log(this.#levels.request, `   Call '${action}' action`);
       if (this.#levels.params) {
         this.#log(this.#levels.params, "   Params:", { params: req.$params });
       }
@@ -721,19 +633,10 @@ export class HttpGateway {
     return true;
   }
 
-  async #answerError(
-    req: GatewayRequest,
-    res: GatewayResponse,
-    err: unknown,
-  ): Promise<Response> {
+  async #answerError(req: GatewayRequest, res: GatewayResponse, err: unknown): Promise<Response> {
     const status = errorStatus(err);
     if (this.#settings.log4XXResponses || status < 400 || status >= 500) {
-      const e = err as {
-        name?: string;
-        message?: string;
-        data?: unknown;
-        stack?: string;
-      };
+      const e = err as { name?: string; message?: string; data?: unknown; stack?: string };
       this.#logger.error(`   Request error! ${e?.name}: ${e?.message}`, {
         data: e?.data,
         stack: e?.stack,
@@ -761,9 +664,6 @@ export class HttpGateway {
 }
 
 function camelCase(s: string): string {
-  return s.replace(
-    /[-_\s]+(.)?/g,
-    (_m, c: string | undefined) => c ? c.toUpperCase() : "",
-  )
+  return s.replace(/[-_\s]+(.)?/g, (_m, c: string | undefined) => c ? c.toUpperCase() : "")
     .replace(/^[A-Z]/, (c) => c.toLowerCase());
 }

@@ -95,11 +95,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\r\n\0]|[^\u0000-\u00ff]/;
 
 /** A body the response may carry. */
-export type ResponseBody =
-  | string
-  | Uint8Array
-  | ReadableStream<Uint8Array>
-  | null;
+export type ResponseBody = string | Uint8Array | ReadableStream<Uint8Array> | null;
 
 /**
  * The response being prepared. Hooks may set headers and the status; `onError` and function
@@ -126,13 +122,9 @@ export class GatewayResponse {
    */
   setHeader(name: string, value: string | number | readonly string[]): this {
     const text = Array.isArray(value) ? value.join(", ") : String(value);
-    if (!TOKEN.test(name)) {
-      throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
-    }
+    if (!TOKEN.test(name)) throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
     if (BAD_VALUE.test(text)) {
-      throw new TypeError(
-        `Invalid value of header '${name}': ${JSON.stringify(text)}`,
-      );
+      throw new TypeError(`Invalid value of header '${name}': ${JSON.stringify(text)}`);
     }
     this.#headers[name.toLowerCase()] = text;
     return this;
@@ -206,10 +198,7 @@ export class GatewayResponse {
    * @returns The response.
    */
   toResponse(head = false): Response {
-    const init: ResponseInit = {
-      status: this.statusCode,
-      headers: this.#headers,
-    };
+    const init: ResponseInit = { status: this.statusCode, headers: this.#headers };
     if (this.statusMessage) init.statusText = this.statusMessage;
     const noBody = head || this.statusCode === 204 || this.statusCode === 304;
     return new Response(noBody ? null : this.#body as BodyInit | null, init);

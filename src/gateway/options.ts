@@ -15,25 +15,14 @@ import type { QueryOptions } from "./query.ts";
 import { checkRateLimit, type RateLimitOptions } from "./rate_limit.ts";
 
 /** A log level name, or `null`/`false` for no log. */
-export type GatewayLogLevel =
-  | "trace"
-  | "debug"
-  | "info"
-  | "warn"
-  | "error"
-  | null
-  | false;
+export type GatewayLogLevel = "trace" | "debug" | "info" | "warn" | "error" | null | false;
 
 /**
  * A function alias or hook handler. `this` is the gateway service. Return a value to answer
  * with it, a `Response` to answer with that, or call `res.end()`.
  */
 // deno-lint-ignore no-explicit-any
-export type AliasFunction = (
-  this: any,
-  req: GatewayRequest,
-  res: GatewayResponse,
-) => unknown;
+export type AliasFunction = (this: any, req: GatewayRequest, res: GatewayResponse) => unknown;
 
 /** What an alias points at: `"users.list"`, `"multipart:files.save"`, a function, or a definition. */
 export type AliasTarget =
@@ -233,9 +222,7 @@ export interface GatewaySettings {
   /** Serve the cluster dashboard: `true` (at `/dashboard`), its path, or its options. */
   dashboard?: boolean | string | DashboardOptions;
   /** Options of the request's root context: `{ timeout, meta }`, or a function filling them. */
-  rootCallOptions?:
-    | CallOptions
-    | ((this: unknown, opts: CallOptions, req: GatewayRequest) => void);
+  rootCallOptions?: CallOptions | ((this: unknown, opts: CallOptions, req: GatewayRequest) => void);
   /** The character that stands for `$` in paths (`/~node/list` calls `$node.list`). @default {"~"} */
   internalServiceSpecialChar?: string;
   /** Sort routes and aliases so that the most specific path wins. @default {true} */
@@ -316,30 +303,15 @@ export function checkSettings(s: GatewaySettings): void {
   const fail = (msg: string): never => {
     throw new GatewaySettingsError(`API gateway: settings.${msg}`);
   };
-  if (
-    s.port !== undefined &&
-    (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535)
-  ) {
-    fail(
-      `port must be a TCP port (0-65535; 0 picks a free one), got ${JSON.stringify(s.port)}`,
-    );
+  if (s.port !== undefined && (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535)) {
+    fail(`port must be a TCP port (0-65535; 0 picks a free one), got ${JSON.stringify(s.port)}`);
   }
-  if (s.ip !== undefined && typeof s.ip !== "string") {
-    fail("ip must be an address string");
-  }
-  if (s.path !== undefined && typeof s.path !== "string") {
-    fail('path must be a string like "/api"');
-  }
-  if (s.routes !== undefined && !Array.isArray(s.routes)) {
-    fail("routes must be an array of routes");
-  }
-  for (
-    const key of ["debounceTime", "requestTimeout", "shutdownTimeout"] as const
-  ) {
+  if (s.ip !== undefined && typeof s.ip !== "string") fail("ip must be an address string");
+  if (s.path !== undefined && typeof s.path !== "string") fail('path must be a string like "/api"');
+  if (s.routes !== undefined && !Array.isArray(s.routes)) fail("routes must be an array of routes");
+  for (const key of ["debounceTime", "requestTimeout", "shutdownTimeout"] as const) {
     const v = s[key];
-    if (v !== undefined && (typeof v !== "number" || !(v >= 0))) {
-      fail(`${key} must be ms ≥ 0`);
-    }
+    if (v !== undefined && (typeof v !== "number" || !(v >= 0))) fail(`${key} must be ms ≥ 0`);
   }
   for (
     const key of [
@@ -351,10 +323,7 @@ export function checkSettings(s: GatewaySettings): void {
     ] as const
   ) {
     const v = s[key];
-    if (
-      v !== undefined && v !== null && v !== false &&
-      !LOG_LEVELS.has(v as string)
-    ) {
+    if (v !== undefined && v !== null && v !== false && !LOG_LEVELS.has(v as string)) {
       fail(`${key} must be one of trace, debug, info, warn, error, or null`);
     }
   }
@@ -375,42 +344,23 @@ export function checkSettings(s: GatewaySettings): void {
  * @param where Its path in the settings, e.g. `routes[0]`.
  * @param fail Throws the error.
  */
-export function checkRoute(
-  r: RouteSettings,
-  where: string,
-  fail: (msg: string) => never,
-): void {
-  if (r === null || typeof r !== "object") {
-    fail(`${where} must be an object with a path`);
-  }
-  if (r.path !== undefined && typeof r.path !== "string") {
-    fail(`${where}.path must be a string`);
-  }
+export function checkRoute(r: RouteSettings, where: string, fail: (msg: string) => never): void {
+  if (r === null || typeof r !== "object") fail(`${where} must be an object with a path`);
+  if (r.path !== undefined && typeof r.path !== "string") fail(`${where}.path must be a string`);
   if (
-    r.mappingPolicy !== undefined && r.mappingPolicy !== "all" &&
-    r.mappingPolicy !== "restrict"
+    r.mappingPolicy !== undefined && r.mappingPolicy !== "all" && r.mappingPolicy !== "restrict"
   ) {
     fail(`${where}.mappingPolicy must be "all" or "restrict"`);
   }
   for (const key of ["whitelist", "blacklist"] as const) {
     const list = r[key];
     if (list === undefined) continue;
-    if (
-      !Array.isArray(list) ||
-      list.some((m) => typeof m !== "string" && !(m instanceof RegExp))
-    ) {
-      fail(
-        `${where}.${key} must be an array of action names, globs or RegExps`,
-      );
+    if (!Array.isArray(list) || list.some((m) => typeof m !== "string" && !(m instanceof RegExp))) {
+      fail(`${where}.${key} must be an array of action names, globs or RegExps`);
     }
   }
-  if (
-    r.aliases !== undefined &&
-    (r.aliases === null || typeof r.aliases !== "object")
-  ) {
-    fail(
-      `${where}.aliases must be an object like { "GET users": "users.list" }`,
-    );
+  if (r.aliases !== undefined && (r.aliases === null || typeof r.aliases !== "object")) {
+    fail(`${where}.aliases must be an object like { "GET users": "users.list" }`);
   }
   for (const key of HOOKS) {
     if (r[key] !== undefined && typeof r[key] !== "function") {
@@ -439,28 +389,18 @@ export function checkRoute(
 function checkDashboard(v: unknown, fail: (msg: string) => never): void {
   if (v === undefined || v === null || typeof v === "boolean") return;
   if (typeof v === "string") {
-    if (!v.startsWith("/")) {
-      fail(`dashboard must be a path like "/dashboard", got "${v}"`);
-    }
+    if (!v.startsWith("/")) fail(`dashboard must be a path like "/dashboard", got "${v}"`);
     return;
   }
-  if (typeof v !== "object") {
-    fail('dashboard must be true, a path like "/dashboard", or options');
-  }
+  if (typeof v !== "object") fail('dashboard must be true, a path like "/dashboard", or options');
   const o = v as DashboardOptions;
-  if (
-    o.path !== undefined &&
-    (typeof o.path !== "string" || !o.path.startsWith("/"))
-  ) {
+  if (o.path !== undefined && (typeof o.path !== "string" || !o.path.startsWith("/"))) {
     fail('dashboard.path must be a path like "/dashboard"');
   }
   if (o.console !== undefined && typeof o.console !== "boolean") {
     fail("dashboard.console must be true or false");
   }
-  if (
-    o.interval !== undefined &&
-    (typeof o.interval !== "number" || !(o.interval >= 100))
-  ) {
+  if (o.interval !== undefined && (typeof o.interval !== "number" || !(o.interval >= 100))) {
     fail("dashboard.interval must be ms ≥ 100");
   }
 }

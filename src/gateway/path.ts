@@ -47,15 +47,9 @@ export function compilePath(path: string): CompiledPath {
       while (i < chars.length && chars[i] !== '"') name += chars[i++];
       i++;
     } else if (i < chars.length && ID_START.test(chars[i] as string)) {
-      while (i < chars.length && ID_CONTINUE.test(chars[i] as string)) {
-        name += chars[i++];
-      }
+      while (i < chars.length && ID_CONTINUE.test(chars[i] as string)) name += chars[i++];
     }
-    if (!name) {
-      throw new TypeError(
-        `Alias path '${path}' has a parameter without a name`,
-      );
-    }
+    if (!name) throw new TypeError(`Alias path '${path}' has a parameter without a name`);
     return name;
   };
   const group = (closing: boolean): string => {
@@ -75,9 +69,7 @@ export function compilePath(path: string): CompiledPath {
         throw new TypeError(`Alias path '${path}' has a '}' without a '{'`);
       } else out += escapeRe(c);
     }
-    if (closing) {
-      throw new TypeError(`Alias path '${path}' has a '{' without a '}'`);
-    }
+    if (closing) throw new TypeError(`Alias path '${path}' has a '{' without a '}'`);
     return out;
   };
   const source = group(false);

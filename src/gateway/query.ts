@@ -58,12 +58,7 @@ function merge(target: unknown, value: unknown): unknown {
   return [target, value];
 }
 
-function assign(
-  root: Bag,
-  path: string[],
-  value: string,
-  arrayLimit: number,
-): void {
+function assign(root: Bag, path: string[], value: string, arrayLimit: number): void {
   let node: Bag | unknown[] = root;
   for (let i = 0; i < path.length; i++) {
     const key = path[i] as string;
@@ -84,10 +79,7 @@ function assign(
         else node[index] = merge(node[index], value);
         return;
       }
-      node = (node[index] ??= nextContainer(
-        path[i + 1] as string,
-        arrayLimit,
-      )) as Bag;
+      node = (node[index] ??= nextContainer(path[i + 1] as string, arrayLimit)) as Bag;
       continue;
     }
     const bag = node as Bag;

@@ -132,12 +132,7 @@ export class RateLimiter {
     this.limit = opts.limit ?? 30;
     this.headers = opts.headers ?? false;
     this.key = opts.key ?? defaultKey;
-    const full = {
-      ...opts,
-      window: this.window,
-      limit: this.limit,
-      headers: this.headers,
-    };
+    const full = { ...opts, window: this.window, limit: this.limit, headers: this.headers };
     this.store = opts.StoreFactory
       ? new opts.StoreFactory(this.window, full, broker)
       : new MemoryStore(this.window);
@@ -175,15 +170,9 @@ export class RateLimiter {
  * @param where Its place in the settings.
  * @param fail Throws the settings error.
  */
-export function checkRateLimit(
-  v: unknown,
-  where: string,
-  fail: (msg: string) => never,
-): void {
+export function checkRateLimit(v: unknown, where: string, fail: (msg: string) => never): void {
   if (v === undefined || v === null || v === false) return;
-  if (typeof v !== "object") {
-    fail(`${where} must be an object like { window: 60000, limit: 30 }`);
-  }
+  if (typeof v !== "object") fail(`${where} must be an object like { window: 60000, limit: 30 }`);
   const o = v as Record<string, unknown>;
   for (const key of ["window", "limit"]) {
     const n = o[key];
@@ -195,8 +184,6 @@ export function checkRateLimit(
     fail(`${where}.key must be a function (req) => key`);
   }
   if (o.StoreFactory !== undefined && typeof o.StoreFactory !== "function") {
-    fail(
-      `${where}.StoreFactory must be a class with inc(key), reset() and resetTime`,
-    );
+    fail(`${where}.StoreFactory must be a class with inc(key), reset() and resetTime`);
   }
 }

@@ -44,9 +44,7 @@ export function errorBody(err: Error): ErrorBody {
     message: e.message,
     code: typeof e.code === "number" && e.code ? e.code : 500,
   };
-  if (e.type !== undefined && e.type !== null && e.type !== "") {
-    out.type = e.type as string;
-  }
+  if (e.type !== undefined && e.type !== null && e.type !== "") out.type = e.type as string;
   if (e.data !== undefined) out.data = e.data;
   return out;
 }
@@ -67,11 +65,7 @@ export function errorStatus(err: unknown): number {
  *
  * @returns The content type chosen by meta, or the given one.
  */
-function metaHeaders(
-  ctx: Context | undefined,
-  res: GatewayResponse,
-  type: string | undefined,
-) {
+function metaHeaders(ctx: Context | undefined, res: GatewayResponse, type: string | undefined) {
   let responseType = type;
   const meta = ctx?.meta;
   if (!meta) return responseType;
@@ -80,9 +74,7 @@ function metaHeaders(
   }
   const headers = meta.$responseHeaders;
   if (headers && typeof headers === "object") {
-    for (
-      const [key, value] of Object.entries(headers as Record<string, unknown>)
-    ) {
+    for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
       if (key === "Content-Type" && !responseType) responseType = String(value);
       else {
         try {
@@ -96,20 +88,14 @@ function metaHeaders(
   return responseType;
 }
 
-function isBufferObject(
-  data: unknown,
-): data is { type: "Buffer"; data: number[] } {
+function isBufferObject(data: unknown): data is { type: "Buffer"; data: number[] } {
   return typeof data === "object" && data !== null &&
     (data as { type?: unknown }).type === "Buffer" &&
     Array.isArray((data as { data?: unknown }).data);
 }
 
 /** How the body of a result is encoded: `service.encodeResponse`, JSON by default. */
-export type Encoder = (
-  req: GatewayRequest,
-  res: GatewayResponse,
-  data: unknown,
-) => string;
+export type Encoder = (req: GatewayRequest, res: GatewayResponse, data: unknown) => string;
 
 /**
  * Fill `res` with an action's result.
@@ -133,23 +119,15 @@ export function writeResult(
   const ctx = req.$ctx;
   const meta = ctx.meta;
   if (typeof meta.$statusCode === "number") res.statusCode = meta.$statusCode;
-  if (typeof meta.$statusMessage === "string") {
-    res.statusMessage = meta.$statusMessage;
-  }
+  if (typeof meta.$statusMessage === "string") res.statusMessage = meta.$statusMessage;
   const status = res.statusCode;
   if (status === 201 || (status >= 300 && status < 400 && status !== 304)) {
-    if (typeof meta.$location === "string") {
-      res.setHeader("Location", meta.$location);
-    }
+    if (typeof meta.$location === "string") res.setHeader("Location", meta.$location);
   }
   let responseType = typeof action?.responseType === "string" ? action.responseType : undefined;
   const actionHeaders = action?.responseHeaders;
   if (actionHeaders && typeof actionHeaders === "object") {
-    for (
-      const [key, value] of Object.entries(
-        actionHeaders as Record<string, unknown>,
-      )
-    ) {
+    for (const [key, value] of Object.entries(actionHeaders as Record<string, unknown>)) {
       res.setHeader(key, String(value));
       if (key === "Content-Type" && !responseType) responseType = String(value);
     }
@@ -185,11 +163,7 @@ export function writeResult(
   // Freshness is moleculer-web's too: also for an ETag the action set itself.
   if (
     ((status >= 200 && status < 300) || status === 304) &&
-    isFresh(
-      req.request.headers,
-      res.getHeader("ETag"),
-      res.getHeader("Last-Modified"),
-    )
+    isFresh(req.request.headers, res.getHeader("ETag"), res.getHeader("Last-Modified"))
   ) {
     res.statusCode = 304;
   }
@@ -225,19 +199,9 @@ export function writeError(
   }
   let error = err;
   if (!(err instanceof MoleculerError)) {
-    const e = err as Error & {
-      code?: unknown;
-      status?: unknown;
-      type?: unknown;
-      data?: unknown;
-    };
+    const e = err as Error & { code?: unknown; status?: unknown; type?: unknown; data?: unknown };
     const code = typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : 0;
-    error = new MoleculerError(
-      e.message,
-      code,
-      e.type as string | undefined,
-      e.data,
-    );
+    error = new MoleculerError(e.message, code, e.type as string | undefined, e.data);
     error.name = e.name;
   }
   const responseType = metaHeaders(req.$ctx, res, undefined) ?? JSON_TYPE;

@@ -110,11 +110,7 @@ export class Route implements RouteView {
     const hasAliases = !!opts.aliases && Object.keys(opts.aliases).length > 0;
     this.mappingPolicy = opts.mappingPolicy ??
       (hasAliases || opts.autoAliases ? "restrict" : "all");
-    const hook = (
-      v: RouteSettings["authentication"],
-      fallback: string,
-      what: string,
-    ) => {
+    const hook = (v: RouteSettings["authentication"], fallback: string, what: string) => {
       if (!v) return null;
       if (typeof v === "function") return v;
       const name = typeof v === "string" ? v : fallback;
@@ -126,11 +122,7 @@ export class Route implements RouteView {
       }
       return fn;
     };
-    this.authentication = hook(
-      opts.authentication,
-      "authenticate",
-      "authentication",
-    );
+    this.authentication = hook(opts.authentication, "authenticate", "authentication");
     this.authorization = hook(opts.authorization, "authorize", "authorization");
     this.onBeforeCall = opts.onBeforeCall;
     this.onAfterCall = opts.onAfterCall;
@@ -166,21 +158,14 @@ export class Route implements RouteView {
    * @returns Same or not.
    */
   sameAs(other: Route): boolean {
-    if (this.name != null && other.name != null) {
-      return this.name === other.name;
-    }
+    if (this.name != null && other.name != null) return this.name === other.name;
     return this.path === other.path;
   }
 }
 
-function matchesAny(
-  masks: ReadonlyArray<string | RegExp>,
-  action: string,
-): boolean {
+function matchesAny(masks: ReadonlyArray<string | RegExp>, action: string): boolean {
   for (const m of masks) {
-    if (typeof m === "string" ? matchEventName(action, m) : m.test(action)) {
-      return true;
-    }
+    if (typeof m === "string" ? matchEventName(action, m) : m.test(action)) return true;
   }
   return false;
 }
@@ -296,14 +281,7 @@ export class Alias implements AliasView {
   }
 }
 
-const REST_ACTIONS = [
-  "list",
-  "get",
-  "create",
-  "update",
-  "patch",
-  "remove",
-] as const;
+const REST_ACTIONS = ["list", "get", "create", "update", "patch", "remove"] as const;
 
 /**
  * The aliases of one `aliases` entry: one alias, or the six of a `REST` entry.
@@ -313,11 +291,7 @@ const REST_ACTIONS = [
  * @param target Its value.
  * @returns The aliases.
  */
-export function aliasesOf(
-  route: Route,
-  key: string,
-  target: AliasTarget,
-): Alias[] {
+export function aliasesOf(route: Route, key: string, target: AliasTarget): Alias[] {
   if (!key.startsWith("REST ")) return [new Alias(route, key, target)];
   const pathName = key.split(/\s+/)[1] ?? "";
   const bare = pathName.endsWith("/") ? pathName.slice(0, -1) : pathName;
@@ -331,22 +305,13 @@ export function aliasesOf(
   };
   let actions: string[] = [...REST_ACTIONS];
   let service = target;
-  if (
-    typeof target === "object" && !Array.isArray(target) &&
-    (target.only || target.except)
-  ) {
+  if (typeof target === "object" && !Array.isArray(target) && (target.only || target.except)) {
     if (target.only) actions = actions.filter((a) => target.only?.includes(a));
-    if (target.except) {
-      actions = actions.filter((a) => !target.except?.includes(a));
-    }
+    if (target.except) actions = actions.filter((a) => !target.except?.includes(a));
     service = target.action ?? "";
   }
   return actions.map((a) =>
-    new Alias(
-      route,
-      paths[a as (typeof REST_ACTIONS)[number]],
-      `${service}.${a}`,
-    )
+    new Alias(route, paths[a as (typeof REST_ACTIONS)[number]], `${service}.${a}`)
   );
 }
 
@@ -377,8 +342,7 @@ function restSpecs(
       const o = r as { method?: string; path?: string; basePath?: string };
       out.push({
         method: o.method ?? "*",
-        path: (o.basePath ? o.basePath : basePath) +
-          (o.path ? o.path : rawName),
+        path: (o.basePath ? o.basePath : basePath) + (o.path ? o.path : rawName),
       });
     }
   }
@@ -394,10 +358,7 @@ function restSpecs(
  * @param services The cluster's services with their actions.
  * @returns The generated aliases.
  */
-export function autoAliasesOf(
-  route: Route,
-  services: readonly ListedService[],
-): Alias[] {
+export function autoAliasesOf(route: Route, services: readonly ListedService[]): Alias[] {
   const out: Alias[] = [];
   const seen = new Set<string>();
   for (const service of services) {
@@ -408,26 +369,19 @@ export function autoAliasesOf(
     const rest = service.settings.rest;
     const bases = typeof rest === "string" ? [rest] : Array.isArray(rest) ? rest : [undefined];
     for (const base of bases) {
-      const basePath = addSlashes(
-        typeof base === "string" ? base : fullName.replace(/\./g, "/"),
-      );
+      const basePath = addSlashes(typeof base === "string" ? base : fullName.replace(/\./g, "/"));
       for (const action of Object.values(service.actions ?? {})) {
         if (!action.rest) continue;
         const visibility = action.visibility;
         if (visibility != null && visibility !== "published") continue;
         const name = String(action.name);
         if (!route.allows(name)) continue;
-        const rawName = String(
-          action.rawName ?? name.slice(name.lastIndexOf(".") + 1),
-        );
+        const rawName = String(action.rawName ?? name.slice(name.lastIndexOf(".") + 1));
         for (const spec of restSpecs(action.rest, rawName, basePath)) {
           out.push(
             new Alias(
               route,
-              {
-                method: spec.method,
-                path: trimSlashes(normalizePath(spec.path)),
-              },
+              { method: spec.method, path: trimSlashes(normalizePath(spec.path)) },
               name,
               true,
             ),
@@ -447,8 +401,7 @@ export function autoAliasesOf(
  */
 export function sortAliases(aliases: Alias[]): void {
   aliases.sort((a, b) => {
-    let c = addSlashes(b.path).split("/").length -
-      addSlashes(a.path).split("/").length;
+    let c = addSlashes(b.path).split("/").length - addSlashes(a.path).split("/").length;
     if (c === 0) c = a.path.split(":").length - b.path.split(":").length;
     if (c === 0) c = a.path.localeCompare(b.path);
     return c;
@@ -462,8 +415,7 @@ export function sortAliases(aliases: Alias[]): void {
  */
 export function sortRoutes(routes: Route[]): void {
   routes.sort((a, b) => {
-    let c = addSlashes(b.path).split("/").length -
-      addSlashes(a.path).split("/").length;
+    let c = addSlashes(b.path).split("/").length - addSlashes(a.path).split("/").length;
     if (c === 0) c = a.path.split(":").length - b.path.split(":").length;
     return c;
   });

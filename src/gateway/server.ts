@@ -55,10 +55,7 @@ export async function listen(
   const abort = new AbortController();
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const tracked = async (
-    request: Request,
-    info: RequestInfo,
-  ): Promise<Response> => {
+  const tracked = async (request: Request, info: RequestInfo): Promise<Response> => {
     inFlight++;
     try {
       return await handler(request, info);

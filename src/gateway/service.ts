@@ -43,11 +43,7 @@ export interface ApiGatewayMembers {
   /** Remove a route by name. */
   removeRouteByName(name: string): boolean;
   /** The body of an error answer: `{ name, message, code, type, data }`. Override to change it. */
-  reformatError(
-    err: Error,
-    req?: GatewayRequest,
-    res?: GatewayResponse,
-  ): unknown;
+  reformatError(err: Error, req?: GatewayRequest, res?: GatewayResponse): unknown;
 }
 
 /** A service made with the `ApiGateway` mixin. */
@@ -60,9 +56,7 @@ type Self = Service & {
 
 function engine(self: Self): HttpGateway {
   if (!self.gateway) {
-    throw new Error(
-      `API gateway '${self.fullName}' is not created yet: register it on a broker`,
-    );
+    throw new Error(`API gateway '${self.fullName}' is not created yet: register it on a broker`);
   }
   return self.gateway;
 }
@@ -132,14 +126,8 @@ export const ApiGateway: ServiceSchema = {
         route: { type: "object" },
         toBottom: { type: "boolean", optional: true, default: true },
       },
-      handler(
-        this: Self,
-        ctx: Context<{ route: RouteSettings; toBottom?: boolean }>,
-      ) {
-        const route = engine(this).addRoute(
-          ctx.params.route,
-          ctx.params.toBottom ?? true,
-        );
+      handler(this: Self, ctx: Context<{ route: RouteSettings; toBottom?: boolean }>) {
+        const route = engine(this).addRoute(ctx.params.route, ctx.params.toBottom ?? true);
         return { path: route.path, name: route.name ?? null };
       },
     },
@@ -149,14 +137,9 @@ export const ApiGateway: ServiceSchema = {
         name: { type: "string", optional: true },
         path: { type: "string", optional: true },
       },
-      handler(
-        this: Self,
-        ctx: Context<{ name?: string; path?: string }>,
-      ): boolean {
+      handler(this: Self, ctx: Context<{ name?: string; path?: string }>): boolean {
         const gw = engine(this);
-        if (ctx.params.name != null) {
-          return gw.removeRouteByName(ctx.params.name);
-        }
+        if (ctx.params.name != null) return gw.removeRouteByName(ctx.params.name);
         return gw.removeRoute(ctx.params.path ?? "");
       },
     },

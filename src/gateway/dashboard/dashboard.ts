@@ -39,9 +39,7 @@ export interface ResolvedDashboard {
  * @param v The setting.
  * @returns The options, or null when the dashboard is off.
  */
-export function resolveDashboard(
-  v: GatewaySettings["dashboard"],
-): ResolvedDashboard | null {
+export function resolveDashboard(v: GatewaySettings["dashboard"]): ResolvedDashboard | null {
   if (!v) return null;
   const o: DashboardOptions = v === true ? {} : typeof v === "string" ? { path: v } : v;
   const { path, console, interval, ...route } = o;
@@ -85,10 +83,7 @@ export class Dashboard {
     const base = fullPath(this.#opts.path).replace(/\/$/, "");
     const html = page.replace(
       /\/\*CONFIG\*\/\s*null/,
-      JSON.stringify({ base, console: this.#opts.console }).replace(
-        /</g,
-        "\\u003c",
-      ),
+      JSON.stringify({ base, console: this.#opts.console }).replace(/</g, "\\u003c"),
     );
     const aliases: RouteSettings["aliases"] = {
       "GET /": () =>
@@ -151,27 +146,20 @@ export class Dashboard {
             if (text !== last) {
               last = text;
               lastSent = now;
-              controller.enqueue(
-                encoder.encode(`event: snapshot\ndata: ${text}\n\n`),
-              );
+              controller.enqueue(encoder.encode(`event: snapshot\ndata: ${text}\n\n`));
             } else if (now - lastSent >= KEEPALIVE_MS) {
               lastSent = now;
               controller.enqueue(encoder.encode(": keep-alive\n\n"));
             }
           } catch (err) {
             if (closed) return;
-            this.#logger.warn(
-              "API gateway: the dashboard could not read the cluster",
-              {
-                error: err instanceof Error ? err.message : String(err),
-              },
-            );
+            this.#logger.warn("API gateway: the dashboard could not read the cluster", {
+              error: err instanceof Error ? err.message : String(err),
+            });
           }
           if (!closed) timer = setTimeout(tick, this.#opts.interval);
         };
-        controller.enqueue(
-          encoder.encode(`retry: ${Math.max(1000, this.#opts.interval)}\n\n`),
-        );
+        controller.enqueue(encoder.encode(`retry: ${Math.max(1000, this.#opts.interval)}\n\n`));
         tick();
       },
       cancel: () => close(),

@@ -113,9 +113,7 @@ function nodeView(n: Rec): NodeView {
 }
 
 function serviceView(s: Rec): ServiceView {
-  const actions = Object.entries((s.actions ?? {}) as Record<string, Rec>).map((
-    [key, a],
-  ) => ({
+  const actions = Object.entries((s.actions ?? {}) as Record<string, Rec>).map(([key, a]) => ({
     name: String(a.name ?? key),
     params: a.params ?? null,
     rest: a.rest ?? null,
@@ -136,9 +134,7 @@ interface MetricsLike {
 }
 
 function metricsOf(broker: BrokerApi): MetricsLike | null {
-  const m = (broker as unknown as { metrics?: unknown }).metrics as
-    | MetricsLike
-    | undefined;
+  const m = (broker as unknown as { metrics?: unknown }).metrics as MetricsLike | undefined;
   if (!m || typeof m !== "object" || typeof m.list !== "function") return null;
   if (typeof m.isEnabled === "function" && !m.isEnabled()) return null;
   return m;
@@ -164,15 +160,7 @@ export function actionRates(list: unknown): ActionRate[] {
   const entry = (action: string) => {
     let e = byAction.get(action);
     if (!e) {
-      e = {
-        action,
-        total: 0,
-        rate: null,
-        errors: 0,
-        p50: null,
-        p99: null,
-        mean: null,
-      };
+      e = { action, total: 0, rate: null, errors: 0, p50: null, p99: null, mean: null };
       byAction.set(action, e);
     }
     return e;
@@ -208,24 +196,16 @@ export function actionRates(list: unknown): ActionRate[] {
  * @param console Whether the console is on (the page shows it or not).
  * @returns The snapshot.
  */
-export async function takeSnapshot(
-  broker: BrokerApi,
-  console: boolean,
-): Promise<Snapshot> {
+export async function takeSnapshot(broker: BrokerApi, console: boolean): Promise<Snapshot> {
   const [nodes, services] = await Promise.all([
     broker.call("$node.list", { withServices: true }) as Promise<Rec[]>,
-    broker.call("$node.services", {
-      withActions: true,
-      withEvents: true,
-    }) as Promise<Rec[]>,
+    broker.call("$node.services", { withActions: true, withEvents: true }) as Promise<Rec[]>,
   ]);
   const metrics = metricsOf(broker);
   let rates: ActionRate[] | null = null;
   if (metrics) {
     try {
-      rates = actionRates(
-        await metrics.list({ includes: "moleculer.request.**" }),
-      );
+      rates = actionRates(await metrics.list({ includes: "moleculer.request.**" }));
     } catch {
       rates = [];
     }
