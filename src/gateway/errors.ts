@@ -134,8 +134,8 @@ export class BodyParseError extends MoleculerError {
 }
 
 /**
- * 501: the request needs a feature this gateway does not have yet (stream aliases
- * `multipart:` and `stream:`). Answered at once, so the client does not wait for nothing.
+ * 501: the request needs a feature this gateway does not have. Answered at once, so the
+ * client does not wait for nothing.
  */
 export class NotImplementedError extends MoleculerError {
   /**

@@ -16,12 +16,7 @@ import { parseBody, pickParser, readBody } from "./body.ts";
 import { ActionCatalog, type ActionDefinition } from "./catalog.ts";
 import { handleCors } from "./cors.ts";
 import { CONSOLE_ALIAS, Dashboard, resolveDashboard } from "./dashboard/dashboard.ts";
-import {
-  BadRequestError,
-  NotFoundError,
-  NotImplementedError,
-  ServiceUnavailableError,
-} from "./errors.ts";
+import { BadRequestError, NotFoundError, ServiceUnavailableError } from "./errors.ts";
 import { GatewayRequest, GatewayResponse } from "./http.ts";
 import {
   checkRoute,
@@ -32,6 +27,7 @@ import {
   type RouteSettings,
 } from "./options.ts";
 import { parseQuery } from "./query.ts";
+import { busboyOf, multipartCall, RawUpload } from "./upload.ts";
 import { type Encoder, errorStatus, writeError, writeResult } from "./respond.ts";
 import {
   addSlashes,
@@ -443,15 +439,9 @@ export class HttpGateway {
         `=> ${req.method} ${req.originalUrl}`,
       );
     }
-    if (found && (found.alias.type === "multipart" || found.alias.type === "stream")) {
-      await req.request.body?.cancel().catch(() => {});
-      throw new NotImplementedError(
-        `The '${found.alias.type}:' alias ${found.alias.method} ${found.alias.fullPath} needs ` +
-          "streamed uploads, which this gateway does not have yet",
-        { alias: found.alias.fullPath, action: found.alias.action },
-      );
-    }
-    await this.#parseBody(route, req);
+    const upload = found?.alias.type === "multipart" || found?.alias.type === "stream";
+    // An upload's body goes to the action as a stream: no body parser reads it.
+    if (!upload) await this.#parseBody(route, req);
     if (handleCors(route.cors, req, res)) return true;
     if (found?.alias.type === CONSOLE_ALIAS) return await this.#consoleCall(route, req, res);
     let urlPath = req.parsedUrl.slice(route.path.length);
@@ -580,7 +570,16 @@ export class HttpGateway {
       }
     }
     if (!action) return false;
-    return await this.#callAction(route, action, req, res, def, "notDefined" in alias);
+    if (alias.type === "multipart") {
+      const config = busboyOf(route, alias as Alias);
+      const data = await multipartCall(req, action, route.callOptions, config, this.#service);
+      writeResult(req, res, await this.#afterCall(route, req, res, data), undefined, this.#encode);
+      return true;
+    }
+    const upload = alias.type === "stream"
+      ? new RawUpload(req.request, busboyOf(route, alias as Alias).limits?.fileSize)
+      : undefined;
+    return await this.#callAction(route, action, req, res, def, "notDefined" in alias, upload);
   }
 
   async #afterCall(
@@ -600,6 +599,7 @@ export class HttpGateway {
     res: GatewayResponse,
     def: ActionDefinition | undefined,
     direct: boolean,
+    upload?: RawUpload,
   ): Promise<boolean> {
     const ctx = req.$ctx;
     if (route.logging) {
@@ -610,8 +610,12 @@ export class HttpGateway {
     }
     let data: unknown;
     try {
-      data = await ctx.call(action, req.$params, route.callOptions);
+      const opts = upload ? { ...route.callOptions, stream: upload.stream } : route.callOptions;
+      data = await ctx.call(action, req.$params, opts);
+      if (upload?.error) throw upload.error;
     } catch (err) {
+      // Past the upload limit, the answer is 413 whatever the action made of its failed stream.
+      if (upload?.error) throw upload.error;
       // The catalog was a step behind: the action's last node left. An alias says 503.
       if (
         !direct && err instanceof ServiceNotFoundError &&

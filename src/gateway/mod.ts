@@ -42,12 +42,14 @@ export type { ApiGatewayMembers, ApiGatewayService } from "./service.ts";
 export type { AliasInfo, RequestInfo } from "./gateway.ts";
 export { GatewayRequest, GatewayResponse } from "./http.ts";
 export type { ResponseBody } from "./http.ts";
+export type { MultipartLimits } from "./multipart.ts";
 export { GatewaySettingsError } from "./options.ts";
 export type {
   AfterCallHook,
   AliasFunction,
   AliasTarget,
   AliasView,
+  BusboyConfig,
   CorsOptions,
   DashboardOptions,
   ErrorHook,

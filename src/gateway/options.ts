@@ -10,6 +10,7 @@ import { type AssetsOptions, checkAssets } from "./assets.ts";
 import type { BodyParsersOptions } from "./body.ts";
 import { checkEtag, type EtagOption } from "./etag.ts";
 import type { GatewayRequest, GatewayResponse } from "./http.ts";
+import type { MultipartLimits } from "./multipart.ts";
 import type { QueryOptions } from "./query.ts";
 import { checkRateLimit, type RateLimitOptions } from "./rate_limit.ts";
 
@@ -35,11 +36,30 @@ export type AliasTarget =
     type?: string;
     /** A function to run (before the action when both are given). */
     handler?: AliasFunction;
+    /** `multipart` and `stream` aliases: limits over the route's `busboyConfig`. */
+    busboyConfig?: BusboyConfig;
     /** `REST` aliases only: generate just these of list/get/create/update/patch/remove. */
     only?: string[];
     /** `REST` aliases only: generate all but these. */
     except?: string[];
   };
+
+/** Upload settings of a route or alias, by moleculer-web's `busboyConfig` names. */
+export interface BusboyConfig {
+  /** busboy's limits: `fileSize`, `files`, `fields`, `parts`, `fieldSize`, `fieldNameSize`. */
+  limits?: MultipartLimits;
+  /** Call the action for a form without files (with its fields); else 400. @default {false} */
+  empty?: boolean;
+  /** Called (`this` = the gateway service) when a file past `limits.files` is skipped. */
+  // deno-lint-ignore no-explicit-any
+  onFilesLimit?: (this: any) => void;
+  /** Called when a field past `limits.fields` is skipped. */
+  // deno-lint-ignore no-explicit-any
+  onFieldsLimit?: (this: any) => void;
+  /** Called when a part past `limits.parts` is skipped. */
+  // deno-lint-ignore no-explicit-any
+  onPartsLimit?: (this: any) => void;
+}
 
 /** `(ctx, route, req, res, alias)` hooks; `this` is the gateway service. */
 export type RouteHook = (
@@ -112,6 +132,11 @@ export interface RouteSettings {
   autoAliases?: boolean;
   /** Body parsers: `{ json: true, urlencoded: { extended: true }, text: { limit: "1mb" } }`. @default {{ json: true }} */
   bodyParsers?: boolean | BodyParsersOptions;
+  /**
+   * Uploads through `multipart:` and `stream:` aliases: busboy's `limits` (`fileSize` also
+   * bounds a raw `stream:` body), `empty`, and `onFilesLimit`/`onFieldsLimit`/`onPartsLimit`.
+   */
+  busboyConfig?: BusboyConfig;
   /** `true` runs the service's `authenticate` method; a string names another method. */
   authentication?: boolean | string | RouteHook;
   /** `true` runs the service's `authorize` method; a string names another method. */

@@ -17,6 +17,7 @@ import type {
   AliasFunction,
   AliasTarget,
   AliasView,
+  BusboyConfig,
   CorsOptions,
   ErrorHook,
   GatewaySettings,
@@ -178,6 +179,8 @@ export class Alias implements AliasView {
   readonly action: string | null;
   readonly type: string;
   readonly handler: AliasFunction | null;
+  /** `multipart`/`stream` aliases: the alias's own `busboyConfig`, over the route's. */
+  readonly busboyConfig: BusboyConfig | undefined;
   readonly generated: boolean;
   readonly regexp: RegExp;
   readonly keys: readonly string[];
@@ -211,6 +214,7 @@ export class Alias implements AliasView {
     let action: string | null = null;
     let type = "call";
     let handler: AliasFunction | null = null;
+    let busboyConfig: BusboyConfig | undefined;
     const takeAction = (name: string) => {
       const colon = name.indexOf(":");
       if (colon > 0) {
@@ -229,12 +233,14 @@ export class Alias implements AliasView {
       if (target.action) takeAction(target.action);
       if (target.type) type = target.type;
       if (target.handler) handler = target.handler;
+      busboyConfig = target.busboyConfig;
     }
     this.method = method;
     this.path = trimSlashes(path);
     this.action = action;
     this.type = type;
     this.handler = handler;
+    this.busboyConfig = busboyConfig;
     this.generated = generated;
     let full = addSlashes(route.path) + this.path;
     if (full !== "/" && full.endsWith("/")) full = full.slice(0, -1);

@@ -110,6 +110,41 @@ const nusers = {
   },
 };
 
+// Uploads: `save` hashes the stream it gets (raw or one file of a form) and tells its params;
+// `download` answers with a stream of `size` bytes of `fill`.
+const nfiles = {
+  name: "nfiles",
+  actions: {
+    async save(ctx) {
+      const hash = require("node:crypto").createHash("sha256");
+      let size = 0;
+      for await (const chunk of ctx.stream) {
+        size += chunk.length;
+        hash.update(chunk);
+      }
+      const { $fieldname, $filename, $mimetype, $encoding, ...rest } = ctx.params;
+      return {
+        node: "node",
+        size,
+        sha256: hash.digest("hex"),
+        file: { $fieldname, $filename, $mimetype, $encoding },
+        rest,
+      };
+    },
+    download(ctx) {
+      const { Readable } = require("node:stream");
+      const size = Number(ctx.params.size);
+      const step = 65536;
+      ctx.meta.$responseType = "application/x-test";
+      return Readable.from((function* () {
+        for (let at = 0; at < size; at += step) {
+          yield Buffer.alloc(Math.min(step, size - at), Number(ctx.params.fill ?? 7));
+        }
+      })());
+    },
+  },
+};
+
 const brokerOptions = {
   nodeID: options.nodeID,
   transporter: options.transporter,
@@ -120,6 +155,7 @@ const brokerOptions = {
 
 const broker = new ServiceBroker(brokerOptions);
 if (options.services !== false) broker.createService(nusers);
+if (options.services !== false) broker.createService(nfiles);
 
 if (options.web) {
   const ApiGateway = require("moleculer-web");
