@@ -43,7 +43,17 @@
 
 export { Broker, ServiceBroker, VERSION } from "./src/broker/broker.ts";
 export type { TransitView } from "./src/broker/broker.ts";
-export type { BrokerApi, PongResult, ServiceRef } from "./src/core/broker_api.ts";
+export type {
+  BrokerApi,
+  BrokerPromiseConstructor,
+  PongResult,
+  PromiseHelpers,
+  ServiceRef,
+  WaitForServicesResult,
+} from "./src/core/broker_api.ts";
+export { LocalBus, type LocalBusListener } from "./src/broker/local_bus.ts";
+export type { LocalServiceItem } from "./src/broker/local_services.ts";
+export type { ErrorHandler, ErrorHandlerInfo } from "./src/middlewares/error_handler.ts";
 export type { HostInfo, MemoryUsage, Runtime } from "./src/core/runtime.ts";
 export { Context } from "./src/core/context.ts";
 export type {
@@ -122,12 +132,19 @@ export type {
   EventInfo,
   Handler,
   LifecycleHook,
+  LogBindings,
+  MethodHook,
+  MethodInfo,
+  MethodWrapper,
+  MiddlewareFactory,
   MiddlewareHooks,
   MiddlewareOption,
   MiddlewaresView,
+  SyncHook,
   WrapHook,
 } from "./src/core/middleware.ts";
 export type {
+  BrokerLifecycleHandler,
   BrokerOptions,
   RegistryOptions,
   ResolvedOptions,
@@ -212,6 +229,7 @@ export type { CacherConfig, CacherName, CacherOption } from "./src/cachers/resol
 export type {
   ActionEndpoint,
   EventEndpoint,
+  ListOptions,
   LocalAction,
   LocalEvent,
   NodeInfo,

@@ -36,6 +36,7 @@ Deno.test("resolveOptions() fills every default", () => {
   assert.equal(o.cleanOfflineNodesTimeout, 600);
   assert.equal(o.protocolVersion, "5");
   assert.deepEqual(o.registry, {
+    discoverer: "Local",
     strategy: "RoundRobin",
     strategyOptions: {},
     preferLocal: true,
@@ -56,6 +57,8 @@ Deno.test("resolveOptions() fills every default", () => {
   assert.deepEqual(o.bulkhead, { enabled: false, concurrency: 10, maxQueueSize: 100 });
   assert.deepEqual(o.tracking, { enabled: false, shutdownTimeout: 5000 });
   assert.deepEqual(o.transit, {
+    disableReconnect: false,
+    maxChunkSize: 262144,
     maxQueueSize: 50_000,
     disableVersionCheck: false,
     serviceChangedDebounceTime: 1000,
@@ -89,6 +92,7 @@ Deno.test("resolveOptions() keeps given values", () => {
   assert.equal(o.maxCallLevel, 5);
   assert.equal(o.protocolVersion, "4");
   assert.deepEqual(o.registry, {
+    discoverer: "Local",
     strategy: "Random",
     strategyOptions: {},
     preferLocal: false,

@@ -323,9 +323,9 @@ Deno.test("a middleware with no known hook is rejected with BrokerOptionsError",
     { name: "only-a-name" },
     { localActon: () => {} },
     new (class Empty extends Middleware {})(),
-    null,
-    "Timeout",
-    () => {},
+    42,
+    "NoSuchMiddleware",
+    () => ({ name: "factory of nothing" }),
   ];
   for (const mw of bad) {
     assert.throws(
