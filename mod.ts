@@ -49,6 +49,7 @@ export type {
   PongResult,
   PromiseHelpers,
   ServiceRef,
+  WaitForServiceRef,
   WaitForServicesResult,
 } from "./src/core/broker_api.ts";
 export { LocalBus, type LocalBusListener } from "./src/broker/local_bus.ts";

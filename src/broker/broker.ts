@@ -27,6 +27,7 @@ import type {
   BrokerPromiseConstructor,
   PongResult,
   ServiceRef,
+  WaitForServiceRef,
   WaitForServicesResult,
 } from "../core/broker_api.ts";
 import type { Runtime } from "../core/runtime.ts";
@@ -167,7 +168,10 @@ export class ServiceBroker implements BrokerApi {
   readonly #broadcast: EmitHandler;
   readonly #broadcastLocal: EmitHandler;
   readonly #calls: ActionCalls;
-  readonly #createService: (schema: ServiceSchema | Service, mods?: ServiceSchema) => Service;
+  readonly #createService: (
+    schema: ServiceSchema | Service,
+    mods?: Partial<ServiceSchema>,
+  ) => Service;
   readonly #destroyService: (service: Service | ServiceRef) => Promise<void>;
   readonly #mcall: (def: MCallDefinitions, opts?: MCallOptions) => Promise<unknown>;
   #phase: Phase = "created";
@@ -335,7 +339,8 @@ export class ServiceBroker implements BrokerApi {
 
     this.#createService = parts.middlewares.wrapMethod(
       "createService",
-      (schema: ServiceSchema | Service, mods?: ServiceSchema) => this.#create(schema, mods),
+      (schema: ServiceSchema | Service, mods?: Partial<ServiceSchema>) =>
+        this.#create(schema, mods),
     );
     this.#destroyService = parts.middlewares.wrapMethod(
       "destroyService",
@@ -451,15 +456,15 @@ export class ServiceBroker implements BrokerApi {
    * @returns The service.
    * @throws {ServiceSchemaError} naming the malformed part of the schema.
    */
-  createService(schema: ServiceSchema, schemaMods?: ServiceSchema): Service;
+  createService(schema: ServiceSchema, schemaMods?: Partial<ServiceSchema>): Service;
   /** Register a {@linkcode Service} instance and return it at once. */
   createService(service: Service): Service;
-  createService(schema: ServiceSchema | Service, schemaMods?: ServiceSchema): Service {
+  createService(schema: ServiceSchema | Service, schemaMods?: Partial<ServiceSchema>): Service {
     return this.#createService(schema, schemaMods);
   }
 
   /** A service instance of a schema (with `schemaMods` merged over it), by `ServiceFactory`. */
-  #instance(schema: ServiceSchema | Service, mods?: ServiceSchema): Service {
+  #instance(schema: ServiceSchema | Service, mods?: Partial<ServiceSchema>): Service {
     if (schema instanceof Service) return schema;
     // Moleculer merges the modifications as if the schema were their mixin.
     const merged = mods
@@ -468,7 +473,7 @@ export class ServiceBroker implements BrokerApi {
     return new this.options.ServiceFactory(merged);
   }
 
-  #create(schema: ServiceSchema | Service, mods?: ServiceSchema): Service {
+  #create(schema: ServiceSchema | Service, mods?: Partial<ServiceSchema>): Service {
     const reg = this.#services.prepare(this.#instance(schema, mods));
     reg.created
       .then(() => {
@@ -665,17 +670,17 @@ export class ServiceBroker implements BrokerApi {
    *   `data.statuses` and `data.missing`.
    */
   async waitForServices(
-    services: ServiceRef | ServiceRef[],
+    services: WaitForServiceRef | WaitForServiceRef[],
     timeout: number = this.options.dependencyTimeout,
     interval: number = this.options.dependencyInterval,
   ): Promise<WaitForServicesResult> {
     const wanted: string[][] = (Array.isArray(services) ? services : [services]).map(
-      (ref: ServiceDependency) =>
+      (ref: WaitForServiceRef) =>
         typeof ref !== "string" && Array.isArray(ref.version)
           ? (ref.version as Array<string | number>).map((v) =>
             refName({ name: ref.name, version: v })
           )
-          : [refName(ref)],
+          : [refName(ref as ServiceDependency)],
     );
     const names = [...new Set(wanted.flat())];
     if (names.length === 0) return { services: [], statuses: [] };

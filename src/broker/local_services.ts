@@ -32,6 +32,8 @@ export interface Registered {
   created: Promise<void>;
   /** True while started. */
   started: boolean;
+  /** The run of `start` while one is under way or done, until the service stops. */
+  starting?: Promise<void> | undefined;
 }
 
 /**
@@ -260,9 +262,15 @@ export class LocalServices {
    *
    * @param reg The registration.
    */
-  async start(reg: Registered): Promise<void> {
-    if (reg.started) return;
+  start(reg: Registered): Promise<void> {
+    // Everyone asking gets the same run: `start()` waits for a service `createService` began.
+    if (reg.started) return reg.starting ?? Promise.resolve();
     reg.started = true;
+    reg.starting = this.#start(reg);
+    return reg.starting;
+  }
+
+  async #start(reg: Registered): Promise<void> {
     const broker = this.#broker;
     // `created` may be async: `started` must not overtake it (createService() then start()).
     await reg.created;
@@ -283,6 +291,7 @@ export class LocalServices {
         await broker.waitForServices(deps, timeout, interval);
       } catch (err) {
         reg.started = false;
+        reg.starting = undefined;
         if (!(err instanceof MoleculerError) || err.type !== "WAITFOR_SERVICES") throw err;
         throw new MoleculerError(
           `Service '${service.fullName}' cannot start: ${err.message}`,
@@ -326,6 +335,8 @@ export class LocalServices {
     this.#parts.registry.unregisterLocalService(reg.service);
     if (!reg.started) return;
     reg.started = false;
+    await reg.starting?.catch(() => {});
+    reg.starting = undefined;
     await this.#parts.middlewares.callAsync("serviceStopping", reg.service, true);
     try {
       for (const fn of reg.spec.stopped) await fn();

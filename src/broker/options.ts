@@ -192,12 +192,14 @@ export interface BrokerOptions {
    * The class of every context: a subclass of `Context` (its constructor takes what
    * `Context`'s does). @default {Context}
    */
-  ContextFactory?: typeof Context | null;
+  // deno-lint-ignore no-explicit-any
+  ContextFactory?: (new (...args: any[]) => Context<any, any>) | null;
   /**
    * The class services are made with by `createService(schema)`: a subclass of `Service` whose
    * constructor takes the schema. @default {Service}
    */
-  ServiceFactory?: typeof Service | null;
+  // deno-lint-ignore no-explicit-any
+  ServiceFactory?: (new (...args: any[]) => Service) | null;
   /**
    * The promise class of `broker.Promise`. By default a subclass of the global `Promise` with
    * Moleculer's helpers (`delay`, `timeout`, `method`, `map`, `mapSeries`); the global itself is
@@ -568,8 +570,8 @@ export function resolveOptions(
     created: optionalFunction("created", o.created),
     started: optionalFunction("started", o.started),
     stopped: optionalFunction("stopped", o.stopped),
-    ContextFactory: subclassOption("ContextFactory", o.ContextFactory, Context),
-    ServiceFactory: subclassOption("ServiceFactory", o.ServiceFactory, Service),
+    ContextFactory: subclassOption("ContextFactory", o.ContextFactory, Context) as typeof Context,
+    ServiceFactory: subclassOption("ServiceFactory", o.ServiceFactory, Service) as typeof Service,
     Promise: promiseOption(o.Promise),
     warnings,
   };
@@ -581,15 +583,15 @@ function optionalFunction<F>(option: string, value: F | null | undefined): F | u
 }
 
 /** A class option that must be `base` or extend it. */
-function subclassOption<C extends abstract new (...args: never[]) => unknown>(
+function subclassOption(
   option: string,
-  value: C | null | undefined,
-  base: C,
-): C {
+  value: unknown,
+  base: abstract new (...args: never[]) => unknown,
+): unknown {
   if (value === undefined || value === null) return base;
   if (
     typeof value !== "function" ||
-    (value !== base && !(value.prototype instanceof (base as unknown as typeof Object)))
+    (value !== base && !((value as typeof Object).prototype instanceof base))
   ) {
     throw new BrokerOptionsError(
       `Option '${option}' must be a class extending ${base.name}: \`class My${base.name} ` +

@@ -25,6 +25,14 @@ import type { Logger } from "../logging.ts";
 /** A service to wait for: a full name, or `{ name, version }`. */
 export type ServiceRef = ServiceDependency;
 
+/**
+ * A service `waitForServices` waits for: a {@linkcode ServiceRef}, or `{ name, version: [...] }`
+ * satisfied by any of the versions, as in Moleculer.
+ */
+export type WaitForServiceRef =
+  | ServiceRef
+  | { readonly name: string; readonly version: Array<string | number> };
+
 /** What `waitForServices` resolves to, as in Moleculer. */
 export interface WaitForServicesResult {
   /** The full names waited for. */
@@ -116,7 +124,7 @@ export interface BrokerApi {
   /** Register a service (schema or instance) and wait until it is created (and started). */
   register(service: Service | ServiceSchema): Promise<Service>;
   /** Create a service from a schema (with `schemaMods` merged over it) and return it at once. */
-  createService(schema: Service | ServiceSchema, schemaMods?: ServiceSchema): Service;
+  createService(schema: Service | ServiceSchema, schemaMods?: Partial<ServiceSchema>): Service;
   /** Stop and remove a local service (by instance, full name or `{ name, version }`). */
   destroyService(service: Service | ServiceRef): Promise<void>;
   /** A local service by full name or `{ name, version }`. */
@@ -129,7 +137,7 @@ export interface BrokerApi {
   waitForShutdown(): Promise<void>;
   /** Wait until services are available somewhere in the cluster. */
   waitForServices(
-    services: ServiceRef | ServiceRef[],
+    services: WaitForServiceRef | WaitForServiceRef[],
     timeout?: number,
     interval?: number,
   ): Promise<WaitForServicesResult>;
