@@ -34,7 +34,7 @@ Deno.test("broker.Promise has Moleculer's helpers; the global Promise is untouch
     4,
     6,
   ]);
-  assert.deepEqual(await P.mapSeries([1, 2], async (x) => x + 1), [2, 3]);
+  assert.deepEqual(await P.mapSeries([1, 2], (x) => Promise.resolve(x + 1)), [2, 3]);
   await assert.rejects(
     P.method(() => {
       throw new Error("sync throw");
