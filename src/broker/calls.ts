@@ -123,7 +123,12 @@ export class ActionCalls {
         throw new MaxCallLevelError({ nodeID: this.#broker.nodeID, level });
       }
       // The context exists before the endpoint is picked: the Shard strategy reads it.
-      ctx = this.context(params ?? {}, opts);
+      ctx = this.#factory.create(
+        this.#broker,
+        this.#cloneParams ? structuredClone(params ?? {}) : params ?? {},
+        opts,
+      );
+      if (this.#uid !== undefined) withUid(ctx, this.#uid);
       // disableBalancer: without opts.nodeID the request goes to REQB (ctx.nodeID null).
       let balanced = false;
       if (this.#noBalancer && opts.nodeID === undefined) {

@@ -26,6 +26,8 @@ export class LocalBus {
   readonly #onError: (err: unknown, eventName: string) => void;
 
   /**
+   * Create a bus.
+   *
    * @param onError Told about a listener that threw.
    */
   constructor(onError: (err: unknown, eventName: string) => void) {
