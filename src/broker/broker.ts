@@ -187,7 +187,8 @@ export class ServiceBroker implements BrokerApi {
   constructor(options: BrokerOptions | string = {}) {
     // deno-lint-ignore no-this-alias
     const broker = this;
-    this.options = resolveOptions(options);
+    const warnings: string[] = [];
+    this.options = resolveOptions(options, warnings);
     const o = this.options;
     this.nodeID = o.nodeID;
     this.namespace = o.namespace;
@@ -200,7 +201,7 @@ export class ServiceBroker implements BrokerApi {
       logFormat: o.logFormat,
     });
     this.logger = this.getLogger("BROKER");
-    for (const warning of o.warnings) this.logger.warn(warning);
+    for (const warning of warnings) this.logger.warn(warning);
     this.localBus = new LocalBus((err, event) =>
       this.logger.error(`A localBus listener of '${event}' failed`, err)
     );

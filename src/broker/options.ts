@@ -296,8 +296,6 @@ export interface ResolvedOptions {
   readonly ServiceFactory: typeof Service;
   /** See {@linkcode BrokerOptions.Promise}; undefined for the default. */
   readonly Promise: PromiseConstructor | undefined;
-  /** Moleculer options accepted but not honoured yet: one warning each, logged by the broker. */
-  readonly warnings: readonly string[];
 }
 
 const KNOWN_KEYS = new Set([
@@ -407,11 +405,14 @@ function name(
  * Apply defaults and check every option.
  *
  * @param options The user's options, or a nodeID string.
- * @returns The resolved options.
+ * @param warnings Gets one line per Moleculer option accepted but not honoured yet (the broker
+ *   logs them).
+ * @returns The resolved options (valid broker options themselves).
  * @throws {BrokerOptionsError} naming the option that is wrong and what it must be.
  */
 export function resolveOptions(
   options: BrokerOptions | string = {},
+  warnings: string[] = [],
 ): ResolvedOptions {
   const o: BrokerOptions = typeof options === "string" ? { nodeID: options } : options;
   if (o === null || typeof o !== "object") {
@@ -429,9 +430,8 @@ export function resolveOptions(
       );
     }
   }
-  const warnings: string[] = [];
-  const notBuilt = (key: string, value: unknown) => {
-    if (value !== undefined && value !== null && value !== false) {
+  const notBuilt = (key: string, value: unknown, fallback?: unknown) => {
+    if (value !== undefined && value !== null && value !== false && value !== fallback) {
       warnings.push(`Option '${key}' is accepted but not honoured: ${NOT_BUILT[key]}`);
     }
   };
@@ -449,7 +449,7 @@ export function resolveOptions(
   const middlewares = resolveMiddlewaresOption(o.middlewares);
   const registry = optionGroup("registry", o.registry, REGISTRY_KEYS) as RegistryOptions;
   const transit = optionGroup("transit", o.transit, TRANSIT_KEYS) as TransitOptions;
-  notBuilt("transit.maxChunkSize", transit.maxChunkSize);
+  notBuilt("transit.maxChunkSize", transit.maxChunkSize, 256 * 1024);
   notBuilt("transit.disableReconnect", transit.disableReconnect);
   const discoverer = registry.discoverer;
   const discovererType = isRecord(discoverer) ? discoverer.type : discoverer;
@@ -573,7 +573,6 @@ export function resolveOptions(
     ContextFactory: subclassOption("ContextFactory", o.ContextFactory, Context) as typeof Context,
     ServiceFactory: subclassOption("ServiceFactory", o.ServiceFactory, Service) as typeof Service,
     Promise: promiseOption(o.Promise),
-    warnings,
   };
 }
 
