@@ -43,7 +43,18 @@
 
 export { Broker, ServiceBroker, VERSION } from "./src/broker/broker.ts";
 export type { TransitView } from "./src/broker/broker.ts";
-export type { BrokerApi, PongResult, ServiceRef } from "./src/core/broker_api.ts";
+export type {
+  BrokerApi,
+  BrokerPromiseConstructor,
+  PongResult,
+  PromiseHelpers,
+  ServiceRef,
+  WaitForServiceRef,
+  WaitForServicesResult,
+} from "./src/core/broker_api.ts";
+export { LocalBus, type LocalBusListener } from "./src/broker/local_bus.ts";
+export type { LocalServiceItem } from "./src/broker/local_services.ts";
+export type { ErrorHandler, ErrorHandlerInfo } from "./src/middlewares/error_handler.ts";
 export type { HostInfo, MemoryUsage, Runtime } from "./src/core/runtime.ts";
 export { Context } from "./src/core/context.ts";
 export type {
@@ -127,9 +138,14 @@ export type {
   EventInfo,
   Handler,
   LifecycleHook,
+  MethodHook,
+  MethodInfo,
+  MethodWrapper,
+  MiddlewareFactory,
   MiddlewareHooks,
   MiddlewareOption,
   MiddlewaresView,
+  SyncHook,
   TransitHandlers,
   TransitHook,
   TransitMessageHandler,
@@ -148,6 +164,7 @@ export {
 } from "./src/middlewares/transmit/compression.ts";
 export { Encryption, type SecretBytes } from "./src/middlewares/transmit/encryption.ts";
 export type {
+  BrokerLifecycleHandler,
   BrokerOptions,
   RegistryOptions,
   ResolvedOptions,
@@ -244,6 +261,7 @@ export type { CacherConfig, CacherName, CacherOption } from "./src/cachers/resol
 export type {
   ActionEndpoint,
   EventEndpoint,
+  ListOptions,
   LocalAction,
   LocalEvent,
   NodeInfo,

@@ -18,10 +18,18 @@ import { type BrokerOptions, type ResolvedOptions, resolveOptions } from "./opti
 import { Registry, type RegistryView } from "../registry/registry.ts";
 import { BrokerStrategies } from "../strategies/broker_strategies.ts";
 import { resolveSerializer } from "../serializers/resolve.ts";
-import type { Service, ServiceClass } from "../core/service.ts";
+import { Service, type ServiceClass } from "../core/service.ts";
 import type { ServiceSchema } from "../core/schema.ts";
+import type { ServiceDependency } from "../core/schema.ts";
 import { Transit } from "../transit/transit.ts";
-import type { BrokerApi, PongResult, ServiceRef } from "../core/broker_api.ts";
+import type {
+  BrokerApi,
+  BrokerPromiseConstructor,
+  PongResult,
+  ServiceRef,
+  WaitForServiceRef,
+  WaitForServicesResult,
+} from "../core/broker_api.ts";
 import type { Runtime } from "../core/runtime.ts";
 import { resolveTransporter } from "../transporters/resolve.ts";
 import { resolveValidator } from "../validators/resolve.ts";
@@ -31,9 +39,14 @@ import type { ContextTracker, TrackerView } from "../middlewares/tracking.ts";
 import type { Cacher } from "../core/cacher.ts";
 import { resolveCacher } from "../cachers/resolve.ts";
 import type { EventThrottler } from "../middlewares/throttle.ts";
-import { nodeServiceSchema } from "./internals.ts";
+import { healthStatus, nodeServiceSchema } from "./internals.ts";
+import { LocalBus } from "./local_bus.ts";
+import { addPromiseHelpers, BrokerPromise } from "./promise.ts";
+import type { ErrorHandlerInfo } from "../middlewares/error_handler.ts";
+import type { EventEndpoint } from "../registry/registry.ts";
 import { EventDelivery } from "./events.ts";
 import { LocalServices, refName } from "./local_services.ts";
+import { isRecord } from "../_util/values.ts";
 import { BrokerTransitHost } from "./transit_host.ts";
 import { ActionCalls } from "./calls.ts";
 import { denoRuntime } from "../runtime/deno.ts";
@@ -131,13 +144,23 @@ export class ServiceBroker implements BrokerApi {
   readonly circuitBreaker: CircuitBreakerView;
   /** The in-flight tracker that `stop()` drains (empty while tracking is disabled). */
   readonly tracker: TrackerView;
+  /**
+   * Moleculer's in-process event bus: the broker's `$`-prefixed events (`$broker.started`,
+   * `$services.changed`, `$node.connected`, …) are emitted on it too; `on` takes patterns.
+   */
+  readonly localBus: LocalBus;
+  /**
+   * The promise class with Moleculer's helpers (`delay`, `timeout`, `method`, `map`,
+   * `mapSeries`): a subclass of the global `Promise`, or the `Promise` option's class.
+   */
+  readonly Promise: BrokerPromiseConstructor;
   /** The concrete parts behind the views above, for the modules of src/broker/. */
   readonly #parts: BrokerParts;
   /** The cacher of the `cacher` option, or null when caching is off. */
   readonly cacher: Cacher | null;
   readonly #loggers: LoggerFactory;
-  /** Aborted when the broker stops: retry waits and strategy timers end. */
-  readonly #stopping = new AbortController();
+  /** Aborted when the broker stops: retry waits and strategy timers end (a new one per start). */
+  #stopping = new AbortController();
   readonly #throttler: EventThrottler;
   readonly #strategies: BrokerStrategies;
   readonly #services: LocalServices;
@@ -147,6 +170,12 @@ export class ServiceBroker implements BrokerApi {
   readonly #broadcast: EmitHandler;
   readonly #broadcastLocal: EmitHandler;
   readonly #calls: ActionCalls;
+  readonly #createService: (
+    schema: ServiceSchema | Service | ServiceClass,
+    mods?: Partial<ServiceSchema>,
+  ) => Service;
+  readonly #destroyService: (service: Service | ServiceRef) => Promise<void>;
+  readonly #mcall: (def: MCallDefinitions, opts?: MCallOptions) => Promise<unknown>;
   #phase: Phase = "created";
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
@@ -158,7 +187,10 @@ export class ServiceBroker implements BrokerApi {
    * @throws {BrokerOptionsError} naming a bad option.
    */
   constructor(options: BrokerOptions | string = {}) {
-    this.options = resolveOptions(options);
+    // deno-lint-ignore no-this-alias
+    const broker = this;
+    const warnings: string[] = [];
+    this.options = resolveOptions(options, warnings);
     const o = this.options;
     this.nodeID = o.nodeID;
     this.namespace = o.namespace;
@@ -170,7 +202,12 @@ export class ServiceBroker implements BrokerApi {
       logLevel: o.logLevel,
       logFormat: o.logFormat,
     });
-    this.logger = this.#loggers.getLogger("BROKER");
+    this.logger = this.getLogger("BROKER");
+    for (const warning of warnings) this.logger.warn(warning);
+    this.localBus = new LocalBus((err, event) =>
+      this.logger.error(`A localBus listener of '${event}' failed`, err)
+    );
+    this.Promise = o.Promise ? addPromiseHelpers(o.Promise) : BrokerPromise;
     this.cacher = resolveCacher(o.cacher);
     this.cacher?.init(this);
 
@@ -184,10 +221,15 @@ export class ServiceBroker implements BrokerApi {
       bulkhead: o.bulkhead,
       cacher: this.cacher,
       validator: resolveValidator(o.validator),
+      internalMiddlewares: o.internalMiddlewares,
+      errorHandler: o.errorHandler,
     }, {
       nodeID: o.nodeID,
       logger: this.logger,
-      signal: this.#stopping.signal,
+      get signal() {
+        return broker.#stopping.signal;
+      },
+      broker: this,
       getLogger: (module) => this.getLogger(module),
       call: (name, params, opts) => this.call(name, params, opts),
       broadcast: (event, payload) => this.broadcast(event, payload),
@@ -206,9 +248,6 @@ export class ServiceBroker implements BrokerApi {
     };
     this.#parts = parts;
     this.#throttler = chain.throttler;
-
-    // deno-lint-ignore no-this-alias
-    const broker = this;
     this.#strategies = new BrokerStrategies(o.registry, {
       nodeID: this.nodeID,
       get nodes() {
@@ -304,8 +343,24 @@ export class ServiceBroker implements BrokerApi {
       (n, d, opts) => events.broadcastLocal(n, d, opts, "broadcastLocal"),
     );
 
+    this.#createService = parts.middlewares.wrapMethod(
+      "createService",
+      (schema: ServiceSchema | Service | ServiceClass, mods?: Partial<ServiceSchema>) =>
+        this.#create(schema, mods),
+    );
+    this.#destroyService = parts.middlewares.wrapMethod(
+      "destroyService",
+      (service: Service | ServiceRef) => this.#destroy(service),
+    );
+    this.#mcall = parts.middlewares.wrapMethod(
+      "mcall",
+      (def: MCallDefinitions, opts?: MCallOptions) =>
+        runMCall((action, params, o) => this.call(action, params, o), def, opts),
+    );
+
     if (o.internalServices) this.createService(nodeServiceSchema(this));
     parts.middlewares.callSync("brokerCreated", this);
+    o.created?.(this);
   }
 
   /**
@@ -315,7 +370,51 @@ export class ServiceBroker implements BrokerApi {
    * @returns The logger.
    */
   getLogger(module: string): Logger {
-    return this.#loggers.getLogger(module);
+    const logger = this.#loggers.getLogger(module);
+    // Moleculer's `newLogEntry` hook sees every entry: a thin tap, only where a middleware has it.
+    return this.#parts?.middlewares.has("newLogEntry") ? this.#tapLogger(logger, module) : logger;
+  }
+
+  #tapLogger(logger: Logger, module: string): Logger {
+    const bindings = { nodeID: this.nodeID, ns: this.namespace, mod: module.toLowerCase() };
+    const mws = this.#parts.middlewares;
+    const tap = (level: keyof Logger) => (msg: string, props?: unknown) => {
+      mws.callSync("newLogEntry", level, props === undefined ? [msg] : [msg, props], bindings);
+      (logger[level] as (m: string, p?: unknown) => void)(msg, props);
+    };
+    return {
+      trace: tap("trace"),
+      debug: tap("debug"),
+      info: tap("info"),
+      warn: tap("warn"),
+      error: tap("error"),
+      fatal: tap("fatal"),
+    };
+  }
+
+  /**
+   * The broker option `errorHandler`, as Moleculer's `broker.errorHandler(err, info)`: it
+   * returns what the option's handler returns, and rethrows `err` without one.
+   *
+   * @param err The error.
+   * @param info What failed: `{ ctx, service, action }`, `{ ctx, service, event }` or
+   *   `{ actionName, params, opts }`.
+   * @returns The handler's value.
+   * @throws {Error} `err`, when no handler is set or the handler rethrows.
+   */
+  errorHandler(err: Error, info: ErrorHandlerInfo): unknown {
+    const handler = this.options.errorHandler;
+    if (handler) return handler.call(this, err, info);
+    throw err;
+  }
+
+  /**
+   * A new unique id, from the `uidGenerator` option when set (Moleculer's `generateUid`).
+   *
+   * @returns The id.
+   */
+  generateUid(): string {
+    return this.options.uidGenerator?.() ?? uuid();
   }
 
   /** True once `start()` has completed and until `stop()` begins. */
@@ -344,7 +443,7 @@ export class ServiceBroker implements BrokerApi {
   /** Register a class extending {@linkcode Service} (Moleculer's ES6 style): built with the broker. */
   register(service: ServiceClass): Promise<Service>;
   async register(service: Service | ServiceClass | ServiceSchema): Promise<Service> {
-    const reg = this.#services.prepare(service);
+    const reg = this.#services.prepare(this.#instance(service));
     try {
       await reg.created;
     } catch (err) {
@@ -365,13 +464,39 @@ export class ServiceBroker implements BrokerApi {
    * @returns The service.
    * @throws {ServiceSchemaError} naming the malformed part of the schema.
    */
-  createService(schema: ServiceSchema): Service;
+  createService(schema: ServiceSchema, schemaMods?: Partial<ServiceSchema>): Service;
   /** Register a {@linkcode Service} instance and return it at once. */
   createService(service: Service): Service;
   /** Create a service from a class extending {@linkcode Service} (Moleculer's ES6 style). */
   createService(service: ServiceClass): Service;
-  createService(schema: ServiceSchema | Service | ServiceClass): Service {
-    const reg = this.#services.prepare(schema);
+  createService(
+    schema: ServiceSchema | Service | ServiceClass,
+    schemaMods?: Partial<ServiceSchema>,
+  ): Service {
+    return this.#createService(schema, schemaMods);
+  }
+
+  /**
+   * What to register: an instance or a class as given; a schema (with `schemaMods` merged over
+   * it) made into a service by `ServiceFactory`.
+   */
+  #instance(
+    schema: ServiceSchema | Service | ServiceClass,
+    mods?: Partial<ServiceSchema>,
+  ): Service | ServiceClass {
+    if (schema instanceof Service || typeof schema === "function") return schema;
+    // Moleculer merges the modifications as if the schema were their mixin.
+    const merged = mods
+      ? { ...mods, mixins: [schema, ...[mods.mixins ?? []].flat()] } as ServiceSchema
+      : schema;
+    return new this.options.ServiceFactory(merged);
+  }
+
+  #create(
+    schema: ServiceSchema | Service | ServiceClass,
+    mods?: Partial<ServiceSchema>,
+  ): Service {
+    const reg = this.#services.prepare(this.#instance(schema, mods));
     reg.created
       .then(() => {
         if (this.#phase === "starting" || this.#phase === "started") {
@@ -390,16 +515,24 @@ export class ServiceBroker implements BrokerApi {
   /**
    * Stop and remove a local service.
    *
-   * @param service The service, or its full name.
+   * @param service The service, its full name, or `{ name, version }`.
    * @throws {ServiceNotFoundError} when no such local service exists.
    */
-  async destroyService(service: Service | string): Promise<void> {
+  destroyService(service: Service | ServiceRef): Promise<void> {
+    return this.#destroyService(service);
+  }
+
+  async #destroy(service: Service | ServiceRef): Promise<void> {
+    const name = service instanceof Service ? service.fullName : refName(service);
     const reg = this.#services.all.find((r) =>
-      typeof service === "string" ? r.service.fullName === service : r.service === service
+      service instanceof Service ? r.service === service : r.service.fullName === name
     );
     if (!reg) {
       throw new ServiceNotFoundError({
-        service: typeof service === "string" ? service : service.fullName,
+        service: typeof service === "string" || service instanceof Service ? name : service.name,
+        ...(isRecord(service) && !(service instanceof Service) && service.version !== undefined
+          ? { version: service.version }
+          : {}),
       });
     }
     await this.#services.stop(reg);
@@ -428,24 +561,22 @@ export class ServiceBroker implements BrokerApi {
    * @throws {BrokerDisconnectedError} when the transporter cannot connect.
    */
   start(): Promise<void> {
-    if (this.#phase === "stopping" || this.#phase === "stopped") {
+    if (this.#phase === "stopping" || (this.#stopPromise && this.#phase !== "stopped")) {
       return Promise.reject(
-        new MoleculerError(
-          "A stopped broker cannot start again: create a new ServiceBroker",
-        ),
+        new MoleculerError("The broker is stopping: start it again once stop() has resolved"),
       );
+    }
+    if (this.#phase === "stopped" && this.#stopPromise) {
+      // Restart after stop, as in Moleculer: the services start again.
+      this.#startPromise = undefined;
+      this.#stopPromise = undefined;
+      this.#stopping = new AbortController();
     }
     if (this.#startPromise) return this.#startPromise;
-    if (this.#phase !== "created") {
-      return Promise.reject(
-        new MoleculerError(
-          "A stopped broker cannot start again: create a new ServiceBroker",
-        ),
-      );
-    }
     this.#startPromise = (async () => {
       this.#phase = "starting";
       try {
+        await this.#parts.middlewares.callAsync("starting", this);
         if (this.#parts.transit) await this.#parts.transit.connect();
         // Services registered while others start are picked up by the loop.
         const services = this.#services.all;
@@ -462,12 +593,13 @@ export class ServiceBroker implements BrokerApi {
       }
       this.#phase = "started";
       this.#parts.transit?.ready();
+      this.broadcastLocal("$broker.started", {});
       await this.#parts.middlewares.callAsync("brokerStarted", this);
+      await this.options.started?.(this);
       this.logger.info(
         `ServiceBroker '${this.nodeID}' started with ${this.#services.all.length} service(s)` +
           (this.transit ? "" : " (local only: no transporter)"),
       );
-      this.broadcastLocal("$broker.started", {});
     })();
     return this.#startPromise;
   }
@@ -484,6 +616,7 @@ export class ServiceBroker implements BrokerApi {
       this.#phase = "stopping";
       await this.#parts.transit?.beginStop();
       await this.#drain();
+      await this.#parts.middlewares.callAsync("stopping", this, true);
       this.#stopping.abort();
       this.#throttler.clear();
       await this.#events.broadcastLocal(
@@ -505,6 +638,11 @@ export class ServiceBroker implements BrokerApi {
       this.#throttler.clear();
       this.#phase = "stopped";
       await this.#parts.middlewares.callAsync("brokerStopped", this, true);
+      try {
+        await this.options.stopped?.(this);
+      } catch (err) {
+        this.logger.error("The 'stopped' broker option failed", err);
+      }
       this.logger.info(`ServiceBroker '${this.nodeID}' stopped`);
     })();
     return this.#stopPromise;
@@ -543,21 +681,31 @@ export class ServiceBroker implements BrokerApi {
   }
 
   /**
-   * Wait until services are available somewhere in the cluster.
+   * Wait until services are available somewhere in the cluster, as Moleculer's
+   * `waitForServices`: a `{ name, version: [1, 2] }` entry is satisfied by either version.
    *
    * @param services Full names or `{ name, version }`.
-   * @param timeout Give up after this many ms; `0` = wait forever.
-   * @param interval Poll interval in ms.
-   * @throws {MoleculerError} `WAITFOR_SERVICES` on timeout, listing the missing services.
+   * @param timeout Give up after this many ms; `0` = wait forever. @default {the `dependencyTimeout` option}
+   * @param interval Poll interval in ms. @default {the `dependencyInterval` option}
+   * @returns `{ services, statuses }`: the names waited for and `{ name, available }` of each.
+   * @throws {MoleculerError} `WAITFOR_SERVICES` on timeout, with `data.services`,
+   *   `data.statuses` and `data.missing`.
    */
   async waitForServices(
-    services: ServiceRef | ServiceRef[],
-    timeout = 0,
-    interval = 100,
-  ): Promise<void> {
-    const names = (Array.isArray(services) ? services : [services]).map(
-      refName,
+    services: WaitForServiceRef | WaitForServiceRef[],
+    timeout: number = this.options.dependencyTimeout,
+    interval: number = this.options.dependencyInterval,
+  ): Promise<WaitForServicesResult> {
+    const wanted: string[][] = (Array.isArray(services) ? services : [services]).map(
+      (ref: WaitForServiceRef) =>
+        typeof ref !== "string" && Array.isArray(ref.version)
+          ? (ref.version as Array<string | number>).map((v) =>
+            refName({ name: ref.name, version: v })
+          )
+          : [refName(ref as ServiceDependency)],
     );
+    const names = [...new Set(wanted.flat())];
+    if (names.length === 0) return { services: [], statuses: [] };
     const start = Date.now();
     for (;;) {
       const available = new Set<string>();
@@ -565,14 +713,17 @@ export class ServiceBroker implements BrokerApi {
         if (!node.available) continue;
         for (const s of node.services) available.add(s.fullName);
       }
+      const statuses = names.map((name) => ({ name, available: available.has(name) }));
+      if (wanted.every((alts) => alts.some((n) => available.has(n)))) {
+        return { services: names, statuses };
+      }
       const missing = names.filter((n) => !available.has(n));
-      if (missing.length === 0) return;
       if (timeout > 0 && Date.now() - start >= timeout) {
         throw new MoleculerError(
-          `Services waiting is timed out: ${missing.join(", ")} not available`,
+          `Services waiting is timed out: ${missing.join(", ")} not available after ${timeout} ms`,
           500,
           "WAITFOR_SERVICES",
-          { services: names, missing },
+          { services: names, statuses, missing },
         );
       }
       if (this.#phase === "stopping" || this.#phase === "stopped") {
@@ -580,15 +731,107 @@ export class ServiceBroker implements BrokerApi {
           "The broker stopped while waiting for services",
           500,
           "WAITFOR_SERVICES",
-          {
-            services: names,
-            missing,
-          },
+          { services: names, statuses, missing },
         );
       }
       const wait = timeout > 0 ? Math.min(interval, start + timeout - Date.now()) : interval;
       await new Promise((r) => setTimeout(r, Math.max(0, wait)));
     }
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  /**
+   * True when some node (this one included) has a handler of the event.
+   *
+   * @param eventName An event name.
+   * @returns Whether it has listeners.
+   */
+  hasEventListener(eventName: string): boolean {
+    return this.getEventListeners(eventName).length > 0;
+  }
+
+  /**
+   * The endpoints of every handler of an event, on every node (Moleculer's shape: `id` is the
+   * nodeID, `event` the subscription).
+   *
+   * @param eventName An event name.
+   * @returns The endpoints.
+   */
+  getEventListeners(eventName: string): EventEndpoint[] {
+    return this.registry.matchingEventLists(eventName).flatMap((list) => list.items);
+  }
+
+  /**
+   * This node's info as it announces it (Moleculer's `getLocalNodeInfo`).
+   *
+   * @returns `{ ipList, hostname, instanceID, client, config, metadata, seq, services }`.
+   */
+  getLocalNodeInfo(): Record<string, unknown> {
+    const node = this.registry.localNode;
+    return {
+      ipList: node.ipList,
+      hostname: node.hostname,
+      instanceID: node.instanceID,
+      client: node.client,
+      config: node.config,
+      port: null,
+      seq: node.seq,
+      metadata: node.metadata,
+      services: this.registry.localServicesInfo(),
+    };
+  }
+
+  /**
+   * The health of this node, as `$node.health` reports it.
+   *
+   * @returns `{ cpu, mem, os, process, client, net, time }`.
+   */
+  getHealthStatus(): Record<string, unknown> {
+    return healthStatus(this);
+  }
+
+  /**
+   * Load the services of one module file (its default export and named exports: schemas,
+   * `Service` subclasses and instances) and create them.
+   *
+   * @param filePath The file, relative to the working directory or absolute.
+   * @returns The first service created.
+   * @throws {Error} naming the file when it cannot be imported or defines no service.
+   */
+  async loadService(filePath: string): Promise<Service> {
+    const [service] = await this.#load([filePath], undefined);
+    if (!service) throw new MoleculerError(`No service found in '${filePath}'`);
+    return service;
+  }
+
+  /**
+   * Load every service module under a folder whose name matches a mask, and create the
+   * services (Moleculer's `loadServices`).
+   *
+   * @param folder The folder. @default {"./services"}
+   * @param fileMask A glob of the files. @default {"**\/*.service.{ts,js}"}
+   * @returns The number of services created.
+   */
+  async loadServices(
+    folder = "./services",
+    fileMask = "**/*.service.{ts,js,mjs}",
+  ): Promise<number> {
+    return (await this.#load([folder], fileMask)).length;
+  }
+
+  async #load(paths: string[], mask: string | undefined): Promise<Service[]> {
+    // The loader is the CLI's (file system, globs): loaded on first use only.
+    const loader = await import("../runner/loader.ts");
+    const cwd = this.runtime.cwd?.() ?? ".";
+    const created: Service[] = [];
+    for (const source of await loader.resolveSources(paths, { cwd, mask })) {
+      for (const file of await loader.listModules(source)) {
+        const { services } = await loader.importServices(file, undefined, cwd);
+        for (const svc of services) created.push(this.createService(svc));
+      }
+    }
+    return created;
   }
 
   // ---------------------------------------------------------------- calls
@@ -670,7 +913,7 @@ export class ServiceBroker implements BrokerApi {
     opts?: MCallOptions,
   ): Promise<Record<string, R>>;
   mcall(def: MCallDefinitions, opts?: MCallOptions): Promise<unknown> {
-    return runMCall((action, params, o) => this.call(action, params, o), def, opts);
+    return this.#mcall(def, opts);
   }
 
   /**
@@ -726,10 +969,11 @@ export class ServiceBroker implements BrokerApi {
   emit<D = unknown, N extends string = string>(
     name: UnknownName<N, KnownEvent>,
     data?: D,
-    opts?: EmitOptions,
+    opts?: EmitOptions | string | string[],
   ): Promise<void>;
-  emit(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
-    return this.#emit(name, data, opts ?? {});
+  emit(name: string, data?: unknown, opts?: EmitOptions | string | string[]): Promise<void> {
+    if (name.charCodeAt(0) === 36) this.localBus.emit(name, data);
+    return this.#emit(name, data, emitOptions(opts));
   }
 
   /**
@@ -752,10 +996,11 @@ export class ServiceBroker implements BrokerApi {
   broadcast<D = unknown, N extends string = string>(
     name: UnknownName<N, KnownEvent>,
     data?: D,
-    opts?: EmitOptions,
+    opts?: EmitOptions | string | string[],
   ): Promise<void>;
-  broadcast(name: string, data?: unknown, opts?: EmitOptions): Promise<void> {
-    return this.#broadcast(name, data, opts ?? {});
+  broadcast(name: string, data?: unknown, opts?: EmitOptions | string | string[]): Promise<void> {
+    if (name.charCodeAt(0) === 36) this.localBus.emit(name, data);
+    return this.#broadcast(name, data, emitOptions(opts));
   }
 
   /**
@@ -769,10 +1014,17 @@ export class ServiceBroker implements BrokerApi {
   broadcastLocal(
     name: string,
     data?: unknown,
-    opts?: EmitOptions,
+    opts?: EmitOptions | string | string[],
   ): Promise<void> {
-    return this.#broadcastLocal(name, data, opts ?? {});
+    if (name.charCodeAt(0) === 36) this.localBus.emit(name, data);
+    return this.#broadcastLocal(name, data, emitOptions(opts));
   }
+}
+
+/** Moleculer's shorthand: a group name or a list of groups in place of the emit options. */
+function emitOptions(opts: EmitOptions | string | string[] | undefined): EmitOptions {
+  if (opts === undefined) return {};
+  return typeof opts === "string" || Array.isArray(opts) ? { groups: opts } : opts;
 }
 
 /** Pylecular's name for {@linkcode ServiceBroker}. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type CallOptions, Context } from "../core/context.ts";
+import type { CallOptions, Context } from "../core/context.ts";
 import type { ActionInfo, Handler } from "../core/middleware.ts";
 import {
   MaxCallLevelError,
@@ -33,6 +33,12 @@ export class ActionCalls {
   readonly #noBalancer: boolean;
   /** `disableBalancer`: local action endpoints with the remote chain, which publishes to `REQB`. */
   readonly #balancedEndpoints = new WeakMap<ActionEndpoint, ActionEndpoint>();
+  /** The `ContextFactory` option. */
+  readonly #factory: typeof Context;
+  /** The `uidGenerator` option. */
+  readonly #uid: (() => string) | undefined;
+  /** The `contextParamsCloning` option. */
+  readonly #cloneParams: boolean;
 
   /**
    * @param broker The broker the calls are made on.
@@ -47,6 +53,27 @@ export class ActionCalls {
     this.#maxCallLevel = broker.options.maxCallLevel;
     this.#requestTimeout = broker.options.requestTimeout;
     this.#noBalancer = noBalancer;
+    this.#factory = broker.options.ContextFactory;
+    this.#uid = broker.options.uidGenerator;
+    this.#cloneParams = broker.options.contextParamsCloning;
+  }
+
+  /**
+   * A new call context, by the `ContextFactory`, with the `uidGenerator`'s id and cloned params
+   * when those options are set.
+   *
+   * @param params Params of the call.
+   * @param opts Call options.
+   * @returns The context.
+   */
+  context(params: unknown, opts: CallOptions): Context {
+    const ctx = this.#factory.create(
+      this.#broker,
+      this.#cloneParams ? structuredClone(params) : params,
+      opts,
+    );
+    if (this.#uid) withUid(ctx, this.#uid);
+    return ctx;
   }
 
   #findEndpoint(name: string, opts: CallOptions, ctx: Context): ActionEndpoint {
@@ -96,7 +123,12 @@ export class ActionCalls {
         throw new MaxCallLevelError({ nodeID: this.#broker.nodeID, level });
       }
       // The context exists before the endpoint is picked: the Shard strategy reads it.
-      ctx = Context.create(this.#broker, params ?? {}, opts);
+      ctx = this.#factory.create(
+        this.#broker,
+        this.#cloneParams ? structuredClone(params ?? {}) : params ?? {},
+        opts,
+      );
+      if (this.#uid !== undefined) withUid(ctx, this.#uid);
       // disableBalancer: without opts.nodeID the request goes to REQB (ctx.nodeID null).
       let balanced = false;
       if (this.#noBalancer && opts.nodeID === undefined) {
@@ -118,8 +150,18 @@ export class ActionCalls {
       ctx.service = ep.local ? ep.service.service : null;
       ctx.action = ep.action;
     } catch (err) {
+      if (this.#broker.options.errorHandler) {
+        // Moleculer hands a call that found no endpoint to the broker's errorHandler.
+        const handled = Promise.reject(err).catch((e) =>
+          this.#broker.errorHandler(e, { actionName: name, params, opts })
+        );
+        if (opts.fallbackResponse === undefined) return handled;
+        ctx ??= this.context(params ?? {}, opts);
+        ctx.action ??= { name };
+        return withFallbackResponse(handled, ctx, opts.fallbackResponse);
+      }
       if (opts.fallbackResponse === undefined) return Promise.reject(err);
-      ctx ??= Context.create(this.#broker, params ?? {}, opts);
+      ctx ??= this.context(params ?? {}, opts);
       ctx.action ??= { name };
       return withFallbackResponse(Promise.reject(err), ctx, opts.fallbackResponse);
     }
@@ -188,4 +230,17 @@ export class ActionCalls {
       return transit.request(ctx, info.name);
     }, info);
   }
+}
+
+/**
+ * Give a new context the `uidGenerator`'s id; a context that starts a chain takes it as its
+ * requestID too.
+ *
+ * @param ctx The context, just made.
+ * @param uid The generator.
+ */
+export function withUid(ctx: Context, uid: () => string): void {
+  const id = uid();
+  if (ctx.requestID === ctx.id) ctx.requestID = id;
+  ctx.id = id;
 }

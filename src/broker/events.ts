@@ -7,11 +7,12 @@
  */
 
 import type { BrokerParts, ServiceBroker } from "./broker.ts";
-import { Context, type EmitOptions, type EventType } from "../core/context.ts";
+import type { Context, EmitOptions, EventType } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { EventEndpoint, Registry } from "../registry/registry.ts";
 import type { EndpointList } from "../registry/endpoint_list.ts";
 import { isPromiseLike } from "../_util/async.ts";
+import { withUid } from "./calls.ts";
 
 function toGroups(groups: string | string[] | undefined): string[] | null {
   if (groups === undefined) return null;
@@ -29,6 +30,8 @@ export class EventDelivery {
   readonly #logger: Logger;
   /** `disableBalancer` in effect: emits without a target go through the transporter's queue groups. */
   readonly #noBalancer: boolean;
+  readonly #factory: typeof Context;
+  readonly #uid: (() => string) | undefined;
 
   /**
    * @param broker The broker: contexts belong to it; its `transit` sends packets.
@@ -42,6 +45,8 @@ export class EventDelivery {
     this.#registry = parts.registry;
     this.#logger = logger;
     this.#noBalancer = noBalancer;
+    this.#factory = broker.options.ContextFactory;
+    this.#uid = broker.options.uidGenerator;
   }
 
   #eventContext(
@@ -51,7 +56,9 @@ export class EventDelivery {
     type: EventType,
     groups: string[] | null,
   ): Context {
-    return Context.forEvent(this.#broker, name, data, opts, type, groups);
+    const ctx = this.#factory.forEvent(this.#broker, name, data, opts, type, groups);
+    if (this.#uid) withUid(ctx, this.#uid);
+    return ctx;
   }
 
   /**

@@ -7,9 +7,10 @@
  */
 
 import type { BrokerParts, ServiceBroker } from "./broker.ts";
-import { Context } from "../core/context.ts";
-import { ServiceSchemaError } from "../errors.ts";
-import type { ActionInfo, EventInfo } from "../core/middleware.ts";
+import { withUid } from "./calls.ts";
+import { MoleculerError, ServiceSchemaError } from "../errors.ts";
+import type { ActionInfo, EventInfo, Handler, MethodInfo } from "../core/middleware.ts";
+import { isPromiseLike } from "../_util/async.ts";
 import type { LocalAction, LocalEvent } from "../registry/registry.ts";
 import type { BrokerStrategies } from "../strategies/broker_strategies.ts";
 import {
@@ -20,7 +21,8 @@ import {
   type ServiceSpec,
 } from "../core/service.ts";
 import type { ServiceDependency, ServiceSchema } from "../core/schema.ts";
-import { wrapActionHooks } from "../middlewares/action_hook.ts";
+import { ACTION_HOOKS } from "../middlewares/action_hook.ts";
+import { isRecord } from "../_util/values.ts";
 
 /** A registered local service with its wrapped actions and events. */
 export interface Registered {
@@ -36,6 +38,32 @@ export interface Registered {
   created: Promise<void>;
   /** True while started. */
   started: boolean;
+  /** The run of `start` while one is under way or done, until the service stops. */
+  starting?: Promise<void> | undefined;
+}
+
+/**
+ * A started local service as the `registerLocalService` middleware hook sees it: Moleculer's
+ * service item (name, version, fullName, public settings, metadata, action and event
+ * definitions), plus the service.
+ */
+export interface LocalServiceItem {
+  /** Service name. */
+  readonly name: string;
+  /** Version, if any. */
+  readonly version: string | number | undefined;
+  /** Full name. */
+  readonly fullName: string;
+  /** Settings announced to other nodes. */
+  readonly settings: Record<string, unknown>;
+  /** Metadata. */
+  readonly metadata: Record<string, unknown>;
+  /** Action definitions by full name. */
+  readonly actions: Record<string, Record<string, unknown>>;
+  /** Event definitions by name. */
+  readonly events: Record<string, Record<string, unknown>>;
+  /** The service. */
+  readonly service: Service;
 }
 
 /**
@@ -52,6 +80,23 @@ export function refName(ref: ServiceDependency): string {
     : `${ref.version}.${ref.name}`;
 }
 
+/** A handler that always returns a promise, as Moleculer's (`Promise.method`). */
+function promising(handler: Handler): Handler {
+  return (ctx) => {
+    try {
+      const r = handler(ctx);
+      return isPromiseLike(r) ? r : Promise.resolve(r);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}
+
+/** A positive number setting, or undefined (Moleculer's `settings.$x || options.x`). */
+function positive(value: unknown): number | undefined {
+  return typeof value === "number" && value > 0 ? value : undefined;
+}
+
 /**
  * The local services of a broker. Internal: the broker owns one.
  */
@@ -62,6 +107,8 @@ export class LocalServices {
   readonly #parts: BrokerParts;
   readonly #strategies: BrokerStrategies;
   readonly #closing: () => boolean;
+  /** The registry's registration of a started service, in the `registerLocalService` hooks. */
+  readonly #registerLocal: (item: LocalServiceItem) => unknown;
 
   /**
    * @param broker The broker the services attach to.
@@ -79,6 +126,19 @@ export class LocalServices {
     this.#parts = parts;
     this.#strategies = strategies;
     this.#closing = closing;
+    this.#registerLocal = parts.middlewares.wrapMethod(
+      "registerLocalService",
+      (item: LocalServiceItem) => {
+        const reg = this.all.find((r) => r.service === item.service);
+        if (!reg) return null;
+        parts.registry.registerLocalService(
+          reg.service,
+          reg.actions.filter((a) => a.info.visibility !== "private"),
+          reg.events,
+        );
+        return null;
+      },
+    );
   }
 
   /**
@@ -104,10 +164,19 @@ export class LocalServices {
       );
     }
     service.attach(broker, broker.getLogger(service.fullName));
+    const middlewares = this.#parts.middlewares;
+    middlewares.callSync("serviceCreating", service, service.schema);
+    if (middlewares.has("localMethod")) this.#wrapMethods(service);
     const spec = buildServiceSpec(service);
+    const promised = {
+      localAction: middlewares.userHas("localAction"),
+      localEvent: middlewares.userHas("localEvent"),
+    };
     const actions: LocalAction[] = [];
     for (const a of spec.actions) {
+      // Moleculer hands the definition itself to `localAction`: custom keys stay readable.
       const info: ActionInfo = {
+        ...a.schema,
         name: a.name,
         rawName: a.rawName,
         service,
@@ -116,12 +185,15 @@ export class LocalServices {
         timeout: a.timeout,
         schema: a.schema,
       };
+      Object.defineProperty(info, ACTION_HOOKS, { value: { hooks: spec.hooks, spec: a } });
       this.#strategies.checkAction(a.name, a.schema);
-      const inner = wrapActionHooks(service, spec.hooks, a, a.handler);
-      const handler = this.#parts.middlewares.wrap("localAction", inner, info);
+      // Moleculer's handlers always return a promise: user middlewares may call `next(ctx).then`.
+      const inner = promised.localAction ? promising(a.handler) : a.handler;
+      const handler = middlewares.wrap("localAction", inner, info);
       actions.push({ info, definition: a.definition, handler });
       service.actions[a.rawName] = (params, opts) => {
-        const ctx = Context.create(broker, params, opts ?? {});
+        const ctx = broker.options.ContextFactory.create(broker, params, opts ?? {});
+        if (broker.options.uidGenerator) withUid(ctx, broker.options.uidGenerator);
         ctx.service = service;
         ctx.action = info;
         ctx.timeout = opts?.timeout ?? a.timeout ?? null;
@@ -139,7 +211,11 @@ export class LocalServices {
       return {
         info,
         definition: e.definition,
-        handler: this.#parts.middlewares.wrap("localEvent", e.handler, info),
+        handler: middlewares.wrap(
+          "localEvent",
+          promised.localEvent ? promising(e.handler) : e.handler,
+          info,
+        ),
       };
     });
     const reg: Registered = {
@@ -153,6 +229,23 @@ export class LocalServices {
     this.all.push(reg);
     reg.created = this.#created(reg);
     return reg;
+  }
+
+  /** Wrap the service's methods in the `localMethod` hooks. */
+  #wrapMethods(service: Service): void {
+    const target = service as unknown as Record<string, unknown>;
+    for (const [name, def] of Object.entries(service.schema.methods ?? {})) {
+      const current = target[name];
+      if (typeof current !== "function") continue;
+      const handler = current as (...args: unknown[]) => unknown;
+      const info: MethodInfo = {
+        ...(isRecord(def) ? def : {}),
+        name,
+        service,
+        handler,
+      };
+      target[name] = this.#parts.middlewares.wrap("localMethod", handler, info);
+    }
   }
 
   /**
@@ -175,25 +268,61 @@ export class LocalServices {
    *
    * @param reg The registration.
    */
-  async start(reg: Registered): Promise<void> {
-    if (reg.started) return;
+  start(reg: Registered): Promise<void> {
+    // Everyone asking gets the same run: `start()` waits for a service `createService` began.
+    if (reg.started) return reg.starting ?? Promise.resolve();
     reg.started = true;
+    reg.starting = this.#start(reg);
+    return reg.starting;
+  }
+
+  async #start(reg: Registered): Promise<void> {
     const broker = this.#broker;
     // `created` may be async: `started` must not overtake it (createService() then start()).
     await reg.created;
-    const deps = reg.service.dependencies;
+    const service = reg.service;
+    await this.#parts.middlewares.callAsync("serviceStarting", service);
+    const deps = service.dependencies;
     if (deps.length) {
+      // Moleculer's rule: the service's `$dependencyTimeout`/`$dependencyInterval` settings,
+      // else the broker's `dependencyTimeout`/`dependencyInterval` options; 0 = wait forever.
+      const o = broker.options;
+      const timeout = positive(service.settings.$dependencyTimeout) ?? o.dependencyTimeout;
+      const interval = positive(service.settings.$dependencyInterval) ?? o.dependencyInterval;
       broker.logger.info(
-        `Service '${reg.service.fullName}' waits for ${deps.map(refName).join(", ")}`,
+        `Service '${service.fullName}' waits for ${deps.map(refName).join(", ")}` +
+          (timeout > 0 ? ` (up to ${timeout} ms)` : ""),
       );
-      await broker.waitForServices(deps);
+      try {
+        await broker.waitForServices(deps, timeout, interval);
+      } catch (err) {
+        reg.started = false;
+        reg.starting = undefined;
+        if (!(err instanceof MoleculerError) || err.type !== "WAITFOR_SERVICES") throw err;
+        throw new MoleculerError(
+          `Service '${service.fullName}' cannot start: ${err.message}`,
+          err.code,
+          err.type,
+          { ...(err.data as Record<string, unknown>), service: service.fullName },
+        );
+      }
     }
     for (const fn of reg.spec.started) await fn();
-    this.#parts.registry.registerLocalService(
-      reg.service,
-      reg.actions.filter((a) => a.info.visibility !== "private"),
-      reg.events,
-    );
+    await this.#registerLocal({
+      name: service.name,
+      version: service.version,
+      fullName: service.fullName,
+      settings: service.publicSettings(),
+      metadata: service.metadata,
+      actions: Object.fromEntries(
+        reg.actions.filter((a) => a.info.visibility !== "private").map((a) => [
+          a.info.name,
+          a.definition,
+        ]),
+      ),
+      events: Object.fromEntries(reg.events.map((e) => [e.info.name, e.definition])),
+      service,
+    });
     await this.#parts.middlewares.callAsync("serviceStarted", reg.service);
     this.#parts.transit?.servicesChanged();
     if (broker.started) {
@@ -212,6 +341,9 @@ export class LocalServices {
     this.#parts.registry.unregisterLocalService(reg.service);
     if (!reg.started) return;
     reg.started = false;
+    await reg.starting?.catch(() => {});
+    reg.starting = undefined;
+    await this.#parts.middlewares.callAsync("serviceStopping", reg.service, true);
     try {
       for (const fn of reg.spec.stopped) await fn();
     } catch (err) {

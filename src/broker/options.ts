@@ -22,9 +22,14 @@ import { resolveCircuitBreakerOptions } from "../middlewares/circuit_breaker.ts"
 import { resolveBulkheadOptions } from "../middlewares/bulkhead.ts";
 import { resolveTrackingOptions, type TrackingOptions } from "../middlewares/tracking.ts";
 import { resolveMiddlewaresOption } from "../middlewares/builtin.ts";
-import { boolOption, numberOption, optionGroup } from "../middlewares/_options.ts";
+import { boolOption, functionOption, numberOption, optionGroup } from "../middlewares/_options.ts";
 import { type CacherOption, checkCacherOption } from "../cachers/resolve.ts";
 import { isRecord } from "../_util/values.ts";
+import { closestName } from "../_util/suggest.ts";
+import type { ErrorHandler } from "../middlewares/error_handler.ts";
+import type { BrokerApi } from "../core/broker_api.ts";
+import { Context } from "../core/context.ts";
+import { Service } from "../core/service.ts";
 
 /** Registry options. */
 export interface RegistryOptions {
@@ -48,6 +53,8 @@ export interface RegistryOptions {
    * picking this node) and refusing requests. @default {100}
    */
   stopDelay?: number;
+  /** Moleculer's service discoverer. `"Local"` (the only one: discovery over the transporter). */
+  discoverer?: string | { type: string; options?: Record<string, unknown> };
 }
 
 /** Transit options. */
@@ -71,7 +78,12 @@ export interface TransitOptions {
    * only a Moleculer sender meets the limit. @default {16777216}
    */
   maxStreamBuffer?: number;
+  /** Moleculer's switch for transporter reconnects. Accepted; not honoured yet (a warning says so). */
+  disableReconnect?: boolean;
 }
+
+/** A broker lifecycle handler of the options (`created`, `started`, `stopped`), as in Moleculer. */
+export type BrokerLifecycleHandler = (broker: BrokerApi) => void | Promise<void>;
 
 /** Options of a {@linkcode ServiceBroker}. Every field is optional. */
 export interface BrokerOptions {
@@ -165,6 +177,60 @@ export interface BrokerOptions {
    * @default {false}
    */
   cacher?: CacherOption | null;
+  /**
+   * Called with the error of a failed call or event handler (after the service's own
+   * `errorHandler`), with the broker as `this`, as in Moleculer: return a value to answer the
+   * call with it, throw to fail it. `info` is `{ ctx, service, action }` (or `event`), or
+   * `{ actionName, params, opts }` for a call that found no endpoint.
+   */
+  errorHandler?: ErrorHandler | null;
+  /** Makes the id of every new context (and of a new request chain). @default {a random UUID} */
+  uidGenerator?: (() => string) | null;
+  /**
+   * Apply the built-in middlewares (hooks, validator, bulkhead, cacher, tracking, circuit
+   * breaker, timeout, retry, fallback, error handler, throttle). With `false` only the
+   * `middlewares` given run, as in Moleculer; built-ins may be listed there by name. @default {true}
+   */
+  internalMiddlewares?: boolean;
+  /** Ms a service waits for its `dependencies`; `0` = forever. A service's `$dependencyTimeout` setting wins. @default {0} */
+  dependencyTimeout?: number;
+  /** Ms between two checks of `dependencies`; a service's `$dependencyInterval` setting wins. @default {100} (Moleculer: 1000) */
+  dependencyInterval?: number;
+  /** Clone the params of local calls, so the callee cannot change the caller's object. @default {false} */
+  contextParamsCloning?: boolean;
+  /** Called once the broker is constructed (after the middlewares' `created`). */
+  created?: BrokerLifecycleHandler | null;
+  /** Called once the broker has started (after the middlewares' `started`); awaited. */
+  started?: BrokerLifecycleHandler | null;
+  /** Called once the broker has stopped (after the middlewares' `stopped`); awaited. */
+  stopped?: BrokerLifecycleHandler | null;
+  /**
+   * The class of every context: a subclass of `Context` (its constructor takes what
+   * `Context`'s does). @default {Context}
+   */
+  // deno-lint-ignore no-explicit-any
+  ContextFactory?: (new (...args: any[]) => Context<any, any>) | null;
+  /**
+   * The class services are made with by `createService(schema)`: a subclass of `Service` whose
+   * constructor takes the schema. @default {Service}
+   */
+  // deno-lint-ignore no-explicit-any
+  ServiceFactory?: (new (...args: any[]) => Service) | null;
+  /**
+   * The promise class of `broker.Promise`. By default a subclass of the global `Promise` with
+   * Moleculer's helpers (`delay`, `timeout`, `method`, `map`, `mapSeries`); the global itself is
+   * never patched unless passed here explicitly, which adds the helpers to it (Moleculer's
+   * polyfill).
+   */
+  Promise?: PromiseConstructor | null;
+  /** Moleculer registers process signal handlers unless this is set; Denolecular never does (see `waitForShutdown`). */
+  skipProcessEventRegistration?: boolean;
+  /** Moleculer's hot reload of service files. Accepted with a warning: use `denolecular --hot`. */
+  hotReload?: boolean | Record<string, unknown>;
+  /** Moleculer's REPL options. Accepted; `denolecular repl` has its own flags. */
+  replOptions?: Record<string, unknown> | null;
+  /** Moleculer's size limit of serialized objects. Accepted; not built yet (a warning says so). */
+  maxSafeObjectSize?: number | null;
 }
 
 /** Options after defaults and checks. */
@@ -222,6 +288,30 @@ export interface ResolvedOptions {
   readonly tracking: Required<TrackingOptions>;
   /** See {@linkcode BrokerOptions.cacher}; `false` when absent. */
   readonly cacher: CacherOption;
+  /** See {@linkcode BrokerOptions.errorHandler}. */
+  readonly errorHandler: ErrorHandler | undefined;
+  /** See {@linkcode BrokerOptions.uidGenerator}. */
+  readonly uidGenerator: (() => string) | undefined;
+  /** See {@linkcode BrokerOptions.internalMiddlewares}. */
+  readonly internalMiddlewares: boolean;
+  /** See {@linkcode BrokerOptions.dependencyTimeout}. */
+  readonly dependencyTimeout: number;
+  /** See {@linkcode BrokerOptions.dependencyInterval}. */
+  readonly dependencyInterval: number;
+  /** See {@linkcode BrokerOptions.contextParamsCloning}. */
+  readonly contextParamsCloning: boolean;
+  /** See {@linkcode BrokerOptions.created}. */
+  readonly created: BrokerLifecycleHandler | undefined;
+  /** See {@linkcode BrokerOptions.started}. */
+  readonly started: BrokerLifecycleHandler | undefined;
+  /** See {@linkcode BrokerOptions.stopped}. */
+  readonly stopped: BrokerLifecycleHandler | undefined;
+  /** See {@linkcode BrokerOptions.ContextFactory}. */
+  readonly ContextFactory: typeof Context;
+  /** See {@linkcode BrokerOptions.ServiceFactory}. */
+  readonly ServiceFactory: typeof Service;
+  /** See {@linkcode BrokerOptions.Promise}; undefined for the default. */
+  readonly Promise: PromiseConstructor | undefined;
 }
 
 const KNOWN_KEYS = new Set([
@@ -250,13 +340,38 @@ const KNOWN_KEYS = new Set([
   "bulkhead",
   "tracking",
   "cacher",
+  "errorHandler",
+  "uidGenerator",
+  "internalMiddlewares",
+  "dependencyTimeout",
+  "dependencyInterval",
+  "contextParamsCloning",
+  "created",
+  "started",
+  "stopped",
+  "ContextFactory",
+  "ServiceFactory",
+  "Promise",
+  "skipProcessEventRegistration",
+  "hotReload",
+  "replOptions",
+  "maxSafeObjectSize",
 ]);
+
+/** Moleculer options whose feature is not built yet: accepted with a warning naming the key. */
+const NOT_BUILT: Record<string, string> = {
+  hotReload: "hot reload is the CLI's: run `denolecular --hot <services>`",
+  maxSafeObjectSize: "serialized objects are not trimmed",
+  "transit.disableReconnect": "the transporter always reconnects",
+  "circuitBreaker.failureOnReject": "Moleculer 0.13's key: use circuitBreaker.check",
+};
 
 const REGISTRY_KEYS = new Set([
   "strategy",
   "strategyOptions",
   "preferLocal",
   "stopDelay",
+  "discoverer",
 ]);
 const TRANSIT_KEYS = new Set([
   "maxQueueSize",
@@ -265,6 +380,7 @@ const TRANSIT_KEYS = new Set([
   "discoverWaitTime",
   "maxChunkSize",
   "maxStreamBuffer",
+  "disableReconnect",
 ]);
 
 const BAD_NAME = /[\s.*>/+#|]/;
@@ -305,11 +421,14 @@ function name(
  * Apply defaults and check every option.
  *
  * @param options The user's options, or a nodeID string.
- * @returns The resolved options.
+ * @param warnings Gets one line per Moleculer option accepted but not honoured yet (the broker
+ *   logs them).
+ * @returns The resolved options (valid broker options themselves).
  * @throws {BrokerOptionsError} naming the option that is wrong and what it must be.
  */
 export function resolveOptions(
   options: BrokerOptions | string = {},
+  warnings: string[] = [],
 ): ResolvedOptions {
   const o: BrokerOptions = typeof options === "string" ? { nodeID: options } : options;
   if (o === null || typeof o !== "object") {
@@ -319,12 +438,21 @@ export function resolveOptions(
   }
   for (const key of Object.keys(o)) {
     if (!KNOWN_KEYS.has(key)) {
+      const guess = closestName(key, KNOWN_KEYS);
       throw new BrokerOptionsError(
-        `Unknown broker option '${key}'. Known options: ${[...KNOWN_KEYS].join(", ")}`,
-        { option: key },
+        `Unknown broker option '${key}'.` + (guess ? ` Did you mean '${guess}'?` : "") +
+          ` Known options: ${[...KNOWN_KEYS].join(", ")}`,
+        { option: key, ...(guess ? { suggestion: guess } : {}) },
       );
     }
   }
+  const notBuilt = (key: string, value: unknown, fallback?: unknown) => {
+    if (value !== undefined && value !== null && value !== false && value !== fallback) {
+      warnings.push(`Option '${key}' is accepted but not honoured: ${NOT_BUILT[key]}`);
+    }
+  };
+  notBuilt("hotReload", o.hotReload);
+  notBuilt("maxSafeObjectSize", o.maxSafeObjectSize);
   const protocolVersion = o.protocolVersion ?? "5";
   if (protocolVersion !== "4" && protocolVersion !== "5") {
     throw new BrokerOptionsError(
@@ -337,6 +465,22 @@ export function resolveOptions(
   const middlewares = resolveMiddlewaresOption(o.middlewares);
   const registry = optionGroup("registry", o.registry, REGISTRY_KEYS) as RegistryOptions;
   const transit = optionGroup("transit", o.transit, TRANSIT_KEYS) as TransitOptions;
+  notBuilt("transit.disableReconnect", transit.disableReconnect);
+  const discoverer = registry.discoverer;
+  const discovererType = isRecord(discoverer) ? discoverer.type : discoverer;
+  if (discovererType !== undefined && discovererType !== "Local") {
+    warnings.push(
+      `Option 'registry.discoverer' ${
+        JSON.stringify(discovererType)
+      } is accepted but not honoured: nodes discover each other over the transporter ("Local")`,
+    );
+  }
+  let circuitBreakerOption: unknown = o.circuitBreaker;
+  if (isRecord(circuitBreakerOption) && "failureOnReject" in circuitBreakerOption) {
+    notBuilt("circuitBreaker.failureOnReject", true);
+    const { failureOnReject: _, ...rest } = circuitBreakerOption;
+    circuitBreakerOption = rest;
+  }
   if (
     registry.strategyOptions !== undefined && !isRecord(registry.strategyOptions)
   ) {
@@ -394,6 +538,7 @@ export function resolveOptions(
       strategyOptions: registry.strategyOptions ?? {},
       preferLocal: boolOption("registry.preferLocal", registry.preferLocal, true),
       stopDelay: numberOption("registry.stopDelay", registry.stopDelay, 100),
+      discoverer: registry.discoverer ?? "Local",
     },
     transit: {
       maxQueueSize: numberOption(
@@ -424,6 +569,7 @@ export function resolveOptions(
         16 * 1024 * 1024,
         1024,
       ),
+      disableReconnect: boolOption("transit.disableReconnect", transit.disableReconnect, false),
     },
     disableBalancer: boolOption("disableBalancer", o.disableBalancer, false),
     middlewares,
@@ -432,9 +578,58 @@ export function resolveOptions(
     internalServices: boolOption("internalServices", o.internalServices, true),
     // Each feature owns its option group: its defaults and its checks.
     retryPolicy: resolveRetryPolicy(o.retryPolicy),
-    circuitBreaker: resolveCircuitBreakerOptions(o.circuitBreaker),
+    circuitBreaker: resolveCircuitBreakerOptions(circuitBreakerOption),
     bulkhead: resolveBulkheadOptions(o.bulkhead),
     tracking: resolveTrackingOptions(o.tracking),
     cacher: checkCacherOption(o.cacher),
+    errorHandler: optionalFunction("errorHandler", o.errorHandler),
+    uidGenerator: optionalFunction("uidGenerator", o.uidGenerator),
+    internalMiddlewares: boolOption("internalMiddlewares", o.internalMiddlewares, true),
+    dependencyTimeout: numberOption("dependencyTimeout", o.dependencyTimeout, 0),
+    dependencyInterval: numberOption("dependencyInterval", o.dependencyInterval, 100, 1),
+    contextParamsCloning: boolOption("contextParamsCloning", o.contextParamsCloning, false),
+    created: optionalFunction("created", o.created),
+    started: optionalFunction("started", o.started),
+    stopped: optionalFunction("stopped", o.stopped),
+    ContextFactory: subclassOption("ContextFactory", o.ContextFactory, Context) as typeof Context,
+    ServiceFactory: subclassOption("ServiceFactory", o.ServiceFactory, Service) as typeof Service,
+    Promise: promiseOption(o.Promise),
   };
+}
+
+/** An optional function option; null counts as absent (Moleculer's defaults are null). */
+function optionalFunction<F>(option: string, value: F | null | undefined): F | undefined {
+  return value === null ? undefined : functionOption<F | undefined>(option, value, undefined);
+}
+
+/** A class option that must be `base` or extend it. */
+function subclassOption(
+  option: string,
+  value: unknown,
+  base: abstract new (...args: never[]) => unknown,
+): unknown {
+  if (value === undefined || value === null) return base;
+  if (
+    typeof value !== "function" ||
+    (value !== base && !((value as typeof Object).prototype instanceof base))
+  ) {
+    throw new BrokerOptionsError(
+      `Option '${option}' must be a class extending ${base.name}: \`class My${base.name} ` +
+        `extends ${base.name} { … }\``,
+      { option },
+    );
+  }
+  return value;
+}
+
+function promiseOption(value: unknown): PromiseConstructor | undefined {
+  if (value === undefined || value === null) return undefined;
+  const p = value as { resolve?: unknown; prototype?: { then?: unknown } };
+  if (typeof value !== "function" || typeof p.resolve !== "function" || !p.prototype?.then) {
+    throw new BrokerOptionsError(
+      "Option 'Promise' must be a Promise class (with `resolve` and `prototype.then`)",
+      { option: "Promise" },
+    );
+  }
+  return value as PromiseConstructor;
 }

@@ -7,7 +7,7 @@
  */
 
 import type { BrokerParts, ServiceBroker } from "./broker.ts";
-import { Context } from "../core/context.ts";
+import type { Context } from "../core/context.ts";
 import { ServiceNotAvailableError, ServiceNotFoundError } from "../errors.ts";
 import type { Logger } from "../logging.ts";
 import type { NodeInfo, Registry } from "../registry/registry.ts";
@@ -130,7 +130,7 @@ export class BrokerTransitHost implements TransitHost {
     let ctx: Context;
     let data: unknown;
     try {
-      ctx = Context.fromRemote(broker, sender, p, p.params ?? {});
+      ctx = broker.options.ContextFactory.fromRemote(broker, sender, p, p.params ?? {});
       ctx.timeout = p.timeout;
       ctx.service = ep.service.service;
       ctx.action = ep.action;
@@ -145,7 +145,7 @@ export class BrokerTransitHost implements TransitHost {
 
   /** Deliver an event from another node to local handlers. */
   runEvent(p: EventPacket, sender: string): Promise<void> {
-    const ctx = Context.fromRemote(this.#broker, sender, p, p.data);
+    const ctx = this.#broker.options.ContextFactory.fromRemote(this.#broker, sender, p, p.data);
     ctx.eventName = p.event;
     ctx.eventType = p.broadcast ? "broadcast" : "emit";
     ctx.eventGroups = p.groups;

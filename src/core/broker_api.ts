@@ -25,6 +25,48 @@ import type { Logger } from "../logging.ts";
 /** A service to wait for: a full name, or `{ name, version }`. */
 export type ServiceRef = ServiceDependency;
 
+/**
+ * A service `waitForServices` waits for: a {@linkcode ServiceRef}, or `{ name, version: [...] }`
+ * satisfied by any of the versions, as in Moleculer.
+ */
+export type WaitForServiceRef =
+  | ServiceRef
+  | { readonly name: string; readonly version: Array<string | number> };
+
+/** What `waitForServices` resolves to, as in Moleculer. */
+export interface WaitForServicesResult {
+  /** The full names waited for. */
+  readonly services: string[];
+  /** Whether each was available. */
+  readonly statuses: { readonly name: string; readonly available: boolean }[];
+}
+
+/** Moleculer's static promise helpers, on `broker.Promise`. */
+export interface PromiseHelpers {
+  /** A promise resolving after `ms` milliseconds. */
+  delay(ms: number): Promise<void>;
+  /** Wrap a function so it always returns a promise (a throw becomes a rejection). */
+  // deno-lint-ignore no-explicit-any
+  method<A extends any[], R>(fn: (...args: A) => R): (...args: A) => Promise<Awaited<R>>;
+  /** Map over items, the mapper running concurrently (at most `concurrency` at once). */
+  map<T, R>(
+    items: Iterable<T | PromiseLike<T>>,
+    fn: (item: T, index: number) => R | PromiseLike<R>,
+    opts?: { concurrency?: number },
+  ): Promise<R[]>;
+  /** Map over items, one after the other. */
+  mapSeries<T, R>(
+    items: Iterable<T | PromiseLike<T>>,
+    fn: (item: T, index: number) => R | PromiseLike<R>,
+  ): Promise<R[]>;
+}
+
+/**
+ * The class of `broker.Promise`: the global `Promise` with Moleculer's helpers (its instances
+ * also have `delay(ms)` and `timeout(ms, error?)`).
+ */
+export type BrokerPromiseConstructor = PromiseConstructor & PromiseHelpers;
+
 /** The result of a ping. */
 export interface PongResult {
   /** The node that answered. */
@@ -71,6 +113,8 @@ export interface BrokerApi {
   readonly services: Service[];
   /** The cacher of the `cacher` option, or null when caching is off. */
   readonly cacher: Cacher | null;
+  /** The promise class with Moleculer's helpers (`delay`, `timeout`, `method`, `map`, `mapSeries`). */
+  readonly Promise: BrokerPromiseConstructor;
   /**
    * A logger for a module of this node, e.g. a service's name.
    *
@@ -79,10 +123,16 @@ export interface BrokerApi {
   getLogger(module: string): Logger;
   /** Register a service (schema or instance) and wait until it is created (and started). */
   register(service: Service | ServiceClass | ServiceSchema): Promise<Service>;
-  /** Create a service from a schema, an instance or a `Service` subclass and return it at once. */
-  createService(schema: Service | ServiceClass | ServiceSchema): Service;
-  /** Stop and remove a local service. */
-  destroyService(service: Service | string): Promise<void>;
+  /**
+   * Create a service from a schema (with `schemaMods` merged over it), an instance or a
+   * `Service` subclass, and return it at once.
+   */
+  createService(
+    schema: Service | ServiceClass | ServiceSchema,
+    schemaMods?: Partial<ServiceSchema>,
+  ): Service;
+  /** Stop and remove a local service (by instance, full name or `{ name, version }`). */
+  destroyService(service: Service | ServiceRef): Promise<void>;
   /** A local service by full name or `{ name, version }`. */
   getLocalService(ref: ServiceRef): Service | undefined;
   /** Connect and start every service. Idempotent. */
@@ -93,10 +143,10 @@ export interface BrokerApi {
   waitForShutdown(): Promise<void>;
   /** Wait until services are available somewhere in the cluster. */
   waitForServices(
-    services: ServiceRef | ServiceRef[],
+    services: WaitForServiceRef | WaitForServiceRef[],
     timeout?: number,
     interval?: number,
-  ): Promise<void>;
+  ): Promise<WaitForServicesResult>;
   /** Call an action the compiler knows (see `ServiceActions`): params checked, result typed. */
   call<N extends KnownAction>(name: N, ...args: CallArgs<N>): Promise<ActionResult<N>>;
   /** Call an action, on this node or another; `R` and `P` as in Moleculer's `call<R, P>`. */

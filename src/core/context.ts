@@ -328,7 +328,8 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @returns The context; the caller then sets what it knows (target node, action, timeout).
    */
   static create<P = unknown>(broker: BrokerApi, params: P, opts: CallOptions): Context<P> {
-    const ctx = new Context<P>(broker, childInit(params, opts, opts, null, null, null));
+    // `new this`: a `ContextFactory` subclass inherits these factories and gets its own class.
+    const ctx = new this(broker, childInit(params, opts, opts, null, null, null)) as Context<P>;
     if (opts.stream !== undefined) {
       ctx.stream = toReadableStream(opts.stream) as ReadableStream<Uint8Array>;
     } else if (params instanceof ReadableStream) ctx.stream = params;
@@ -354,7 +355,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     type: EventType,
     groups: string[] | null,
   ): Context<P> {
-    return new Context<P>(broker, childInit(data, opts, undefined, name, type, groups));
+    return new this(broker, childInit(data, opts, undefined, name, type, groups)) as Context<P>;
   }
 
   /**
@@ -373,7 +374,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     origin: RemoteOrigin,
     params: P,
   ): Context<P> {
-    return new Context<P>(broker, {
+    return new this(broker, {
       id: origin.id ?? undefined,
       nodeID: sender,
       params,
@@ -401,7 +402,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     event: ContextEvent,
     groups: string[] | null,
   ): Context<P, M> {
-    return new Context<P, M>(this.broker, {
+    return new (this.constructor as typeof Context)(this.broker, {
       id: this.id,
       nodeID: this.nodeID,
       params: this.params,
@@ -416,7 +417,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
       eventName: this.eventName,
       eventType: this.eventType,
       eventGroups: groups,
-    });
+    }) as Context<P, M>;
   }
 
   /**

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { LogBindings } from "../logging.ts";
 import type { BrokerApi } from "./broker_api.ts";
 import type { CallOptions, Context, EmitOptions } from "./context.ts";
 import type { Service } from "./service.ts";
@@ -18,7 +19,11 @@ import { BrokerOptionsError } from "../errors.ts";
 // deno-lint-ignore no-explicit-any
 export type Handler = (ctx: Context<any, any>) => unknown;
 
-/** What a middleware sees of the action it wraps. */
+/**
+ * What a middleware sees of the action it wraps. For a local action it also carries every key of
+ * the action's definition, custom ones included (`action.myFlag`), as Moleculer hands the
+ * definition itself to `localAction`.
+ */
 export interface ActionInfo {
   /** Full action name. */
   readonly name: string;
@@ -34,6 +39,20 @@ export interface ActionInfo {
   readonly timeout: number | undefined;
   /** The action definition (for a remote action: as announced by its node). */
   readonly schema: Readonly<Record<string, unknown>>;
+  /** A custom key of the definition, e.g. `action.myFlag` (local actions). */
+  readonly [custom: string]: unknown;
+}
+
+/** What a `localMethod` middleware sees of the service method it wraps (Moleculer's shape). */
+export interface MethodInfo {
+  /** The method's name. */
+  readonly name: string;
+  /** The service owning it. */
+  readonly service: Service;
+  /** The method, bound to the service. */
+  readonly handler: (...args: unknown[]) => unknown;
+  /** A custom key of a `{ handler, ... }` method definition. */
+  readonly [custom: string]: unknown;
 }
 
 /** What a middleware sees of the event handler it wraps. */
@@ -62,6 +81,10 @@ export type EmitHandler = (
   data: unknown,
   opts: EmitOptions,
 ) => Promise<void>;
+
+/** A wrapping function of the broker's methods: `(next) => (...args) => next(...args)`. */
+// deno-lint-ignore no-explicit-any
+export type MethodWrapper<F = (...args: any[]) => any> = (next: F) => F;
 
 /**
  * A packet as transit publishes it and as the `transitPublish` and `transitMessageHandler`
@@ -119,24 +142,36 @@ export type TransporterReceiveHandler = (
 ) => unknown;
 
 /**
- * The hooks a middleware may define. Every hook is optional.
+ * The hooks a middleware may define, under Moleculer's names. Every hook is optional. Inside a
+ * hook `this` is the broker (as in Moleculer); in a {@linkcode Middleware} subclass it is the
+ * instance.
  *
- * Wrapping hooks return a new handler that usually calls `next`. Lifecycle
- * hooks run in registration order, except `brokerStopped` and `serviceStopped`,
- * which run in reverse (the outermost middleware stops last, as in Moleculer);
- * async ones are awaited.
+ * Wrapping hooks return a new handler that usually calls `next`. Lifecycle hooks run in
+ * registration order, except `stopping`, `stopped`, `serviceStopping` and `serviceStopped`,
+ * which run in reverse (the outermost middleware stops last, as in Moleculer); async ones are
+ * awaited.
  */
 export interface MiddlewareHooks {
   /** A name for logs. */
   readonly name?: string;
-  /** Wrap a local action handler (also used for requests arriving from other nodes). */
+  /**
+   * Wrap a local action handler (also used for requests arriving from other nodes). `action` is
+   * the action's definition, custom keys included.
+   */
   localAction?(next: Handler, action: ActionInfo): Handler;
   /** Wrap the sending of a request to a remote action. */
   remoteAction?(next: Handler, action: ActionInfo): Handler;
   /** Wrap a local event handler (also used for events arriving from other nodes). */
   localEvent?(next: Handler, event: EventInfo): Handler;
+  /** Wrap a method of a local service (`this.myMethod(...)`); `next` takes the method's arguments. */
+  localMethod?(
+    next: (...args: unknown[]) => unknown,
+    method: MethodInfo,
+  ): (...args: unknown[]) => unknown;
   /** Wrap `broker.call`. */
   call?(next: CallHandler): CallHandler;
+  /** Wrap `broker.mcall`: `(def, opts) => Promise`. */
+  mcall?: MethodWrapper;
   /** Wrap `broker.emit`. */
   emit?(next: EmitHandler): EmitHandler;
   /** Wrap `broker.broadcast`. */
@@ -151,29 +186,47 @@ export interface MiddlewareHooks {
   transporterSend?(next: TransporterSendHandler): TransporterSendHandler;
   /** Wrap the receiving of a packet's bytes (before deserialization). */
   transporterReceive?(next: TransporterReceiveHandler): TransporterReceiveHandler;
+  /** Wrap `broker.createService`: `(schema, schemaMods) => Service`. */
+  createService?: MethodWrapper;
+  /** Wrap the registration of a started local service's endpoints: `(item) => void`. */
+  registerLocalService?: MethodWrapper;
+  /** Wrap `broker.destroyService`: `(service) => Promise`. */
+  destroyService?: MethodWrapper;
   /** The broker was constructed (sync). Moleculer's name: `created`. */
   brokerCreated?(broker: BrokerApi): void;
   /** Moleculer's name for `brokerCreated`. */
   created?(broker: BrokerApi): void;
+  /** The broker is starting: before the transporter connects. */
+  starting?(broker: BrokerApi): void | Promise<void>;
   /** The broker has started. Moleculer's name: `started`. */
   brokerStarted?(broker: BrokerApi): void | Promise<void>;
   /** Moleculer's name for `brokerStarted`. */
   started?(broker: BrokerApi): void | Promise<void>;
+  /** The broker is stopping: before its services stop (reverse order). */
+  stopping?(broker: BrokerApi): void | Promise<void>;
   /** The broker has stopped. Moleculer's name: `stopped`. */
   brokerStopped?(broker: BrokerApi): void | Promise<void>;
   /** Moleculer's name for `brokerStopped`. */
   stopped?(broker: BrokerApi): void | Promise<void>;
+  /** A service is being created, its mixins merged: `schema` may still be changed (sync). */
+  serviceCreating?(service: Service, schema: Record<string, unknown>): void;
   /** A service was created (after its `created` handlers). */
   serviceCreated?(service: Service): void | Promise<void>;
+  /** A service is starting: before its dependencies are waited for and `started` runs. */
+  serviceStarting?(service: Service): void | Promise<void>;
   /** A service has started. */
   serviceStarted?(service: Service): void | Promise<void>;
+  /** A service is stopping: before its `stopped` handlers (reverse order). */
+  serviceStopping?(service: Service): void | Promise<void>;
   /** A service has stopped. */
   serviceStopped?(service: Service): void | Promise<void>;
+  /** A log entry is being written: `type` is the level, `args` the logger's arguments (sync). */
+  newLogEntry?(type: string, args: unknown[], bindings: LogBindings): void;
 }
 
 /**
  * Base class for class-style middlewares: extend it and define any of the
- * {@linkcode MiddlewareHooks}.
+ * {@linkcode MiddlewareHooks}. Inside its hooks `this` is the instance.
  *
  * @example
  * ```ts ignore
@@ -195,11 +248,30 @@ export abstract class Middleware {
   }
 }
 
-/** A middleware: a {@linkcode Middleware} subclass instance or a plain hooks object. */
-export type MiddlewareOption = MiddlewareHooks | Middleware;
+/** A middleware factory as Moleculer users write them: called once with the broker. */
+export type MiddlewareFactory = (
+  this: BrokerApi,
+  broker: BrokerApi,
+) => MiddlewareHooks | Middleware | null | undefined;
+
+/**
+ * A middleware: a {@linkcode Middleware} subclass instance, a plain hooks object, a factory
+ * `(broker) => hooks`, or the name of a built-in (`"Retry"`, `"Timeout"`, …).
+ */
+export type MiddlewareOption = MiddlewareHooks | Middleware | MiddlewareFactory | string;
 
 /** The wrapping hooks applied to endpoint handlers. */
-export type WrapHook = "localAction" | "remoteAction" | "localEvent";
+export type WrapHook = "localAction" | "remoteAction" | "localEvent" | "localMethod";
+/** The broker methods middlewares may wrap. */
+export type MethodHook =
+  | "call"
+  | "mcall"
+  | "emit"
+  | "broadcast"
+  | "broadcastLocal"
+  | "createService"
+  | "registerLocalService"
+  | "destroyService";
 /** The hooks that wrap transit and its transporter, in Moleculer's order. */
 export type TransitHook =
   | "transitPublish"
@@ -221,11 +293,17 @@ export interface TransitHandlers {
 
 /** The asynchronous lifecycle hooks. */
 export type LifecycleHook =
+  | "starting"
   | "brokerStarted"
+  | "stopping"
   | "brokerStopped"
   | "serviceCreated"
+  | "serviceStarting"
   | "serviceStarted"
+  | "serviceStopping"
   | "serviceStopped";
+/** The synchronous hooks. */
+export type SyncHook = "brokerCreated" | "serviceCreating" | "newLogEntry";
 
 const ALIASES: Partial<Record<string, keyof MiddlewareHooks>> = {
   brokerCreated: "created",
@@ -238,7 +316,9 @@ const KNOWN = new Set([
   "localAction",
   "remoteAction",
   "localEvent",
+  "localMethod",
   "call",
+  "mcall",
   "emit",
   "broadcast",
   "broadcastLocal",
@@ -246,18 +326,27 @@ const KNOWN = new Set([
   "transitMessageHandler",
   "transporterSend",
   "transporterReceive",
+  "createService",
+  "registerLocalService",
+  "destroyService",
   "brokerCreated",
   "created",
+  "starting",
   "brokerStarted",
   "started",
+  "stopping",
   "brokerStopped",
   "stopped",
+  "serviceCreating",
   "serviceCreated",
+  "serviceStarting",
   "serviceStarted",
+  "serviceStopping",
   "serviceStopped",
+  "newLogEntry",
 ]);
 
-function hookOf(mw: MiddlewareHooks, hook: keyof MiddlewareHooks): unknown {
+function hookOf(mw: MiddlewareHooks, hook: string): unknown {
   const direct = (mw as Record<string, unknown>)[hook];
   if (typeof direct === "function") return direct;
   const alias = ALIASES[hook];
@@ -279,36 +368,75 @@ export interface MiddlewaresView {
    * Add a middleware at the end (innermost so far). Handlers wrapped before stay as they are:
    * add middlewares through the `middlewares` option to wrap every service.
    *
-   * @param mw The middleware.
-   * @throws {BrokerOptionsError} when it is not an object or names no known hook.
+   * @param mw The middleware, a factory or a built-in's name.
+   * @throws {BrokerOptionsError} when it is not one or names no known hook.
    */
   add(mw: MiddlewareOption): void;
+}
+
+/** How a {@linkcode MiddlewareRegistry} resolves factories and built-in names. */
+export interface MiddlewareRegistryOptions {
+  /** The broker: passed to factories and bound as `this` in the hooks of plain objects. */
+  readonly owner?: BrokerApi;
+  /**
+   * A built-in middleware by name (`"Retry"`), or undefined for an unknown name.
+   *
+   * @param name The name.
+   */
+  builtin?(name: string): MiddlewareHooks | undefined;
+  /** The names `builtin` knows, for the message of an unknown one. */
+  readonly builtinNames?: readonly string[];
 }
 
 /**
  * Holds a broker's middlewares and applies them. Used by the broker; exposed
  * for custom wiring and tests.
+ *
+ * Two sections, as in Moleculer: the internal middlewares (added with `addInternal`, first
+ * outermost) wrap the user's (added with `add`, first outermost of them), so a user's
+ * `localAction` runs inside the validator and the action hooks, closest to the handler.
  */
 export class MiddlewareRegistry implements MiddlewaresView {
   readonly #list: MiddlewareHooks[] = [];
+  #internal = 0;
+  readonly #opts: MiddlewareRegistryOptions;
 
   /**
-   * Add a middleware at the end (innermost so far).
-   *
-   * @param mw The middleware.
-   * @throws {BrokerOptionsError} when it is not an object or names no known hook.
+   * @param opts The broker and the built-ins by name.
    */
-  add(mw: MiddlewareOption): void {
-    if (mw === null || typeof mw !== "object") {
+  constructor(opts: MiddlewareRegistryOptions = {}) {
+    this.#opts = opts;
+  }
+
+  #resolve(mw: MiddlewareOption): MiddlewareHooks | null {
+    let value: unknown = mw;
+    if (typeof value === "string") {
+      const found = this.#opts.builtin?.(value);
+      if (!found) {
+        const known = this.#opts.builtinNames;
+        throw new BrokerOptionsError(
+          `Unknown built-in middleware '${value}'` +
+            (known?.length ? `. Built-in middlewares: ${known.join(", ")}` : ""),
+          { middleware: value },
+        );
+      }
+      value = found;
+    }
+    if (typeof value === "function") {
+      const owner = this.#opts.owner;
+      value = (value as (b: unknown) => unknown).call(owner, owner);
+    }
+    if (value === null || value === undefined || value === false) return null;
+    if (typeof value !== "object") {
       throw new BrokerOptionsError(
-        `A middleware must be an object or a Middleware instance, got ${typeof mw}`,
-        { middleware: String(mw) },
+        `A middleware must be an object, a factory function or a built-in's name, got ${typeof value}`,
+        { middleware: String(value) },
       );
     }
-    const hooks = mw as MiddlewareHooks;
+    const hooks = value as MiddlewareHooks;
     const names = new Set<string>();
     for (
-      let o: object | null = mw;
+      let o: object | null = hooks;
       o && o !== Object.prototype;
       o = Object.getPrototypeOf(o)
     ) {
@@ -321,7 +449,30 @@ export class MiddlewareRegistry implements MiddlewaresView {
         })`,
       );
     }
-    this.#list.push(hooks);
+    return hooks;
+  }
+
+  /**
+   * Add a user middleware at the end (innermost so far). A factory is called with the broker;
+   * a string names a built-in; null, undefined and false are skipped (as in Moleculer).
+   *
+   * @param mw The middleware.
+   * @throws {BrokerOptionsError} when it is not one or names no known hook.
+   */
+  add(mw: MiddlewareOption): void {
+    const hooks = this.#resolve(mw);
+    if (hooks) this.#list.push(hooks);
+  }
+
+  /**
+   * Add an internal middleware after the internal ones so far and outside every user one.
+   *
+   * @param mw The middleware.
+   * @throws {BrokerOptionsError} when it is not one.
+   */
+  addInternal(mw: MiddlewareHooks): void {
+    const hooks = this.#resolve(mw);
+    if (hooks) this.#list.splice(this.#internal++, 0, hooks);
   }
 
   /** Number of middlewares registered. */
@@ -335,45 +486,69 @@ export class MiddlewareRegistry implements MiddlewaresView {
   }
 
   /**
+   * True when a user middleware (not an internal one) defines `hook`.
+   *
+   * @param hook A hook name.
+   * @returns Whether one does.
+   */
+  userHas(hook: keyof MiddlewareHooks): boolean {
+    return this.#list.slice(this.#internal).some((mw) => hookOf(mw, hook) !== undefined);
+  }
+
+  /** `this` inside a middleware's hooks: the instance for a class, else the broker. */
+  #self(mw: MiddlewareHooks): unknown {
+    return mw instanceof Middleware ? mw : this.#opts.owner ?? mw;
+  }
+
+  /**
    * Wrap a handler with every middleware's `hook`, the first registered outermost.
    *
    * @param hook Which wrapping hook.
    * @param handler The innermost handler.
-   * @param info The action or event being wrapped.
+   * @param info The action, event or method being wrapped.
    * @returns The wrapped handler.
    */
   wrap(
-    hook: WrapHook,
+    hook: "localAction" | "remoteAction" | "localEvent",
     handler: Handler,
     info: ActionInfo | EventInfo,
-  ): Handler {
+  ): Handler;
+  /** Wrap a service method with every middleware's `localMethod`, the first registered outermost. */
+  wrap(
+    hook: "localMethod",
+    handler: (...args: unknown[]) => unknown,
+    info: MethodInfo,
+  ): (...args: unknown[]) => unknown;
+  wrap(
+    hook: WrapHook,
+    handler: (...args: never[]) => unknown,
+    info: ActionInfo | EventInfo | MethodInfo,
+  ): unknown {
+    type H = typeof handler;
     let h = handler;
     for (let i = this.#list.length - 1; i >= 0; i--) {
       const mw = this.#list[i]!;
-      const fn = hookOf(mw, hook) as
-        | ((next: Handler, info: ActionInfo | EventInfo) => Handler)
-        | undefined;
-      if (fn) h = fn.call(mw, h, info) ?? h;
+      const fn = hookOf(mw, hook) as ((next: H, info: unknown) => H) | undefined;
+      if (fn) h = fn.call(this.#self(mw), h, info) ?? h;
     }
     return h;
   }
 
   /**
-   * Wrap a broker method (`call`, `emit`, ...) with every middleware's hook of that name.
+   * Wrap a broker method (`call`, `emit`, `createService`, ...) with every middleware's hook of
+   * that name.
    *
    * @param hook The method name.
    * @param fn The broker's own implementation.
    * @returns The wrapped function.
    */
-  wrapMethod<F extends CallHandler | EmitHandler>(
-    hook: "call" | "emit" | "broadcast" | "broadcastLocal",
-    fn: F,
-  ): F {
+  // deno-lint-ignore no-explicit-any
+  wrapMethod<F extends (...args: any[]) => any>(hook: MethodHook, fn: F): F {
     let h = fn;
     for (let i = this.#list.length - 1; i >= 0; i--) {
       const mw = this.#list[i]!;
       const wrap = hookOf(mw, hook) as ((next: F) => F) | undefined;
-      if (wrap) h = wrap.call(mw, h) ?? h;
+      if (wrap) h = wrap.call(this.#self(mw), h) ?? h;
     }
     return h;
   }
@@ -414,15 +589,15 @@ export class MiddlewareRegistry implements MiddlewaresView {
   }
 
   /**
-   * Run a synchronous lifecycle hook on every middleware, in order.
+   * Run a synchronous hook on every middleware, in order.
    *
-   * @param hook `brokerCreated`.
-   * @param arg The broker.
+   * @param hook `brokerCreated`, `serviceCreating` or `newLogEntry`.
+   * @param args Its arguments.
    */
-  callSync(hook: "brokerCreated", arg: BrokerApi): void {
+  callSync(hook: SyncHook, ...args: unknown[]): void {
     for (const mw of this.#list) {
-      const fn = hookOf(mw, hook) as ((a: unknown) => void) | undefined;
-      fn?.call(mw, arg);
+      const fn = hookOf(mw, hook) as ((...a: unknown[]) => void) | undefined;
+      fn?.apply(this.#self(mw), args);
     }
   }
 
@@ -441,7 +616,7 @@ export class MiddlewareRegistry implements MiddlewaresView {
     const list = reverse ? [...this.#list].reverse() : this.#list;
     for (const mw of list) {
       const fn = hookOf(mw, hook) as ((a: unknown) => unknown) | undefined;
-      if (fn) await fn.call(mw, arg);
+      if (fn) await fn.call(this.#self(mw), arg);
     }
   }
 }

@@ -75,4 +75,6 @@ export interface Runtime {
    * @param timer What `setTimeout` / `setInterval` returned.
    */
   unrefTimer(timer: ReturnType<typeof setTimeout>): void;
+  /** The working directory relative paths (e.g. of `broker.loadService`) start from. */
+  cwd?(): string;
 }

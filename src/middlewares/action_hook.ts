@@ -6,7 +6,7 @@
  */
 
 import type { Context } from "../core/context.ts";
-import type { Handler } from "../core/middleware.ts";
+import type { ActionInfo, Handler, MiddlewareHooks } from "../core/middleware.ts";
 import type { ActionSpec } from "../core/service.ts";
 import type { Hook, ServiceHooks } from "../core/schema.ts";
 import type { Service } from "../core/service.ts";
@@ -83,5 +83,37 @@ export function wrapActionHooks(
       }
       throw failure;
     }
+  };
+}
+
+/**
+ * Where a local action's info carries its service's hooks and its own normalised definition,
+ * for {@linkcode actionHookMiddleware}; the broker sets it when it registers the action.
+ */
+export const ACTION_HOOKS: unique symbol = Symbol("denolecular.actionHooks");
+
+/** The hooks an action info carries under {@linkcode ACTION_HOOKS}. */
+export interface ActionHookSource {
+  /** The service's hooks. */
+  readonly hooks: ServiceHooks;
+  /** The action. */
+  readonly spec: ActionSpec;
+}
+
+/**
+ * Moleculer's `ActionHook` middleware: the `before`, `after` and `error` hooks around a local
+ * action (see {@linkcode wrapActionHooks}). It is the innermost internal middleware: the user's
+ * middlewares run inside it, the validator outside.
+ *
+ * @returns The middleware.
+ */
+export function actionHookMiddleware(): MiddlewareHooks {
+  return {
+    name: "ActionHook",
+    localAction(next: Handler, action: ActionInfo): Handler {
+      const src = (action as { [ACTION_HOOKS]?: ActionHookSource })[ACTION_HOOKS];
+      if (!src || !action.service) return next;
+      return wrapActionHooks(action.service, src.hooks, src.spec, next);
+    },
   };
 }

@@ -1,30 +1,39 @@
 /**
  * The broker's middleware chain: the built-in middlewares and the user's, in one order.
  *
- * The order, outermost first, and why:
- * 1. **Retry**, outermost: every attempt (the first, then each retried call, made anew through
- *    `broker.call` and the balancer) goes through the user's middlewares and the other
- *    built-ins once, as in Moleculer.
- * 2. **The user's middlewares**, in the order given (the first is the outermost).
- * 3. **Throttle** (events: `throttle`, `debounce`).
- * 4. **Fallback** (actions with a `fallback`).
+ * The order, outermost first, is Moleculer's (`INTERNAL_MIDDLEWARES` reversed, then the user's):
+ * 1. **Throttle** (events: `throttle`, `debounce`).
+ * 2. **ErrorHandler** (the `errorHandler` of the service and of the broker, where one exists).
+ * 3. **Fallback** (actions with a `fallback`), outside
+ * 4. **Retry**: the fallback answers after the last attempt failed. Every attempt (the first,
+ *    then each retried call, made anew through `broker.call` and the balancer) goes through the
+ *    middlewares below once, as in Moleculer.
  * 5. **Circuit breaker**, wrapping
  * 6. **Timeout**. Moleculer has the timeout outside the breaker; here the breaker wraps it so
  *    that local timeouts count as failures of the endpoint.
  * 7. **Context tracking** (what a graceful stop waits for).
- * 8. **Cacher**, where Moleculer puts it: a hit is tracked but waits for no bulkhead slot and
- *    skips validation (only results of valid calls are ever stored).
+ * 8. **Cacher**: a hit is tracked but waits for no bulkhead slot and skips validation (only
+ *    results of valid calls are ever stored).
  * 9. **Bulkhead**.
- * 10. **Validator**, innermost of the built-ins.
+ * 10. **Validator**.
+ * 11. **ActionHook** (the `before`/`after`/`error` hooks of actions and services).
+ * 12. **The user's middlewares**, innermost, as in Moleculer: they see validated params and run
+ *     inside the action hooks. Among them the first given is the outermost (Moleculer: the last).
  *
- * From 3 to 10 this is Moleculer's relative order, with the one exception of 5 and 6. Each
- * built-in leaves a handler untouched unless its feature is on for it.
+ * With the broker option `internalMiddlewares: false` only the user's middlewares are applied
+ * (no hooks, validation, timeouts, retries…), as in Moleculer; a built-in may then be listed
+ * among them by name (`"Retry"`, `"Timeout"`, …). Each built-in leaves a handler untouched unless
+ * its feature is on for it.
  *
  * @module
  */
 
 import type { CallOptions } from "../core/context.ts";
-import { type MiddlewareOption, MiddlewareRegistry } from "../core/middleware.ts";
+import {
+  type MiddlewareHooks,
+  type MiddlewareOption,
+  MiddlewareRegistry,
+} from "../core/middleware.ts";
 import type { BulkheadOptions, CircuitBreakerOptions, RetryPolicyOptions } from "../core/schema.ts";
 import type { Cacher } from "../core/cacher.ts";
 import type { Validator } from "../validators/validator.ts";
@@ -41,6 +50,9 @@ import { bulkheadMiddleware } from "./bulkhead.ts";
 import { validatorMiddleware } from "./validator.ts";
 import { Compression } from "./transmit/compression.ts";
 import { Encryption } from "./transmit/encryption.ts";
+import { actionHookMiddleware } from "./action_hook.ts";
+import { type ErrorHandler, errorHandlerMiddleware } from "./error_handler.ts";
+import type { BrokerApi } from "../core/broker_api.ts";
 
 /** What the built-in middlewares need from their broker, as values and functions. */
 export interface BuiltinHost {
@@ -62,6 +74,8 @@ export interface BuiltinHost {
   broadcast(event: string, payload: unknown): Promise<void>;
   /** The full name of the service serving `action` on `nodeID`, if the registry knows it. */
   serviceOf(action: string, nodeID: string): string | undefined;
+  /** The broker: passed to middleware factories, `this` in hooks and in `errorHandler`. */
+  readonly broker?: BrokerApi;
 }
 
 /** The resolved options and plugins the chain is built from. */
@@ -80,7 +94,32 @@ export interface BuiltinChainOptions {
   readonly cacher: Cacher | null;
   /** The params validator, or null when validation is off. */
   readonly validator: Validator | null;
+  /** Apply the built-in middlewares (Moleculer's `internalMiddlewares`). @default {true} */
+  readonly internalMiddlewares?: boolean;
+  /** The broker option `errorHandler`, if any. */
+  readonly errorHandler?: ErrorHandler | undefined;
 }
+
+/** The names of the built-in middlewares a user may list by name, in Moleculer's spelling. */
+export const BUILTIN_MIDDLEWARES: readonly string[] = [
+  "ActionHook",
+  "Validator",
+  "Bulkhead",
+  "Cacher",
+  "ContextTracker",
+  "CircuitBreaker",
+  "Timeout",
+  "Retry",
+  "Fallback",
+  "ErrorHandler",
+  "Debounce",
+  "Throttle",
+  // The transmit middlewares, by Moleculer's path and by their own names.
+  "Transmit.Compression",
+  "Compression",
+  "Transmit.Encryption",
+  "Encryption",
+];
 
 /** The chain, and the stateful parts of it the broker keeps. */
 export interface BuiltinChain {
@@ -114,18 +153,6 @@ export const Middlewares: MiddlewareFactories = Object.freeze({
 });
 
 /**
- * The middlewares a `middlewares` list may name by a string, made with their defaults:
- * Moleculer's paths (`"Transmit.Compression"`) and the middlewares' own names.
- */
-const BY_NAME: Readonly<Record<string, () => MiddlewareOption>> = {
-  "Transmit.Compression": () => Compression(),
-  Compression: () => Compression(),
-  // Moleculer throws too: a password cannot be given by name.
-  "Transmit.Encryption": () => Encryption(undefined as unknown as string),
-  Encryption: () => Encryption(undefined as unknown as string),
-};
-
-/**
  * The broker option `middlewares`, checked; names of built-in middlewares (`"Compression"`,
  * `"Transmit.Compression"`) are made into them.
  *
@@ -140,17 +167,17 @@ export function resolveMiddlewaresOption(value: unknown): MiddlewareOption[] {
       option: "middlewares",
     });
   }
-  return value.map((mw) => {
-    if (typeof mw !== "string") return mw;
-    const make = BY_NAME[mw];
-    if (!make) {
+  for (const mw of value) {
+    if (typeof mw === "string" && !BUILTIN_MIDDLEWARES.includes(mw)) {
       throw new BrokerOptionsError(
-        `Unknown built-in middleware '${mw}'. By name: ${Object.keys(BY_NAME).join(", ")}`,
+        `Unknown built-in middleware '${mw}' in option 'middlewares'. Built-in middlewares: ${
+          BUILTIN_MIDDLEWARES.join(", ")
+        }`,
         { option: "middlewares", middleware: mw },
       );
     }
-    return make();
-  });
+  }
+  return value;
 }
 
 /**
@@ -188,40 +215,82 @@ export function resolveMiddlewaresOption(value: unknown): MiddlewareOption[] {
  *   broadcast: () => Promise.resolve(),
  *   serviceOf: () => undefined,
  * });
- * console.log(chain.middlewares.count, chain.tracker.size); // 7 0
+ * console.log(chain.middlewares.count, chain.tracker.size); // 9 0
  * ```
  */
 export function buildMiddlewareChain(
   options: BuiltinChainOptions,
   host: BuiltinHost,
 ): BuiltinChain {
-  const middlewares = new MiddlewareRegistry();
-  middlewares.add(retryMiddleware(options.retryPolicy, {
-    nodeID: host.nodeID,
-    logger: host.logger,
-    signal: host.signal,
-    call: (name, params, opts) => host.call(name, params, opts),
-  }));
-  for (const mw of options.middlewares) middlewares.add(mw);
-
   const throttler = new EventThrottler();
-  middlewares.add(throttler.middleware());
-  middlewares.add(fallbackMiddleware());
   const circuitBreaker = new CircuitBreaker(options.circuitBreaker, {
     nodeID: host.nodeID,
     logger: host.getLogger("CIRCUIT-BREAKER"),
     broadcast: (event, payload) => host.broadcast(event, payload),
     serviceOf: (action, nodeID) => host.serviceOf(action, nodeID),
   });
-  middlewares.add(circuitBreaker.middleware());
-  middlewares.add(timeoutMiddleware());
   const tracker = new ContextTracker(options.tracking);
-  middlewares.add(tracker.middleware());
-  if (options.cacher) {
-    middlewares.add(cacherMiddleware(options.cacher, host.getLogger("CACHER")));
+  const make: Record<string, () => MiddlewareHooks> = {
+    Throttle: () => throttler.middleware(),
+    Debounce: () => throttler.middleware(),
+    ErrorHandler: () => errorHandlerMiddleware(host.broker, options.errorHandler),
+    Fallback: () => fallbackMiddleware(),
+    Retry: () =>
+      retryMiddleware(options.retryPolicy, {
+        nodeID: host.nodeID,
+        logger: host.logger,
+        signal: host.signal,
+        call: (name, params, opts) => host.call(name, params, opts),
+      }),
+    CircuitBreaker: () => circuitBreaker.middleware(),
+    Timeout: () => timeoutMiddleware(),
+    ContextTracker: () => tracker.middleware(),
+    Cacher: () => {
+      if (!options.cacher) {
+        throw new BrokerOptionsError(
+          "The built-in middleware 'Cacher' needs a cacher: set the broker option 'cacher'",
+          { middleware: "Cacher" },
+        );
+      }
+      return cacherMiddleware(options.cacher, host.getLogger("CACHER"));
+    },
+    Bulkhead: () => bulkheadMiddleware(options.bulkhead),
+    Validator: () => {
+      if (!options.validator) {
+        throw new BrokerOptionsError(
+          "The built-in middleware 'Validator' needs a validator: set the broker option " +
+            "'validator' to true or to an instance",
+          { middleware: "Validator" },
+        );
+      }
+      return validatorMiddleware(options.validator);
+    },
+    ActionHook: () => actionHookMiddleware(),
+    "Transmit.Compression": () => Compression(),
+    Compression: () => Compression(),
+    // Moleculer throws too: a password cannot be given by name.
+    "Transmit.Encryption": () => Encryption(undefined as unknown as string),
+    Encryption: () => Encryption(undefined as unknown as string),
+  };
+  const middlewares = new MiddlewareRegistry({
+    ...(host.broker ? { owner: host.broker } : {}),
+    builtin: (name) => make[name]?.(),
+    builtinNames: BUILTIN_MIDDLEWARES,
+  });
+  if (options.internalMiddlewares !== false) {
+    middlewares.addInternal(make.Throttle!());
+    middlewares.addInternal(make.ErrorHandler!());
+    middlewares.addInternal(make.Fallback!());
+    middlewares.addInternal(make.Retry!());
+    middlewares.addInternal(make.CircuitBreaker!());
+    middlewares.addInternal(make.Timeout!());
+    middlewares.addInternal(make.ContextTracker!());
+    if (options.cacher) middlewares.addInternal(make.Cacher!());
+    middlewares.addInternal(make.Bulkhead!());
+    if (options.validator) middlewares.addInternal(make.Validator!());
+    middlewares.addInternal(make.ActionHook!());
   }
-  middlewares.add(bulkheadMiddleware(options.bulkhead));
-  if (options.validator) middlewares.add(validatorMiddleware(options.validator));
+  for (const mw of options.middlewares) middlewares.add(mw);
 
   return { middlewares, circuitBreaker, tracker, throttler };
 }

@@ -10,6 +10,7 @@ import type { Context } from "../core/context.ts";
 import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { ServiceSchemaError } from "../errors.ts";
 import { isPromiseLike } from "../_util/async.ts";
+import { isRetryAttempt } from "./retry.ts";
 
 /** A fallback: a value, or a function of `(ctx, error)` returning one (or a promise of one). */
 export type FallbackResponse =
@@ -55,6 +56,8 @@ export function fallbackMiddleware(): MiddlewareHooks {
         return (fn as FallbackFn).call(service, ctx, err);
       };
       return (ctx) => {
+        // A retried attempt fails to its retry loop, which runs inside this middleware.
+        if (isRetryAttempt(ctx)) return next(ctx);
         let result: unknown;
         try {
           result = next(ctx);

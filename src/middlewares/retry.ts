@@ -63,6 +63,17 @@ const ATTEMPT: unique symbol = Symbol("denolecular.retryAttempt");
 
 type Tagged = CallOptions & { [ATTEMPT]?: number };
 
+/**
+ * True for the context of a retried attempt: the retry loop of the first attempt decides what
+ * happens on its failure, so the fallback of the action waits for the loop's last error.
+ *
+ * @param ctx A call's context.
+ * @returns Whether it is a retry.
+ */
+export function isRetryAttempt(ctx: Context): boolean {
+  return (ctx.options as Tagged)[ATTEMPT] !== undefined;
+}
+
 function reason(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -12,6 +12,9 @@ import type { StrategyResolver } from "../strategies/broker_strategies.ts";
 import { EndpointList } from "./endpoint_list.ts";
 import { matchEventName } from "../core/event_match.ts";
 import { isRecord } from "../_util/values.ts";
+import { actionList, eventList, type ListOptions, nodeList, serviceList } from "./lists.ts";
+
+export type { ListOptions } from "./lists.ts";
 
 /** A node of the cluster, this one included. */
 export interface NodeInfo {
@@ -211,6 +214,31 @@ export interface RegistryView {
    * @param eventName A concrete event name.
    */
   matchingEventLists(eventName: string): EndpointList<EventEndpoint>[];
+  /**
+   * The known nodes, in Moleculer's shape (what `$node.list` returns).
+   *
+   * @param opts `onlyAvailable`, `withServices`.
+   */
+  getNodeList(opts?: ListOptions): Record<string, unknown>[];
+  /**
+   * The known services, in Moleculer's shape (what `$node.services` returns).
+   *
+   * @param opts `onlyLocal`, `skipInternal`, `withActions`, `withEvents`, `onlyAvailable`,
+   *   `grouping`.
+   */
+  getServiceList(opts?: ListOptions): Record<string, unknown>[];
+  /**
+   * The known actions, in Moleculer's shape (what `$node.actions` returns).
+   *
+   * @param opts `onlyLocal`, `skipInternal`, `withEndpoints`, `onlyAvailable`.
+   */
+  getActionList(opts?: ListOptions): Record<string, unknown>[];
+  /**
+   * The known event subscriptions, in Moleculer's shape (what `$node.events` returns).
+   *
+   * @param opts `onlyLocal`, `skipInternal`, `withEndpoints`, `onlyAvailable`.
+   */
+  getEventList(opts?: ListOptions): Record<string, unknown>[];
 }
 
 /** Known nodes, services, action endpoints and event endpoints. */
@@ -594,6 +622,26 @@ export class Registry implements RegistryView {
       this.#eventCache.set(eventName, lists);
     }
     return lists;
+  }
+
+  /** {@inheritDoc RegistryView.getNodeList} */
+  getNodeList(opts?: ListOptions): Record<string, unknown>[] {
+    return nodeList(this, opts);
+  }
+
+  /** {@inheritDoc RegistryView.getServiceList} */
+  getServiceList(opts?: ListOptions): Record<string, unknown>[] {
+    return serviceList(this, opts);
+  }
+
+  /** {@inheritDoc RegistryView.getActionList} */
+  getActionList(opts?: ListOptions): Record<string, unknown>[] {
+    return actionList(this, opts);
+  }
+
+  /** {@inheritDoc RegistryView.getEventList} */
+  getEventList(opts?: ListOptions): Record<string, unknown>[] {
+    return eventList(this, opts);
   }
 
   /**

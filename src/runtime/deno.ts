@@ -102,6 +102,7 @@ export const denoRuntime: Runtime = Object.freeze({
   // Deno's timers are numbers; the type says otherwise where Node's typings are loaded.
   unrefTimer: (timer: ReturnType<typeof setTimeout>) =>
     safe(() => Deno.unrefTimer(timer as unknown as number), undefined),
+  cwd: () => safe(() => Deno.cwd(), "."),
 });
 
 /**

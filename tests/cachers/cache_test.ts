@@ -57,7 +57,10 @@ Deno.test("a cached action runs once per key; a hit sets ctx.cachedResult", asyn
   const flags: boolean[] = [];
   await using broker = scoped({
     cacher: "Memory",
-    middlewares: [cachedFlags(flags)],
+    // The user's middlewares run inside the built-ins (Moleculer's order): to see hits, the
+    // observer is placed outside the cacher, built-ins listed by name.
+    internalMiddlewares: false,
+    middlewares: [cachedFlags(flags), "Cacher"],
   });
   broker.createService(usersService(runs));
   await broker.start();
@@ -216,7 +219,10 @@ Deno.test("meta.$cache === false skips the cache for that call, reading and writ
   const flags: boolean[] = [];
   await using broker = scoped({
     cacher: true,
-    middlewares: [cachedFlags(flags)],
+    // The user's middlewares run inside the built-ins (Moleculer's order): to see hits, the
+    // observer is placed outside the cacher, built-ins listed by name.
+    internalMiddlewares: false,
+    middlewares: [cachedFlags(flags), "Cacher"],
   });
   broker.createService(usersService(runs));
   await broker.start();

@@ -323,9 +323,9 @@ Deno.test("a middleware with no known hook is rejected with BrokerOptionsError",
     { name: "only-a-name" },
     { localActon: () => {} },
     new (class Empty extends Middleware {})(),
-    null,
-    "Timeout",
-    () => {},
+    42,
+    "NoSuchMiddleware",
+    () => ({ name: "factory of nothing" }),
   ];
   for (const mw of bad) {
     assert.throws(
@@ -452,4 +452,125 @@ Deno.test("events from another node run through the receiver's localEvent chain"
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
+});
+
+// ------------------------------------------------------- Moleculer-style middlewares
+
+Deno.test("a built-in by name: with internalMiddlewares off, 'Timeout' by name still times out", async () => {
+  await using broker = scoped({
+    internalMiddlewares: false,
+    middlewares: ["Timeout"],
+  });
+  broker.createService({
+    name: "slow",
+    actions: { go: () => new Promise((r) => setTimeout(() => r("late"), 200)) },
+  });
+  await broker.start();
+  await assert.rejects(broker.call("slow.go", {}, { timeout: 20 }), {
+    name: "RequestTimeoutError",
+  });
+  assert.throws(
+    () => scoped({ middlewares: ["Debugging.TransitLogger"] }),
+    /Unknown built-in middleware 'Debugging.TransitLogger'.*Built-in middlewares: ActionHook/,
+  );
+});
+
+Deno.test("user middlewares run inside the validator and the action hooks (Moleculer's order)", async () => {
+  const order: string[] = [];
+  await using broker = scoped({
+    middlewares: [function (this: unknown, broker: unknown) {
+      order.push(`factory this=broker:${this === broker}`);
+      return {
+        localAction(this: unknown, next: Handler, action: ActionInfo): Handler {
+          order.push(
+            `wrap ${action.name} myFlag=${action.myFlag} this=broker:${this === broker}`,
+          );
+          return (ctx) => {
+            order.push(`mw sees a=${(ctx.params as { a: unknown }).a}`);
+            return next(ctx);
+          };
+        },
+      };
+    }],
+  });
+  broker.createService({
+    name: "s",
+    hooks: { before: { go: () => void order.push("before hook") } },
+    actions: {
+      go: {
+        myFlag: 7,
+        params: { a: "number" },
+        handler: () => void order.push("handler"),
+      },
+    },
+  });
+  await broker.start();
+  await broker.call("s.go", { a: 1 });
+  await assert.rejects(broker.call("s.go", { a: "x" }), BrokerValidation);
+  assert.deepEqual(order.filter((o) => !o.includes("$node")), [
+    "factory this=broker:true",
+    "wrap s.go myFlag=7 this=broker:true",
+    "before hook",
+    "mw sees a=1",
+    "handler",
+  ]);
+});
+
+const BrokerValidation = { name: "ValidationError" };
+
+Deno.test("createService, registerLocalService, destroyService and mcall hooks wrap those methods", async () => {
+  const seen: string[] = [];
+  await using broker = scoped({
+    middlewares: [{
+      createService: (next: (s: unknown, m?: unknown) => Service) => (schema, mods) => {
+        const svc = next(schema, mods);
+        if (!svc.name.startsWith("$")) seen.push(`createService ${svc.name}`);
+        return svc;
+      },
+      registerLocalService: (next: (item: { name: string }) => unknown) => (item) => {
+        if (!item.name.startsWith("$")) {
+          seen.push(`registerLocalService ${item.name}`);
+        }
+        return next(item);
+      },
+      destroyService: (next: (s: unknown) => Promise<void>) => (svc) => {
+        seen.push("destroyService");
+        return next(svc);
+      },
+      mcall: (next: (def: unknown, opts?: unknown) => Promise<unknown>) => (def, opts) => {
+        seen.push(`mcall ${(def as unknown[]).length}`);
+        return next(def, opts);
+      },
+    }],
+  });
+  broker.createService({ name: "m", actions: { one: () => 1 } });
+  await broker.start();
+  assert.deepEqual(
+    await broker.mcall([{ action: "m.one" }, { action: "m.one" }]),
+    [1, 1],
+  );
+  await broker.destroyService("m");
+  assert.deepEqual(seen, [
+    "createService m",
+    "registerLocalService m",
+    "mcall 2",
+    "destroyService",
+  ]);
+});
+
+Deno.test("newLogEntry sees every log call with its level, arguments and bindings", async () => {
+  const entries: unknown[][] = [];
+  await using broker = scoped({
+    nodeID: "log-1",
+    middlewares: [{
+      newLogEntry: (type, args, bindings) => void entries.push([type, args[0], bindings.mod]),
+    }],
+  });
+  const svc = broker.createService({ name: "talky" });
+  svc.logger.info("hello", { id: 5 });
+  assert.deepEqual(entries.find((e) => e[1] === "hello"), [
+    "info",
+    "hello",
+    "talky",
+  ]);
 });

@@ -125,7 +125,8 @@ Deno.test("this.Promise, this.waitForServices and this.emitLocalEventHandler", a
     },
   });
   await broker.start();
-  assert.equal(svc.Promise, Promise, "the broker's promise class, the global one by default");
+  assert.equal(svc.Promise, broker.Promise, "the broker's promise class");
+  assert.ok(svc.Promise.resolve(1) instanceof Promise, "its promises are promises");
   await svc.waitForServices(["listener"], 1000);
   assert.equal(await svc.emitLocalEventHandler("user.created", { id: 3 }), "done");
   assert.deepEqual(seen, [[3, "user.created", "emit", ["users"]]]);

@@ -637,18 +637,12 @@ Deno.test("validation: event params are validated too; a bad event is logged, no
 
 Deno.test("validation: an event failure is tagged with the event name, not as an action", async () => {
   let failure: unknown;
-  // read the error through a localEvent middleware, which sits outside the validator
+  // read the error through the broker's errorHandler, which sits outside the validator
   await using broker = scoped({
     nodeID: "ev2",
-    middlewares: [{
-      localEvent: (next) => async (ctx) => {
-        try {
-          return await next(ctx);
-        } catch (err) {
-          failure = err;
-        }
-      },
-    }],
+    errorHandler(err) {
+      failure = err;
+    },
   });
   broker.createService({
     name: "ev",

@@ -280,7 +280,7 @@ Deno.test("bulkhead (fake broker): one runs, one waits, the next is refused, the
   assert.equal(await second, "second");
 });
 
-Deno.test("built-in chain (fake broker): retry ⊃ user middlewares ⊃ circuit breaker ⊃ timeout", async () => {
+Deno.test("built-in chain (fake broker): retry ⊃ circuit breaker ⊃ timeout ⊃ user middlewares", async () => {
   const order: string[] = [];
   const broadcasts: [string, unknown][] = [];
   const chain = buildMiddlewareChain({
@@ -328,10 +328,9 @@ Deno.test("built-in chain (fake broker): retry ⊃ user middlewares ⊃ circuit 
   );
 
   assert.equal(await handler(context("slow.go", { timeout: 5 })), "retried");
-  assert.deepEqual(order, [
-    "user middleware saw RequestTimeoutError",
-    "retried slow.go through call()",
-  ]);
+  // As in Moleculer the user's middlewares sit inside the built-ins: the timeout fires outside
+  // them, so the user middleware never sees it; the retry (outside) calls again.
+  assert.deepEqual(order, ["retried slow.go through call()"]);
   // The local timeout counted as a failure of the endpoint: the breaker wraps the timeout.
   assert.equal(chain.circuitBreaker.state(NODE, "slow.go"), "open");
   assert.deepEqual(broadcasts, [[

@@ -251,7 +251,7 @@ Deno.test("middlewares by name: Compression as in Moleculer; Encryption needs it
   );
   await assert.rejects(
     startDeno({ nodeID: "x", transporter: "memory://x", middlewares: ["Zip"] }),
-    /Unknown built-in middleware 'Zip'\. By name: Transmit\.Compression, Compression/,
+    /Unknown built-in middleware 'Zip' in option 'middlewares'\. Built-in middlewares: .*Transmit\.Compression, Compression/,
   );
 });
 

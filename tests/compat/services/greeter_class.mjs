@@ -60,7 +60,8 @@ export function defineGreeter(Service) {
         fullName: this.fullName,
         version: this.version,
         hasBroker: this.broker != null,
-        promiseIsNative: this.Promise === Promise,
+        // Moleculer's is the global Promise; Denolecular's a subclass that leaves the global alone.
+        promiseMakesPromises: this.Promise.resolve(1) instanceof Promise,
         unknownEvent: await this.emitLocalEventHandler("nope").catch((e) => [e.name, e.type]),
       };
     }
