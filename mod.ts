@@ -242,3 +242,31 @@ export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts"
 export { PacketType } from "./src/transit/packets.ts";
 export type { JSONExtCustomType, JSONExtOptions } from "./src/serializers/json_ext.ts";
 export type { ProtocolVersion } from "./src/transit/packets.ts";
+export { Span } from "./src/tracing/span.ts";
+export type { SpanHost, SpanLog, SpanOptions, SpanService } from "./src/tracing/span.ts";
+export { Tracer } from "./src/tracing/tracer.ts";
+export type { SpanFactory } from "./src/tracing/tracer.ts";
+export type {
+  ExporterOption,
+  ResolvedTracingOptions,
+  SamplingOptions,
+  SpanTagsOption,
+  TracingOptions,
+} from "./src/tracing/options.ts";
+export type { HandlerTracingOptions } from "./src/middlewares/tracing.ts";
+export type {
+  ExporterTracer,
+  TraceContextSource,
+  TraceExporter,
+  TracerHost,
+} from "./src/tracing/exporters/exporter.ts";
+export { ConsoleTraceExporter } from "./src/tracing/exporters/console.ts";
+export type { ConsoleExporterOptions } from "./src/tracing/exporters/console.ts";
+export { EventTraceExporter } from "./src/tracing/exporters/event.ts";
+export type { EventExporterOptions } from "./src/tracing/exporters/event.ts";
+export { ZipkinTraceExporter } from "./src/tracing/exporters/zipkin.ts";
+export type { ZipkinExporterOptions, ZipkinSpan } from "./src/tracing/exporters/zipkin.ts";
+export { OpenTelemetryTraceExporter } from "./src/tracing/exporters/opentelemetry.ts";
+export type { OpenTelemetryExporterOptions } from "./src/tracing/exporters/opentelemetry.ts";
+export { formatTraceparent, parseTraceparent } from "./src/tracing/traceparent.ts";
+export type { TraceParent } from "./src/tracing/traceparent.ts";

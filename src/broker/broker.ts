@@ -38,6 +38,7 @@ import { BrokerTransitHost } from "./transit_host.ts";
 import { ActionCalls } from "./calls.ts";
 import { denoRuntime } from "../runtime/deno.ts";
 import { uuid } from "../_util/ids.ts";
+import { Tracer } from "../tracing/tracer.ts";
 import {
   type MCallDefinition,
   type MCallDefinitions,
@@ -133,6 +134,8 @@ export class ServiceBroker implements BrokerApi {
   readonly #parts: BrokerParts;
   /** The cacher of the `cacher` option, or null when caching is off. */
   readonly cacher: Cacher | null;
+  /** The tracer of the `tracing` option (starts spans that go nowhere while tracing is off). */
+  readonly tracer: Tracer;
   readonly #loggers: LoggerFactory;
   /** Aborted when the broker stops: retry waits and strategy timers end. */
   readonly #stopping = new AbortController();
@@ -171,6 +174,12 @@ export class ServiceBroker implements BrokerApi {
     this.logger = this.#loggers.getLogger("BROKER");
     this.cacher = resolveCacher(o.cacher);
     this.cacher?.init(this);
+    this.tracer = new Tracer(o.tracing, {
+      nodeID: o.nodeID,
+      getLogger: (module) => this.getLogger(module),
+      emit: (event, data, opts) => this.emit(event, data, opts),
+      broadcast: (event, data, opts) => this.broadcast(event, data, opts),
+    });
 
     // The built-in middlewares and the user's, in the order (and for the reasons) that
     // src/middlewares/builtin.ts gives.
@@ -182,6 +191,8 @@ export class ServiceBroker implements BrokerApi {
       bulkhead: o.bulkhead,
       cacher: this.cacher,
       validator: resolveValidator(o.validator),
+      tracer: this.tracer,
+      headers: o.protocolVersion === "5",
     }, {
       nodeID: o.nodeID,
       logger: this.logger,
@@ -438,6 +449,7 @@ export class ServiceBroker implements BrokerApi {
       this.#phase = "starting";
       try {
         if (this.#parts.transit) await this.#parts.transit.connect();
+        await this.tracer.start();
         // Services registered while others start are picked up by the loop.
         const services = this.#services.all;
         for (let i = 0; i < services.length; i++) {
@@ -448,6 +460,7 @@ export class ServiceBroker implements BrokerApi {
         }
       } catch (err) {
         this.#phase = "stopped";
+        await this.tracer.stop();
         await this.#parts.transit?.disconnect().catch(() => {});
         throw err;
       }
@@ -486,6 +499,8 @@ export class ServiceBroker implements BrokerApi {
       for (const reg of [...this.#services.all].reverse()) {
         await this.#services.stop(reg);
       }
+      // Exporters flush while the transporter still carries the Event exporter's last batch.
+      await this.tracer.stop();
       await this.#parts.transit?.disconnect();
       try {
         await this.cacher?.close();

@@ -25,6 +25,11 @@ import { resolveMiddlewaresOption } from "../middlewares/builtin.ts";
 import { boolOption, numberOption, optionGroup } from "../middlewares/_options.ts";
 import { type CacherOption, checkCacherOption } from "../cachers/resolve.ts";
 import { isRecord } from "../_util/values.ts";
+import {
+  type ResolvedTracingOptions,
+  resolveTracingOptions,
+  type TracingOptions,
+} from "../tracing/options.ts";
 
 /** Registry options. */
 export interface RegistryOptions {
@@ -147,6 +152,14 @@ export interface BrokerOptions {
    * @default {false}
    */
   cacher?: CacherOption | null;
+  /**
+   * Tracing, as Moleculer's: `true`, or `{ enabled, sampling: { rate, tracesPerSecond,
+   * minPriority }, actions, events, stackTrace, errorFields, defaultTags, tags, exporter }` with
+   * exporters `"Console"`, `"Event"`, `"Zipkin"`, `"OpenTelemetry"` (see docs/OBSERVABILITY.md).
+   * An action or event may say `tracing: false` or `{ tags, spanName }`.
+   * @default {{ enabled: false }}
+   */
+  tracing?: TracingOptions | boolean;
 }
 
 /** Options after defaults and checks. */
@@ -204,6 +217,8 @@ export interface ResolvedOptions {
   readonly tracking: Required<TrackingOptions>;
   /** See {@linkcode BrokerOptions.cacher}; `false` when absent. */
   readonly cacher: CacherOption;
+  /** See {@linkcode BrokerOptions.tracing}. */
+  readonly tracing: ResolvedTracingOptions;
 }
 
 const KNOWN_KEYS = new Set([
@@ -232,6 +247,7 @@ const KNOWN_KEYS = new Set([
   "bulkhead",
   "tracking",
   "cacher",
+  "tracing",
 ]);
 
 const REGISTRY_KEYS = new Set([
@@ -409,5 +425,6 @@ export function resolveOptions(
     bulkhead: resolveBulkheadOptions(o.bulkhead),
     tracking: resolveTrackingOptions(o.tracking),
     cacher: checkCacherOption(o.cacher),
+    tracing: resolveTracingOptions(o.tracing),
   };
 }

@@ -21,6 +21,7 @@ import type {
 } from "./typed.ts";
 import type { ServiceDependency, ServiceSchema } from "./schema.ts";
 import type { Logger } from "../logging.ts";
+import type { Span, SpanOptions } from "../tracing/span.ts";
 
 /** A service to wait for: a full name, or `{ name, version }`. */
 export type ServiceRef = ServiceDependency;
@@ -71,6 +72,11 @@ export interface BrokerApi {
   readonly services: Service[];
   /** The cacher of the `cacher` option, or null when caching is off. */
   readonly cacher: Cacher | null;
+  /** Starts spans (`ctx.startSpan`); absent on a broker that has no tracer. */
+  readonly tracer?: {
+    /** Start a span. */
+    startSpan(name: string, opts?: SpanOptions): Span;
+  };
   /**
    * A logger for a module of this node, e.g. a service's name.
    *

@@ -15,6 +15,7 @@ import type {
   UnknownName,
 } from "./typed.ts";
 import { nextId } from "../_util/ids.ts";
+import { NO_TRACER, Span, type SpanOptions } from "../tracing/span.ts";
 import {
   type MCallDefinition,
   type MCallDefinitions,
@@ -110,6 +111,8 @@ export interface RemoteOrigin {
   readonly requestID: string | null;
   /** Full name of the calling service. */
   readonly caller: string | null;
+  /** The sender's sampling decision: true, false, or null (the default) when it made none. */
+  readonly tracing?: boolean | null | undefined;
 }
 
 /** Fields a context is built from; see {@linkcode Context}. */
@@ -132,6 +135,10 @@ export interface ContextInit<P, M extends Meta> {
   requestID?: string | null;
   /** Full name of the calling service. */
   caller?: string | null;
+  /** The sampling decision of the chain: true, false, or null while none is made. */
+  tracing?: boolean | null;
+  /** The active span. */
+  span?: Span | null;
   /** Timeout in ms, or null for none. */
   timeout?: number | null;
   /** The local service handling the context. */
@@ -169,9 +176,11 @@ function childInit<P>(
       meta: opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta },
       headers: opts.headers ?? {},
       level: parent.level + 1,
-      parentID: parent.id,
+      // The parent span when there is one (a custom span inside a handler), as Moleculer links.
+      parentID: parent.span !== null ? parent.span.id : parent.id,
       requestID: parent.requestID,
       caller: parent.service?.fullName ?? parent.caller,
+      tracing: parent.tracing,
       options,
       eventName: event && event.name,
       eventType: event && event.type,
@@ -186,6 +195,7 @@ function childInit<P>(
     parentID: null,
     requestID: options?.requestID ?? null,
     caller: opts.caller ?? null,
+    tracing: null,
     options,
     eventName: event && event.name,
     eventType: event && event.type,
@@ -235,6 +245,16 @@ export class Context<P = unknown, M extends Meta = Meta> {
   requestID: string | null;
   /** Full name of the service that made the call. */
   caller: string | null;
+  /**
+   * The sampling decision of the chain: `true` (spans are exported), `false`, or `null` while no
+   * node made one. It travels in the `tracing` field of REQ and EVENT packets, so the decision
+   * holds across every node of the chain, whether or not this node traces.
+   */
+  tracing: boolean | null;
+  /** The active span: the action's or event's own span, or the last custom one started. */
+  span: Span | null;
+  /** The spans started with {@linkcode Context.startSpan} and not finished, innermost last. */
+  #spans: Span[] | null = null;
   /** Timeout of this call in ms, or null for none. */
   timeout: number | null;
   /** `Date.now()` when this context started, for distributed timeouts. */
@@ -281,6 +301,8 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.parentID = init.parentID ?? null;
     this.requestID = init.requestID ?? this.id;
     this.caller = init.caller ?? null;
+    this.tracing = init.tracing ?? null;
+    this.span = init.span ?? null;
     this.timeout = init.timeout ?? null;
     this.startTime = Date.now();
     this.service = init.service ?? null;
@@ -355,6 +377,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
       parentID: origin.parentID,
       requestID: origin.requestID,
       caller: origin.caller,
+      tracing: origin.tracing ?? null,
     });
   }
 
@@ -382,12 +405,62 @@ export class Context<P = unknown, M extends Meta = Meta> {
       parentID: this.parentID,
       requestID: this.requestID,
       caller: this.caller,
+      tracing: this.tracing,
+      span: this.span,
       service,
       event,
       eventName: this.eventName,
       eventType: this.eventType,
       eventGroups: groups,
     });
+  }
+
+  /**
+   * Start a span as a child of the active one (or of this context's chain), and make it the
+   * active span: calls made from this context then have it as their parent.
+   *
+   * @param name The span's name.
+   * @param opts Its options (`tags`, `type`, …).
+   * @returns The started span; finish it with {@linkcode Context.finishSpan}.
+   *
+   * @example
+   * ```ts ignore
+   * const span = ctx.startSpan("load user", { tags: { id: ctx.params.id } });
+   * try { return await db.load(ctx.params.id); } finally { ctx.finishSpan(span); }
+   * ```
+   */
+  startSpan(name: string, opts?: SpanOptions): Span {
+    let span: Span;
+    if (this.span !== null) span = this.span.startSpan(name, { ctx: this, ...opts });
+    else {
+      const tracer = this.broker.tracer;
+      span = tracer
+        ? tracer.startSpan(name, { ctx: this, ...opts })
+        : new Span(NO_TRACER, name, { ctx: this, ...opts }).start();
+    }
+    (this.#spans ??= []).push(span);
+    this.span = span;
+    return span;
+  }
+
+  /**
+   * Finish a span started with {@linkcode Context.startSpan}; the span active before it is active
+   * again.
+   *
+   * @param span The span.
+   * @param time Its end in ms since the epoch; now when omitted.
+   */
+  finishSpan(span: Span, time?: number): void {
+    if (!span.isActive()) return;
+    span.finish(time);
+    const spans = this.#spans;
+    const i = spans ? spans.indexOf(span) : -1;
+    if (spans && i !== -1) {
+      spans.splice(i, 1);
+      this.span = spans[spans.length - 1] ?? null;
+    } else {
+      this.broker.logger?.warn(`The span '${span.name}' was not started by this context`);
+    }
   }
 
   /**

@@ -7,17 +7,19 @@
  *    built-ins once, as in Moleculer.
  * 2. **The user's middlewares**, in the order given (the first is the outermost).
  * 3. **Throttle** (events: `throttle`, `debounce`).
- * 4. **Fallback** (actions with a `fallback`).
- * 5. **Circuit breaker**, wrapping
- * 6. **Timeout**. Moleculer has the timeout outside the breaker; here the breaker wraps it so
+ * 4. **Tracing** (when `tracing.enabled`): the span holds what the fallback, breaker, timeout,
+ *    cacher, bulkhead and validator do, as in Moleculer.
+ * 5. **Fallback** (actions with a `fallback`).
+ * 6. **Circuit breaker**, wrapping
+ * 7. **Timeout**. Moleculer has the timeout outside the breaker; here the breaker wraps it so
  *    that local timeouts count as failures of the endpoint.
- * 7. **Context tracking** (what a graceful stop waits for).
- * 8. **Cacher**, where Moleculer puts it: a hit is tracked but waits for no bulkhead slot and
+ * 8. **Context tracking** (what a graceful stop waits for).
+ * 9. **Cacher**, where Moleculer puts it: a hit is tracked but waits for no bulkhead slot and
  *    skips validation (only results of valid calls are ever stored).
- * 9. **Bulkhead**.
- * 10. **Validator**, innermost of the built-ins.
+ * 10. **Bulkhead**.
+ * 11. **Validator**, innermost of the built-ins.
  *
- * From 3 to 10 this is Moleculer's relative order, with the one exception of 5 and 6. Each
+ * From 3 to 11 this is Moleculer's relative order, with the one exception of 6 and 7. Each
  * built-in leaves a handler untouched unless its feature is on for it.
  *
  * @module
@@ -39,6 +41,8 @@ import { ContextTracker, type TrackingOptions } from "./tracking.ts";
 import { cacherMiddleware } from "./cacher.ts";
 import { bulkheadMiddleware } from "./bulkhead.ts";
 import { validatorMiddleware } from "./validator.ts";
+import { tracingMiddleware } from "./tracing.ts";
+import type { Tracer } from "../tracing/tracer.ts";
 
 /** What the built-in middlewares need from their broker, as values and functions. */
 export interface BuiltinHost {
@@ -78,6 +82,10 @@ export interface BuiltinChainOptions {
   readonly cacher: Cacher | null;
   /** The params validator, or null when validation is off. */
   readonly validator: Validator | null;
+  /** The broker's tracer; no tracing middleware without one or while tracing is off. */
+  readonly tracer?: Tracer | null;
+  /** Whether requests carry headers (protocol 5), where `traceparent` travels. @default {true} */
+  readonly headers?: boolean;
 }
 
 /** The chain, and the stateful parts of it the broker keeps. */
@@ -162,6 +170,10 @@ export function buildMiddlewareChain(
 
   const throttler = new EventThrottler();
   middlewares.add(throttler.middleware());
+  const tracing = options.tracer
+    ? tracingMiddleware(options.tracer, host.nodeID, options.headers ?? true)
+    : null;
+  if (tracing) middlewares.add(tracing);
   middlewares.add(fallbackMiddleware());
   const circuitBreaker = new CircuitBreaker(options.circuitBreaker, {
     nodeID: host.nodeID,

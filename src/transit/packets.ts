@@ -91,6 +91,8 @@ export interface RequestPacket {
   requestID: string | null;
   /** The calling service, when known. */
   caller: string | null;
+  /** The caller's sampling decision (Moleculer reads `!!payload.tracing`). */
+  tracing: boolean;
 }
 
 /** An EVENT packet as received, checked and normalized. */
@@ -117,6 +119,8 @@ export interface EventPacket {
   requestID: string | null;
   /** The emitting service, when known. */
   caller: string | null;
+  /** The emitter's sampling decision, or null when it made none. */
+  tracing: boolean | null;
 }
 
 /** The longest delay `setTimeout` takes: past 2^31-1 ms it fires at once. */
@@ -212,6 +216,7 @@ export function decodeRequest(p: PacketPayload): RequestPacket {
     parentID: strOrNull(p.parentID),
     requestID: strOrNull(p.requestID),
     caller: strOrNull(p.caller),
+    tracing: !!p.tracing,
   };
 }
 
@@ -236,6 +241,7 @@ export function decodeEvent(p: PacketPayload): EventPacket {
     parentID: strOrNull(p.parentID),
     requestID: strOrNull(p.requestID),
     caller: strOrNull(p.caller),
+    tracing: typeof p.tracing === "boolean" ? p.tracing : null,
   };
 }
 
@@ -265,7 +271,7 @@ export function requestPayload(
     headers: ctx.headers,
     timeout: ctx.timeout ?? 0,
     level: ctx.level,
-    tracing: null,
+    tracing: ctx.tracing,
     parentID: ctx.parentID,
     requestID: ctx.requestID,
     caller: ctx.caller,
@@ -297,7 +303,7 @@ export function eventPayload(
   payload.meta = ctx.meta;
   if (version === "5") payload.headers = ctx.headers;
   payload.level = ctx.level;
-  payload.tracing = null;
+  payload.tracing = ctx.tracing;
   payload.parentID = ctx.parentID;
   payload.requestID = ctx.requestID;
   payload.caller = ctx.caller;
