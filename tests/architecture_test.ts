@@ -38,7 +38,8 @@ function code(text: string): string {
 /** Relative specifiers of static `import`/`export … from` statements, type-only ones included. */
 function staticImports(text: string): string[] {
   const specs: string[] = [];
-  const re = /^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']/gm;
+  const re =
+    /^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']/gm;
   for (const m of code(text).matchAll(re)) {
     const spec = m[1] ?? m[2];
     if (spec?.startsWith(".")) specs.push(spec);
@@ -55,7 +56,9 @@ function graph(files: string[]): Map<string, string[]> {
     const text = Deno.readTextFileSync(join(ROOT, file));
     edges.set(
       file,
-      staticImports(text).map((spec) => relative(ROOT, join(ROOT, folderOf(file), spec))),
+      staticImports(text).map((spec) =>
+        relative(ROOT, join(ROOT, folderOf(file), spec))
+      ),
     );
   }
   return edges;
@@ -102,8 +105,12 @@ const edges = graph(files);
 Deno.test("architecture: only src/broker/ and src/runner/ import src/broker/", () => {
   const bad: string[] = [];
   for (const [file, targets] of edges) {
-    if (file.startsWith("src/broker/") || file.startsWith("src/runner/")) continue;
-    for (const t of targets) if (t.startsWith("src/broker/")) bad.push(`${file} → ${t}`);
+    if (file.startsWith("src/broker/") || file.startsWith("src/runner/")) {
+      continue;
+    }
+    for (const t of targets) {
+      if (t.startsWith("src/broker/")) bad.push(`${file} → ${t}`);
+    }
   }
   assert.deepEqual(bad, [], "these modules reach up into the composition root");
 });
@@ -121,15 +128,25 @@ Deno.test("architecture: Deno and node: APIs only in the runtime, transporters, 
     if (allowed.some((a) => file.startsWith(a))) continue;
     const lines = code(Deno.readTextFileSync(join(ROOT, file))).split("\n");
     lines.forEach((line, i) => {
-      if (/\bDeno\.|["']node:/.test(line)) bad.push(`${file}:${i + 1}: ${line.trim()}`);
+      if (/\bDeno\.|["']node:/.test(line)) {
+        bad.push(`${file}:${i + 1}: ${line.trim()}`);
+      }
     });
   }
-  assert.deepEqual(bad, [], "platform calls belong in src/runtime/ (the Runtime port)");
+  assert.deepEqual(
+    bad,
+    [],
+    "platform calls belong in src/runtime/ (the Runtime port)",
+  );
 });
 
 Deno.test("architecture: no import loop spans more than one folder", () => {
   const bad = loops(edges).filter((scc) => new Set(scc.map(folderOf)).size > 1);
-  assert.deepEqual(bad, [], "cut these loops with a contract in src/core/ or a host interface");
+  assert.deepEqual(
+    bad,
+    [],
+    "cut these loops with a contract in src/core/ or a host interface",
+  );
 });
 
 /** A dependency edge in `deno info --json`. */
@@ -161,7 +178,9 @@ Deno.test("architecture: mod.ts loads no transporter client statically", async (
     names.add(resolved);
     for (const dep of modules.get(resolved)?.dependencies ?? []) {
       if (dep.isDynamic) continue;
-      for (const target of [dep.code?.specifier, dep.type?.specifier]) if (target) visit(target);
+      for (const target of [dep.code?.specifier, dep.type?.specifier]) {
+        if (target) visit(target);
+      }
     }
   };
   info.roots.forEach(visit);
@@ -169,8 +188,16 @@ Deno.test("architecture: mod.ts loads no transporter client statically", async (
   const loaded = new Set(names);
   for (const name of loaded) {
     const pkg = /^npm:\/?(@?[^@]+@[^/]+)/.exec(name)?.[1] ?? name;
-    for (const dep of info.npmPackages?.[pkg]?.dependencies ?? []) loaded.add(dep);
+    for (const dep of info.npmPackages?.[pkg]?.dependencies ?? []) {
+      loaded.add(dep);
+    }
   }
-  const clients = [...loaded].filter((n) => /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n));
-  assert.deepEqual(clients, [], "a transporter's client must load on connect, by import()");
+  const clients = [...loaded].filter((n) =>
+    /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n)
+  );
+  assert.deepEqual(
+    clients,
+    [],
+    "a transporter's client must load on connect, by import()",
+  );
 });

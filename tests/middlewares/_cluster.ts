@@ -5,7 +5,12 @@
  * @module
  */
 
-import type { BrokerOptions, Context, ServiceBroker, ServiceSchema } from "../../mod.ts";
+import type {
+  BrokerOptions,
+  Context,
+  ServiceBroker,
+  ServiceSchema,
+} from "../../mod.ts";
 import {
   clusterOptions,
   collector,
@@ -95,7 +100,9 @@ export function breakerEvents(): {
   next(event: string): Promise<Record<string, unknown>>;
 } {
   const seen: Array<{ event: string; payload: Record<string, unknown> }> = [];
-  const waiters: Array<{ event: string; resolve: (p: Record<string, unknown>) => void }> = [];
+  const waiters: Array<
+    { event: string; resolve: (p: Record<string, unknown>) => void }
+  > = [];
   return {
     seen,
     next(event) {
@@ -128,7 +135,9 @@ export async function callMany(
 ): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) {
-    out.push(await broker.call(action, params).catch((e: Error) => `!${e.name}`));
+    out.push(
+      await broker.call(action, params).catch((e: Error) => `!${e.name}`),
+    );
   }
   return out;
 }

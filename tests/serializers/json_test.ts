@@ -8,7 +8,8 @@ const te = new TextEncoder();
 const json = new JSONSerializer();
 
 // A v5 REQ as captured between two Moleculer 0.15 nodes (protocol doc §1), ids written out.
-const CAPTURED_REQ = '{"id":"043d5a1e-7f2b-4c1d-9e3a-5b6c7d8e9f00","action":"v2.greeter.hello",' +
+const CAPTURED_REQ =
+  '{"id":"043d5a1e-7f2b-4c1d-9e3a-5b6c7d8e9f00","action":"v2.greeter.hello",' +
   '"params":{"name":"John"},"meta":{"m1":1},"headers":{},"timeout":3000,"level":1,' +
   '"tracing":null,"parentID":null,"requestID":"043d5a1e-7f2b-4c1d-9e3a-5b6c7d8e9f00",' +
   '"caller":null,"stream":false,"ver":"5","sender":"node-a"}';
@@ -62,9 +63,18 @@ Deno.test("JSONSerializer drops undefined keys and keeps null, like JSON.stringi
 });
 
 Deno.test("JSONSerializer encodes UTF-8 and Dates as Node does", () => {
-  const bytes = json.serialize({ s: "héllo 🚀", d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)) });
-  assert.deepEqual(bytes, te.encode('{"s":"héllo 🚀","d":"2024-01-02T03:04:05.006Z"}'));
-  assert.deepEqual(json.deserialize(bytes), { s: "héllo 🚀", d: "2024-01-02T03:04:05.006Z" });
+  const bytes = json.serialize({
+    s: "héllo 🚀",
+    d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)),
+  });
+  assert.deepEqual(
+    bytes,
+    te.encode('{"s":"héllo 🚀","d":"2024-01-02T03:04:05.006Z"}'),
+  );
+  assert.deepEqual(json.deserialize(bytes), {
+    s: "héllo 🚀",
+    d: "2024-01-02T03:04:05.006Z",
+  });
 });
 
 Deno.test("JSONSerializer.serialize() throws TypeError on BigInt", () => {

@@ -25,7 +25,9 @@ export class CollectingExporter implements TraceExporter {
   byName(name: string): Span {
     const s = this.finished.find((x) => x.name === name);
     if (!s) {
-      throw new Error(`no span '${name}' in [${this.finished.map((x) => x.name).join(", ")}]`);
+      throw new Error(
+        `no span '${name}' in [${this.finished.map((x) => x.name).join(", ")}]`,
+      );
     }
     return s;
   }

@@ -1,10 +1,23 @@
 import assert from "node:assert/strict";
-import { BrokerOptionsError, type Context, MoleculerClientError, type Span } from "../../mod.ts";
-import { clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
+import {
+  BrokerOptionsError,
+  type Context,
+  MoleculerClientError,
+  type Span,
+} from "../../mod.ts";
+import {
+  clusterOptions,
+  memoryBus,
+  scoped,
+  startCluster,
+} from "../_helpers/core.ts";
 import { ServiceBroker } from "../../mod.ts";
 import { CollectingExporter } from "./_spans.ts";
 
-function traced(exporter: CollectingExporter, extra: Record<string, unknown> = {}) {
+function traced(
+  exporter: CollectingExporter,
+  extra: Record<string, unknown> = {},
+) {
   return scoped({ tracing: { enabled: true, exporter, ...extra } });
 }
 
@@ -13,7 +26,10 @@ Deno.test("action spans of a local chain: one trace, parent links, Moleculer's t
   await using broker = traced(exp);
   broker.createService({
     name: "a",
-    actions: { run: (ctx: Context<{ x: number }>) => ctx.call("b.run", { y: ctx.params.x }) },
+    actions: {
+      run: (ctx: Context<{ x: number }>) =>
+        ctx.call("b.run", { y: ctx.params.x }),
+    },
   });
   broker.createService({
     name: "b",
@@ -148,19 +164,24 @@ Deno.test("action-level tracing: off, own tags (params list, meta, response), ow
       tagged: {
         tracing: {
           tags: { params: ["id"], meta: ["user"], response: true },
-          spanName: (ctx: Context) => `tagged ${(ctx.params as { id: number }).id}`,
+          spanName: (ctx: Context) =>
+            `tagged ${(ctx.params as { id: number }).id}`,
         },
         handler: () => ({ ok: true }),
       },
       fn: {
-        tracing: { tags: (ctx: Context, res?: unknown) => ({ custom: res ?? ctx.level }) },
+        tracing: {
+          tags: (ctx: Context, res?: unknown) => ({ custom: res ?? ctx.level }),
+        },
         handler: () => "done",
       },
     },
   });
   await broker.start();
   await broker.call("a.hidden");
-  await broker.call("a.tagged", { id: 3, secret: "x" }, { meta: { user: "u", token: "t" } });
+  await broker.call("a.tagged", { id: 3, secret: "x" }, {
+    meta: { user: "u", token: "t" },
+  });
   await broker.call("a.fn");
   assert.equal(exp.finished.some((s) => s.name === "action 'a.hidden'"), false);
   const t = exp.byName("tagged 3");
@@ -187,7 +208,14 @@ Deno.test("errors: the span fails with the error fields of errorFields (and stac
   await assert.rejects(broker.call("a.fail"), /nope/);
   const s = exp.byName("action 'a.fail'");
   assert.ok(s.error instanceof MoleculerClientError);
-  assert.deepEqual(broker.tracer.errorFields, ["name", "message", "code", "type", "data", "stack"]);
+  assert.deepEqual(broker.tracer.errorFields, [
+    "name",
+    "message",
+    "code",
+    "type",
+    "data",
+    "stack",
+  ]);
 });
 
 Deno.test("event spans with tracing.events: each handler its own span, parented to the emitter", async () => {
@@ -247,8 +275,14 @@ Deno.test("tracing off: no tracer work, ctx.startSpan still works (spans go nowh
 Deno.test("a bad tracing option names the option and what it must be", () => {
   const bad: Array<[unknown, RegExp]> = [
     [{ enabled: "yes" }, /'tracing.enabled' must be true or false/],
-    [{ sampling: { rate: 2 } }, /'tracing.sampling.rate' must be a number from 0 to 1/],
-    [{ sampling: { every: 1 } }, /Unknown broker option 'tracing.sampling.every'/],
+    [
+      { sampling: { rate: 2 } },
+      /'tracing.sampling.rate' must be a number from 0 to 1/,
+    ],
+    [
+      { sampling: { every: 1 } },
+      /Unknown broker option 'tracing.sampling.every'/,
+    ],
     [{ colour: true }, /Unknown broker option 'tracing.colour'/],
     [
       { enabled: true, exporter: "Jaeger" },
@@ -260,7 +294,8 @@ Deno.test("a bad tracing option names the option and what it must be", () => {
   for (const [tracing, re] of bad) {
     assert.throws(
       () => new ServiceBroker({ logger: false, tracing: tracing as never }),
-      (err: unknown) => err instanceof BrokerOptionsError && re.test(err.message),
+      (err: unknown) =>
+        err instanceof BrokerOptionsError && re.test(err.message),
       JSON.stringify(tracing),
     );
   }
@@ -280,7 +315,10 @@ Deno.test("over the wire: the callee's span is the child of the caller's, and a 
       tracing: { enabled: true, sampling: { rate: 0 }, exporter: exp3 },
     }),
   );
-  n1.createService({ name: "front", actions: { run: (ctx: Context) => ctx.call("relay.run") } });
+  n1.createService({
+    name: "front",
+    actions: { run: (ctx: Context) => ctx.call("relay.run") },
+  });
   const relayed: Array<boolean | null> = [];
   n2.createService({
     name: "relay",
@@ -291,7 +329,10 @@ Deno.test("over the wire: the callee's span is the child of the caller's, and a 
       },
     },
   });
-  n3.createService({ name: "back", actions: { run: (ctx: Context) => ctx.tracing } });
+  n3.createService({
+    name: "back",
+    actions: { run: (ctx: Context) => ctx.tracing },
+  });
   try {
     await startCluster([n1, n2, n3], ["front", "relay", "back"]);
     // n3 samples nothing of its own (rate 0), yet honours the decision n1 made, through n2.

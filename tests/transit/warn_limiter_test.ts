@@ -1,7 +1,11 @@
 /** The warning limiter on a hand-driven clock: one per key per window, a budget, the count left out. */
 
 import assert from "node:assert/strict";
-import { WARN_BUDGET, WARN_WINDOW_MS, WarnLimiter } from "../../src/transit/warn_limiter.ts";
+import {
+  WARN_BUDGET,
+  WARN_WINDOW_MS,
+  WarnLimiter,
+} from "../../src/transit/warn_limiter.ts";
 
 function limiter() {
   let now = 1_000_000;
@@ -22,7 +26,10 @@ Deno.test("WarnLimiter: one warning per key per window, then the count of those 
   assert.equal(lines.length, 2, "still muted");
   advance(1);
   l.warn("a", "a5");
-  assert.deepEqual(lines.at(-1), "a5 (3 similar warning(s) left out in the last 10 s)");
+  assert.deepEqual(
+    lines.at(-1),
+    "a5 (3 similar warning(s) left out in the last 10 s)",
+  );
   advance(WARN_WINDOW_MS);
   l.warn("a", "a6");
   assert.equal(lines.at(-1), "a6", "nothing left out since");
@@ -34,5 +41,8 @@ Deno.test("WarnLimiter: at most WARN_BUDGET warnings in all per window", () => {
   assert.equal(lines.length, WARN_BUDGET);
   advance(WARN_WINDOW_MS);
   l.warn("fresh", "after the flood");
-  assert.equal(lines.at(-1), "after the flood (5 similar warning(s) left out in the last 10 s)");
+  assert.equal(
+    lines.at(-1),
+    "after the flood (5 similar warning(s) left out in the last 10 s)",
+  );
 });

@@ -5,7 +5,10 @@
  */
 
 import type { PacketType } from "../../src/transit/packets.ts";
-import type { Transporter, TransporterHost } from "../../src/transporters/transporter.ts";
+import type {
+  Transporter,
+  TransporterHost,
+} from "../../src/transporters/transporter.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -16,10 +19,17 @@ export function bytes(text: string): Uint8Array {
 }
 
 /** Race a promise against a deadline; the timer is always cleared. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -36,7 +46,9 @@ class Counted {
 
   wait(n: number, ms: number, what: string): Promise<void> {
     if (this.length() >= n) return Promise.resolve();
-    const p = new Promise<void>((resolve) => this.#waiters.push({ n, resolve }));
+    const p = new Promise<void>((resolve) =>
+      this.#waiters.push({ n, resolve })
+    );
     return within(p, ms, `${n} ${what} (got ${this.length()})`);
   }
 
@@ -123,7 +135,11 @@ export class RecordingHost implements TransporterHost {
   }
 
   /** Resolves once the event has happened `count` times in total. */
-  until(event: "disconnect" | "reconnect" | "error", count = 1, ms = 10_000): Promise<void> {
+  until(
+    event: "disconnect" | "reconnect" | "error",
+    count = 1,
+    ms = 10_000,
+  ): Promise<void> {
     return this.#counted(event).wait(count, ms, `"${event}" event(s)`);
   }
 

@@ -1,6 +1,11 @@
 // Every wrong use below is a compile error: each `@ts-expect-error` fails the check if its line
 // compiles. (tests/types/fail/ holds the same mistakes one per file, checked for the message.)
-import type { Context, KnownAction, KnownEvent, ParamsFromSchema } from "../../../mod.ts";
+import type {
+  Context,
+  KnownAction,
+  KnownEvent,
+  ParamsFromSchema,
+} from "../../../mod.ts";
 import { ServiceBroker } from "../../../mod.ts";
 import "./local_services.ts";
 
@@ -42,7 +47,9 @@ export async function handler(ctx: Context<{ id: number }>): Promise<void> {
 }
 
 // The shorthand's flags are read as fastest-validator reads them.
-type Shorthand = ParamsFromSchema<{ a: "number|optional"; b: "number|optional:false|min:1" }>;
+type Shorthand = ParamsFromSchema<
+  { a: "number|optional"; b: "number|optional:false|min:1" }
+>;
 export const shorthand: Shorthand = { b: 1 };
 // @ts-expect-error b is required: `optional:false` is not `optional`
 export const missingB: Shorthand = { a: 1 };
