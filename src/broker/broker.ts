@@ -496,11 +496,11 @@ export class ServiceBroker implements BrokerApi {
         {},
         "broadcastLocal",
       );
+      // Exporters flush while the services that collect spans and the transporter still run.
+      await this.tracer.stop();
       for (const reg of [...this.#services.all].reverse()) {
         await this.#services.stop(reg);
       }
-      // Exporters flush while the transporter still carries the Event exporter's last batch.
-      await this.tracer.stop();
       await this.#parts.transit?.disconnect();
       try {
         await this.cacher?.close();

@@ -103,7 +103,7 @@ export class ConsoleTraceExporter implements TraceExporter {
       const to = from + (s.duration ?? 0) / total * 100;
       const dur = s.duration === null ? "?" : `${s.duration.toFixed(2)}ms`;
       const caption = "  ".repeat(depth) + this.#caption(s);
-      const space = w - 4 - gw - 2 - dur.length - 1;
+      const space = w - 4 - (gw + 2) - dur.length - 2;
       lines.push(this.#line(`${this.#fit(caption, space)} ${dur} ${this.#gauge(from, to)}`));
     }
     lines.push("└" + "─".repeat(w - 2) + "┘");

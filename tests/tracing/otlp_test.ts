@@ -1,0 +1,129 @@
+/**
+ * OpenTelemetry, native: two Denolecular nodes in their own processes, with Deno's built-in
+ * OpenTelemetry (`OTEL_DENO=true`, OTLP/HTTP JSON) and the `OpenTelemetry` trace exporter, call
+ * each other over NATS; an OTLP receiver on loopback gets both spans, in one trace, the callee's
+ * parented to the caller's through the `traceparent` header the request carried.
+ */
+
+import assert from "node:assert/strict";
+import { startNatsServer } from "../_helpers/nats_server.ts";
+import { waitFor } from "../transit/_util.ts";
+
+type Rec = Record<string, unknown>;
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Array<{ key: string; value: Rec }>;
+}
+
+/** An OTLP/HTTP JSON receiver: keeps the spans of every /v1/traces request. */
+function otlpReceiver() {
+  const spans: OtlpSpan[] = [];
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+  }, async (req) => {
+    const body = await req.text();
+    if (new URL(req.url).pathname === "/v1/traces") {
+      const data = JSON.parse(body) as {
+        resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
+      };
+      for (const rs of data.resourceSpans) {
+        for (const ss of rs.scopeSpans) spans.push(...ss.spans);
+      }
+    }
+    return Response.json({});
+  });
+  return { spans, url: `http://127.0.0.1:${server.addr.port}`, server };
+}
+
+function node(options: Rec, endpoint: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--config",
+      new URL("../../deno.json", import.meta.url).pathname,
+      new URL("./_otel_node.ts", import.meta.url).pathname,
+      JSON.stringify(options),
+    ],
+    env: {
+      OTEL_DENO: "true",
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_SERVICE_NAME: String(options.nodeID),
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function firstLine(child: Deno.ChildProcess): Promise<string> {
+  const reader = child.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return text.split("\n")[0]!;
+}
+
+Deno.test("OTel: a Deno → Deno chain reaches an OTLP receiver as one trace, parented correctly", async () => {
+  await using nats = await startNatsServer();
+  const otlp = otlpReceiver();
+  await using _otlp = { [Symbol.asyncDispose]: () => otlp.server.shutdown() };
+  const back = node(
+    { nodeID: "otel-back", nats: nats.url, role: "back" },
+    otlp.url,
+  );
+  try {
+    assert.equal(await firstLine(back), "ready");
+    const front = node(
+      { nodeID: "otel-front", nats: nats.url, role: "front" },
+      otlp.url,
+    );
+    const out = await front.output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const line = new TextDecoder().decode(out.stdout).split("\n")[0]!;
+    const result = JSON.parse(line) as { traceparent: string | null };
+    assert.match(
+      String(result.traceparent),
+      /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/,
+    );
+  } finally {
+    await back.stdin.close();
+    const out = await back.output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  }
+  const frontSpan = await waitFor(
+    () => otlp.spans.find((s) => s.name === "action 'front.run'"),
+    "the front span",
+    10_000,
+  );
+  const backSpan = await waitFor(
+    () => otlp.spans.find((s) => s.name === "action 'back.run'"),
+    "the back span",
+    10_000,
+  );
+  assert.equal(backSpan.traceId, frontSpan.traceId);
+  assert.equal(backSpan.parentSpanId, frontSpan.spanId);
+  assert.ok(!frontSpan.parentSpanId, "the front span is a root");
+  assert.equal(frontSpan.kind, 2, "SERVER");
+  const attr = (s: OtlpSpan, key: string) => s.attributes.find((a) => a.key === key)?.value;
+  assert.deepEqual(attr(backSpan, "remoteCall"), { boolValue: true });
+  assert.deepEqual(attr(backSpan, "callerNodeID"), {
+    stringValue: "otel-front",
+  });
+  assert.ok(attr(frontSpan, "moleculer.span.id"));
+});
