@@ -9,10 +9,12 @@
 
 import { type Context, ServiceBroker } from "../../mod.ts";
 
-const { nodeID, nats, role } = JSON.parse(Deno.args[0]!) as Record<
-  string,
-  string
->;
+interface NodeOptions {
+  readonly nodeID: string;
+  readonly nats: string;
+  readonly role: "front" | "back";
+}
+const { nodeID, nats, role } = JSON.parse(Deno.args[0]!) as NodeOptions;
 const broker = new ServiceBroker({
   nodeID,
   transporter: nats,
