@@ -221,8 +221,11 @@ function childInit<P>(
  * ```
  */
 export class Context<P = unknown, M extends Meta = Meta> {
-  /** Unique id of this context. */
-  id: string;
+  /**
+   * The id, made when first read: a local call that nothing asks the id of (no tracing, no
+   * request to another node) never pays for one.
+   */
+  #id: string | undefined;
   /** The broker that made this context. */
   readonly broker: BrokerApi;
   /** The node the call or event came from (the local node for local calls). */
@@ -241,8 +244,8 @@ export class Context<P = unknown, M extends Meta = Meta> {
   level: number;
   /** Id of the parent context, if any. */
   parentID: string | null;
-  /** Id of the whole chain; equals `id` at its root. */
-  requestID: string | null;
+  /** The request id, or undefined while it is this context's own id (the root of a chain). */
+  #requestID: string | null | undefined;
   /** Full name of the service that made the call. */
   caller: string | null;
   /**
@@ -290,7 +293,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
    */
   constructor(broker: BrokerApi, init: ContextInit<P, M> = {}) {
     this.broker = broker;
-    this.id = init.id ?? nextId();
+    this.#id = init.id;
     this.nodeID = init.nodeID ?? broker.nodeID;
     this.params = (init.params ?? {}) as P;
     this.meta = (init.meta ?? {}) as M;
@@ -299,7 +302,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.locals = {};
     this.level = init.level ?? 1;
     this.parentID = init.parentID ?? null;
-    this.requestID = init.requestID ?? this.id;
+    this.#requestID = init.requestID ?? undefined;
     this.caller = init.caller ?? null;
     this.tracing = init.tracing ?? null;
     this.span = init.span ?? null;
@@ -313,6 +316,22 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.eventGroups = init.eventGroups ?? null;
     this.cachedResult = false;
     this.options = init.options ?? NO_OPTIONS;
+  }
+
+  /** Unique id of this context (UUID-shaped, as Moleculer's). */
+  get id(): string {
+    return this.#id ??= nextId();
+  }
+  set id(value: string) {
+    this.#id = value;
+  }
+
+  /** Id of the whole chain; equals `id` at its root. */
+  get requestID(): string | null {
+    return this.#requestID === undefined ? this.id : this.#requestID;
+  }
+  set requestID(value: string | null) {
+    this.#requestID = value;
   }
 
   /**
