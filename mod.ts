@@ -270,3 +270,47 @@ export { OpenTelemetryTraceExporter } from "./src/tracing/exporters/opentelemetr
 export type { OpenTelemetryExporterOptions } from "./src/tracing/exporters/opentelemetry.ts";
 export { formatTraceparent, parseTraceparent } from "./src/tracing/traceparent.ts";
 export type { TraceParent } from "./src/tracing/traceparent.ts";
+export { MetricRegistry } from "./src/metrics/registry.ts";
+export type { MetricsHost } from "./src/metrics/registry.ts";
+export { METRIC, MetricType, MetricUnit } from "./src/metrics/constants.ts";
+export type {
+  MetricsOptions,
+  ReporterOption,
+  ResolvedMetricsOptions,
+} from "./src/metrics/options.ts";
+export {
+  BaseMetric,
+  CounterMetric,
+  GaugeMetric,
+  HistogramMetric,
+  InfoMetric,
+  MetricRate,
+  TimeWindowQuantiles,
+} from "./src/metrics/types.ts";
+export type {
+  HistogramSeries,
+  HistogramSnapshot,
+  Labels,
+  MetricDefinition,
+  MetricHost,
+  MetricListOptions,
+  MetricObject,
+  ValueSeries,
+  ValueSnapshot,
+} from "./src/metrics/types.ts";
+export type { CommonSource, NodeStats } from "./src/metrics/common.ts";
+export { BaseReporter } from "./src/metrics/reporters/reporter.ts";
+export type {
+  BaseReporterOptions,
+  MetricReporter,
+  ReporterHost,
+  ReporterRegistry,
+} from "./src/metrics/reporters/reporter.ts";
+export { ConsoleReporter } from "./src/metrics/reporters/console.ts";
+export type { ConsoleReporterOptions } from "./src/metrics/reporters/console.ts";
+export { EventReporter } from "./src/metrics/reporters/event.ts";
+export type { EventReporterOptions } from "./src/metrics/reporters/event.ts";
+export { CSVReporter } from "./src/metrics/reporters/csv.ts";
+export type { CSVReporterOptions } from "./src/metrics/reporters/csv.ts";
+export { PrometheusReporter } from "./src/metrics/reporters/prometheus.ts";
+export type { PrometheusReporterOptions } from "./src/metrics/reporters/prometheus.ts";

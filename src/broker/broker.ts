@@ -39,6 +39,9 @@ import { ActionCalls } from "./calls.ts";
 import { denoRuntime } from "../runtime/deno.ts";
 import { uuid } from "../_util/ids.ts";
 import { Tracer } from "../tracing/tracer.ts";
+import { MetricRegistry } from "../metrics/registry.ts";
+import { countPackets } from "../metrics/transporter.ts";
+import type { NodeStats } from "../metrics/common.ts";
 import {
   type MCallDefinition,
   type MCallDefinitions,
@@ -136,6 +139,8 @@ export class ServiceBroker implements BrokerApi {
   readonly cacher: Cacher | null;
   /** The tracer of the `tracing` option (starts spans that go nowhere while tracing is off). */
   readonly tracer: Tracer;
+  /** The metric registry of the `metrics` option (registers nothing while metrics are off). */
+  readonly metrics: MetricRegistry;
   readonly #loggers: LoggerFactory;
   /** Aborted when the broker stops: retry waits and strategy timers end. */
   readonly #stopping = new AbortController();
@@ -180,6 +185,17 @@ export class ServiceBroker implements BrokerApi {
       emit: (event, data, opts) => this.emit(event, data, opts),
       broadcast: (event, data, opts) => this.broadcast(event, data, opts),
     });
+    this.metrics = new MetricRegistry(o.metrics, {
+      nodeID: o.nodeID,
+      namespace: o.namespace,
+      getLogger: (module) => this.getLogger(module),
+      emit: (event, data, opts) => this.emit(event, data, opts),
+      broadcast: (event, data, opts) => this.broadcast(event, data, opts),
+      runtime: this.runtime,
+      protocolVersion: o.protocolVersion,
+      version: VERSION,
+      stats: () => this.#stats(),
+    });
 
     // The built-in middlewares and the user's, in the order (and for the reasons) that
     // src/middlewares/builtin.ts gives.
@@ -192,6 +208,7 @@ export class ServiceBroker implements BrokerApi {
       cacher: this.cacher,
       validator: resolveValidator(o.validator),
       tracer: this.tracer,
+      metrics: this.metrics,
       headers: o.protocolVersion === "5",
     }, {
       nodeID: o.nodeID,
@@ -252,7 +269,9 @@ export class ServiceBroker implements BrokerApi {
     });
     this.registry = parts.registry;
 
-    const transporter = o.transporter === null ? null : resolveTransporter(o.transporter);
+    const transporter = o.transporter === null
+      ? null
+      : countPackets(resolveTransporter(o.transporter), this.metrics);
     let noBalancer = o.disableBalancer;
     if (noBalancer) {
       if (transporter?.hasBuiltInBalancer) {
@@ -312,6 +331,31 @@ export class ServiceBroker implements BrokerApi {
 
     if (o.internalServices) this.createService(nodeServiceSchema(this));
     parts.middlewares.callSync("brokerCreated", this);
+  }
+
+  /** The counts the common metrics publish (`moleculer.broker.*`, `moleculer.registry.*`). */
+  #stats(): NodeStats {
+    const registry = this.#parts.registry;
+    let online = 0;
+    const services = new Set<string>();
+    for (const node of registry.nodes.values()) {
+      if (node.available) online++;
+      for (const s of node.services) services.add(s.fullName);
+    }
+    const transit = this.#parts.transit;
+    return {
+      started: this.started,
+      localServices: this.#services.all.length,
+      middlewares: this.middlewares.count,
+      nodes: registry.nodes.size,
+      onlineNodes: online,
+      services: services.size,
+      actions: registry.actions.size,
+      events: registry.events.size,
+      pendingRequests: transit?.pendingCount ?? 0,
+      connected: transit?.connected ?? false,
+      ready: transit?.isReady ?? false,
+    };
   }
 
   /**
@@ -450,6 +494,7 @@ export class ServiceBroker implements BrokerApi {
       try {
         if (this.#parts.transit) await this.#parts.transit.connect();
         await this.tracer.start();
+        await this.metrics.start();
         // Services registered while others start are picked up by the loop.
         const services = this.#services.all;
         for (let i = 0; i < services.length; i++) {
@@ -461,11 +506,13 @@ export class ServiceBroker implements BrokerApi {
       } catch (err) {
         this.#phase = "stopped";
         await this.tracer.stop();
+        await this.metrics.stop();
         await this.#parts.transit?.disconnect().catch(() => {});
         throw err;
       }
       this.#phase = "started";
       this.#parts.transit?.ready();
+      this.metrics.collect();
       await this.#parts.middlewares.callAsync("brokerStarted", this);
       this.logger.info(
         `ServiceBroker '${this.nodeID}' started with ${this.#services.all.length} service(s)` +
@@ -498,6 +545,7 @@ export class ServiceBroker implements BrokerApi {
       );
       // Exporters flush while the services that collect spans and the transporter still run.
       await this.tracer.stop();
+      await this.metrics.stop();
       for (const reg of [...this.#services.all].reverse()) {
         await this.#services.stop(reg);
       }

@@ -26,6 +26,11 @@ import { boolOption, numberOption, optionGroup } from "../middlewares/_options.t
 import { type CacherOption, checkCacherOption } from "../cachers/resolve.ts";
 import { isRecord } from "../_util/values.ts";
 import {
+  type MetricsOptions,
+  type ResolvedMetricsOptions,
+  resolveMetricsOptions,
+} from "../metrics/options.ts";
+import {
   type ResolvedTracingOptions,
   resolveTracingOptions,
   type TracingOptions,
@@ -160,6 +165,14 @@ export interface BrokerOptions {
    * @default {{ enabled: false }}
    */
   tracing?: TracingOptions | boolean;
+  /**
+   * Metrics, as Moleculer's: `true`, or `{ enabled, collectProcessMetrics, collectInterval,
+   * reporter, defaultBuckets, defaultQuantiles, defaultMaxAgeSeconds, defaultAgeBuckets,
+   * defaultAggregator }` with reporters `"Console"`, `"Event"`, `"CSV"`, `"Prometheus"` (see
+   * docs/OBSERVABILITY.md). `broker.metrics` is the registry.
+   * @default {{ enabled: false }}
+   */
+  metrics?: MetricsOptions | boolean;
 }
 
 /** Options after defaults and checks. */
@@ -219,6 +232,8 @@ export interface ResolvedOptions {
   readonly cacher: CacherOption;
   /** See {@linkcode BrokerOptions.tracing}. */
   readonly tracing: ResolvedTracingOptions;
+  /** See {@linkcode BrokerOptions.metrics}. */
+  readonly metrics: ResolvedMetricsOptions;
 }
 
 const KNOWN_KEYS = new Set([
@@ -248,6 +263,7 @@ const KNOWN_KEYS = new Set([
   "tracking",
   "cacher",
   "tracing",
+  "metrics",
 ]);
 
 const REGISTRY_KEYS = new Set([
@@ -426,5 +442,6 @@ export function resolveOptions(
     tracking: resolveTrackingOptions(o.tracking),
     cacher: checkCacherOption(o.cacher),
     tracing: resolveTracingOptions(o.tracing),
+    metrics: resolveMetricsOptions(o.metrics),
   };
 }

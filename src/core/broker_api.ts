@@ -22,6 +22,7 @@ import type {
 import type { ServiceDependency, ServiceSchema } from "./schema.ts";
 import type { Logger } from "../logging.ts";
 import type { Span, SpanOptions } from "../tracing/span.ts";
+import type { MetricRegistry } from "../metrics/registry.ts";
 
 /** A service to wait for: a full name, or `{ name, version }`. */
 export type ServiceRef = ServiceDependency;
@@ -72,6 +73,8 @@ export interface BrokerApi {
   readonly services: Service[];
   /** The cacher of the `cacher` option, or null when caching is off. */
   readonly cacher: Cacher | null;
+  /** The metric registry (`this.broker.metrics.increment(...)` in a service). */
+  readonly metrics?: MetricRegistry;
   /** Starts spans (`ctx.startSpan`); absent on a broker that has no tracer. */
   readonly tracer?: {
     /** Start a span. */

@@ -7,8 +7,8 @@
  *    built-ins once, as in Moleculer.
  * 2. **The user's middlewares**, in the order given (the first is the outermost).
  * 3. **Throttle** (events: `throttle`, `debounce`).
- * 4. **Tracing** (when `tracing.enabled`): the span holds what the fallback, breaker, timeout,
- *    cacher, bulkhead and validator do, as in Moleculer.
+ * 4. **Metrics**, then **Tracing** (when each is enabled), as in Moleculer: the time measured
+ *    and the span hold what the fallback, breaker, timeout, cacher, bulkhead and validator do.
  * 5. **Fallback** (actions with a `fallback`).
  * 6. **Circuit breaker**, wrapping
  * 7. **Timeout**. Moleculer has the timeout outside the breaker; here the breaker wraps it so
@@ -43,6 +43,8 @@ import { bulkheadMiddleware } from "./bulkhead.ts";
 import { validatorMiddleware } from "./validator.ts";
 import { tracingMiddleware } from "./tracing.ts";
 import type { Tracer } from "../tracing/tracer.ts";
+import { metricsMiddleware } from "./metrics.ts";
+import type { MetricRegistry } from "../metrics/registry.ts";
 
 /** What the built-in middlewares need from their broker, as values and functions. */
 export interface BuiltinHost {
@@ -84,6 +86,8 @@ export interface BuiltinChainOptions {
   readonly validator: Validator | null;
   /** The broker's tracer; no tracing middleware without one or while tracing is off. */
   readonly tracer?: Tracer | null;
+  /** The broker's metric registry; no metrics middleware without one or while metrics are off. */
+  readonly metrics?: MetricRegistry | null;
   /** Whether requests carry headers (protocol 5), where `traceparent` travels. @default {true} */
   readonly headers?: boolean;
 }
@@ -170,6 +174,8 @@ export function buildMiddlewareChain(
 
   const throttler = new EventThrottler();
   middlewares.add(throttler.middleware());
+  const metrics = options.metrics ? metricsMiddleware(options.metrics) : null;
+  if (metrics) middlewares.add(metrics);
   const tracing = options.tracer
     ? tracingMiddleware(options.tracer, host.nodeID, options.headers ?? true)
     : null;
