@@ -43,7 +43,9 @@ async function output(
       stdout: "piped",
       stderr: "null",
     }).output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
+    return out.success
+      ? new TextDecoder().decode(out.stdout).trim()
+      : undefined;
   } catch {
     return undefined;
   }
@@ -135,6 +137,14 @@ async function prerequisites(): Promise<void> {
       `nats-server is missing ('${nats}' does not run): install it with ` +
         "`apt-get install nats-server` (or from https://github.com/nats-io/nats-server/releases) " +
         "or set NATS_SERVER_BIN to its path",
+    );
+  }
+  const prometheus = Deno.env.get("PROMETHEUS_BIN") ?? "prometheus";
+  if (!(await runs(prometheus, ["--version"]))) {
+    fail(
+      `prometheus is missing ('${prometheus}' does not run; the metrics tests scrape a node with ` +
+        "it): install it with `apt-get update && apt-get install -y prometheus` or set " +
+        "PROMETHEUS_BIN to its path",
     );
   }
   if (!(await runs("openssl", ["version"]))) {

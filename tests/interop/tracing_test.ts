@@ -34,7 +34,8 @@ function zipkinServer() {
 }
 
 Deno.test({
-  name: "interop Moleculer 0.15 (protocol 5): tracing across Node → Deno → Node, Zipkin ids",
+  name:
+    "interop Moleculer 0.15 (protocol 5): tracing across Node → Deno → Node, Zipkin ids",
   ignore: IGNORE,
   async fn() {
     requirePeers();
@@ -69,13 +70,15 @@ Deno.test({
         {
           name: "collector",
           events: {
-            "$tracing.spans": (ctx: Context<Rec[]>) => void spans.push(...ctx.params),
+            "$tracing.spans": (ctx: Context<Rec[]>) =>
+              void spans.push(...ctx.params),
           },
         },
         {
           name: "denorelay",
           actions: {
-            run: (ctx: Context<{ next: string }>) => ctx.call(ctx.params.next, {}),
+            run: (ctx: Context<{ next: string }>) =>
+              ctx.call(ctx.params.next, {}),
           },
         },
       ],
@@ -88,7 +91,8 @@ Deno.test({
       services: [{
         name: "plainrelay",
         actions: {
-          run: (ctx: Context<{ next: string }>) => ctx.call(ctx.params.next, {}),
+          run: (ctx: Context<{ next: string }>) =>
+            ctx.call(ctx.params.next, {}),
         },
       }],
     });
@@ -105,7 +109,9 @@ Deno.test({
       params: { next: "nodemath.echo" },
     })).data as Rec;
     const byName = (name: string, traceID?: string) =>
-      spans.find((s) => s.name === name && (traceID === undefined || s.traceID === traceID));
+      spans.find((s) =>
+        s.name === name && (traceID === undefined || s.traceID === traceID)
+      );
     const root = await waitFor(
       () => byName("action 'nodemath.relay'"),
       "the root span",

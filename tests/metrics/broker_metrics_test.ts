@@ -6,14 +6,23 @@ import {
   ServiceBroker,
   type ValueSnapshot,
 } from "../../mod.ts";
-import { clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
+import {
+  clusterOptions,
+  memoryBus,
+  scoped,
+  startCluster,
+} from "../_helpers/core.ts";
 
 type Rec = Record<string, unknown>;
 const values = (b: ServiceBroker, name: string) =>
-  (b.metrics.getMetric(name)?.snapshot() ?? []) as Array<ValueSnapshot & HistogramSnapshot>;
+  (b.metrics.getMetric(name)?.snapshot() ?? []) as Array<
+    ValueSnapshot & HistogramSnapshot
+  >;
 
 Deno.test("calls: moleculer.request.* with Moleculer's names and labels", async () => {
-  await using broker = scoped({ metrics: { enabled: true, collectProcessMetrics: false } });
+  await using broker = scoped({
+    metrics: { enabled: true, collectProcessMetrics: false },
+  });
   broker.createService({
     name: "a",
     actions: {
@@ -37,7 +46,9 @@ Deno.test("calls: moleculer.request.* with Moleculer's names and labels", async 
       [{ service: "a", action: "a.fail", caller: null, type: "local" }, 1],
     ],
   );
-  assert.ok(values(broker, "moleculer.request.active").every((s) => s.value === 0));
+  assert.ok(
+    values(broker, "moleculer.request.active").every((s) => s.value === 0),
+  );
   const errors = values(broker, "moleculer.request.error.total");
   assert.deepEqual(errors.map((s) => [s.labels, s.value]), [[{
     service: "a",
@@ -52,11 +63,16 @@ Deno.test("calls: moleculer.request.* with Moleculer's names and labels", async 
   assert.equal(time[0]!.count, 2);
   assert.ok(time[0]!.buckets && time[0]!.quantiles);
   const levels = values(broker, "moleculer.request.levels");
-  assert.deepEqual(levels.map((s) => [s.labels, s.value]), [[{ level: 1 }, 3], [{ level: 2 }, 2]]);
+  assert.deepEqual(levels.map((s) => [s.labels, s.value]), [[{ level: 1 }, 3], [
+    { level: 2 },
+    2,
+  ]]);
 });
 
 Deno.test("events: emitted, broadcast and received counts, times and errors", async () => {
-  await using broker = scoped({ metrics: { enabled: true, collectProcessMetrics: false } });
+  await using broker = scoped({
+    metrics: { enabled: true, collectProcessMetrics: false },
+  });
   broker.createService({
     name: "l",
     events: {
@@ -71,14 +87,21 @@ Deno.test("events: emitted, broadcast and received counts, times and errors", as
   await broker.broadcast("user.created", {});
   await broker.broadcastLocal("user.failed", {});
   assert.deepEqual(
-    values(broker, "moleculer.event.emit.total").map((s) => [s.labels, s.value]),
+    values(broker, "moleculer.event.emit.total").map((
+      s,
+    ) => [s.labels, s.value]),
     [[{ event: "user.created" }, 1]],
   );
   assert.deepEqual(
-    values(broker, "moleculer.event.broadcast.total").map((s) => [s.labels, s.value]),
+    values(broker, "moleculer.event.broadcast.total").map((
+      s,
+    ) => [s.labels, s.value]),
     [[{ event: "user.created" }, 1]],
   );
-  assert.equal(values(broker, "moleculer.event.broadcast-local.total")[0]!.value, 1);
+  assert.equal(
+    values(broker, "moleculer.event.broadcast-local.total")[0]!.value,
+    1,
+  );
   const received = values(broker, "moleculer.event.received.total");
   assert.deepEqual(received.map((s) => [s.labels, s.value]), [
     [{ service: "l", event: "user.created", group: "l", caller: null }, 2],
@@ -110,10 +133,17 @@ Deno.test("remote calls and packets: moleculer.transit.* and moleculer.transport
     assert.equal(req?.value, 3);
     const recv = values(caller, "moleculer.transit.receive.total");
     assert.equal(recv.find((s) => s.labels.type === "RES")?.value, 3);
-    const sent = values(caller, "moleculer.transporter.packets.sent.total")[0]!.value as number;
-    const sentBytes = values(caller, "moleculer.transporter.packets.sent.bytes")[0]!
+    const sent = values(caller, "moleculer.transporter.packets.sent.total")[0]!
       .value as number;
-    assert.ok(sent >= 3 && sentBytes > sent * 20, `${sent} packets, ${sentBytes} bytes`);
+    const sentBytes = values(
+      caller,
+      "moleculer.transporter.packets.sent.bytes",
+    )[0]!
+      .value as number;
+    assert.ok(
+      sent >= 3 && sentBytes > sent * 20,
+      `${sent} packets, ${sentBytes} bytes`,
+    );
   } finally {
     await Promise.all([caller.stop(), callee.stop()]);
   }
@@ -130,7 +160,9 @@ Deno.test("process, os and node metrics from the Runtime port; $node.metrics lis
   assert.equal(one("moleculer.node.type"), "deno");
   assert.equal(one("moleculer.broker.started"), 1);
   assert.equal(one("moleculer.registry.nodes.total"), 1);
-  const listed = await broker.call<Rec[]>("$node.metrics", { includes: "process.memory.**" });
+  const listed = await broker.call<Rec[]>("$node.metrics", {
+    includes: "process.memory.**",
+  });
   assert.deepEqual(
     listed.map((m) => m.name).sort(),
     [
@@ -142,5 +174,8 @@ Deno.test("process, os and node metrics from the Runtime port; $node.metrics lis
   );
   await using off = scoped();
   await off.start();
-  await assert.rejects(off.call("$node.metrics"), /Metrics feature is disabled/);
+  await assert.rejects(
+    off.call("$node.metrics"),
+    /Metrics feature is disabled/,
+  );
 });

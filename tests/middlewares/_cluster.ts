@@ -5,7 +5,12 @@
  * @module
  */
 
-import type { BrokerOptions, Context, ServiceBroker, ServiceSchema } from "../../mod.ts";
+import type {
+  BrokerOptions,
+  Context,
+  ServiceBroker,
+  ServiceSchema,
+} from "../../mod.ts";
 import {
   clusterOptions,
   collector,

@@ -120,7 +120,8 @@ Deno.test("OTel: a Deno → Deno chain reaches an OTLP receiver as one trace, pa
   assert.equal(backSpan.parentSpanId, frontSpan.spanId);
   assert.ok(!frontSpan.parentSpanId, "the front span is a root");
   assert.equal(frontSpan.kind, 2, "SERVER");
-  const attr = (s: OtlpSpan, key: string) => s.attributes.find((a) => a.key === key)?.value;
+  const attr = (s: OtlpSpan, key: string) =>
+    s.attributes.find((a) => a.key === key)?.value;
   assert.deepEqual(attr(backSpan, "remoteCall"), { boolValue: true });
   assert.deepEqual(attr(backSpan, "callerNodeID"), {
     stringValue: "otel-front",

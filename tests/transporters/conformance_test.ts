@@ -41,7 +41,8 @@ const IMPLEMENTATIONS: Implementation[] = [
     async setup() {
       const server = await startNatsServer();
       return {
-        make: () => new NatsTransporter({ servers: server.url, reconnectTimeWait: 50 }),
+        make: () =>
+          new NatsTransporter({ servers: server.url, reconnectTimeWait: 50 }),
         [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
       };
     },
