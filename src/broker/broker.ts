@@ -493,8 +493,9 @@ export class ServiceBroker implements BrokerApi {
       this.#phase = "starting";
       try {
         if (this.#parts.transit) await this.#parts.transit.connect();
-        await this.tracer.start();
-        await this.metrics.start();
+        // Only when on: a start without them keeps its timing to the microtask.
+        if (this.tracer.enabled) await this.tracer.start();
+        if (this.metrics.enabled) await this.metrics.start();
         // Services registered while others start are picked up by the loop.
         const services = this.#services.all;
         for (let i = 0; i < services.length; i++) {

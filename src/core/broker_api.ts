@@ -77,8 +77,8 @@ export interface BrokerApi {
   readonly metrics?: MetricRegistry;
   /** Starts spans (`ctx.startSpan`); absent on a broker that has no tracer. */
   readonly tracer?: {
-    /** Start a span. */
-    startSpan(name: string, opts?: SpanOptions): Span;
+    /** Start a span (of the context `ctx`, when given). */
+    startSpan(name: string, opts?: SpanOptions, ctx?: unknown): Span;
   };
   /**
    * A logger for a module of this node, e.g. a service's name.

@@ -450,12 +450,12 @@ export class Context<P = unknown, M extends Meta = Meta> {
    */
   startSpan(name: string, opts?: SpanOptions): Span {
     let span: Span;
-    if (this.span !== null) span = this.span.startSpan(name, { ctx: this, ...opts });
+    if (this.span !== null) span = this.span.startSpan(name, opts, this);
     else {
       const tracer = this.broker.tracer;
       span = tracer
-        ? tracer.startSpan(name, { ctx: this, ...opts })
-        : new Span(NO_TRACER, name, { ctx: this, ...opts }).start();
+        ? tracer.startSpan(name, opts, this)
+        : new Span(NO_TRACER, name, opts, this).start();
     }
     (this.#spans ??= []).push(span);
     this.span = span;
@@ -473,6 +473,11 @@ export class Context<P = unknown, M extends Meta = Meta> {
     if (!span.isActive()) return;
     span.finish(time);
     const spans = this.#spans;
+    if (spans !== null && spans[spans.length - 1] === span) {
+      spans.pop();
+      this.span = spans.length > 0 ? spans[spans.length - 1]! : null;
+      return;
+    }
     const i = spans ? spans.indexOf(span) : -1;
     if (spans && i !== -1) {
       spans.splice(i, 1);

@@ -45,6 +45,9 @@ function copyOf(value: unknown): unknown {
   return isRecord(value) ? { ...value } : value;
 }
 
+/** The `options` tag of a call made without timeout or retries (most of them). */
+const NO_CALL_OPTIONS = Object.freeze({ timeout: undefined, retries: undefined });
+
 type TagsFn = (ctx: Context, response?: unknown) => Record<string, unknown> | null | undefined;
 
 /** The tags rule of one handler: its own, else the broker-wide one, params by default. */
@@ -98,17 +101,21 @@ export function tracingMiddleware(
       const opts = handlerOptions(action.schema.tracing);
       if (opts.enabled === false) return next;
       const rule = tagsRule(opts.tags, tracer.opts.tags.action);
+      // The same for every call of this action: one object, not one per span.
+      const actionTag = Object.freeze({ name: action.name, rawName: action.rawName });
       return (ctx: Context) => {
         const sampled = ctx.tracing ?? tracer.sample();
         let tags: Record<string, unknown> | undefined;
         if (sampled) {
           tags = {
             callingLevel: ctx.level,
-            action: ctx.action ? { name: ctx.action.name, rawName: ctx.action.rawName } : null,
+            action: actionTag,
             remoteCall: ctx.nodeID !== nodeID,
             callerNodeID: ctx.nodeID,
             nodeID,
-            options: { timeout: ctx.options.timeout, retries: ctx.options.retries },
+            options: ctx.options.timeout === undefined && ctx.options.retries === undefined
+              ? NO_CALL_OPTIONS
+              : { timeout: ctx.options.timeout, retries: ctx.options.retries },
             requestID: ctx.requestID,
           };
           addRequestTags(tags, rule, ctx);

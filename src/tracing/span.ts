@@ -33,13 +33,13 @@ export interface SpanOptions {
   sampled?: boolean | null;
   /** Priority, compared with `sampling.minPriority`. @default {5} */
   priority?: number;
-  /** Tags of the span. */
+  /** Tags of the span. Without default tags the span adopts this object (it is not copied). */
   tags?: Record<string, unknown>;
   /** Tags merged in first (the tracer's `defaultTags`). */
   defaultTags?: Record<string, unknown> | null;
   /** A parent span: its trace, id and sampling decision, unless given here. */
   parentSpan?: Span;
-  /** Anything else (e.g. `ctx`), kept in `span.opts`. */
+  /** Anything else; `ctx` is kept as `span.ctx` until the span finishes. */
   [key: string]: unknown;
 }
 
@@ -57,6 +57,8 @@ export interface SpanLog {
 
 /** What a span needs from its tracer. */
 export interface SpanHost {
+  /** Tags every span starts with, unless its options give `defaultTags`. */
+  readonly defaultTags?: Record<string, unknown> | null;
   /** Whether a new root span is sampled. */
   shouldSample(span: Span): boolean;
   /** A sampled span started. */
@@ -117,11 +119,14 @@ export class Span {
   /** The error it ended with, or `true` for an unnamed failure. */
   error: unknown = null;
   /** Timed log entries. */
-  logs: SpanLog[] = [];
+  logs: SpanLog[] = NO_LOGS;
   /** Tags. */
-  tags: Record<string, unknown> = {};
+  tags: Record<string, unknown>;
   readonly #tracer: SpanHost;
-  readonly #opts: SpanOptions;
+  /** The default tags the span's children inherit, when its options gave some. */
+  readonly #defaultTags: Record<string, unknown> | null | undefined;
+  /** The context of a context's span, until the span finishes (so a batch of spans holds none). */
+  #ctx: unknown;
 
   /**
    * A span; call {@linkcode Span.start} to start it (the tracer's `startSpan` does).
@@ -129,30 +134,29 @@ export class Span {
    * @param tracer The tracer that samples and exports it.
    * @param name Its name.
    * @param opts Its options.
+   * @param ctx The context it belongs to, if any.
    */
-  constructor(tracer: SpanHost, name: string, opts: SpanOptions = {}) {
+  constructor(tracer: SpanHost, name: string, opts: SpanOptions = {}, ctx?: unknown) {
     this.#tracer = tracer;
-    this.#opts = opts;
+    this.#defaultTags = opts.defaultTags;
+    this.#ctx = ctx ?? opts.ctx;
     this.name = name;
     this.type = opts.type ?? "custom";
     this.id = opts.id ?? nextId();
     this.traceID = opts.traceID ?? this.id;
     this.parentID = opts.parentID ?? null;
     const svc = opts.service;
-    if (svc) {
-      this.service = typeof svc === "string"
-        ? { name: svc, fullName: svc }
-        : { name: svc.name, version: svc.version, fullName: svc.fullName };
-    }
+    if (svc) this.service = serviceOf(svc);
     this.priority = opts.priority ?? 5;
     this.sampled = opts.sampled ?? tracer.shouldSample(this);
-    if (opts.defaultTags) Object.assign(this.tags, opts.defaultTags);
-    if (opts.tags) Object.assign(this.tags, opts.tags);
+    const defaults = opts.defaultTags !== undefined ? opts.defaultTags : tracer.defaultTags;
+    // A span of every call: no copy of its tags unless default tags come first.
+    this.tags = defaults ? { ...defaults, ...opts.tags } : opts.tags ?? {};
   }
 
-  /** The options the span was made with (`ctx` among them for context spans). */
-  get opts(): SpanOptions {
-    return this.#opts;
+  /** The context the span belongs to; released when the span finishes. */
+  get ctx(): unknown {
+    return this.#ctx;
   }
 
   /**
@@ -194,6 +198,7 @@ export class Span {
    */
   log(name: string, fields?: Record<string, unknown>, time?: number): this {
     const t = time ?? this.getTime();
+    if (this.logs === NO_LOGS) this.logs = [];
     this.logs.push({ name, fields: fields ?? {}, time: t, elapsed: t - (this.startTime ?? t) });
     return this;
   }
@@ -219,6 +224,7 @@ export class Span {
     this.finishTime = time ?? this.getTime();
     this.duration = this.finishTime - (this.startTime ?? this.finishTime);
     if (this.sampled) this.#tracer.spanFinished(this);
+    this.#ctx = undefined;
     return this;
   }
 
@@ -234,16 +240,32 @@ export class Span {
    * @param opts Its options (they win over the inherited ones).
    * @returns The started child.
    */
-  startSpan(name: string, opts?: SpanOptions): Span {
+  startSpan(name: string, opts?: SpanOptions, ctx?: unknown): Span {
     const inherited: SpanOptions = {
       traceID: this.traceID,
       parentID: this.id,
       sampled: this.sampled,
       service: this.service ?? null,
-      defaultTags: this.#opts.defaultTags ?? null,
     };
-    return new Span(this.#tracer, name, opts ? { ...inherited, ...opts } : inherited).start();
+    if (this.#defaultTags !== undefined) inherited.defaultTags = this.#defaultTags;
+    return new Span(this.#tracer, name, opts ? { ...inherited, ...opts } : inherited, ctx).start();
   }
+}
+
+/** The logs of a span that has none (most): shared, replaced by the first `log()`. */
+const NO_LOGS: SpanLog[] = Object.freeze([]) as unknown as SpanLog[];
+
+/** The span form of each service object, made once: every span of a service shares it. */
+const SERVICES = new WeakMap<object, SpanService>();
+
+function serviceOf(svc: string | SpanService): SpanService {
+  if (typeof svc === "string") return { name: svc, fullName: svc };
+  let s = SERVICES.get(svc);
+  if (!s) {
+    s = Object.freeze({ name: svc.name, version: svc.version, fullName: svc.fullName });
+    SERVICES.set(svc, s);
+  }
+  return s;
 }
 
 /**

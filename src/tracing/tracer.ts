@@ -29,9 +29,10 @@ export interface SpanFactory {
    *
    * @param name Its name.
    * @param opts Its options.
+   * @param ctx The context it belongs to, if any.
    * @returns The started span.
    */
-  startSpan(name: string, opts?: SpanOptions): Span;
+  startSpan(name: string, opts?: SpanOptions, ctx?: unknown): Span;
 }
 
 /** The tracer of a broker. */
@@ -143,15 +144,11 @@ export class Tracer implements SpanHost, SpanFactory, ExporterTracer {
    *
    * @param name Its name.
    * @param opts Its options.
+   * @param ctx The context it belongs to, if any.
    * @returns The started span.
    */
-  startSpan(name: string, opts: SpanOptions = {}): Span {
-    const o = withParentSpan(opts);
-    return new Span(this, name, {
-      type: "custom",
-      defaultTags: this.defaultTags,
-      ...o,
-    }).start();
+  startSpan(name: string, opts: SpanOptions = {}, ctx?: unknown): Span {
+    return new Span(this, name, withParentSpan(opts), ctx).start();
   }
 
   /**

@@ -169,7 +169,7 @@ export class OpenTelemetryTraceExporter implements TraceExporter, TraceContextSo
     if (!span.parentID) return api.context.active();
     const local = this.#live.get(span.parentID);
     if (local) return api.trace.setSpan(api.ROOT_CONTEXT, local);
-    const ctx = span.opts.ctx as { headers?: Record<string, unknown> } | undefined;
+    const ctx = span.ctx as { headers?: Record<string, unknown> } | undefined;
     const tp = parseTraceparent(ctx?.headers?.traceparent);
     if (tp) return api.trace.setSpanContext(api.ROOT_CONTEXT, { ...tp, isRemote: true });
     const traceId = shortID(span.traceID), spanId = shortID(span.parentID);
