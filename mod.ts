@@ -314,3 +314,5 @@ export { CSVReporter } from "./src/metrics/reporters/csv.ts";
 export type { CSVReporterOptions } from "./src/metrics/reporters/csv.ts";
 export { PrometheusReporter } from "./src/metrics/reporters/prometheus.ts";
 export type { PrometheusReporterOptions } from "./src/metrics/reporters/prometheus.ts";
+export { OpenTelemetryReporter } from "./src/metrics/reporters/opentelemetry.ts";
+export type { OpenTelemetryReporterOptions } from "./src/metrics/reporters/opentelemetry.ts";

@@ -39,8 +39,7 @@ function code(text: string): string {
 /** Relative specifiers of static `import`/`export … from` statements, type-only ones included. */
 function staticImports(text: string): string[] {
   const specs: string[] = [];
-  const re =
-    /^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']/gm;
+  const re = /^(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^import\s*["']([^"']+)["']/gm;
   for (const m of code(text).matchAll(re)) {
     const spec = m[1] ?? m[2];
     if (spec?.startsWith(".")) specs.push(spec);
@@ -57,9 +56,7 @@ function graph(files: string[]): Map<string, string[]> {
     const text = Deno.readTextFileSync(join(ROOT, file));
     edges.set(
       file,
-      staticImports(text).map((spec) =>
-        relative(ROOT, join(ROOT, folderOf(file), spec))
-      ),
+      staticImports(text).map((spec) => relative(ROOT, join(ROOT, folderOf(file), spec))),
     );
   }
   return edges;
@@ -195,9 +192,7 @@ Deno.test("architecture: mod.ts loads no transporter client statically", async (
       loaded.add(dep);
     }
   }
-  const clients = [...loaded].filter((n) =>
-    /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n)
-  );
+  const clients = [...loaded].filter((n) => /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n));
   assert.deepEqual(
     clients,
     [],

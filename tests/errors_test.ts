@@ -119,8 +119,7 @@ function cases(): Case[] {
       ctor: RequestTimeoutError,
       chain: [MoleculerRetryableError, MoleculerError, Error],
       name: "RequestTimeoutError",
-      message:
-        "Request is timed out when call 'posts.find' action on 'node-2' node.",
+      message: "Request is timed out when call 'posts.find' action on 'node-2' node.",
       code: 504,
       type: "REQUEST_TIMEOUT",
       retryable: true,
@@ -131,8 +130,7 @@ function cases(): Case[] {
       ctor: RequestSkippedError,
       chain: [MoleculerError, Error],
       name: "RequestSkippedError",
-      message:
-        "Calling 'posts.find' is skipped because timeout reached on 'node-2' node.",
+      message: "Calling 'posts.find' is skipped because timeout reached on 'node-2' node.",
       code: 514,
       type: "REQUEST_SKIPPED",
       retryable: false,
@@ -143,8 +141,7 @@ function cases(): Case[] {
       ctor: RequestRejectedError,
       chain: [MoleculerRetryableError, MoleculerError, Error],
       name: "RequestRejectedError",
-      message:
-        "Request is rejected when call 'posts.find' action on 'node-2' node.",
+      message: "Request is rejected when call 'posts.find' action on 'node-2' node.",
       code: 503,
       type: "REQUEST_REJECTED",
       retryable: true,
@@ -155,8 +152,7 @@ function cases(): Case[] {
       ctor: QueueIsFullError,
       chain: [MoleculerRetryableError, MoleculerError, Error],
       name: "QueueIsFullError",
-      message:
-        "Queue is full. Request 'posts.find' action on 'node-2' node is rejected.",
+      message: "Queue is full. Request 'posts.find' action on 'node-2' node is rejected.",
       code: 429,
       type: "QUEUE_FULL",
       retryable: true,
@@ -674,8 +670,7 @@ Deno.test("fromPlain() ignores inherited fields and prototype-like names", () =>
 });
 
 Deno.test("fromPlain() with __proto__ in the payload pollutes nothing", () => {
-  const wire =
-    '{"name":"MoleculerError","message":"m","__proto__":{"polluted":true,' +
+  const wire = '{"name":"MoleculerError","message":"m","__proto__":{"polluted":true,' +
     '"retryable":true},"data":{"__proto__":{"polluted":true},"constructor":' +
     '{"prototype":{"polluted":true}},"ok":1}}';
   const plain = JSON.parse(wire);

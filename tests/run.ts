@@ -43,9 +43,7 @@ async function output(
       stdout: "piped",
       stderr: "null",
     }).output();
-    return out.success
-      ? new TextDecoder().decode(out.stdout).trim()
-      : undefined;
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : undefined;
   } catch {
     return undefined;
   }

@@ -138,7 +138,8 @@ export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
     if (!ok) {
       fail(
         Array.isArray(r) ? `metrics.reporter[${i}]` : "metrics.reporter",
-        'a reporter name ("Console", "Event", "CSV", "Prometheus"), { type, options } or a ' +
+        'a reporter name ("Console", "Event", "CSV", "Prometheus", "OpenTelemetry"), ' +
+          "{ type, options } or a " +
           "reporter instance",
       );
     }

@@ -6,12 +6,7 @@
  * @module
  */
 
-import {
-  type BrokerOptions,
-  type LogEntry,
-  type LogSink,
-  ServiceBroker,
-} from "../../mod.ts";
+import { type BrokerOptions, type LogEntry, type LogSink, ServiceBroker } from "../../mod.ts";
 
 /** A broker that is stopped when the `await using` block ends. */
 export type ScopedBroker = ServiceBroker & AsyncDisposable;
@@ -74,9 +69,7 @@ export function captureLogs(): LogCapture {
     entries,
     sink: (e) => entries.push(e),
     messages: (level) =>
-      entries.filter((e) => level === undefined || e.level === level).map((e) =>
-        e.message
-      ),
+      entries.filter((e) => level === undefined || e.level === level).map((e) => e.message),
   };
 }
 

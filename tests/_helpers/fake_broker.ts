@@ -32,8 +32,7 @@ export interface FakeBroker extends BrokerApi {
  * @returns The fake.
  */
 export function fakeBroker(
-  answer: (name: string, params: unknown, opts: CallOptions) => unknown = () =>
-    undefined,
+  answer: (name: string, params: unknown, opts: CallOptions) => unknown = () => undefined,
 ): FakeBroker {
   const recorded: Recorded[] = [];
   const logs: string[] = [];
@@ -50,8 +49,7 @@ export function fakeBroker(
     } as unknown as Logger;
   };
   const event =
-    (kind: Recorded["kind"]) =>
-    (name: string, payload?: unknown, opts?: EmitOptions) => {
+    (kind: Recorded["kind"]) => (name: string, payload?: unknown, opts?: EmitOptions) => {
       recorded.push({ kind, name, payload, opts: opts ?? {} });
       return Promise.resolve();
     };

@@ -495,9 +495,7 @@ export async function startMoleculerPeer(
           },
         };
         const timer = setTimeout(() => {
-          const seen = events.map((e) =>
-            `${e.type}:${e.handler ?? ""}:${e.event}`
-          ).join(", ");
+          const seen = events.map((e) => `${e.type}:${e.handler ?? ""}:${e.event}`).join(", ");
           waiter.reject(
             new Error(
               `${label}: no matching event within ${timeoutMs} ms (predicate ${predicate}); ` +
@@ -522,9 +520,7 @@ export async function startMoleculerPeer(
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = await Promise.race([
         exited.then(() => false),
-        new Promise<boolean>((r) =>
-          timer = setTimeout(() => r(true), STOP_EXIT_GRACE_MS)
-        ),
+        new Promise<boolean>((r) => timer = setTimeout(() => r(true), STOP_EXIT_GRACE_MS)),
       ]);
       clearTimeout(timer);
       if (late) await kill();

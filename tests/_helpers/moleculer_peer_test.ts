@@ -20,8 +20,7 @@ const connected = (id: string) => (e: PeerEvent) =>
 
 for (const version of ["0.14", "0.15"] as MoleculerVersion[]) {
   Deno.test({
-    name:
-      `moleculer peer harness: two real Moleculer ${version} nodes over NATS`,
+    name: `moleculer peer harness: two real Moleculer ${version} nodes over NATS`,
     ignore,
     async fn() {
       await using nats = await startNatsServer();
@@ -66,8 +65,7 @@ for (const version of ["0.14", "0.15"] as MoleculerVersion[]) {
 
       // Balanced emit: exactly one `grp-node` listener gets user.created.
       await a.emit("user.created", { id: 7 });
-      const isCreated = (e: PeerEvent) =>
-        e.type === "event" && e.handler === "user.created";
+      const isCreated = (e: PeerEvent) => e.type === "event" && e.handler === "user.created";
       const got = await Promise.any([
         a.waitForEvent(isCreated),
         b.waitForEvent(isCreated),
@@ -121,8 +119,7 @@ for (const version of ["0.14", "0.15"] as MoleculerVersion[]) {
 }
 
 Deno.test({
-  name:
-    "moleculer peer harness: a peer that cannot start rejects with its stderr",
+  name: "moleculer peer harness: a peer that cannot start rejects with its stderr",
   ignore,
   async fn() {
     await assert.rejects(

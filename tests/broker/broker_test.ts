@@ -77,8 +77,7 @@ Deno.test("register() / createService() / getLocalService() / destroyService()",
   const math = await broker.register({
     name: "math",
     actions: {
-      add: (ctx: Context<{ a: number; b: number }>) =>
-        ctx.params.a + ctx.params.b,
+      add: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
     },
     stopped() {
       stopped.push("math");
@@ -376,9 +375,7 @@ Deno.test("call() with { timeout } rejects with RequestTimeoutError", async () =
   });
   await broker.start();
   try {
-    const err = await broker.call("slow.run", {}, { timeout: 10 }).catch((e) =>
-      e
-    );
+    const err = await broker.call("slow.run", {}, { timeout: 10 }).catch((e) => e);
     assert.ok(err instanceof RequestTimeoutError, String(err));
     assert.equal(err.code, 504);
     assert.deepEqual(err.data, { action: "slow.run", nodeID: "to" });
@@ -552,8 +549,7 @@ Deno.test("emit() delivers to one handler per group", async () => {
 });
 
 Deno.test({
-  name:
-    "two local services in one event group: emit balances, broadcast reaches both",
+  name: "two local services in one event group: emit balances, broadcast reaches both",
   fn: async () => {
     await using broker = scoped();
     const log: string[] = [];
@@ -713,9 +709,7 @@ Deno.test("an event handler's error is logged, not thrown to the emitter", async
   await broker.start();
   await broker.emit("x.sync");
   await broker.broadcast("x.async");
-  const errors = logs.entries.filter((e) => e.level === "error").map((e) =>
-    e.message
-  );
+  const errors = logs.entries.filter((e) => e.level === "error").map((e) => e.message);
   assert.equal(errors.length, 2);
   assert.ok(errors.every((m) => m.includes("'bad'")));
 });
@@ -732,8 +726,7 @@ Deno.test("emit() and broadcast() across nodes: one event per group, all nodes",
       name: "listener",
       events: {
         "job.*"(ctx: Context) {
-          const tag =
-            `${node.nodeID}:${ctx.eventType}:${ctx.eventName}:${ctx.meta.m}`;
+          const tag = `${node.nodeID}:${ctx.eventType}:${ctx.eventName}:${ctx.meta.m}`;
           got.push(tag);
           all.push(tag);
         },

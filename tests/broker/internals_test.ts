@@ -2,13 +2,7 @@ import assert from "node:assert/strict";
 import { ServiceBroker, ServiceNotFoundError } from "../../mod.ts";
 import { nodeServiceSchema } from "../../src/broker/internals.ts";
 import { resolveOptions } from "../../src/broker/options.ts";
-import {
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-  until,
-} from "../_helpers/core.ts";
+import { clusterOptions, memoryBus, scoped, startCluster, until } from "../_helpers/core.ts";
 
 // ------------------------------------------------------------------ $node
 
@@ -293,9 +287,8 @@ Deno.test("$node.options masks credentials in URLs", async () => {
     options: resolveOptions({ transporter: "nats://user:pw@host:4222" }),
   };
   const schema = nodeServiceSchema(fake as unknown as ServiceBroker);
-  const handler =
-    (schema.actions!.options as { handler: () => Record<string, unknown> })
-      .handler;
+  const handler = (schema.actions!.options as { handler: () => Record<string, unknown> })
+    .handler;
   assert.equal(handler().transporter, "nats://***@host:4222");
 });
 

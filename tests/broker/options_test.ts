@@ -219,12 +219,10 @@ Deno.test("resolveOptions() rejects options that are not an object", () => {
 Deno.test("new ServiceBroker() throws BrokerOptionsError for bad options", () => {
   assert.throws(
     () => new ServiceBroker({ logger: false, requestTimeout: -1 }),
-    (err: unknown) =>
-      err instanceof BrokerOptionsError && /'requestTimeout'/.test(err.message),
+    (err: unknown) => err instanceof BrokerOptionsError && /'requestTimeout'/.test(err.message),
   );
   assert.throws(
-    () =>
-      new ServiceBroker({ logger: false, registry: { strategy: "Fastest" } }),
+    () => new ServiceBroker({ logger: false, registry: { strategy: "Fastest" } }),
     BrokerOptionsError,
   );
   for (

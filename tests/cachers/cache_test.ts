@@ -11,13 +11,7 @@ import {
   type ServiceBroker,
   ServiceSchemaError,
 } from "../../mod.ts";
-import {
-  captureLogs,
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-} from "../_helpers/core.ts";
+import { captureLogs, clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -137,9 +131,7 @@ Deno.test("keys read params paths, #meta and @headers", async () => {
         cache: { keys: ["page", "#user.id", "@tenant"] },
         handler: (ctx: Context<{ page: number }>) => {
           runs++;
-          return `${ctx.params.page}/${
-            (ctx.meta.user as { id: number }).id
-          }/${ctx.headers.tenant}`;
+          return `${ctx.params.page}/${(ctx.meta.user as { id: number }).id}/${ctx.headers.tenant}`;
         },
       },
     },

@@ -7,10 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { BrokerApi } from "../../src/core/broker_api.ts";
-import {
-  type CacherOptions,
-  defaultCacheKey,
-} from "../../src/cachers/cacher.ts";
+import { type CacherOptions, defaultCacheKey } from "../../src/cachers/cacher.ts";
 import type { Cacher } from "../../src/core/cacher.ts";
 import { MemoryCacher } from "../../src/cachers/memory.ts";
 import { MemoryLRUCacher } from "../../src/cachers/memory_lru.ts";
@@ -46,8 +43,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const broker = {
   nodeID: "conformance",
   runtime: denoRuntime,
-  getLogger:
-    createLoggerFactory({ nodeID: "conformance", logger: false }).getLogger,
+  getLogger: createLoggerFactory({ nodeID: "conformance", logger: false }).getLogger,
 } as Partial<BrokerApi> as BrokerApi;
 
 const KEYS = [

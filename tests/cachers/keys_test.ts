@@ -108,8 +108,7 @@ import(process.env.CASES_URL).then(({ CASES }) => {
 `;
 
 Deno.test({
-  name:
-    "cache keys are identical to Moleculer 0.15's getCacheKey on every case",
+  name: "cache keys are identical to Moleculer 0.15's getCacheKey on every case",
   ignore: skipWithoutPeers(),
   async fn() {
     const out = await new Deno.Command(nodeBinary(), {

@@ -53,8 +53,7 @@ Deno.test("cacher option: accepted forms, off by default", () => {
 });
 
 Deno.test("cacher option: unknown names, Redis, wrong types", () => {
-  const shapes =
-    /"Memory", "MemoryLRU", true, false, \{ type: "Memory" \| "MemoryLRU", options \}/;
+  const shapes = /"Memory", "MemoryLRU", true, false, \{ type: "Memory" \| "MemoryLRU", options \}/;
   rejects("Fastest", "cacher", shapes);
   rejects("Redis", "cacher", /Redis cacher is not built in.*extend BaseCacher/);
   rejects("redis://localhost:6379", "cacher", /Redis cacher is not built in/);
@@ -147,7 +146,6 @@ Deno.test("cacher constructors check their options the same way", () => {
 Deno.test("new ServiceBroker() throws for a bad cacher option, before anything starts", () => {
   assert.throws(
     () => new ServiceBroker({ logger: false, cacher: "Couchbase" as never }),
-    (err: unknown) =>
-      err instanceof BrokerOptionsError && /'cacher'/.test(err.message),
+    (err: unknown) => err instanceof BrokerOptionsError && /'cacher'/.test(err.message),
   );
 });

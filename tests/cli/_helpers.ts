@@ -120,16 +120,11 @@ export function spawnCli(
           const at = find();
           if (at !== undefined) done(() => resolve(at));
           else if (exited) {
-            done(() =>
-              reject(new Error(`exited before ${pattern} appeared:\n${all}`))
-            );
+            done(() => reject(new Error(`exited before ${pattern} appeared:\n${all}`)));
           }
         };
         const timer = setTimeout(
-          () =>
-            done(() =>
-              reject(new Error(`timed out waiting for ${pattern}:\n${all}`))
-            ),
+          () => done(() => reject(new Error(`timed out waiting for ${pattern}:\n${all}`))),
           timeout,
         );
         const done = (fn: () => void) => {
@@ -202,9 +197,7 @@ export async function tempDir(): Promise<TempDir> {
     path,
     write,
     async replace(name, text) {
-      const dir = name.includes("/")
-        ? name.slice(0, name.lastIndexOf("/") + 1)
-        : "";
+      const dir = name.includes("/") ? name.slice(0, name.lastIndexOf("/") + 1) : "";
       const tmp = `${dir}.tmp-${crypto.randomUUID()}`;
       await write(tmp, text);
       await Deno.rename(`${path}/${tmp}`, `${path}/${name}`);
@@ -216,8 +209,7 @@ export async function tempDir(): Promise<TempDir> {
 }
 
 /** A class-style service (decorators) and a schema-style service, importing mod.ts. */
-export const GREETER_SERVICE =
-  `import { action, type Context, Service } from "{{MOD}}";
+export const GREETER_SERVICE = `import { action, type Context, Service } from "{{MOD}}";
 export class Greeter extends Service {
   constructor() { super("greeter"); }
   @action({ params: { name: "string" } })

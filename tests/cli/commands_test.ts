@@ -1,13 +1,6 @@
 import { strict as assert } from "node:assert";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  GREETER_SERVICE,
-  lines,
-  MATH_SERVICE,
-  runCliOnce,
-  spawnCli,
-  tempDir,
-} from "./_helpers.ts";
+import { GREETER_SERVICE, lines, MATH_SERVICE, runCliOnce, spawnCli, tempDir } from "./_helpers.ts";
 
 const LISTENER_SERVICE = `export default {
   name: "audit",

@@ -1,13 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ServiceBroker } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  GREETER_SERVICE,
-  lines,
-  runCliOnce,
-  spawnCli,
-  tempDir,
-} from "./_helpers.ts";
+import { GREETER_SERVICE, lines, runCliOnce, spawnCli, tempDir } from "./_helpers.ts";
 
 /** Rows of --print-config by key. */
 function rows(stdout: string): Map<string, { value: string; from: string }> {

@@ -10,8 +10,7 @@ import { spawnCli, tempDir } from "./_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-const SERVICE =
-  `import { action, type Context, Service } from "@denolecular/denolecular";
+const SERVICE = `import { action, type Context, Service } from "@denolecular/denolecular";
 export class Greeter extends Service {
   constructor() { super({ name: "greeter" }); }
   @action({ params: { name: "string" } })

@@ -1,12 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ServiceBroker } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  GREETER_SERVICE,
-  MATH_SERVICE,
-  spawnCli,
-  tempDir,
-} from "./_helpers.ts";
+import { GREETER_SERVICE, MATH_SERVICE, spawnCli, tempDir } from "./_helpers.ts";
 
 Deno.test("cli: services of both styles in a directory are called from another broker over NATS", async () => {
   await using nats = await startNatsServer();

@@ -69,9 +69,7 @@ Deno.test("cli: --shutdown-timeout bounds the wait for in-flight requests", asyn
     });
     await cli.waitFor("is ready");
     await caller.waitForServices("slow", 5000);
-    const result = caller.call("slow.work", { ms: 30_000 }).catch((e: Error) =>
-      e
-    );
+    const result = caller.call("slow.work", { ms: 30_000 }).catch((e: Error) => e);
     await cli.waitFor("slow: started");
     cli.signal("SIGINT");
     await cli.waitFor(
@@ -93,9 +91,7 @@ Deno.test("cli: a second signal during shutdown exits at once with 128 + signal"
     await using cli = spawnCli(["services", "-t", nats.url], { cwd: dir.path });
     await cli.waitFor("is ready");
     await caller.waitForServices("slow", 5000);
-    const result = caller.call("slow.work", { ms: 30_000 }).catch((e: Error) =>
-      e
-    );
+    const result = caller.call("slow.work", { ms: 30_000 }).catch((e: Error) => e);
     await cli.waitFor("slow: started");
     cli.signal("SIGTERM");
     await cli.waitFor("Received SIGTERM: stopping");

@@ -6,13 +6,7 @@ import {
   RequestTimeoutError,
   ServiceBroker,
 } from "../../mod.ts";
-import {
-  clusterOptions,
-  collector,
-  memoryBus,
-  scoped,
-  startCluster,
-} from "../_helpers/core.ts";
+import { clusterOptions, collector, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
 
 Deno.test("new Context() has Moleculer's defaults", () => {
   const broker = new ServiceBroker({ nodeID: "ctx-node", logger: false });

@@ -127,9 +127,7 @@ Deno.test("ctx.forHandler: each handler gets its own context over the same event
 });
 
 Deno.test("ctx.call / emit / broadcast / mcall go to the broker as children of the context", async () => {
-  const broker = fakeBroker((name, params) =>
-    `${name}:${JSON.stringify(params)}`
-  );
+  const broker = fakeBroker((name, params) => `${name}:${JSON.stringify(params)}`);
   const ctx = Context.create(broker, {}, {});
   assert.equal(
     await ctx.call("math.add", { a: 1 }, { timeout: 5 }),

@@ -6,12 +6,7 @@ import {
   ServiceBroker,
   ServiceNotFoundError,
 } from "../../mod.ts";
-import {
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-} from "../_helpers/core.ts";
+import { clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
 
 type AB = { a: number; b: number };
 
@@ -74,8 +69,7 @@ Deno.test("mcall rejects with the first error unless settled", async () => {
     broker.mcall([{ action: "math.add", params: { a: 1, b: 2 } }, {
       action: "math.fail",
     }]),
-    (err: unknown) =>
-      err instanceof MoleculerServerError && err.type === "BOOM",
+    (err: unknown) => err instanceof MoleculerServerError && err.type === "BOOM",
   );
   await assert.rejects(
     broker.mcall({

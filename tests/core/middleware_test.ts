@@ -129,9 +129,7 @@ Deno.test("localAction may short-circuit, change params and map errors", async (
         ctx.params.n = (ctx.params.n ?? 0) + 1;
         try {
           const res = next(ctx);
-          return res instanceof Promise
-            ? res.catch((e) => `mapped: ${e.message}`)
-            : res;
+          return res instanceof Promise ? res.catch((e) => `mapped: ${e.message}`) : res;
         } catch (e) {
           return `mapped: ${(e as Error).message}`;
         }
@@ -346,8 +344,7 @@ Deno.test("a middleware with no known hook is rejected with BrokerOptionsError",
         logger: false,
         middlewares: [{ name: "Typo", locAction() {} } as never],
       }),
-    (err: unknown) =>
-      err instanceof BrokerOptionsError && err.message.includes("'Typo'"),
+    (err: unknown) => err instanceof BrokerOptionsError && err.message.includes("'Typo'"),
   );
 });
 
@@ -401,8 +398,7 @@ Deno.test("remoteAction wraps calls to other nodes; the callee runs its localAct
   b.createService({
     name: "math",
     actions: {
-      add: (ctx: Context<{ a: number; b: number }>) =>
-        ctx.params.a + ctx.params.b,
+      add: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
     },
   });
   try {

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type Context,
-  type Service,
-  ServiceNotFoundError,
-  type ServiceSchema,
-} from "../../mod.ts";
-import {
-  applyMixins,
-  defaultsDeep,
-  mergeSchemas,
-} from "../../src/core/service_mixins.ts";
+import { type Context, type Service, ServiceNotFoundError, type ServiceSchema } from "../../mod.ts";
+import { applyMixins, defaultsDeep, mergeSchemas } from "../../src/core/service_mixins.ts";
 import { scoped } from "../_helpers/core.ts";
 
 const fn = (tag: string) => Object.assign((): void => {}, { tag });

@@ -10,13 +10,7 @@ import {
   ServiceSchemaError,
   ValidationError,
 } from "../../mod.ts";
-import {
-  captureLogs,
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-} from "../_helpers/core.ts";
+import { captureLogs, clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
 
 // ------------------------------------------------------------------ class style
 
@@ -125,9 +119,7 @@ Deno.test("class style: @action({ name }) is announced under the custom name", a
   await using broker = scoped();
   await broker.register(new Greeter());
   await broker.start();
-  const info = broker.registry.localServicesInfo().find((s) =>
-    s.name === "greeter"
-  )!;
+  const info = broker.registry.localServicesInfo().find((s) => s.name === "greeter")!;
   const actions = Object.keys(info.actions as object).sort();
   assert.deepEqual(actions, [
     "greeter.add",
@@ -193,9 +185,7 @@ Deno.test("class style: super({ name, version, settings, metadata, dependencies 
   broker.createService({ name: "users" });
   await broker.start();
   assert.deepEqual(await broker.call("v2.posts.size"), [10, "t0k3n"]);
-  const info = broker.registry.localServicesInfo().find((s) =>
-    s.name === "posts"
-  )!;
+  const info = broker.registry.localServicesInfo().find((s) => s.name === "posts")!;
   assert.equal(info.version, 2);
   assert.equal(info.fullName, "v2.posts");
   assert.deepEqual(
@@ -252,8 +242,7 @@ Deno.test("schema style: actions as functions or definitions, events, methods", 
     name: "math",
     settings: { factor: 10 },
     actions: {
-      add: (ctx: Context<{ a: number; b: number }>) =>
-        ctx.params.a + ctx.params.b,
+      add: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
       times: {
         params: { a: "number" },
         visibility: "public",
@@ -289,11 +278,8 @@ Deno.test("schema style: actions as functions or definitions, events, methods", 
   assert.equal(await broker.call("math.times", { a: 4 }), 40);
   await broker.emit("calc.done");
   assert.deepEqual(seen.sort(), ["fn:calc.done", "obj:calc.done:audit"]);
-  const info = broker.registry.localServicesInfo().find((s) =>
-    s.name === "math"
-  )!;
-  const times =
-    (info.actions as Record<string, Record<string, unknown>>)["math.times"]!;
+  const info = broker.registry.localServicesInfo().find((s) => s.name === "math")!;
+  const times = (info.actions as Record<string, Record<string, unknown>>)["math.times"]!;
   assert.deepEqual(times, {
     name: "math.times",
     rawName: "times",
@@ -403,9 +389,7 @@ Deno.test("schema style: $secureSettings are hidden from INFO and $node.services
     actions: { settings: (ctx: Context) => ctx.service!.settings },
   });
   await broker.start();
-  const info = broker.registry.localServicesInfo().find((s) =>
-    s.name === "mailer"
-  )!;
+  const info = broker.registry.localServicesInfo().find((s) => s.name === "mailer")!;
   assert.deepEqual(info.settings, { host: "smtp" });
   const listed = await broker.call<Record<string, unknown>[]>("$node.services");
   assert.deepEqual(listed.find((s) => s.name === "mailer")!.settings, {
@@ -746,8 +730,7 @@ Deno.test("bad schemas throw ServiceSchemaError naming the field", () => {
     "actions.a",
   );
   schemaError(
-    () =>
-      broker.createService({ name: "s", events: { "e.x": { group: "g" } } }),
+    () => broker.createService({ name: "s", events: { "e.x": { group: "g" } } }),
     "events.e.x",
   );
   schemaError(

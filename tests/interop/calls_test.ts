@@ -16,14 +16,7 @@ import {
 import { connect } from "../../src/transporters/nats/deno_transport.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { PeerCallError } from "../_helpers/moleculer_peer.ts";
-import {
-  describeCtx,
-  interopTest,
-  startDeno,
-  startPeer,
-  timed,
-  waitFor,
-} from "./_shared.ts";
+import { describeCtx, interopTest, startDeno, startPeer, timed, waitFor } from "./_shared.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -176,8 +169,7 @@ interopTest(
         try {
           const packets: Rec[] = [];
           const keep = {
-            callback: (_err: unknown, m: { json(): Rec }) =>
-              void packets.push(m.json()),
+            callback: (_err: unknown, m: { json(): Rec }) => void packets.push(m.json()),
           };
           sniffer.subscribe("MOL.REQ.node-c", keep);
           sniffer.subscribe("MOL.RES.node-c", keep);
@@ -187,15 +179,11 @@ interopTest(
           });
           await peer.call("denoapi.headers", {}, { headers: { h: 1 } });
           const req = await waitFor(
-            () =>
-              packets.find((p) =>
-                p.action === "nodemath.add" && p.sender === "deno-c"
-              ),
+            () => packets.find((p) => p.action === "nodemath.add" && p.sender === "deno-c"),
             "the sniffed REQ",
           );
           const res2 = await waitFor(
-            () =>
-              packets.find((p) => p.success === true && p.sender === "deno-c"),
+            () => packets.find((p) => p.success === true && p.sender === "deno-c"),
             "the sniffed RES",
           );
           assert.equal(req.ver, v.protocol);

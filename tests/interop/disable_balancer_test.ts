@@ -18,14 +18,7 @@ import type { Context } from "../../mod.ts";
 import { connect } from "../../src/transporters/nats/deno_transport.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import type { MoleculerPeer, PeerEvent } from "../_helpers/moleculer_peer.ts";
-import {
-  EventLog,
-  interopTest,
-  type SeenEvent,
-  startDeno,
-  startPeer,
-  waitFor,
-} from "./_shared.ts";
+import { EventLog, interopTest, type SeenEvent, startDeno, startPeer, waitFor } from "./_shared.ts";
 
 type Rec = Record<string, unknown>;
 const N = 20;
@@ -40,8 +33,7 @@ async function sniffer(url: string, pattern: string) {
   const nc = await connect({ servers: url.replace(/^nats:\/\//, "") });
   const packets: WirePacket[] = [];
   nc.subscribe(pattern, {
-    callback: (_err, m) =>
-      void packets.push({ subject: m.subject, payload: m.json() }),
+    callback: (_err, m) => void packets.push({ subject: m.subject, payload: m.json() }),
   });
   await nc.flush(); // the server has the subscription
 
@@ -60,10 +52,7 @@ async function sniffer(url: string, pattern: string) {
      */
     broadcastInfo(topic: string, sender: string): Promise<WirePacket> {
       return waitFor(
-        () =>
-          packets.find((p) =>
-            p.subject === topic && p.payload.sender === sender
-          ),
+        () => packets.find((p) => p.subject === topic && p.payload.sender === sender),
         `a broadcast INFO from ${sender}`,
         10_000,
       );
@@ -130,8 +119,7 @@ interopTest(
         {
           name: "denomath",
           actions: {
-            add: (ctx: Context<Rec>) =>
-              (ctx.params.a as number) + (ctx.params.b as number),
+            add: (ctx: Context<Rec>) => (ctx.params.a as number) + (ctx.params.b as number),
             whoami: (ctx: Context) => ({ node: "deno-db", caller: ctx.nodeID }),
           },
         },
@@ -171,9 +159,7 @@ interopTest(
         (!handler || e.handler === handler)
       );
     const denoSeen = (step: string, handler?: string): SeenEvent[] =>
-      log.filter((e) =>
-        stepOf(e.data) === step && (!handler || e.handler === handler)
-      );
+      log.filter((e) => stepOf(e.data) === step && (!handler || e.handler === handler));
 
     await t.step("Node calls a Deno action through REQB", async () => {
       wire.clear();
@@ -190,9 +176,7 @@ interopTest(
       const reqs = wire.on("MOL.REQB.denomath.");
       assert.equal(reqs.length, 2);
       assert.ok(
-        reqs.every((p) =>
-          p.payload.sender === "node-db" && p.payload.ver === v.protocol
-        ),
+        reqs.every((p) => p.payload.sender === "node-db" && p.payload.ver === v.protocol),
       );
       assert.equal(wire.on("MOL.REQ.").length, 0, "no targeted REQ");
       assert.deepEqual(wire.on("MOL.RES.").map((p) => p.subject), [
@@ -264,19 +248,14 @@ interopTest(
             (_, i) => peer.call("nodemath.echo", { i: 100 + i }),
           ),
         );
-        fromDeno.forEach((r, i) =>
-          assert.deepEqual((r.data.params as Rec).i, i)
-        );
-        fromNode.forEach((r, i) =>
-          assert.deepEqual(((r.data as Rec).params as Rec).i, 100 + i)
-        );
+        fromDeno.forEach((r, i) => assert.deepEqual((r.data.params as Rec).i, i));
+        fromNode.forEach((r, i) => assert.deepEqual(((r.data as Rec).params as Rec).i, 100 + i));
         // The response meta tells who served a Deno call; Moleculer's ctx.nodeID a Node call.
         for (const r of fromDeno) {
           assert.ok(!!r.meta.fromDeno !== !!r.meta.fromNode, "one server");
         }
         const denoByDeno = fromDeno.filter((r) => r.meta.fromDeno).length;
-        const nodeByDeno =
-          fromNode.filter((r) => r.nodeID === "deno-db").length;
+        const nodeByDeno = fromNode.filter((r) => r.nodeID === "deno-db").length;
         assert.equal(
           fromNode.filter((r) => r.nodeID === "node-db").length + nodeByDeno,
           N,
@@ -398,9 +377,7 @@ interopTest(
           assert.deepEqual(p.payload.groups, [p.subject.split(".")[2]]);
         }
         assert.ok(
-          wire.on("MOL.EVENT.").every((p) =>
-            p.payload.event === "broadcast.test"
-          ),
+          wire.on("MOL.EVENT.").every((p) => p.payload.event === "broadcast.test"),
           "only the barrier broadcasts are targeted",
         );
       },
@@ -463,8 +440,7 @@ interopTest(
         {
           name: "denomath",
           actions: {
-            add: (ctx: Context<Rec>) =>
-              (ctx.params.a as number) + (ctx.params.b as number),
+            add: (ctx: Context<Rec>) => (ctx.params.a as number) + (ctx.params.b as number),
           },
         },
         log.service("denolistener", {
@@ -501,9 +477,7 @@ interopTest(
           0,
         );
         assert.equal(wire.on(`${P}.REQ.node-off`).length, 1);
-        const ev = wire.on(`${P}.EVENT.node-off`).find((p) =>
-          stepOf(p.payload.data) === "m1"
-        );
+        const ev = wire.on(`${P}.EVENT.node-off`).find((p) => stepOf(p.payload.data) === "m1");
         assert.deepEqual([...(ev!.payload.groups as string[])].sort(), [
           "grp-node",
           "nodelistener",
@@ -551,9 +525,7 @@ interopTest(
         await barrier(broker, "deno-on", log, off, "m3");
         assert.deepEqual(log.filter((e) => stepOf(e.data) === "m3"), []);
         assert.deepEqual(
-          off.events.filter((e) => stepOf(e.data) === "m3").map((e) =>
-            e.handler
-          ).sort(),
+          off.events.filter((e) => stepOf(e.data) === "m3").map((e) => e.handler).sort(),
           ["user.*", "user.created"],
         );
         assert.deepEqual(

@@ -7,10 +7,7 @@
 import assert from "node:assert/strict";
 import { type Context, ServiceNotFoundError, VERSION } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  type MoleculerPeer,
-  PeerCallError,
-} from "../_helpers/moleculer_peer.ts";
+import { type MoleculerPeer, PeerCallError } from "../_helpers/moleculer_peer.ts";
 import { interopTest, startDeno, startPeer, waitFor } from "./_shared.ts";
 
 type Rec = Record<string, unknown>;
@@ -21,8 +18,7 @@ const denoServices = [
     actions: {
       mul: {
         params: { a: "number", b: "number" },
-        handler: (ctx: Context<{ a: number; b: number }>) =>
-          ctx.params.a * ctx.params.b,
+        handler: (ctx: Context<{ a: number; b: number }>) => ctx.params.a * ctx.params.b,
       },
     },
   },
@@ -32,8 +28,7 @@ const denoServices = [
     actions: {
       hello: {
         params: { name: "string" },
-        handler: (ctx: Context<{ name: string }>) =>
-          `Hi ${ctx.params.name}, from deno`,
+        handler: (ctx: Context<{ name: string }>) => `Hi ${ctx.params.name}, from deno`,
       },
     },
   },
@@ -214,8 +209,7 @@ interopTest(
         await broker.register({
           name: "latecomer",
           actions: {
-            hi: (ctx: Context<{ who: string }>) =>
-              `late hello to ${ctx.params.who}`,
+            hi: (ctx: Context<{ who: string }>) => `late hello to ${ctx.params.who}`,
           },
         });
         await waitFor(

@@ -10,13 +10,7 @@
 import assert from "node:assert/strict";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import type { PeerEvent } from "../_helpers/moleculer_peer.ts";
-import {
-  EventLog,
-  interopTest,
-  type SeenEvent,
-  startDeno,
-  startPeer,
-} from "./_shared.ts";
+import { EventLog, interopTest, type SeenEvent, startDeno, startPeer } from "./_shared.ts";
 
 type Rec = Record<string, unknown>;
 const N = 10;

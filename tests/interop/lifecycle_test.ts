@@ -15,13 +15,7 @@ import {
 import { NatsTransporter } from "../../src/transporters/nats/mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import type { PeerEvent } from "../_helpers/moleculer_peer.ts";
-import {
-  interopTest,
-  startDeno,
-  startPeer,
-  timed,
-  waitFor,
-} from "./_shared.ts";
+import { interopTest, startDeno, startPeer, timed, waitFor } from "./_shared.ts";
 
 interface NodeEvent {
   event: string;
@@ -88,10 +82,7 @@ interopTest("graceful stop and restart are seen both ways", async (t, v) => {
       );
       assert.equal(e.unexpected, false);
       const d = await waitFor(
-        () =>
-          seen.find((s) =>
-            s.event === "$node.disconnected" && s.nodeID === "deno-leaver"
-          ),
+        () => seen.find((s) => s.event === "$node.disconnected" && s.nodeID === "deno-leaver"),
         "the observer to see deno-leaver leave",
       );
       assert.equal(d.unexpected, false);
@@ -150,10 +141,7 @@ interopTest("graceful stop and restart are seen both ways", async (t, v) => {
       const r = await inFlight;
       assert.ok(r.error instanceof RequestRejectedError, String(r.error));
       const d = await waitFor(
-        () =>
-          seen.find((s) =>
-            s.event === "$node.disconnected" && s.nodeID === "node-l"
-          ),
+        () => seen.find((s) => s.event === "$node.disconnected" && s.nodeID === "node-l"),
         "the observer to see node-l leave",
         2000,
         5,
@@ -239,9 +227,7 @@ interopTest(
           ms < (2 * heartbeatTimeout + 1) * 1000,
           `rejected after ${Math.round(ms)} ms`,
         );
-        const d = seen.find((s) =>
-          s.event === "$node.disconnected" && s.nodeID === "node-k"
-        );
+        const d = seen.find((s) => s.event === "$node.disconnected" && s.nodeID === "node-k");
         assert.equal(d?.unexpected, true);
         assert.equal(broker.transit!.pendingCount, 0);
         await assert.rejects(
@@ -314,19 +300,13 @@ interopTest(
         }
       };
       await waitFor(
-        () =>
-          retry(async () =>
-            await deno.broker.call("nodemath.add", { a: 1, b: 2 }) === 3
-          ),
+        () => retry(async () => await deno.broker.call("nodemath.add", { a: 1, b: 2 }) === 3),
         "Deno → Node after the restart",
         10_000,
         100,
       );
       await waitFor(
-        () =>
-          retry(async () =>
-            (await peer.call("denor.x", {}, { timeout: 500 })).data === "deno"
-          ),
+        () => retry(async () => (await peer.call("denor.x", {}, { timeout: 500 })).data === "deno"),
         "Node → Deno after the restart",
         10_000,
         100,

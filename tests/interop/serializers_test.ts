@@ -26,8 +26,7 @@ const hex = (bytes: Uint8Array): string =>
 for (const { serializer, versions } of MATRIX) {
   for (const v of VERSIONS.filter((v) => versions.includes(v.version))) {
     Deno.test({
-      name:
-        `interop Moleculer ${v.version} (protocol ${v.protocol}): serializer ${serializer}`,
+      name: `interop Moleculer ${v.version} (protocol ${v.protocol}): serializer ${serializer}`,
       ignore: IGNORE,
       async fn(t) {
         requirePeers();
@@ -159,9 +158,7 @@ for (const { serializer, versions } of MATRIX) {
             id: 7,
             blob: new Uint8Array([9, 8]),
           });
-          const got = await peer.waitForEvent((e) =>
-            e.handler === "user.created"
-          );
+          const got = await peer.waitForEvent((e) => e.handler === "user.created");
           // The peer prints what its handler got as JSON: a Buffer shows as { type, data }.
           assert.deepEqual(got.data, {
             id: 7,

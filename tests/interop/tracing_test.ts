@@ -34,8 +34,7 @@ function zipkinServer() {
 }
 
 Deno.test({
-  name:
-    "interop Moleculer 0.15 (protocol 5): tracing across Node → Deno → Node, Zipkin ids",
+  name: "interop Moleculer 0.15 (protocol 5): tracing across Node → Deno → Node, Zipkin ids",
   ignore: IGNORE,
   async fn() {
     requirePeers();
@@ -70,15 +69,13 @@ Deno.test({
         {
           name: "collector",
           events: {
-            "$tracing.spans": (ctx: Context<Rec[]>) =>
-              void spans.push(...ctx.params),
+            "$tracing.spans": (ctx: Context<Rec[]>) => void spans.push(...ctx.params),
           },
         },
         {
           name: "denorelay",
           actions: {
-            run: (ctx: Context<{ next: string }>) =>
-              ctx.call(ctx.params.next, {}),
+            run: (ctx: Context<{ next: string }>) => ctx.call(ctx.params.next, {}),
           },
         },
       ],
@@ -91,8 +88,7 @@ Deno.test({
       services: [{
         name: "plainrelay",
         actions: {
-          run: (ctx: Context<{ next: string }>) =>
-            ctx.call(ctx.params.next, {}),
+          run: (ctx: Context<{ next: string }>) => ctx.call(ctx.params.next, {}),
         },
       }],
     });
@@ -109,9 +105,7 @@ Deno.test({
       params: { next: "nodemath.echo" },
     })).data as Rec;
     const byName = (name: string, traceID?: string) =>
-      spans.find((s) =>
-        s.name === name && (traceID === undefined || s.traceID === traceID)
-      );
+      spans.find((s) => s.name === name && (traceID === undefined || s.traceID === traceID));
     const root = await waitFor(
       () => byName("action 'nodemath.relay'"),
       "the root span",

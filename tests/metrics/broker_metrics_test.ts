@@ -6,12 +6,7 @@ import {
   ServiceBroker,
   type ValueSnapshot,
 } from "../../mod.ts";
-import {
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-} from "../_helpers/core.ts";
+import { clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
 
 type Rec = Record<string, unknown>;
 const values = (b: ServiceBroker, name: string) =>

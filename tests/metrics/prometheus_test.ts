@@ -13,8 +13,7 @@ function node(reporter: PrometheusReporter) {
   broker.createService({
     name: "math",
     actions: {
-      add: (ctx: Context<{ a: number; b: number }>) =>
-        ctx.params.a + ctx.params.b,
+      add: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
     },
   });
   return broker;

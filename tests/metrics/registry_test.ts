@@ -170,8 +170,7 @@ Deno.test("a bad metrics option names the option and what it must be", () => {
   for (const [metrics, re] of bad) {
     assert.throws(
       () => new ServiceBroker({ logger: false, metrics: metrics as never }),
-      (err: unknown) =>
-        err instanceof BrokerOptionsError && re.test(err.message),
+      (err: unknown) => err instanceof BrokerOptionsError && re.test(err.message),
       JSON.stringify(metrics),
     );
   }

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  ConsoleReporter,
-  type Context,
-  CSVReporter,
-  EventReporter,
-} from "../../mod.ts";
+import { ConsoleReporter, type Context, CSVReporter, EventReporter } from "../../mod.ts";
 import { scoped } from "../_helpers/core.ts";
 
 type Rec = Record<string, unknown>;
@@ -131,9 +126,7 @@ Deno.test("Console reporter: a line per changed series", async () => {
     lines.join("\n"),
   );
   assert.ok(
-    lines.some((l) =>
-      /^moleculer\.request\.time\{.*\}: count: 1 \| sum: /.test(l)
-    ),
+    lines.some((l) => /^moleculer\.request\.time\{.*\}: count: 1 \| sum: /.test(l)),
   );
   lines.length = 0;
   reporter.print();

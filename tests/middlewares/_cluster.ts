@@ -5,12 +5,7 @@
  * @module
  */
 
-import type {
-  BrokerOptions,
-  Context,
-  ServiceBroker,
-  ServiceSchema,
-} from "../../mod.ts";
+import type { BrokerOptions, Context, ServiceBroker, ServiceSchema } from "../../mod.ts";
 import {
   clusterOptions,
   collector,

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { type ActionInfo, type Context, QueueIsFullError } from "../../mod.ts";
-import {
-  BULKHEAD_DEFAULTS,
-  bulkheadMiddleware,
-} from "../../src/middlewares/bulkhead.ts";
+import { BULKHEAD_DEFAULTS, bulkheadMiddleware } from "../../src/middlewares/bulkhead.ts";
 import { deferred, scoped, until } from "../_helpers/core.ts";
 import { cluster } from "./_cluster.ts";
 
@@ -146,9 +143,7 @@ Deno.test("bulkhead: a freed slot goes to the queue, never to a call arriving in
     gate.resolve();
     let late: Promise<unknown> = Promise.resolve();
     for (let i = 0; i < depth; i++) late = late.then(() => {});
-    const third = late.then(() =>
-      broker.call("job.run", { gate: Promise.resolve() })
-    );
+    const third = late.then(() => broker.call("job.run", { gate: Promise.resolve() }));
     await Promise.all([first, queued, third]);
     assert.equal(
       state.max,
@@ -176,9 +171,7 @@ Deno.test("bulkhead: requests from other nodes are limited too (per action, from
     { id: "caller" },
   ], { caller: ["job.run", 1] });
   const caller = c.nodes.caller!;
-  const calls = [0, 1, 2].map((i) =>
-    caller.call("job.run", { i }).catch((e: Error) => e)
-  );
+  const calls = [0, 1, 2].map((i) => caller.call("job.run", { i }).catch((e: Error) => e));
   const third = await calls[2];
   assert.ok(third instanceof QueueIsFullError, String(third));
   assert.equal((third as QueueIsFullError).nodeID, "server");

@@ -9,13 +9,7 @@ import {
 import { CircuitBreaker } from "../../src/middlewares/circuit_breaker.ts";
 import { CIRCUIT_BREAKER_DEFAULTS } from "../../src/middlewares/circuit_breaker.ts";
 import { until } from "../_helpers/core.ts";
-import {
-  breakerEvents,
-  callMany,
-  cluster,
-  tally,
-  whoService,
-} from "./_cluster.ts";
+import { breakerEvents, callMany, cluster, tally, whoService } from "./_cluster.ts";
 
 const serverError = (ctx: Context): never => {
   throw new MoleculerServerError(`down on ${ctx.broker.nodeID}`, 500, "DOWN");

@@ -18,14 +18,8 @@ import {
 } from "../../mod.ts";
 import type { CallOptions } from "../../src/core/context.ts";
 import { timeoutMiddleware } from "../../src/middlewares/timeout.ts";
-import {
-  resolveRetryPolicy,
-  retryMiddleware,
-} from "../../src/middlewares/retry.ts";
-import {
-  bulkheadMiddleware,
-  resolveBulkheadOptions,
-} from "../../src/middlewares/bulkhead.ts";
+import { resolveRetryPolicy, retryMiddleware } from "../../src/middlewares/retry.ts";
+import { bulkheadMiddleware, resolveBulkheadOptions } from "../../src/middlewares/bulkhead.ts";
 import { resolveCircuitBreakerOptions } from "../../src/middlewares/circuit_breaker.ts";
 import { resolveTrackingOptions } from "../../src/middlewares/tracking.ts";
 import { buildMiddlewareChain } from "../../src/middlewares/builtin.ts";

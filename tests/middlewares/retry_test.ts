@@ -7,10 +7,7 @@ import {
   MoleculerServerError,
   RequestTimeoutError,
 } from "../../mod.ts";
-import {
-  RETRY_DEFAULTS,
-  retryMiddleware,
-} from "../../src/middlewares/retry.ts";
+import { RETRY_DEFAULTS, retryMiddleware } from "../../src/middlewares/retry.ts";
 import { deferred, scoped } from "../_helpers/core.ts";
 import { callMany, cluster, tally, whoService } from "./_cluster.ts";
 

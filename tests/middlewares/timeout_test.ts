@@ -1,9 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  type Context,
-  RequestSkippedError,
-  RequestTimeoutError,
-} from "../../mod.ts";
+import { type Context, RequestSkippedError, RequestTimeoutError } from "../../mod.ts";
 import { scoped, until } from "../_helpers/core.ts";
 import { cluster } from "./_cluster.ts";
 
@@ -70,9 +66,7 @@ Deno.test("timeout: the same three levels on a remote call", async () => {
     { id: "server", services: [sleepy] },
   ], { caller: ["sleepy.quick", 1] });
   const caller = c.nodes.caller!;
-  const err = await caller.call("sleepy.wait", { ms: 80 }).catch((e: Error) =>
-    e
-  );
+  const err = await caller.call("sleepy.wait", { ms: 80 }).catch((e: Error) => e);
   assert.ok(err instanceof RequestTimeoutError, String(err));
   assert.equal(
     (err as RequestTimeoutError & { data: { nodeID: string } }).data.nodeID,

@@ -47,9 +47,7 @@ Deno.test("tracking: stop() waits for in-flight local calls", async () => {
   await stopping;
   assert.equal(broker.tracker.size, 0);
   assert.ok(
-    logs.messages("info").some((m) =>
-      /Waiting for 1 request\(s\) in flight/.test(m)
-    ),
+    logs.messages("info").some((m) => /Waiting for 1 request\(s\) in flight/.test(m)),
   );
 });
 
@@ -74,9 +72,7 @@ Deno.test("tracking: past shutdownTimeout the rest fail with GracefulStopTimeout
     assert.deepEqual(err.data, { name: "slow" });
   }
   assert.ok(
-    logs.messages("warn").some((m) =>
-      /2 request\(s\) still running after 40 ms/.test(m)
-    ),
+    logs.messages("warn").some((m) => /2 request\(s\) still running after 40 ms/.test(m)),
     logs.messages("warn").join("\n"),
   );
 });

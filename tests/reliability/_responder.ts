@@ -84,9 +84,7 @@ broker.createService({
     }),
     nodes: () => ({
       total: broker.registry.nodes.size,
-      available: [...broker.registry.nodes.values()].filter((n) =>
-        n.available
-      ).length,
+      available: [...broker.registry.nodes.values()].filter((n) => n.available).length,
       actions: broker.registry.actions.size,
     }),
   },

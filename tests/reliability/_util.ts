@@ -19,13 +19,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "../../src/transporters/nats/deno_transport.ts";
 import { waitFor } from "../transit/_util.ts";
 
-export {
-  deferred,
-  type DenoNode,
-  startDeno,
-  timed,
-  waitFor,
-} from "../transit/_util.ts";
+export { deferred, type DenoNode, startDeno, timed, waitFor } from "../transit/_util.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -99,8 +93,7 @@ export class RawClient implements AsyncDisposable {
   record(subject: string): WirePacket[] {
     const seen: WirePacket[] = [];
     this.#subs.push(this.#nc.subscribe(subject, {
-      callback: (_err, m) =>
-        void seen.push({ subject: m.subject, data: m.data }),
+      callback: (_err, m) => void seen.push({ subject: m.subject, data: m.data }),
     }));
     return seen;
   }
@@ -236,9 +229,7 @@ export class LogCounter {
 
   /** How many records at `level` or above. */
   atLeast(level: "warn" | "error"): number {
-    const levels = level === "warn"
-      ? ["warn", "error", "fatal"]
-      : ["error", "fatal"];
+    const levels = level === "warn" ? ["warn", "error", "fatal"] : ["error", "fatal"];
     return levels.reduce((n, l) => n + (this.byLevel[l] ?? 0), 0);
   }
 
@@ -362,9 +353,7 @@ export function sleep(ms: number): Promise<void> {
 /** Print a figure for docs/RELIABILITY.md (kept in the test output). */
 export function report(label: string, value: unknown): void {
   console.log(
-    `  [figure] ${label}: ${
-      typeof value === "string" ? value : JSON.stringify(value)
-    }`,
+    `  [figure] ${label}: ${typeof value === "string" ? value : JSON.stringify(value)}`,
   );
 }
 

@@ -9,25 +9,10 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  type Context,
-  RequestRejectedError,
-  type ServiceSchema,
-} from "../../mod.ts";
-import {
-  skipWithoutPeers,
-  startMoleculerPeer,
-} from "../_helpers/moleculer_peer.ts";
+import { type Context, RequestRejectedError, type ServiceSchema } from "../../mod.ts";
+import { skipWithoutPeers, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  type Node,
-  report,
-  sleep,
-  spawnResponder,
-  startNode,
-  Tally,
-  waitFor,
-} from "./_util.ts";
+import { type Node, report, sleep, spawnResponder, startNode, Tally, waitFor } from "./_util.ts";
 
 /** A survivor instance of `<name>.slow`: answers `{ waited, by }`. */
 function slowService(name: string, nodeID: string): ServiceSchema {

@@ -11,14 +11,7 @@
 
 import assert from "node:assert/strict";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  RawClient,
-  report,
-  sleep,
-  spawnResponder,
-  startNode,
-  waitFor,
-} from "./_util.ts";
+import { RawClient, report, sleep, spawnResponder, startNode, waitFor } from "./_util.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20_240_611);
 const CASES = Number(Deno.env.get("FUZZ_CASES") ?? 100_000);
@@ -160,9 +153,7 @@ class Fuzzer {
           "user.x",
         ]);
       case 6:
-        return depth > 3
-          ? []
-          : Array.from({ length: this.#int(4) }, () => this.#value(depth + 1));
+        return depth > 3 ? [] : Array.from({ length: this.#int(4) }, () => this.#value(depth + 1));
       case 7: {
         if (depth > 3) return {};
         const o: Record<string, unknown> = {};
@@ -289,9 +280,7 @@ class Fuzzer {
   next(): { subject: string; data: Uint8Array } {
     const r = this.#rnd();
     const src = this.#pick(this.#corpus);
-    const subject = this.#rnd() < 0.85
-      ? src.subject
-      : this.#pick(TARGET_SUBJECTS);
+    const subject = this.#rnd() < 0.85 ? src.subject : this.#pick(TARGET_SUBJECTS);
     if (r < 0.35) return { subject, data: this.#mutateBytes(src.text) };
     if (r < 0.8) {
       return {
@@ -339,8 +328,7 @@ function retarget(subject: string): string {
 }
 
 Deno.test({
-  name:
-    `fuzz: ${CASES} random and mutated packets; the node keeps serving, heap and log bounded`,
+  name: `fuzz: ${CASES} random and mutated packets; the node keeps serving, heap and log bounded`,
   async fn() {
     await using nats = await startNatsServer();
     await using _target = await spawnResponder({

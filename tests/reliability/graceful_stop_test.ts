@@ -11,14 +11,7 @@
 import assert from "node:assert/strict";
 import type { BrokerOptions, Context, ServiceSchema } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  RawClient,
-  report,
-  sleep,
-  startNode,
-  Tally,
-  waitFor,
-} from "./_util.ts";
+import { RawClient, report, sleep, startNode, Tally, waitFor } from "./_util.ts";
 
 interface Run {
   readonly node: string;
@@ -175,9 +168,7 @@ async function stopUnderLoad(
       assert.equal(err.retryable, true, err.name);
       refused[err.name] = (refused[err.name] ?? 0) + 1;
     }
-    const onR1 = [...runs.values()].filter((l) =>
-      l[0]!.node === "resp-1"
-    ).length;
+    const onR1 = [...runs.values()].filter((l) => l[0]!.node === "resp-1").length;
     report(`[${label}] calls`, tally.summary());
     report(
       `[${label}] resp-1: in flight at stop / handled in total / stop took (ms)`,

@@ -11,14 +11,7 @@ import assert from "node:assert/strict";
 import type { Context, ServiceSchema } from "../../mod.ts";
 import { resolveStrategy, ServiceNotFoundError } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  type Node,
-  RawClient,
-  report,
-  sleep,
-  startNode,
-  waitFor,
-} from "./_util.ts";
+import { type Node, RawClient, report, sleep, startNode, waitFor } from "./_util.ts";
 
 type AB = { a: number; b: number };
 
@@ -379,8 +372,7 @@ Deno.test("hostile input: __proto__, constructor and prototype keys pollute noth
   );
   const evilText = JSON.stringify(evil); // keeps "__proto__" as an own key in the JSON text
   assert.match(evilText, /"__proto__"/);
-  const reqFields =
-    `"params": ${evilText}, "meta": ${evilText}, "headers": ${evilText}`;
+  const reqFields = `"params": ${evilText}, "meta": ${evilText}, "headers": ${evilText}`;
   // REQ with hostile params/meta/headers, written as raw JSON text.
   const id = crypto.randomUUID();
   const res = c.raw.record("MOL.RES.raw");
@@ -407,8 +399,7 @@ Deno.test("hostile input: __proto__, constructor and prototype keys pollute noth
   await waitFor(() => c.seen.events === 1, "the event");
   assert.equal(Object.getPrototypeOf(c.seen.lastEventMeta), Object.prototype);
   // INFO naming a service, an action and an event "__proto__", with hostile settings.
-  const infoText =
-    `{"services": [{"name": "__proto__", "fullName": "__proto__",` +
+  const infoText = `{"services": [{"name": "__proto__", "fullName": "__proto__",` +
     ` "settings": ${evilText}, "metadata": ${evilText},` +
     ` "actions": {"__proto__": {"name": "__proto__", "rawName": "__proto__", "params": ${evilText}},` +
     ` "constructor": {"name": "constructor"}, "evil.run": {"name": "evil.run"}},` +
@@ -429,9 +420,7 @@ Deno.test("hostile input: __proto__, constructor and prototype keys pollute noth
   c.raw.on("MOL.REQ.raw", (p) => {
     void c.raw.raw(
       `MOL.RES.${p.sender}`,
-      `{"id": ${
-        JSON.stringify(p.id)
-      }, "meta": ${evilText}, "headers": {}, "success": true,` +
+      `{"id": ${JSON.stringify(p.id)}, "meta": ${evilText}, "headers": {}, "success": true,` +
         ` "data": "done", "ver": "5", "sender": "raw"}`,
     );
   });
@@ -578,8 +567,7 @@ Deno.test("hostile input: REQ for unknown, protected and private actions → Ser
 Deno.test("hostile input: remote INFO is never compiled or evaluated", async () => {
   await using c = await cluster();
   const g = globalThis as Record<string, unknown>;
-  const payload =
-    "globalThis.__pwned = (globalThis.__pwned ?? 0) + 1; return true;";
+  const payload = "globalThis.__pwned = (globalThis.__pwned ?? 0) + 1; return true;";
   const services = [{
     name: "evil",
     fullName: "evil",

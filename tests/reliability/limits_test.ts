@@ -8,20 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  MoleculerError,
-  QueueIsFullError,
-  type ServiceSchema,
-} from "../../mod.ts";
+import { MoleculerError, QueueIsFullError, type ServiceSchema } from "../../mod.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  deferred,
-  RawClient,
-  report,
-  startNode,
-  timed,
-  waitFor,
-} from "./_util.ts";
+import { deferred, RawClient, report, startNode, timed, waitFor } from "./_util.ts";
 
 Deno.test("limits: transit.maxQueueSize rejects with QueueIsFullError at once", async () => {
   await using nats = await startNatsServer();

@@ -13,24 +13,10 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  BrokerDisconnectedError,
-  type Context,
-  type ServiceSchema,
-} from "../../mod.ts";
-import {
-  skipWithoutPeers,
-  startMoleculerPeer,
-} from "../_helpers/moleculer_peer.ts";
+import { BrokerDisconnectedError, type Context, type ServiceSchema } from "../../mod.ts";
+import { skipWithoutPeers, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { type NatsServer, startNatsServer } from "../_helpers/nats_server.ts";
-import {
-  type Node,
-  report,
-  sleep,
-  startNode,
-  Tally,
-  waitFor,
-} from "./_util.ts";
+import { type Node, report, sleep, startNode, Tally, waitFor } from "./_util.ts";
 
 const slowMath: ServiceSchema = {
   name: "nodemath",
@@ -110,9 +96,7 @@ async function outage(
       );
     }
     // Made during the outage: failed fast.
-    const during = calls.filter((c) =>
-      c.start > tKill + 100 && c.start < tRestart
-    );
+    const during = calls.filter((c) => c.start > tKill + 100 && c.start < tRestart);
     assert.ok(during.length > 100, `${during.length} calls during the outage`);
     const slowest = Math.max(...during.map((c) => c.end! - c.start));
     for (const c of during) {
@@ -155,9 +139,7 @@ async function outage(
     );
     report(
       `[${responderID}] during the outage`,
-      `${during.length} calls, all BrokerDisconnectedError, slowest ${
-        slowest.toFixed(1)
-      } ms`,
+      `${during.length} calls, all BrokerDisconnectedError, slowest ${slowest.toFixed(1)} ms`,
     );
     report(
       `[${responderID}] after the restart`,
@@ -190,8 +172,7 @@ Deno.test("NATS outage: Deno caller → Deno responder, kill + restart after 3 s
 });
 
 Deno.test({
-  name:
-    "NATS outage: Deno caller → Moleculer 0.15 responder, kill + restart after 3 s",
+  name: "NATS outage: Deno caller → Moleculer 0.15 responder, kill + restart after 3 s",
   ignore: skipWithoutPeers(),
   async fn() {
     await using nats = await startNatsServer();

@@ -17,19 +17,10 @@ import {
   ServiceNotFoundError,
   type ServiceSchema,
 } from "../../mod.ts";
-import {
-  moleculerPeersInstalled,
-  startMoleculerPeer,
-} from "../_helpers/moleculer_peer.ts";
+import { moleculerPeersInstalled, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { makeTestCertificates } from "../_helpers/tls.ts";
-import {
-  RawClient,
-  report,
-  spawnResponder,
-  startNode,
-  waitFor,
-} from "./_util.ts";
+import { RawClient, report, spawnResponder, startNode, waitFor } from "./_util.ts";
 
 const hello = (name: string): ServiceSchema => ({
   name,
@@ -199,8 +190,7 @@ Deno.test("security: two namespaces on one server never see each other", async (
   const subjects = new Set<string>();
   await raw.subscribe(
     ">",
-    (_d, subject) =>
-      void subjects.add(subject.split(".").slice(0, 2).join(".")),
+    (_d, subject) => void subjects.add(subject.split(".").slice(0, 2).join(".")),
   );
   await using a1 = await startNode(nats.url, "a1", [hello("shared")], {
     namespace: "alpha",

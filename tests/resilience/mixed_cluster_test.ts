@@ -16,11 +16,7 @@ import {
   MoleculerServerError,
   ServiceBroker,
 } from "../../mod.ts";
-import {
-  requirePeers,
-  skipWithoutPeers,
-  startMoleculerPeer,
-} from "../_helpers/moleculer_peer.ts";
+import { requirePeers, skipWithoutPeers, startMoleculerPeer } from "../_helpers/moleculer_peer.ts";
 import { startNatsServer } from "../_helpers/nats_server.ts";
 import { until } from "../_helpers/core.ts";
 
@@ -92,8 +88,7 @@ function broker(
 }
 
 Deno.test({
-  name:
-    "mixed cluster (Moleculer 0.15 + 2 Denolecular): balancing, circuit breaker, retries",
+  name: "mixed cluster (Moleculer 0.15 + 2 Denolecular): balancing, circuit breaker, retries",
   ignore: skipWithoutPeers(),
   async fn(t) {
     requirePeers();
@@ -191,9 +186,7 @@ Deno.test({
           const before = served.b.count;
           let errors = 0;
           for (let i = 0; i < 60; i++) {
-            await c.broker.call("nodemath.add", { a: i, b: 2 }).catch(() =>
-              errors++
-            );
+            await c.broker.call("nodemath.add", { a: i, b: 2 }).catch(() => errors++);
           }
           // deno-b failed three times (count 3, rate 1.0 ≥ 0.5), then was skipped.
           assert.equal(errors, 3);

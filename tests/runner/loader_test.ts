@@ -118,8 +118,7 @@ Deno.test("resolveSources() + listModules(): directories, skip rules, mask, glob
     ]);
     await assert.rejects(
       list(["missing"]),
-      (e) =>
-        e instanceof UsageError && /path not found: missing/.test(e.message),
+      (e) => e instanceof UsageError && /path not found: missing/.test(e.message),
     );
     await assert.rejects(
       list(["nope/**/*.ts"]),

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  declarationsFor,
-  paramsType,
-  ruleOptional,
-  ruleType,
-} from "../../src/runner/typegen.ts";
+import { declarationsFor, paramsType, ruleOptional, ruleType } from "../../src/runner/typegen.ts";
 
 Deno.test("typegen: fastest-validator rules become TypeScript types", () => {
   assert.equal(ruleType("string|min:3"), "string");

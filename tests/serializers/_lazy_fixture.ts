@@ -11,10 +11,7 @@
 
 import { InvalidPacketDataError } from "../../src/errors.ts";
 import { JSONSerializer } from "../../src/serializers/json.ts";
-import type {
-  PacketPayload,
-  Serializer,
-} from "../../src/serializers/serializer.ts";
+import type { PacketPayload, Serializer } from "../../src/serializers/serializer.ts";
 
 /** Where the module's evaluations and the serializers' `init()` calls are counted. */
 export const COUNTS: unique symbol = Symbol.for(
@@ -26,8 +23,7 @@ interface Counts {
   inits: number;
 }
 
-const counts =
-  ((globalThis as Record<symbol, Counts>)[COUNTS] ??= { loads: 0, inits: 0 });
+const counts = ((globalThis as Record<symbol, Counts>)[COUNTS] ??= { loads: 0, inits: 0 });
 counts.loads++;
 
 /** Options of {@linkcode TaggedJSONSerializer}. */

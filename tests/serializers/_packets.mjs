@@ -62,8 +62,7 @@ const RES_ERROR = {
     code: 422,
     type: "VALIDATION_ERROR",
     retryable: false,
-    stack:
-      "ValidationError: Parameters validation error!\n    at check (file:///svc.ts:1:1)",
+    stack: "ValidationError: Parameters validation error!\n    at check (file:///svc.ts:1:1)",
     data: [{
       type: "required",
       field: "name",
@@ -336,9 +335,7 @@ export const STRINGS = [
   {
     name: "strings at header boundaries",
     payload: {
-      s: [23, 24, 31, 32, 47, 48, 255, 256, 65535, 65536].map((n) =>
-        "a".repeat(n)
-      ),
+      s: [23, 24, 31, 32, 47, 48, 255, 256, 65535, 65536].map((n) => "a".repeat(n)),
       // Short in UTF-16 units, long in bytes: the header grows after the bytes are written.
       u: [
         "é".repeat(20),
@@ -474,8 +471,7 @@ export const MSGPACK5_EDGES = [
 /** Where notepack chooses its own way: undefined in an array, toJSON, a Map, typed arrays. */
 export const NOTEPACK_EDGES = [
   {
-    name:
-      "notepack: undefined in an array, toJSON, Map, Uint16Array, ArrayBuffer",
+    name: "notepack: undefined in an array, toJSON, Map, Uint16Array, ArrayBuffer",
     payload: {
       list: [undefined, 1],
       custom: { toJSON: () => ({ as: "json" }) },

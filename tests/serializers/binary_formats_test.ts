@@ -4,10 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  BrokerOptionsError,
-  InvalidPacketDataError,
-} from "../../src/errors.ts";
+import { BrokerOptionsError, InvalidPacketDataError } from "../../src/errors.ts";
 import { resolveSerializer } from "../../src/serializers/resolve.ts";
 import type { Serializer } from "../../src/serializers/serializer.ts";
 

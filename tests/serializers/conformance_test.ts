@@ -18,10 +18,7 @@ import {
   resolveSerializerIn,
   type SerializerEntry,
 } from "../../src/serializers/resolve.ts";
-import type {
-  PacketPayload,
-  Serializer,
-} from "../../src/serializers/serializer.ts";
+import type { PacketPayload, Serializer } from "../../src/serializers/serializer.ts";
 import { nodeBinary, requirePeers } from "../_helpers/moleculer_peer.ts";
 import type { TaggedJSONOptions } from "./_lazy_fixture.ts";
 import { caseSets, PACKETS, VALUES } from "./_packets.mjs";
@@ -35,9 +32,7 @@ type Case = {
 };
 
 /** The cases with binary as Deno has it. */
-const SETS = caseSets((bytes: number[]) =>
-  new Uint8Array(bytes)
-) as unknown as Record<
+const SETS = caseSets((bytes: number[]) => new Uint8Array(bytes)) as unknown as Record<
   CaseSet,
   Case[]
 >;
@@ -247,9 +242,7 @@ for (const impl of IMPLEMENTATIONS) {
 
     for (const set of impl.roundTrips) {
       await t.step(
-        `${set} round-trip${
-          set === "BINARY" ? ", binary as plain Uint8Array" : ""
-        }`,
+        `${set} round-trip${set === "BINARY" ? ", binary as plain Uint8Array" : ""}`,
         () => {
           for (const c of SETS[set]) {
             assert.deepEqual(
@@ -327,9 +320,7 @@ for (const impl of IMPLEMENTATIONS) {
             assert.deepEqual(
               serializer.serialize(c.payload),
               theirs[i],
-              `${c.name}${
-                c.protocol !== undefined ? ` (protocol ${c.protocol})` : ""
-              }`,
+              `${c.name}${c.protocol !== undefined ? ` (protocol ${c.protocol})` : ""}`,
             );
           });
         },

@@ -8,8 +8,7 @@ const te = new TextEncoder();
 const json = new JSONSerializer();
 
 // A v5 REQ as captured between two Moleculer 0.15 nodes (protocol doc §1), ids written out.
-const CAPTURED_REQ =
-  '{"id":"043d5a1e-7f2b-4c1d-9e3a-5b6c7d8e9f00","action":"v2.greeter.hello",' +
+const CAPTURED_REQ = '{"id":"043d5a1e-7f2b-4c1d-9e3a-5b6c7d8e9f00","action":"v2.greeter.hello",' +
   '"params":{"name":"John"},"meta":{"m1":1},"headers":{},"timeout":3000,"level":1,' +
   '"tracing":null,"parentID":null,"requestID":"043d5a1e-7f2b-4c1d-9e3a-5b6c7d8e9f00",' +
   '"caller":null,"stream":false,"ver":"5","sender":"node-a"}';

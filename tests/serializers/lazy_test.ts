@@ -33,8 +33,7 @@ const TAGGED: SerializerEntry = {
   },
 };
 
-const MISSING_MODULE =
-  new URL("./_no_such_serializer.ts", import.meta.url).href;
+const MISSING_MODULE = new URL("./_no_such_serializer.ts", import.meta.url).href;
 const MISSING: SerializerEntry = {
   name: "Missing",
   library: "npm:no-such-codec",

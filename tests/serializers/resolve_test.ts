@@ -6,12 +6,7 @@ import { JSONSerializer } from "../../src/serializers/json.ts";
 import { resolveSerializer } from "../../src/serializers/resolve.ts";
 import type { Serializer } from "../../src/serializers/serializer.ts";
 import { ServiceBroker } from "../../mod.ts";
-import {
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-} from "../_helpers/core.ts";
+import { clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
 
 Deno.test("resolveSerializer() defaults to JSON and accepts the name in any case", () => {
   assert.ok(resolveSerializer() instanceof JSONSerializer);

@@ -180,15 +180,12 @@ for (const impl of IMPLEMENTATIONS) {
         },
       );
 
-      const numeric = Object.keys(impl.options).find((k) =>
-        typeof impl.options[k] === "number"
-      );
+      const numeric = Object.keys(impl.options).find((k) => typeof impl.options[k] === "number");
       if (numeric !== undefined) {
         await t.step(`rejects a malformed '${numeric}' by name`, () => {
           assert.throws(
             () => factory(undefined, { ...impl.options, [numeric]: -1 }),
-            (err: unknown) =>
-              err instanceof Error && err.message.includes(numeric),
+            (err: unknown) => err instanceof Error && err.message.includes(numeric),
           );
         });
       }

@@ -142,9 +142,7 @@ Deno.test("LatencyStrategy: pings one node per host and prefers the fastest host
 
 Deno.test("LatencyStrategy: with no measurements (or no host) it picks at random", () => {
   const s = new LatencyStrategy();
-  const counts = picks(() =>
-    s.select([ep("a", null), ep("b", null), ep("c", null)])
-  );
+  const counts = picks(() => s.select([ep("a", null), ep("b", null), ep("c", null)]));
   assert.equal(Object.keys(counts).length, 3);
   assert.throws(
     () => new LatencyStrategy(undefined, { collectCount: 0 }),

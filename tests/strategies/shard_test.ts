@@ -75,8 +75,7 @@ function moleculerInstalled(): boolean {
 }
 
 Deno.test({
-  name:
-    "ShardStrategy: places keys exactly where Moleculer 0.15's Shard strategy does",
+  name: "ShardStrategy: places keys exactly where Moleculer 0.15's Shard strategy does",
   ignore: !moleculerInstalled() && !Deno.env.get("CI"),
   fn() {
     const require = createRequire(MOLECULER_SHARD);

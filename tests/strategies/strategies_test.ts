@@ -8,16 +8,8 @@ import {
   ServiceSchemaError,
   type StrategyEndpoint,
 } from "../../mod.ts";
-import {
-  EndpointList,
-  type ListedEndpoint,
-} from "../../src/registry/endpoint_list.ts";
-import {
-  clusterOptions,
-  endpoints,
-  memoryBus,
-  startCluster,
-} from "../_helpers/core.ts";
+import { EndpointList, type ListedEndpoint } from "../../src/registry/endpoint_list.ts";
+import { clusterOptions, endpoints, memoryBus, startCluster } from "../_helpers/core.ts";
 
 const ep = (id: string, local = false): ListedEndpoint => ({
   id,

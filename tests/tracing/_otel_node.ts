@@ -2,7 +2,8 @@
  * A Denolecular node in its own process for the OpenTelemetry test, run with Deno's built-in
  * OpenTelemetry on (`OTEL_DENO=true`). Options: JSON in argv[0] — `{ nodeID, nats, role }`.
  * `back` serves `back.run`, prints `ready` and stops when stdin closes; `front` serves
- * `front.run` (which calls `back.run`), calls it once, prints the result and stops.
+ * `front.run` (which calls `back.run`), calls it once, prints the result and stops. Both trace
+ * and count through the OpenTelemetry exporter and reporter.
  *
  * @module
  */
@@ -20,6 +21,11 @@ const broker = new ServiceBroker({
   transporter: nats,
   logLevel: "warn",
   tracing: { enabled: true, exporter: "OpenTelemetry" },
+  metrics: {
+    enabled: true,
+    collectProcessMetrics: false,
+    reporter: "OpenTelemetry",
+  },
   transit: { discoverWaitTime: 100 },
 });
 if (role === "back") {

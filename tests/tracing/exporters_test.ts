@@ -6,13 +6,7 @@ import {
   type ZipkinSpan,
   ZipkinTraceExporter,
 } from "../../mod.ts";
-import {
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-  until,
-} from "../_helpers/core.ts";
+import { clusterOptions, memoryBus, scoped, startCluster, until } from "../_helpers/core.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -172,9 +166,7 @@ Deno.test("Zipkin exporter: a server that fails is logged, never thrown", async 
   await broker.call("a.run");
   await broker.stop();
   assert.ok(
-    warnings.some((w) =>
-      w.includes("Unable to upload tracing spans to Zipkin")
-    ),
+    warnings.some((w) => w.includes("Unable to upload tracing spans to Zipkin")),
   );
 });
 

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { idSeq, nextId } from "../../src/_util/ids.ts";
 
-const UUID_SHAPE =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 Deno.test("context ids are UUID-shaped, as Moleculer's", () => {
   for (let i = 0; i < 1000; i++) assert.match(nextId(), UUID_SHAPE);

@@ -19,9 +19,22 @@ interface OtlpSpan {
   attributes: Array<{ key: string; value: Rec }>;
 }
 
-/** An OTLP/HTTP JSON receiver: keeps the spans of every /v1/traces request. */
+interface OtlpMetric {
+  name: string;
+  sum?: {
+    dataPoints: Array<
+      { asInt?: string; asDouble?: number; attributes: OtlpSpan["attributes"] }
+    >;
+  };
+  histogram?: {
+    dataPoints: Array<{ count: string; attributes: OtlpSpan["attributes"] }>;
+  };
+}
+
+/** An OTLP/HTTP JSON receiver: keeps the spans of /v1/traces and the metrics of /v1/metrics. */
 function otlpReceiver() {
   const spans: OtlpSpan[] = [];
+  const metrics: OtlpMetric[] = [];
   const server = Deno.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -35,10 +48,17 @@ function otlpReceiver() {
       for (const rs of data.resourceSpans) {
         for (const ss of rs.scopeSpans) spans.push(...ss.spans);
       }
+    } else if (new URL(req.url).pathname === "/v1/metrics") {
+      const data = JSON.parse(body) as {
+        resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: OtlpMetric[] }> }>;
+      };
+      for (const rm of data.resourceMetrics) {
+        for (const sm of rm.scopeMetrics) metrics.push(...sm.metrics);
+      }
     }
     return Response.json({});
   });
-  return { spans, url: `http://127.0.0.1:${server.addr.port}`, server };
+  return { spans, metrics, url: `http://127.0.0.1:${server.addr.port}`, server };
 }
 
 function node(options: Rec, endpoint: string): Deno.ChildProcess {
@@ -56,6 +76,7 @@ function node(options: Rec, endpoint: string): Deno.ChildProcess {
       OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_SERVICE_NAME: String(options.nodeID),
+      OTEL_METRIC_EXPORT_INTERVAL: "200",
     },
     stdin: "piped",
     stdout: "piped",
@@ -79,7 +100,7 @@ async function firstLine(child: Deno.ChildProcess): Promise<string> {
   return text.split("\n")[0]!;
 }
 
-Deno.test("OTel: a Deno → Deno chain reaches an OTLP receiver as one trace, parented correctly", async () => {
+Deno.test("OTel: a Deno → Deno chain reaches an OTLP receiver as one trace, parented correctly, with its metrics", async () => {
   await using nats = await startNatsServer();
   const otlp = otlpReceiver();
   await using _otlp = { [Symbol.asyncDispose]: () => otlp.server.shutdown() };
@@ -120,11 +141,30 @@ Deno.test("OTel: a Deno → Deno chain reaches an OTLP receiver as one trace, pa
   assert.equal(backSpan.parentSpanId, frontSpan.spanId);
   assert.ok(!frontSpan.parentSpanId, "the front span is a root");
   assert.equal(frontSpan.kind, 2, "SERVER");
-  const attr = (s: OtlpSpan, key: string) =>
-    s.attributes.find((a) => a.key === key)?.value;
+  const attr = (s: OtlpSpan, key: string) => s.attributes.find((a) => a.key === key)?.value;
   assert.deepEqual(attr(backSpan, "remoteCall"), { boolValue: true });
   assert.deepEqual(attr(backSpan, "callerNodeID"), {
     stringValue: "otel-front",
   });
   assert.ok(attr(frontSpan, "moleculer.span.id"));
+
+  // The metrics went the same way, through the OpenTelemetry metrics API.
+  const total = await waitFor(
+    () =>
+      otlp.metrics.find((m) =>
+        m.name === "moleculer.request.total" &&
+        m.sum?.dataPoints.some((p) =>
+          p.attributes.some((a) => a.key === "action" && a.value.stringValue === "front.run")
+        )
+      ),
+    "moleculer.request.total of front.run",
+    10_000,
+  );
+  const point = total.sum!.dataPoints.find((p) =>
+    p.attributes.some((a) => a.key === "action" && a.value.stringValue === "front.run")
+  )!;
+  assert.equal(Number(point.asInt ?? point.asDouble), 1);
+  assert.ok(
+    otlp.metrics.some((m) => m.name === "moleculer.request.time" && m.histogram),
+  );
 });

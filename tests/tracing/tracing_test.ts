@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  BrokerOptionsError,
-  type Context,
-  MoleculerClientError,
-  type Span,
-} from "../../mod.ts";
-import {
-  clusterOptions,
-  memoryBus,
-  scoped,
-  startCluster,
-} from "../_helpers/core.ts";
+import { BrokerOptionsError, type Context, MoleculerClientError, type Span } from "../../mod.ts";
+import { clusterOptions, memoryBus, scoped, startCluster } from "../_helpers/core.ts";
 import { ServiceBroker } from "../../mod.ts";
 import { CollectingExporter } from "./_spans.ts";
 
@@ -27,8 +17,7 @@ Deno.test("action spans of a local chain: one trace, parent links, Moleculer's t
   broker.createService({
     name: "a",
     actions: {
-      run: (ctx: Context<{ x: number }>) =>
-        ctx.call("b.run", { y: ctx.params.x }),
+      run: (ctx: Context<{ x: number }>) => ctx.call("b.run", { y: ctx.params.x }),
     },
   });
   broker.createService({
@@ -164,8 +153,7 @@ Deno.test("action-level tracing: off, own tags (params list, meta, response), ow
       tagged: {
         tracing: {
           tags: { params: ["id"], meta: ["user"], response: true },
-          spanName: (ctx: Context) =>
-            `tagged ${(ctx.params as { id: number }).id}`,
+          spanName: (ctx: Context) => `tagged ${(ctx.params as { id: number }).id}`,
         },
         handler: () => ({ ok: true }),
       },
@@ -294,8 +282,7 @@ Deno.test("a bad tracing option names the option and what it must be", () => {
   for (const [tracing, re] of bad) {
     assert.throws(
       () => new ServiceBroker({ logger: false, tracing: tracing as never }),
-      (err: unknown) =>
-        err instanceof BrokerOptionsError && re.test(err.message),
+      (err: unknown) => err instanceof BrokerOptionsError && re.test(err.message),
       JSON.stringify(tracing),
     );
   }

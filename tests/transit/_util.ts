@@ -155,9 +155,7 @@ export class EventLog {
 
   /** Count of events seen by one handler (and optionally one event name). */
   count(handler: string, event?: string): number {
-    return this.events.filter((e) =>
-      e.handler === handler && (!event || e.event === event)
-    )
+    return this.events.filter((e) => e.handler === handler && (!event || e.event === event))
       .length;
   }
 

@@ -23,10 +23,7 @@ import type {
   TransporterSubscription,
 } from "../../src/transporters/transporter.ts";
 import { MemoryBusClient } from "../../src/transporters/memory_bus.ts";
-import {
-  balancedEventPattern,
-  balancedRequestSubject,
-} from "../../src/transporters/subjects.ts";
+import { balancedEventPattern, balancedRequestSubject } from "../../src/transporters/subjects.ts";
 import { type DenoNodeOptions, EventLog, startDeno, waitFor } from "./_util.ts";
 
 type Rec = Record<string, unknown>;
@@ -93,9 +90,7 @@ class SpyTransporter extends MemoryTransporter {
 
   /** Active queue-group subscriptions as `"<subject> [<queue>]"`, sorted. */
   balanced(): string[] {
-    return this.subscriptions.filter((s) => s.active).map((s) =>
-      `${s.subject} [${s.queue}]`
-    )
+    return this.subscriptions.filter((s) => s.active).map((s) => `${s.subject} [${s.queue}]`)
       .sort();
   }
 }
@@ -198,10 +193,7 @@ Deno.test("disableBalancer: calls go to REQB, the queue group spreads them, each
   await using b = await node(group, "b", { services: [worker("b", served)] });
   await using c = await node(group, "c", { services: [worker("c", served)] });
   await waitFor(
-    () =>
-      [a, b, c].every((n) =>
-        n.broker.registry.actions.get("work.do")?.items.length === 3
-      ),
+    () => [a, b, c].every((n) => n.broker.registry.actions.get("work.do")?.items.length === 3),
     "every node sees work.do on a, b and c",
   );
   // Each node serves the action in the REQB queue group named after it.
@@ -318,8 +310,7 @@ Deno.test("disableBalancer: emits go to EVENTB, one copy per group, one handler 
     "every node knows the 5 order.created listeners",
   );
   // Subscriptions: queue = group; `**` becomes `>`, `*` stays; `$` events included.
-  const eventSubs = (n: typeof a) =>
-    n.spy.balanced().filter((s) => s.startsWith("MOL.EVENTB."));
+  const eventSubs = (n: typeof a) => n.spy.balanced().filter((s) => s.startsWith("MOL.EVENTB."));
   assert.deepEqual(eventSubs(a), ["MOL.EVENTB.mail.order.created [mail]"]);
   assert.deepEqual(eventSubs(b), [
     "MOL.EVENTB.billing.order.created [billing]",
@@ -351,9 +342,7 @@ Deno.test("disableBalancer: emits go to EVENTB, one copy per group, one handler 
     }
   }
   // Every billing emit handled once: the data values 0..19 each appear once across b and c.
-  const billing = [...logs.b.events, ...logs.c.events].filter((e) =>
-    e.service === "billing"
-  );
+  const billing = [...logs.b.events, ...logs.c.events].filter((e) => e.service === "billing");
   assert.deepEqual(
     billing.map((e) => (e.data as Rec).i).sort((x, y) => +x! - +y!),
     [
@@ -598,9 +587,7 @@ Deno.test("disableBalancer: without a built-in balancer it is ignored with a war
   });
   assert.equal(a.broker.options.disableBalancer, false);
   assert.ok(
-    a.logs.some((l) =>
-      l.level === "warn" && /no built-in balancer/.test(l.message)
-    ),
+    a.logs.some((l) => l.level === "warn" && /no built-in balancer/.test(l.message)),
     a.logs.map((l) => l.message).join("\n"),
   );
   await waitFor(

@@ -8,11 +8,7 @@
 import assert from "node:assert/strict";
 import { Registry } from "../../src/registry/registry.ts";
 import { RoundRobinStrategy } from "../../src/strategies/round_robin.ts";
-import {
-  Liveness,
-  type LivenessHost,
-  type LivenessOptions,
-} from "../../src/transit/liveness.ts";
+import { Liveness, type LivenessHost, type LivenessOptions } from "../../src/transit/liveness.ts";
 
 /** A registry holding this node ("local") and the given remote nodes. */
 function registry(...remotes: string[]): Registry {

@@ -132,9 +132,7 @@ Deno.test("memory cluster: discovery — every node lists the others and their s
   const sb = services.find((s) => s.fullName === "v2.sb");
   assert.deepEqual(sb?.nodes, ["b"]);
   assert.equal(sb?.version, 2);
-  const internal = (await c.broker.call<Rec[]>("$node.services")).find((s) =>
-    s.name === "$node"
-  );
+  const internal = (await c.broker.call<Rec[]>("$node.services")).find((s) => s.name === "$node");
   assert.deepEqual((internal?.nodes as string[]).sort(), ["a", "b", "c"]);
   assert.equal(await a.broker.call("v2.sb.x"), 2);
   assert.equal(await b.broker.call("sc.x"), 3);
@@ -171,8 +169,7 @@ Deno.test("memory cluster: calls — params, meta merge, headers, lineage, error
         },
         add: {
           params: { a: "number", b: "number" },
-          handler: (ctx: Context<{ a: number; b: number }>) =>
-            ctx.params.a + ctx.params.b,
+          handler: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
         },
         fail(ctx: Context) {
           ctx.meta.failed = true;
@@ -354,9 +351,7 @@ Deno.test("memory cluster: events — groups, broadcast, wildcards, groups optio
     [
       "la:order.*:order.paid",
       "lb:order.**:order.deep.name",
-      `${
-        got.find((e) => e.group === "workers")?.service
-      }:order.created:order.created`,
+      `${got.find((e) => e.group === "workers")?.service}:order.created:order.created`,
     ].sort(),
   );
   assert.equal(got.filter((e) => e.group === "workers").length, 1);
@@ -371,14 +366,11 @@ Deno.test("memory cluster: a graceful stop is seen as disconnected, not unexpect
   });
   await a.broker.waitForServices("sb", 2000);
   assert.ok(
-    seen.some((e) =>
-      e.event === "$node.connected" && e.nodeID === "b" && !e.reconnected
-    ),
+    seen.some((e) => e.event === "$node.connected" && e.nodeID === "b" && !e.reconnected),
   );
   await b.broker.stop();
   const d = await waitFor(
-    () =>
-      seen.find((e) => e.event === "$node.disconnected" && e.nodeID === "b"),
+    () => seen.find((e) => e.event === "$node.disconnected" && e.nodeID === "b"),
     "b to leave",
   );
   assert.equal(d.unexpected, false);
@@ -447,9 +439,7 @@ Deno.test("memory cluster: a silent node goes offline after the heartbeat timeou
   const ms = performance.now() - t0;
   assert.ok(r.error instanceof RequestRejectedError, String(r.error));
   assert.ok(ms < 1500, `rejected after ${Math.round(ms)} ms`);
-  const d = seen.find((e) =>
-    e.event === "$node.disconnected" && e.nodeID === "b"
-  );
+  const d = seen.find((e) => e.event === "$node.disconnected" && e.nodeID === "b");
   assert.equal(d?.unexpected, true);
   assert.equal(a.broker.registry.nodes.get("b")?.available, false);
   h.release();

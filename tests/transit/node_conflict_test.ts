@@ -6,10 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  NodeConflict,
-  type NodeConflictHost,
-} from "../../src/transit/node_conflict.ts";
+import { NodeConflict, type NodeConflictHost } from "../../src/transit/node_conflict.ts";
 import type { PacketType } from "../../src/transit/packets.ts";
 
 /** A host that records what the probe asks of transit. */
@@ -26,8 +23,7 @@ class Host implements NodeConflictHost {
   readonly ownPings = new Set<string>();
   readonly logger = {
     info: (message: string) => void this.infos.push(message),
-    warn: (message: string) =>
-      void this.warnings.push({ key: "logger", message }),
+    warn: (message: string) => void this.warnings.push({ key: "logger", message }),
   };
 
   constructor(readonly instanceID = "5555") {}
@@ -244,8 +240,7 @@ Deno.test("NodeConflict.onPing(): another instance's probe is answered, our own 
 Deno.test("NodeConflict.onOwnPacket() routes the packets sent under our own nodeID", () => {
   const host = new Host("5555");
   const conflict = probe(host);
-  const own = (type: PacketType, p: Record<string, unknown> = {}) =>
-    conflict.onOwnPacket(type, p);
+  const own = (type: PacketType, p: Record<string, unknown> = {}) => conflict.onOwnPacket(type, p);
   // Our own broadcasts come back: dropped.
   assert.equal(own("INFO", { instanceID: "5555" }), false);
   assert.equal(own("HEARTBEAT"), false);

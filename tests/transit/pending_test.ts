@@ -33,9 +33,7 @@ function call(
 async function stillPending(p: Promise<unknown>, ms = 30): Promise<boolean> {
   const marker = Symbol("pending");
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const later = new Promise((resolve) =>
-    timer = setTimeout(() => resolve(marker), ms)
-  );
+  const later = new Promise((resolve) => timer = setTimeout(() => resolve(marker), ms));
   try {
     return await Promise.race([
       p.then(() => "settled", () => "settled"),
@@ -194,9 +192,7 @@ Deno.test("PendingRequests: rejectNode() rejects only that node's requests", asy
   assert.equal(pending.size, 2);
   assert.equal(await stillPending(staysCall), true);
   assert.equal(await stillPending(balancedCall), true);
-  pending.rejectAll((req) =>
-    new Error(`stopped: ${req.action} on ${req.nodeID}`)
-  );
+  pending.rejectAll((req) => new Error(`stopped: ${req.action} on ${req.nodeID}`));
   await assert.rejects(staysCall, /stopped: svc.y on stays/);
   await assert.rejects(balancedCall, /stopped: svc.z on null/);
   assert.equal(pending.size, 0);

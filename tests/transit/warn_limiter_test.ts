@@ -1,11 +1,7 @@
 /** The warning limiter on a hand-driven clock: one per key per window, a budget, the count left out. */
 
 import assert from "node:assert/strict";
-import {
-  WARN_BUDGET,
-  WARN_WINDOW_MS,
-  WarnLimiter,
-} from "../../src/transit/warn_limiter.ts";
+import { WARN_BUDGET, WARN_WINDOW_MS, WarnLimiter } from "../../src/transit/warn_limiter.ts";
 
 function limiter() {
   let now = 1_000_000;

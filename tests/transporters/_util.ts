@@ -5,10 +5,7 @@
  */
 
 import type { PacketType } from "../../src/transit/packets.ts";
-import type {
-  Transporter,
-  TransporterHost,
-} from "../../src/transporters/transporter.ts";
+import type { Transporter, TransporterHost } from "../../src/transporters/transporter.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -46,9 +43,7 @@ class Counted {
 
   wait(n: number, ms: number, what: string): Promise<void> {
     if (this.length() >= n) return Promise.resolve();
-    const p = new Promise<void>((resolve) =>
-      this.#waiters.push({ n, resolve })
-    );
+    const p = new Promise<void>((resolve) => this.#waiters.push({ n, resolve }));
     return within(p, ms, `${n} ${what} (got ${this.length()})`);
   }
 

@@ -41,8 +41,7 @@ const IMPLEMENTATIONS: Implementation[] = [
     async setup() {
       const server = await startNatsServer();
       return {
-        make: () =>
-          new NatsTransporter({ servers: server.url, reconnectTimeWait: 50 }),
+        make: () => new NatsTransporter({ servers: server.url, reconnectTimeWait: 50 }),
         [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
       };
     },

@@ -2,10 +2,7 @@
 
 import assert from "node:assert/strict";
 import { errors, type NatsConnection, type Status } from "@nats-io/nats-core";
-import {
-  connect,
-  DenoTransport,
-} from "../../src/transporters/nats/deno_transport.ts";
+import { connect, DenoTransport } from "../../src/transporters/nats/deno_transport.ts";
 import { freePort, startNatsServer } from "../_helpers/nats_server.ts";
 import { hasOpenssl, makeTestCertificates } from "../_helpers/tls.ts";
 import { within } from "./_util.ts";
@@ -77,9 +74,7 @@ Deno.test("DenoTransport: request/reply and queue groups", async () => {
         (_, i) => caller.request("svc.echo", `r${i}`, { timeout: 2_000 }),
       ),
     );
-    replies.forEach((r, i) =>
-      assert.match(r.string(), new RegExp(`^[ab]:r${i}$`))
-    );
+    replies.forEach((r, i) => assert.match(r.string(), new RegExp(`^[ab]:r${i}$`)));
     assert.equal(
       served.length,
       50,
@@ -173,8 +168,7 @@ Deno.test("DenoTransport: the client closes its transport (no leaked socket or r
 });
 
 Deno.test({
-  name:
-    "DenoTransport: TLS upgrade verified against a CA file; an unknown CA is refused",
+  name: "DenoTransport: TLS upgrade verified against a CA file; an unknown CA is refused",
   ignore: !(await hasOpenssl()),
   fn: async () => {
     await using certs = await makeTestCertificates();

@@ -1,11 +1,7 @@
 /** NATS-specific behaviour of NatsTransporter, each test against a private nats-server. */
 
 import assert from "node:assert/strict";
-import {
-  BrokerDisconnectedError,
-  BrokerOptionsError,
-  MoleculerError,
-} from "../../src/errors.ts";
+import { BrokerDisconnectedError, BrokerOptionsError, MoleculerError } from "../../src/errors.ts";
 import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import { parseNatsUrl } from "../../src/transporters/nats/options.ts";
 import { DenoTransport } from "../../src/transporters/nats/deno_transport.ts";
@@ -363,8 +359,7 @@ Deno.test("NatsTransporter.disconnect() while the client still loads closes what
 Deno.test("NatsTransporter transport option: validated, and each connection keeps its own", async () => {
   assert.throws(
     () => new NatsTransporter({ transport: "bun" as "deno" }),
-    (e: unknown) =>
-      e instanceof BrokerOptionsError && /"deno" or "node"/.test(e.message),
+    (e: unknown) => e instanceof BrokerOptionsError && /"deno" or "node"/.test(e.message),
   );
   // Record which connections (by client name) dial through DenoTransport.
   const seen: string[] = [];
@@ -460,18 +455,14 @@ Deno.test("NatsTransporter speaks Moleculer's NATS subjects and queue groups", a
     }
     await waitUntil(() => host.received.length + rivals.length >= 22);
     assert.deepEqual(host.lines.slice(0, 1), ["INFO info"]);
-    const calls = [...host.texts, ...rivals].filter((x) =>
-      x.startsWith("call-")
-    );
+    const calls = [...host.texts, ...rivals].filter((x) => x.startsWith("call-"));
     assert.equal(calls.length, 20, "each call once across the queue group");
     assert.ok(
       host.received.some((r) => r.type === "REQ"),
       "the transporter got some calls",
     );
     assert.equal(
-      [...host.lines, ...rivals.map((r) => `EVENT ${r}`)].filter((l) =>
-        l === "EVENT deep"
-      ).length,
+      [...host.lines, ...rivals.map((r) => `EVENT ${r}`)].filter((l) => l === "EVENT deep").length,
       1,
       "the deep event once in its group",
     );

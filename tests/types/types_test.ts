@@ -74,8 +74,7 @@ for (const file of await filesIn("fail", ".ts")) {
 }
 
 Deno.test({
-  name:
-    "typed calls: declarations generated from a cluster with a Moleculer 0.15 node type calls",
+  name: "typed calls: declarations generated from a cluster with a Moleculer 0.15 node type calls",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {

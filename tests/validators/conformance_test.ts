@@ -74,9 +74,7 @@ for (const impl of IMPLEMENTATIONS) {
         });
         const err = await failure(() => check({ name: "Ann", age: -1 }));
         assert.ok(
-          (err.data as { field?: string }[]).some((issue) =>
-            issue.field === "age"
-          ),
+          (err.data as { field?: string }[]).some((issue) => issue.field === "age"),
           JSON.stringify(err.data),
         );
         await failure(() => check({ age: 1 }));

@@ -162,12 +162,8 @@ Deno.test("FastestValidator.compile() does not mutate the schema", () => {
   assert.equal(schema.$$strict, true);
   // the same schema object compiles again to the same behaviour
   const again = new FastestValidator().compile(schema);
-  assert.throws(() =>
-    check({ name: "x", address: { city: "y" }, tags: [], code: "AB", x: 1 })
-  );
-  assert.throws(() =>
-    again({ name: "x", address: { city: "y" }, tags: [], code: "AB", x: 1 })
-  );
+  assert.throws(() => check({ name: "x", address: { city: "y" }, tags: [], code: "AB", x: 1 }));
+  assert.throws(() => again({ name: "x", address: { city: "y" }, tags: [], code: "AB", x: 1 }));
   check({
     name: "x",
     address: { city: "y" },

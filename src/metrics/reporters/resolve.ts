@@ -1,6 +1,7 @@
 /**
- * The reporters by name: `"Console"`, `"Event"`, `"CSV"`, `"Prometheus"` (any case), as a name,
- * as `{ type, options }`, or an instance.
+ * The reporters by name: `"Console"`, `"Event"`, `"CSV"`, `"Prometheus"`, `"OpenTelemetry"` (any
+ * case), as a name, as `{ type, options }`, or an instance. The OpenTelemetry reporter loads its
+ * API by `import()` when it starts.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import type { ReporterOption } from "../options.ts";
 import { ConsoleReporter } from "./console.ts";
 import { CSVReporter } from "./csv.ts";
 import { EventReporter } from "./event.ts";
+import { OpenTelemetryReporter } from "./opentelemetry.ts";
 import { PrometheusReporter } from "./prometheus.ts";
 import type { MetricReporter } from "./reporter.ts";
 
@@ -19,11 +21,18 @@ const REPORTERS: Record<string, new (opts?: any) => MetricReporter> = {
   console: ConsoleReporter,
   csv: CSVReporter,
   event: EventReporter,
+  opentelemetry: OpenTelemetryReporter,
   prometheus: PrometheusReporter,
 };
 
 /** The reporter names this module knows. */
-export const REPORTER_NAMES: readonly string[] = ["Console", "CSV", "Event", "Prometheus"];
+export const REPORTER_NAMES: readonly string[] = [
+  "Console",
+  "CSV",
+  "Event",
+  "OpenTelemetry",
+  "Prometheus",
+];
 
 /**
  * The reporter of one `metrics.reporter` entry.

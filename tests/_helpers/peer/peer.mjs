@@ -39,8 +39,7 @@ if (!rawOptions) {
   process.exit(64);
 }
 const options = JSON.parse(rawOptions);
-const pkg =
-  { "0.14": "moleculer-014", "0.15": "moleculer-015" }[options.version];
+const pkg = { "0.14": "moleculer-014", "0.15": "moleculer-015" }[options.version];
 if (!pkg) {
   process.stderr.write(
     `[peer] unknown version ${JSON.stringify(options.version)}\n`,
@@ -228,12 +227,8 @@ const brokerOptions = {
   ...(options.heartbeatInterval !== undefined
     ? { heartbeatInterval: options.heartbeatInterval }
     : {}),
-  ...(options.heartbeatTimeout !== undefined
-    ? { heartbeatTimeout: options.heartbeatTimeout }
-    : {}),
-  ...(options.disableBalancer !== undefined
-    ? { disableBalancer: options.disableBalancer }
-    : {}),
+  ...(options.heartbeatTimeout !== undefined ? { heartbeatTimeout: options.heartbeatTimeout } : {}),
+  ...(options.disableBalancer !== undefined ? { disableBalancer: options.disableBalancer } : {}),
   ...(options.brokerOptions ?? {}),
 };
 

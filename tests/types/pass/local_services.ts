@@ -16,8 +16,7 @@ export const math = {
   actions: {
     add: {
       params: { a: "number", b: "number" },
-      handler: (ctx: Context<{ a: number; b: number }>) =>
-        ctx.params.a + ctx.params.b,
+      handler: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b,
     },
     // Params from the fastest-validator schema alone.
     mul: {
@@ -60,8 +59,7 @@ export class Greeter extends Service {
 }
 
 declare module "../../../mod.ts" {
-  interface ServiceActions
-    extends SchemaActions<typeof math>, ClassActions<"greeter", Greeter> {}
+  interface ServiceActions extends SchemaActions<typeof math>, ClassActions<"greeter", Greeter> {}
   interface ServiceEvents extends SchemaEvents<typeof math> {}
 }
 

@@ -1,11 +1,6 @@
 // Every wrong use below is a compile error: each `@ts-expect-error` fails the check if its line
 // compiles. (tests/types/fail/ holds the same mistakes one per file, checked for the message.)
-import type {
-  Context,
-  KnownAction,
-  KnownEvent,
-  ParamsFromSchema,
-} from "../../../mod.ts";
+import type { Context, KnownAction, KnownEvent, ParamsFromSchema } from "../../../mod.ts";
 import { ServiceBroker } from "../../../mod.ts";
 import "./local_services.ts";
 
