@@ -103,12 +103,8 @@ const edges = graph(files);
 Deno.test("architecture: only src/broker/ and src/runner/ import src/broker/", () => {
   const bad: string[] = [];
   for (const [file, targets] of edges) {
-    if (file.startsWith("src/broker/") || file.startsWith("src/runner/")) {
-      continue;
-    }
-    for (const t of targets) {
-      if (t.startsWith("src/broker/")) bad.push(`${file} → ${t}`);
-    }
+    if (file.startsWith("src/broker/") || file.startsWith("src/runner/")) continue;
+    for (const t of targets) if (t.startsWith("src/broker/")) bad.push(`${file} → ${t}`);
   }
   assert.deepEqual(bad, [], "these modules reach up into the composition root");
 });
@@ -128,25 +124,15 @@ Deno.test("architecture: Deno and node: APIs only in the runtime, transporters, 
     if (allowed.some((a) => file.startsWith(a))) continue;
     const lines = code(Deno.readTextFileSync(join(ROOT, file))).split("\n");
     lines.forEach((line, i) => {
-      if (/\bDeno\.|["']node:/.test(line)) {
-        bad.push(`${file}:${i + 1}: ${line.trim()}`);
-      }
+      if (/\bDeno\.|["']node:/.test(line)) bad.push(`${file}:${i + 1}: ${line.trim()}`);
     });
   }
-  assert.deepEqual(
-    bad,
-    [],
-    "platform calls belong in src/runtime/ (the Runtime port)",
-  );
+  assert.deepEqual(bad, [], "platform calls belong in src/runtime/ (the Runtime port)");
 });
 
 Deno.test("architecture: no import loop spans more than one folder", () => {
   const bad = loops(edges).filter((scc) => new Set(scc.map(folderOf)).size > 1);
-  assert.deepEqual(
-    bad,
-    [],
-    "cut these loops with a contract in src/core/ or a host interface",
-  );
+  assert.deepEqual(bad, [], "cut these loops with a contract in src/core/ or a host interface");
 });
 
 /** A dependency edge in `deno info --json`. */
@@ -178,9 +164,7 @@ Deno.test("architecture: mod.ts loads no transporter client statically", async (
     names.add(resolved);
     for (const dep of modules.get(resolved)?.dependencies ?? []) {
       if (dep.isDynamic) continue;
-      for (const target of [dep.code?.specifier, dep.type?.specifier]) {
-        if (target) visit(target);
-      }
+      for (const target of [dep.code?.specifier, dep.type?.specifier]) if (target) visit(target);
     }
   };
   info.roots.forEach(visit);
@@ -188,14 +172,8 @@ Deno.test("architecture: mod.ts loads no transporter client statically", async (
   const loaded = new Set(names);
   for (const name of loaded) {
     const pkg = /^npm:\/?(@?[^@]+@[^/]+)/.exec(name)?.[1] ?? name;
-    for (const dep of info.npmPackages?.[pkg]?.dependencies ?? []) {
-      loaded.add(dep);
-    }
+    for (const dep of info.npmPackages?.[pkg]?.dependencies ?? []) loaded.add(dep);
   }
   const clients = [...loaded].filter((n) => /@nats-io\/|nkeys|\bnode:(net|tls)\b/.test(n));
-  assert.deepEqual(
-    clients,
-    [],
-    "a transporter's client must load on connect, by import()",
-  );
+  assert.deepEqual(clients, [], "a transporter's client must load on connect, by import()");
 });

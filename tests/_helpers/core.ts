@@ -18,10 +18,7 @@ export type ScopedBroker = ServiceBroker & AsyncDisposable;
  * @returns The broker.
  */
 export function scoped(options: BrokerOptions = {}): ScopedBroker {
-  const broker = new ServiceBroker({
-    logger: false,
-    ...options,
-  }) as ScopedBroker;
+  const broker = new ServiceBroker({ logger: false, ...options }) as ScopedBroker;
   broker[Symbol.asyncDispose] = () => broker.stop();
   return broker;
 }
@@ -97,9 +94,7 @@ export function deferred<T = void>(): Deferred<T> {
  * @param n How many to wait for.
  * @returns `push` and the promise of the values.
  */
-export function collector<T>(
-  n: number,
-): { push(v: T): void; done: Promise<T[]>; items: T[] } {
+export function collector<T>(n: number): { push(v: T): void; done: Promise<T[]>; items: T[] } {
   const items: T[] = [];
   const d = deferred<T[]>();
   if (n === 0) d.resolve(items);
@@ -119,10 +114,7 @@ export function collector<T>(
  * @param brokers The brokers.
  * @param services The full names every broker must see.
  */
-export async function startCluster(
-  brokers: ServiceBroker[],
-  services: string[],
-): Promise<void> {
+export async function startCluster(brokers: ServiceBroker[], services: string[]): Promise<void> {
   await Promise.all(brokers.map((b) => b.start()));
   await Promise.all(brokers.map((b) => b.waitForServices(services, 3000, 5)));
 }
@@ -134,11 +126,7 @@ export async function startCluster(
  * @param what What is awaited, for the failure message.
  * @param timeout Give up after this many ms.
  */
-export async function until(
-  cond: () => boolean,
-  what: string,
-  timeout = 3000,
-): Promise<void> {
+export async function until(cond: () => boolean, what: string, timeout = 3000): Promise<void> {
   const end = Date.now() + timeout;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
@@ -153,11 +141,7 @@ export async function until(
  * @param action Full action name.
  * @param count Endpoints expected.
  */
-export function endpoints(
-  broker: ServiceBroker,
-  action: string,
-  count: number,
-): Promise<void> {
+export function endpoints(broker: ServiceBroker, action: string, count: number): Promise<void> {
   return until(
     () => (broker.registry.actions.get(action)?.items.length ?? 0) >= count,
     `${count} endpoints of ${action} on ${broker.nodeID}`,

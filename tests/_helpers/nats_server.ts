@@ -37,18 +37,12 @@ export function freePort(): number {
   return port;
 }
 
-async function waitForPort(
-  port: number,
-  child: Deno.ChildProcess,
-  ms = 10_000,
-): Promise<void> {
+async function waitForPort(port: number, child: Deno.ChildProcess, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   let exited = false;
   child.status.then(() => exited = true);
   while (Date.now() < deadline) {
-    if (exited) {
-      throw new Error(`nats-server on port ${port} exited before it listened`);
-    }
+    if (exited) throw new Error(`nats-server on port ${port} exited before it listened`);
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       conn.close();
@@ -61,9 +55,7 @@ async function waitForPort(
 }
 
 /** Start a private `nats-server`. Dispose it (or call `kill`) when the test ends. */
-export async function startNatsServer(
-  options: NatsServerOptions = {},
-): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const port = options.port ?? freePort();
   let configPath: string | undefined;
   if (options.config !== undefined) {
@@ -71,16 +63,9 @@ export async function startNatsServer(
     await Deno.writeTextFile(configPath, options.config);
   }
   const spawn = () => {
-    const args = [
-      "-a",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      ...(options.args ?? []),
-    ];
+    const args = ["-a", "127.0.0.1", "-p", String(port), ...(options.args ?? [])];
     if (configPath) args.push("-c", configPath);
-    return new Deno.Command(NATS_BIN, { args, stdout: "null", stderr: "null" })
-      .spawn();
+    return new Deno.Command(NATS_BIN, { args, stdout: "null", stderr: "null" }).spawn();
   };
   let child: Deno.ChildProcess | undefined = spawn();
   await waitForPort(port, child);

@@ -44,18 +44,10 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
       stderr: "piped",
     }).output();
     if (!out.success) {
-      throw new Error(
-        `openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`,
-      );
+      throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
     }
   };
-  const key = [
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-  ];
+  const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   await run(
     "req",
     "-x509",
@@ -69,16 +61,7 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
     "-subj",
     "/CN=Denolecular test CA",
   );
-  await run(
-    "req",
-    ...key,
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=127.0.0.1",
-  );
+  await run("req", ...key, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1");
   await Deno.writeTextFile(
     `${dir}/ext.cnf`,
     "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",

@@ -42,13 +42,7 @@ Deno.test("resolveOptions() fills every default", () => {
     stopDelay: 100,
   });
   const { check: retryCheck, ...retry } = o.retryPolicy;
-  assert.deepEqual(retry, {
-    enabled: false,
-    retries: 5,
-    delay: 100,
-    maxDelay: 1000,
-    factor: 2,
-  });
+  assert.deepEqual(retry, { enabled: false, retries: 5, delay: 100, maxDelay: 1000, factor: 2 });
   assert.equal(typeof retryCheck, "function");
   const { check: breakerCheck, ...breaker } = o.circuitBreaker;
   assert.deepEqual(breaker, {
@@ -59,11 +53,7 @@ Deno.test("resolveOptions() fills every default", () => {
     halfOpenTime: 10_000,
   });
   assert.equal(typeof breakerCheck, "function");
-  assert.deepEqual(o.bulkhead, {
-    enabled: false,
-    concurrency: 10,
-    maxQueueSize: 100,
-  });
+  assert.deepEqual(o.bulkhead, { enabled: false, concurrency: 10, maxQueueSize: 100 });
   assert.deepEqual(o.tracking, { enabled: false, shutdownTimeout: 5000 });
   assert.deepEqual(o.transit, {
     maxQueueSize: 50_000,
@@ -136,28 +126,13 @@ Deno.test("resolveOptions() checks the fault-tolerance groups key by key", () =>
   assert.equal(o.retryPolicy.check, check);
   assert.equal(o.circuitBreaker.threshold, 1);
   assert.equal(o.circuitBreaker.windowTime, 60);
-  assert.deepEqual(o.bulkhead, {
-    enabled: true,
-    concurrency: 2,
-    maxQueueSize: 0,
-  });
+  assert.deepEqual(o.bulkhead, { enabled: true, concurrency: 2, maxQueueSize: 0 });
   assert.deepEqual(o.tracking, { enabled: true, shutdownTimeout: 50 });
-  rejects(
-    { retryPolicy: { retrys: 1 } },
-    "retryPolicy.retrys",
-    /Unknown broker option/,
-  );
+  rejects({ retryPolicy: { retrys: 1 } }, "retryPolicy.retrys", /Unknown broker option/);
   rejects({ retryPolicy: { enabled: "yes" } }, "retryPolicy.enabled");
   rejects({ retryPolicy: { check: "retryable" } }, "retryPolicy.check");
-  rejects(
-    { circuitBreaker: { threshold: 1.5 } },
-    "circuitBreaker.threshold",
-    /0 to 1/,
-  );
-  rejects(
-    { circuitBreaker: { halfOpenTime: -1 } },
-    "circuitBreaker.halfOpenTime",
-  );
+  rejects({ circuitBreaker: { threshold: 1.5 } }, "circuitBreaker.threshold", /0 to 1/);
+  rejects({ circuitBreaker: { halfOpenTime: -1 } }, "circuitBreaker.halfOpenTime");
   rejects({ bulkhead: { concurrency: 0 } }, "bulkhead.concurrency", /≥ 1/);
   rejects({ tracking: { shutdownTimeout: "5s" } }, "tracking.shutdownTimeout");
   rejects({ tracking: true }, "tracking", /must be an object/);

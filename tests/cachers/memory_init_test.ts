@@ -31,9 +31,7 @@ function fakeBroker() {
 }
 
 /** Records the timers `clearInterval` is given while `run` runs (and still clears them). */
-async function clearedDuring(
-  run: () => void | Promise<void>,
-): Promise<unknown[]> {
+async function clearedDuring(run: () => void | Promise<void>): Promise<unknown[]> {
   const original = globalThis.clearInterval;
   const cleared: unknown[] = [];
   globalThis.clearInterval = (id: Parameters<typeof clearInterval>[0]) => {
@@ -71,27 +69,15 @@ for (const Cacher of [MemoryCacher, MemoryLRUCacher]) {
 
     cacher.set("a", 1);
     cacher.set("b", 2, 5);
-    assert.equal(
-      fake.unrefed.length,
-      1,
-      "one sweep timer, unref'd by the runtime",
-    );
+    assert.equal(fake.unrefed.length, 1, "one sweep timer, unref'd by the runtime");
     const [timer] = fake.unrefed;
 
     const cleared = await clearedDuring(() => cacher.close());
-    assert.deepEqual(
-      cleared,
-      [timer],
-      "close() clears the very timer it unref'd",
-    );
+    assert.deepEqual(cleared, [timer], "close() clears the very timer it unref'd");
     assert.equal(cacher.get("a"), 1, "entries stay readable after close()");
 
     cacher.set("c", 3, 5);
-    assert.equal(
-      fake.unrefed.length,
-      1,
-      "a closed cacher starts no sweep again",
-    );
+    assert.equal(fake.unrefed.length, 1, "a closed cacher starts no sweep again");
   });
 
   Deno.test(`${Cacher.name}: clean("**") ends the sweep; the next expiring entry starts one`, async () => {

@@ -57,11 +57,7 @@ Deno.test("cacher option: unknown names, Redis, wrong types", () => {
   rejects("Fastest", "cacher", shapes);
   rejects("Redis", "cacher", /Redis cacher is not built in.*extend BaseCacher/);
   rejects("redis://localhost:6379", "cacher", /Redis cacher is not built in/);
-  rejects(
-    "REDISS://cache.example:6380",
-    "cacher",
-    /Redis cacher is not built in/,
-  );
+  rejects("REDISS://cache.example:6380", "cacher", /Redis cacher is not built in/);
   rejects({ type: "redis" }, "cacher.type", /Redis cacher is not built in/);
   rejects("memcached://localhost:11211", "cacher", shapes);
   rejects(42, "cacher", shapes);

@@ -14,11 +14,7 @@ Deno.test("Context.create: a root call starts a new chain with a copy of the cal
   assert.equal(ctx.nodeID, "fake-node");
   assert.deepEqual(ctx.params, { a: 1 });
   assert.deepEqual(ctx.meta, { user: 1 });
-  assert.notEqual(
-    ctx.meta,
-    meta,
-    "the callee gets a copy; changes come back by merge",
-  );
+  assert.notEqual(ctx.meta, meta, "the callee gets a copy; changes come back by merge");
   assert.deepEqual(ctx.headers, { h: 1 });
   assert.equal(ctx.level, 1);
   assert.equal(ctx.parentID, null);
@@ -29,41 +25,24 @@ Deno.test("Context.create: a root call starts a new chain with a copy of the cal
 
 Deno.test("Context.create: a child inherits lineage and meta under its own", () => {
   const broker = fakeBroker();
-  const parent = Context.create(broker, {}, {
-    meta: { a: 1, b: 1 },
-    requestID: "chain",
-  });
+  const parent = Context.create(broker, {}, { meta: { a: 1, b: 1 }, requestID: "chain" });
   parent.service = { fullName: "v2.users" } as Context["service"];
-  const child = Context.create(broker, {}, {
-    parentCtx: parent,
-    meta: { b: 2 },
-  });
+  const child = Context.create(broker, {}, { parentCtx: parent, meta: { b: 2 } });
   assert.equal(child.level, 2);
   assert.equal(child.parentID, parent.id);
   assert.equal(child.requestID, "chain");
   assert.equal(child.caller, "v2.users", "the parent's service is the caller");
   assert.deepEqual(child.meta, { a: 1, b: 2 });
-  assert.deepEqual(
-    parent.meta,
-    { a: 1, b: 1 },
-    "the parent's meta is not touched",
-  );
+  assert.deepEqual(parent.meta, { a: 1, b: 1 }, "the parent's meta is not touched");
   assert.notEqual(child.id, parent.id);
 });
 
 Deno.test("Context.forEvent: an event context names the event, its type and groups", () => {
   const broker = fakeBroker();
   const parent = Context.create(broker, {}, { meta: { t: 1 } });
-  const ctx = Context.forEvent(
-    broker,
-    "user.created",
-    { id: 5 },
-    { parentCtx: parent },
-    "emit",
-    [
-      "mail",
-    ],
-  );
+  const ctx = Context.forEvent(broker, "user.created", { id: 5 }, { parentCtx: parent }, "emit", [
+    "mail",
+  ]);
   assert.equal(ctx.eventName, "user.created");
   assert.equal(ctx.eventType, "emit");
   assert.deepEqual(ctx.eventGroups, ["mail"]);
@@ -104,11 +83,7 @@ Deno.test("Context.fromRemote: a packet's lineage is taken as sent", () => {
     requestID: null,
     caller: null,
   }, {});
-  assert.equal(
-    typeof noId.id,
-    "string",
-    "an event without an id gets a new one",
-  );
+  assert.equal(typeof noId.id, "string", "an event without an id gets a new one");
   assert.equal(noId.requestID, noId.id);
 });
 
@@ -129,15 +104,10 @@ Deno.test("ctx.forHandler: each handler gets its own context over the same event
 Deno.test("ctx.call / emit / broadcast / mcall go to the broker as children of the context", async () => {
   const broker = fakeBroker((name, params) => `${name}:${JSON.stringify(params)}`);
   const ctx = Context.create(broker, {}, {});
-  assert.equal(
-    await ctx.call("math.add", { a: 1 }, { timeout: 5 }),
-    'math.add:{"a":1}',
-  );
+  assert.equal(await ctx.call("math.add", { a: 1 }, { timeout: 5 }), 'math.add:{"a":1}');
   await ctx.emit("e1", 1, { groups: "g" });
   await ctx.broadcast("e2", 2);
-  assert.deepEqual(await ctx.mcall([{ action: "x.y", params: { n: 1 } }]), [
-    'x.y:{"n":1}',
-  ]);
+  assert.deepEqual(await ctx.mcall([{ action: "x.y", params: { n: 1 } }]), ['x.y:{"n":1}']);
   assert.deepEqual(broker.recorded.map((r) => [r.kind, r.name]), [
     ["call", "math.add"],
     ["emit", "e1"],
@@ -145,11 +115,7 @@ Deno.test("ctx.call / emit / broadcast / mcall go to the broker as children of t
     ["call", "x.y"],
   ]);
   for (const r of broker.recorded) {
-    assert.equal(
-      r.opts.parentCtx,
-      ctx,
-      `${r.kind} ${r.name} is a child of the context`,
-    );
+    assert.equal(r.opts.parentCtx, ctx, `${r.kind} ${r.name} is a child of the context`);
   }
   assert.equal((broker.recorded[0]!.opts as { timeout?: number }).timeout, 5);
   assert.equal((broker.recorded[1]!.opts as { groups?: string }).groups, "g");

@@ -76,12 +76,9 @@ const CASES: ReadonlyArray<readonly [string, string, boolean]> = [
 
 Deno.test("matchEventName() follows Moleculer's wildcard rules", async (t) => {
   for (const [name, pattern, expected] of CASES) {
-    await t.step(
-      `${JSON.stringify(name)} ~ ${JSON.stringify(pattern)} → ${expected}`,
-      () => {
-        assert.equal(matchEventName(name, pattern), expected);
-      },
-    );
+    await t.step(`${JSON.stringify(name)} ~ ${JSON.stringify(pattern)} → ${expected}`, () => {
+      assert.equal(matchEventName(name, pattern), expected);
+    });
   }
 });
 

@@ -66,16 +66,11 @@ Deno.test("mcall rejects with the first error unless settled", async () => {
   mathService(broker);
   await broker.start();
   await assert.rejects(
-    broker.mcall([{ action: "math.add", params: { a: 1, b: 2 } }, {
-      action: "math.fail",
-    }]),
+    broker.mcall([{ action: "math.add", params: { a: 1, b: 2 } }, { action: "math.fail" }]),
     (err: unknown) => err instanceof MoleculerServerError && err.type === "BOOM",
   );
   await assert.rejects(
-    broker.mcall({
-      ok: { action: "math.add", params: { a: 1, b: 2 } },
-      gone: { action: "no.pe" },
-    }),
+    broker.mcall({ ok: { action: "math.add", params: { a: 1, b: 2 } }, gone: { action: "no.pe" } }),
     ServiceNotFoundError,
   );
 });
@@ -91,9 +86,7 @@ Deno.test("mcall settled reports every outcome, in both forms", async () => {
   assert.equal(list.length, 2);
   assert.deepEqual(list[0], { status: "fulfilled", value: 3 });
   assert.equal(list[1]?.status, "rejected");
-  assert.ok(
-    (list[1] as PromiseRejectedResult).reason instanceof MoleculerServerError,
-  );
+  assert.ok((list[1] as PromiseRejectedResult).reason instanceof MoleculerServerError);
 
   const named = await broker.mcall<PromiseSettledResult<number>>({
     ok: { action: "math.add", params: { a: 2, b: 2 } },
@@ -102,9 +95,7 @@ Deno.test("mcall settled reports every outcome, in both forms", async () => {
   assert.deepEqual(Object.keys(named), ["ok", "bad"]);
   assert.deepEqual(named.ok, { status: "fulfilled", value: 4 });
   assert.equal(named.bad?.status, "rejected");
-  assert.ok(
-    (named.bad as PromiseRejectedResult).reason instanceof ServiceNotFoundError,
-  );
+  assert.ok((named.bad as PromiseRejectedResult).reason instanceof ServiceNotFoundError);
 });
 
 Deno.test("mcall shares its options; a call's own options are merged over them", async () => {
@@ -117,24 +108,14 @@ Deno.test("mcall shares its options; a call's own options are merged over them",
     { action: "math.whoami", options: { meta: { own: 1 } } },
   ], { timeout: 50, meta: { shared: 1 }, settled: true });
   assert.equal(settled[0]?.status, "rejected");
-  assert.ok(
-    (settled[0] as PromiseRejectedResult).reason instanceof RequestTimeoutError,
-  );
+  assert.ok((settled[0] as PromiseRejectedResult).reason instanceof RequestTimeoutError);
   assert.deepEqual(settled[1], { status: "fulfilled", value: 150 });
   const who = (settled[2] as PromiseFulfilledResult<unknown>).value as {
     timeout: number;
     meta: unknown;
   };
-  assert.equal(
-    who.timeout,
-    50,
-    "the shared timeout still applies to a call with own options",
-  );
-  assert.deepEqual(
-    who.meta,
-    { own: 1 },
-    "option by option: the call's meta replaces the shared",
-  );
+  assert.equal(who.timeout, 50, "the shared timeout still applies to a call with own options");
+  assert.deepEqual(who.meta, { own: 1 }, "option by option: the call's meta replaces the shared");
 });
 
 Deno.test("a malformed definition rejects with INVALID_PARAMETERS and calls nothing", async () => {
@@ -155,8 +136,7 @@ Deno.test("a malformed definition rejects with INVALID_PARAMETERS and calls noth
       // deno-lint-ignore no-explicit-any
       broker.mcall(def as any),
       (err: unknown) =>
-        err instanceof MoleculerServerError &&
-        err.type === "INVALID_PARAMETERS" &&
+        err instanceof MoleculerServerError && err.type === "INVALID_PARAMETERS" &&
         err.message.startsWith("Invalid calling definition"),
       `rejects ${JSON.stringify(def)}`,
     );
@@ -178,19 +158,9 @@ Deno.test("ctx.mcall makes child calls on remote nodes and merges their meta bac
         const [who, tagA, tagB] = await ctx.mcall([
           { action: "math.whoami" },
           { action: "math.tag", params: { tag: "a" } },
-          {
-            action: "math.tag",
-            params: { tag: "b" },
-            options: { meta: { extra: 1 } },
-          },
+          { action: "math.tag", params: { tag: "b" }, options: { meta: { extra: 1 } } },
         ], { timeout: 2000 });
-        return {
-          who,
-          tags: [tagA, tagB],
-          meta: ctx.meta,
-          id: ctx.id,
-          requestID: ctx.requestID,
-        };
+        return { who, tags: [tagA, tagB], meta: ctx.meta, id: ctx.id, requestID: ctx.requestID };
       },
     },
   });
@@ -209,14 +179,8 @@ Deno.test("ctx.mcall makes child calls on remote nodes and merges their meta bac
     assert.equal(out.who.requestID, out.requestID);
     assert.equal(out.who.caller, "gateway");
     assert.deepEqual(out.who.meta, { user: "ann" });
-    assert.ok(
-      (out.who.timeout as number) > 0 && (out.who.timeout as number) <= 2000,
-    );
-    assert.equal(
-      out.meta.a,
-      true,
-      "meta set by a remote callee is merged back",
-    );
+    assert.ok((out.who.timeout as number) > 0 && (out.who.timeout as number) <= 2000);
+    assert.equal(out.meta.a, true, "meta set by a remote callee is merged back");
     assert.equal(out.meta.b, true);
   } finally {
     await client.stop();

@@ -95,9 +95,7 @@ export function breakerEvents(): {
   next(event: string): Promise<Record<string, unknown>>;
 } {
   const seen: Array<{ event: string; payload: Record<string, unknown> }> = [];
-  const waiters: Array<
-    { event: string; resolve: (p: Record<string, unknown>) => void }
-  > = [];
+  const waiters: Array<{ event: string; resolve: (p: Record<string, unknown>) => void }> = [];
   return {
     seen,
     next(event) {
@@ -130,9 +128,7 @@ export async function callMany(
 ): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) {
-    out.push(
-      await broker.call(action, params).catch((e: Error) => `!${e.name}`),
-    );
+    out.push(await broker.call(action, params).catch((e: Error) => `!${e.name}`));
   }
   return out;
 }

@@ -31,9 +31,7 @@ function gauge() {
 
 Deno.test("bulkhead: at most `concurrency` run, `maxQueueSize` wait, the rest get QueueIsFullError", async () => {
   const g = gauge();
-  await using broker = scoped({
-    bulkhead: { enabled: true, concurrency: 2, maxQueueSize: 3 },
-  });
+  await using broker = scoped({ bulkhead: { enabled: true, concurrency: 2, maxQueueSize: 3 } });
   broker.createService({ name: "job", actions: { run: g.handler } });
   await broker.start();
   const calls = Array.from(
@@ -45,19 +43,11 @@ Deno.test("bulkhead: at most `concurrency` run, `maxQueueSize` wait, the rest ge
     Promise.all(calls.slice(5)),
     new Promise((r) => setTimeout(() => r("pending"), 1000)),
   ]);
-  assert.ok(
-    Array.isArray(settled),
-    "the five over the limit are rejected at once",
-  );
+  assert.ok(Array.isArray(settled), "the five over the limit are rejected at once");
   for (const err of settled) {
     assert.ok(err instanceof QueueIsFullError, String(err));
     assert.equal(err.code, 429);
-    assert.deepEqual(err.data, {
-      action: "job.run",
-      nodeID: broker.nodeID,
-      size: 3,
-      limit: 3,
-    });
+    assert.deepEqual(err.data, { action: "job.run", nodeID: broker.nodeID, size: 3, limit: 3 });
   }
   assert.equal(g.state.running, 2);
   while (g.state.started < 5 || g.state.running > 0) {
@@ -66,11 +56,7 @@ Deno.test("bulkhead: at most `concurrency` run, `maxQueueSize` wait, the rest ge
   }
   assert.deepEqual(await Promise.all(calls.slice(0, 5)), [0, 1, 2, 3, 4]);
   assert.equal(g.state.max, 2);
-  assert.deepEqual(
-    g.state.order,
-    [0, 1, 2, 3, 4],
-    "queued calls start in arrival order",
-  );
+  assert.deepEqual(g.state.order, [0, 1, 2, 3, 4], "queued calls start in arrival order");
 });
 
 Deno.test("bulkhead: under churn the limit is never exceeded (maxQueueSize 0 = unbounded)", async () => {
@@ -103,9 +89,7 @@ Deno.test("bulkhead: under churn the limit is never exceeded (maxQueueSize 0 = u
     calls.push(broker.call("job.run", { ms: i % 4, sync: i % 7 === 0 }));
     // new calls also arrive from the completions of earlier ones
     if (i % 5 === 0) {
-      calls.push(
-        calls[i]!.then(() => broker.call("job.run", { ms: 0, sync: false })),
-      );
+      calls.push(calls[i]!.then(() => broker.call("job.run", { ms: 0, sync: false })));
     }
   }
   const results = await Promise.all(calls);
@@ -145,11 +129,7 @@ Deno.test("bulkhead: a freed slot goes to the queue, never to a call arriving in
     for (let i = 0; i < depth; i++) late = late.then(() => {});
     const third = late.then(() => broker.call("job.run", { gate: Promise.resolve() }));
     await Promise.all([first, queued, third]);
-    assert.equal(
-      state.max,
-      1,
-      `a call ${depth} microtasks after a release overtook the queue`,
-    );
+    assert.equal(state.max, 1, `a call ${depth} microtasks after a release overtook the queue`);
   }
 });
 
@@ -161,10 +141,7 @@ Deno.test("bulkhead: requests from other nodes are limited too (per action, from
       services: [{
         name: "job",
         actions: {
-          run: {
-            bulkhead: { enabled: true, concurrency: 1, maxQueueSize: 1 },
-            handler: g.handler,
-          },
+          run: { bulkhead: { enabled: true, concurrency: 1, maxQueueSize: 1 }, handler: g.handler },
         },
       }],
     },
@@ -211,10 +188,7 @@ Deno.test("bulkhead: disabled, it leaves handlers untouched", () => {
   const next = () => 1;
   const info = { name: "s.a", schema: {} } as unknown as ActionInfo;
   assert.equal(mw.localAction!(next, info), next);
-  const off = {
-    name: "s.a",
-    schema: { bulkhead: { enabled: false } },
-  } as unknown as ActionInfo;
+  const off = { name: "s.a", schema: { bulkhead: { enabled: false } } } as unknown as ActionInfo;
   const on = bulkheadMiddleware({ ...BULKHEAD_DEFAULTS, enabled: true });
   assert.equal(on.localAction!(next, off), next);
   assert.notEqual(on.localAction!(next, info), next);

@@ -55,10 +55,7 @@ Deno.test("circuit breaker: opens exactly when the failure rate reaches the thre
   });
   // Every endpoint is open: the balancer has nothing to pick, and nothing is sent.
   await assert.rejects(caller.call("who.ami"), ServiceNotAvailableError);
-  await assert.rejects(
-    caller.call("who.ami", {}, { nodeID: "bad" }),
-    ServiceNotAvailableError,
-  );
+  await assert.rejects(caller.call("who.ami", {}, { nodeID: "bad" }), ServiceNotAvailableError);
   assert.equal(cb.openCount, 1);
 });
 
@@ -71,11 +68,7 @@ Deno.test("circuit breaker: minRequestCount holds the circuit closed, even at 10
   const caller = c.nodes.caller!;
   for (let i = 1; i <= 3; i++) {
     await assert.rejects(caller.call("who.ami"), MoleculerServerError);
-    assert.equal(
-      caller.circuitBreaker.state("bad", "who.ami"),
-      "closed",
-      `after ${i}`,
-    );
+    assert.equal(caller.circuitBreaker.state("bad", "who.ami"), "closed", `after ${i}`);
   }
   await assert.rejects(caller.call("who.ami"), MoleculerServerError);
   assert.equal(caller.circuitBreaker.state("bad", "who.ami"), "open");
@@ -88,9 +81,7 @@ Deno.test("circuit breaker: counts start over after windowTime", async () => {
     { id: "bad", services: [whoService(health, serverError)] },
   ], { caller: ["who.ami", 1] });
   const caller = c.nodes.caller!;
-  assert.deepEqual(tally(await callMany(caller, "who.ami", 3)), {
-    "!MoleculerServerError": 3,
-  });
+  assert.deepEqual(tally(await callMany(caller, "who.ami", 3)), { "!MoleculerServerError": 3 });
   await new Promise((r) => setTimeout(r, 200));
   // A new window: this is failure 1 of 1, under minRequestCount.
   await assert.rejects(caller.call("who.ami"), MoleculerServerError);
@@ -135,25 +126,14 @@ Deno.test("circuit breaker: an open endpoint is skipped; a half-open probe close
   // "bad" recovers; after halfOpenTime one probe goes there and closes the circuit.
   health.failing = false;
   const halfOpened = await watch.next("$circuit-breaker.half-opened");
-  assert.deepEqual(halfOpened, {
-    nodeID: "bad",
-    service: "who",
-    action: "who.ami",
-  });
+  assert.deepEqual(halfOpened, { nodeID: "bad", service: "who", action: "who.ami" });
   assert.equal(caller.circuitBreaker.state("bad", "who.ami"), "half-open");
   const closed = watch.next("$circuit-breaker.closed");
   const after = await callMany(caller, "who.ami", 6);
-  assert.deepEqual(await closed, {
-    nodeID: "bad",
-    service: "who",
-    action: "who.ami",
-  });
+  assert.deepEqual(await closed, { nodeID: "bad", service: "who", action: "who.ami" });
   assert.equal(caller.circuitBreaker.state("bad", "who.ami"), "closed");
   assert.ok(after.includes("bad"), `the probe reached "bad": ${after}`);
-  assert.deepEqual(tally(await callMany(caller, "who.ami", 4)), {
-    good: 2,
-    bad: 2,
-  });
+  assert.deepEqual(tally(await callMany(caller, "who.ami", 4)), { good: 2, bad: 2 });
   assert.deepEqual(watch.seen.map((e) => e.event), [
     "$circuit-breaker.opened",
     "$circuit-breaker.half-opened",
@@ -221,14 +201,10 @@ Deno.test("circuit breaker: local endpoints are guarded too; requests from other
   ], { b: ["who.ami", 1] });
   const [a, b] = [c.nodes.a!, c.nodes.b!];
   // b (no breaker) calls a three times: a does not count requests it serves for others.
-  assert.deepEqual(tally(await callMany(b, "who.ami", 3)), {
-    "!MoleculerServerError": 3,
-  });
+  assert.deepEqual(tally(await callMany(b, "who.ami", 3)), { "!MoleculerServerError": 3 });
   assert.equal(a.circuitBreaker.state("a", "who.ami"), "closed");
   // a's own local calls count, and open the circuit of its local endpoint.
-  assert.deepEqual(tally(await callMany(a, "who.ami", 2)), {
-    "!MoleculerServerError": 2,
-  });
+  assert.deepEqual(tally(await callMany(a, "who.ami", 2)), { "!MoleculerServerError": 2 });
   assert.equal(a.circuitBreaker.state("a", "who.ami"), "open");
   await assert.rejects(a.call("who.ami"), ServiceNotAvailableError);
 });

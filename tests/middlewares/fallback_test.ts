@@ -17,26 +17,14 @@ const boom = (): never => {
 
 Deno.test("fallbackResponse: a value replaces the error of a failed call", async () => {
   await using broker = scoped();
-  broker.createService({
-    name: "s",
-    actions: { fail: boom, ok: () => "real" },
-  });
+  broker.createService({ name: "s", actions: { fail: boom, ok: () => "real" } });
   await broker.start();
-  assert.deepEqual(
-    await broker.call("s.fail", {}, { fallbackResponse: { cached: true } }),
-    {
-      cached: true,
-    },
-  );
-  assert.equal(
-    await broker.call("s.ok", {}, { fallbackResponse: "fb" }),
-    "real",
-  );
+  assert.deepEqual(await broker.call("s.fail", {}, { fallbackResponse: { cached: true } }), {
+    cached: true,
+  });
+  assert.equal(await broker.call("s.ok", {}, { fallbackResponse: "fb" }), "real");
   // Any value but undefined is a fallback.
-  assert.equal(
-    await broker.call("s.fail", {}, { fallbackResponse: null }),
-    null,
-  );
+  assert.equal(await broker.call("s.fail", {}, { fallbackResponse: null }), null);
   assert.equal(await broker.call("s.fail", {}, { fallbackResponse: 0 }), 0);
   await assert.rejects(broker.call("s.fail"), MoleculerServerError);
 });
@@ -50,13 +38,7 @@ Deno.test("fallbackResponse: a function gets the call's context and the error", 
   const result = await c.nodes.caller!.call("s.fail", { id: 7 }, {
     meta: { user: "u1" },
     fallbackResponse: (ctx: Context<{ id: number }>, err: unknown) => {
-      seen.push(
-        ctx.action?.name,
-        ctx.params.id,
-        ctx.meta.user,
-        ctx.nodeID,
-        (err as Error).message,
-      );
+      seen.push(ctx.action?.name, ctx.params.id, ctx.meta.user, ctx.nodeID, (err as Error).message);
       return Promise.resolve(`fallback for ${ctx.params.id}`);
     },
   });
@@ -97,36 +79,21 @@ Deno.test("fallbackResponse: applies once, after the retries", async () => {
     },
   });
   await broker.start();
-  assert.equal(
-    await broker.call("s.flaky", {}, { fallbackResponse: "fb" }),
-    "third time lucky",
-  );
+  assert.equal(await broker.call("s.flaky", {}, { fallbackResponse: "fb" }), "third time lucky");
   attempts = 0;
-  assert.equal(
-    await broker.call("s.fail", {}, { fallbackResponse: "fb" }),
-    "fb",
-  );
+  assert.equal(await broker.call("s.fail", {}, { fallbackResponse: "fb" }), "fb");
   assert.equal(attempts, 3);
 });
 
 Deno.test("fallbackResponse: when every circuit is open, callers get the fallback", async () => {
   await using c = await cluster([
-    {
-      id: "caller",
-      options: { circuitBreaker: { enabled: true, minRequestCount: 1 } },
-    },
+    { id: "caller", options: { circuitBreaker: { enabled: true, minRequestCount: 1 } } },
     { id: "bad", services: [whoService({ failing: true }, boom)] },
   ], { caller: ["who.ami", 1] });
   const caller = c.nodes.caller!;
-  assert.equal(
-    await caller.call("who.ami", {}, { fallbackResponse: "fb" }),
-    "fb",
-  );
+  assert.equal(await caller.call("who.ami", {}, { fallbackResponse: "fb" }), "fb");
   assert.equal(caller.circuitBreaker.state("bad", "who.ami"), "open");
-  assert.equal(
-    await caller.call("who.ami", {}, { fallbackResponse: "fb" }),
-    "fb",
-  );
+  assert.equal(await caller.call("who.ami", {}, { fallbackResponse: "fb" }), "fb");
 });
 
 Deno.test("action fallback: a function or a method name, with the service as `this`", async () => {
@@ -142,11 +109,7 @@ Deno.test("action fallback: a function or a method name, with the service as `th
           },
           list: {
             fallback(this: Service, ctx: Context, err: unknown) {
-              return [
-                `${this.settings.guest}`,
-                ctx.params,
-                (err as Error).message,
-              ];
+              return [`${this.settings.guest}`, ctx.params, (err as Error).message];
             },
             handler: boom,
           },
@@ -154,11 +117,7 @@ Deno.test("action fallback: a function or a method name, with the service as `th
       });
     }
     guestUser(ctx: Context<{ id: number }>, err: unknown) {
-      return {
-        id: ctx.params.id,
-        name: this.settings.guest,
-        why: (err as Error).message,
-      };
+      return { id: ctx.params.id, name: this.settings.guest, why: (err as Error).message };
     }
   }
   await using c = await cluster([
@@ -195,10 +154,6 @@ Deno.test("action fallback: naming a method that does not exist is a schema erro
 Deno.test("action fallback: actions without one are left untouched", () => {
   const mw = fallbackMiddleware();
   const next = () => 1;
-  const info = {
-    name: "s.a",
-    schema: {},
-    service: null,
-  } as unknown as ActionInfo;
+  const info = { name: "s.a", schema: {}, service: null } as unknown as ActionInfo;
   assert.equal(mw.localAction!(next, info), next);
 });

@@ -18,10 +18,7 @@ const serverError = (ctx: Context): never => {
 const fast = { enabled: true, retries: 3, delay: 1, maxDelay: 1, factor: 1 };
 
 /** A local service whose action fails `failures` times (with `make()`), then answers "ok". */
-function flaky(
-  failures: number,
-  make: () => Error = () => new MoleculerServerError("flaky"),
-) {
+function flaky(failures: number, make: () => Error = () => new MoleculerServerError("flaky")) {
   const calls: number[] = [];
   return {
     calls,
@@ -48,10 +45,7 @@ Deno.test("retry: calls that hit a failing node are retried onto a healthy one",
   ], { caller: ["who.ami", 2] });
   const outcomes = await callMany(c.nodes.caller!, "who.ami", 20);
   assert.deepEqual(tally(outcomes), { good: 20 });
-  assert.ok(
-    hits.bad >= 5,
-    `round-robin sent calls to the failing node too (${hits.bad})`,
-  );
+  assert.ok(hits.bad >= 5, `round-robin sent calls to the failing node too (${hits.bad})`);
 });
 
 Deno.test("retry: without a policy the same calls fail", async () => {
@@ -100,13 +94,7 @@ Deno.test("retry: each attempt passes through the user's middlewares once, with 
 Deno.test("retry: waits delay × factor^n, at most maxDelay, then throws the last error", async () => {
   const f = flaky(Infinity);
   await using broker = scoped({
-    retryPolicy: {
-      enabled: true,
-      retries: 3,
-      delay: 20,
-      factor: 2,
-      maxDelay: 30,
-    },
+    retryPolicy: { enabled: true, retries: 3, delay: 20, factor: 2, maxDelay: 30 },
   });
   broker.createService({ name: "f", actions: { go: f.handler } });
   await broker.start();
@@ -114,14 +102,8 @@ Deno.test("retry: waits delay × factor^n, at most maxDelay, then throws the las
   assert.equal(f.calls.length, 4, "first attempt + 3 retries");
   const gaps = f.calls.slice(1).map((t, i) => t - f.calls[i]!);
   for (const [i, min] of [20, 30, 30].entries()) {
-    assert.ok(
-      gaps[i]! >= min - 2,
-      `gap ${i} is ${gaps[i]} ms, expected ≥ ${min}`,
-    );
-    assert.ok(
-      gaps[i]! < min + 150,
-      `gap ${i} is ${gaps[i]} ms, expected about ${min}`,
-    );
+    assert.ok(gaps[i]! >= min - 2, `gap ${i} is ${gaps[i]} ms, expected ≥ ${min}`);
+    assert.ok(gaps[i]! < min + 150, `gap ${i} is ${gaps[i]} ms, expected about ${min}`);
   }
 });
 
@@ -135,10 +117,7 @@ Deno.test("retry: only retryable errors, unless `check` says otherwise", async (
 
   const custom = flaky(2, () => new Error("plain"));
   await using other = scoped({
-    retryPolicy: {
-      ...fast,
-      check: (err) => (err as Error).message === "plain",
-    },
+    retryPolicy: { ...fast, check: (err) => (err as Error).message === "plain" },
   });
   other.createService({ name: "f", actions: { go: custom.handler } });
   await other.start();
@@ -166,10 +145,7 @@ Deno.test("retry: an action's own `retryPolicy` turns retries on for it alone", 
   broker.createService({
     name: "f",
     actions: {
-      own: {
-        retryPolicy: { enabled: true, retries: 2, delay: 1 },
-        handler: own.handler,
-      },
+      own: { retryPolicy: { enabled: true, retries: 2, delay: 1 }, handler: own.handler },
       other: other.handler,
     },
   });
@@ -189,10 +165,7 @@ Deno.test("retry: a remote action's announced `retryPolicy` is followed by its c
       services: [{
         name: "f",
         actions: {
-          go: {
-            retryPolicy: { enabled: true, retries: 3, delay: 1 },
-            handler: f.handler,
-          },
+          go: { retryPolicy: { enabled: true, retries: 3, delay: 1 }, handler: f.handler },
         },
       }],
     },
@@ -235,18 +208,13 @@ Deno.test("retry: a timed-out attempt is retried (RequestTimeoutError is retryab
   await broker.start();
   assert.equal(await broker.call("f.go"), 2);
   attempts = 0;
-  await assert.rejects(
-    broker.call("f.go", {}, { retries: 0 }),
-    RequestTimeoutError,
-  );
+  await assert.rejects(broker.call("f.go", {}, { retries: 0 }), RequestTimeoutError);
   stuck.resolve(); // let the abandoned attempts finish
 });
 
 Deno.test("retry: stop() ends a retry that waits, with its last error, and leaves no timer", async () => {
   const f = flaky(Infinity);
-  const broker = scoped({
-    retryPolicy: { enabled: true, retries: 3, delay: 60_000 },
-  });
+  const broker = scoped({ retryPolicy: { enabled: true, retries: 3, delay: 60_000 } });
   broker.createService({ name: "f", actions: { go: f.handler } });
   await broker.start();
   const call = broker.call("f.go").catch((e: Error) => e);

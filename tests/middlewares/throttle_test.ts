@@ -82,9 +82,6 @@ Deno.test("throttle/debounce: handlers with neither are left untouched", () => {
   const next = () => 1;
   const info = { name: "tick", schema: {} } as unknown as EventInfo;
   assert.equal(mw.localEvent!(next, info), next);
-  const zero = {
-    name: "tick",
-    schema: { throttle: 0, debounce: 0 },
-  } as unknown as EventInfo;
+  const zero = { name: "tick", schema: { throttle: 0, debounce: 0 } } as unknown as EventInfo;
   assert.equal(mw.localEvent!(next, zero), next);
 });

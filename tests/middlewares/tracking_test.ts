@@ -46,9 +46,7 @@ Deno.test("tracking: stop() waits for in-flight local calls", async () => {
   assert.equal(await call, "done");
   await stopping;
   assert.equal(broker.tracker.size, 0);
-  assert.ok(
-    logs.messages("info").some((m) => /Waiting for 1 request\(s\) in flight/.test(m)),
-  );
+  assert.ok(logs.messages("info").some((m) => /Waiting for 1 request\(s\) in flight/.test(m)));
 });
 
 Deno.test("tracking: past shutdownTimeout the rest fail with GracefulStopTimeoutError", async () => {
@@ -79,9 +77,7 @@ Deno.test("tracking: past shutdownTimeout the rest fail with GracefulStopTimeout
 
 Deno.test("tracking: calls with `tracking: false` (option or definition) are not waited for", async () => {
   let started = 0;
-  const broker = scoped({
-    tracking: { enabled: true, shutdownTimeout: 10_000 },
-  });
+  const broker = scoped({ tracking: { enabled: true, shutdownTimeout: 10_000 } });
   broker.createService(slowService(new Promise(() => {}), () => started++));
   await broker.start();
   void broker.call("slow.work", {}, { tracking: false });
@@ -139,11 +135,7 @@ Deno.test("tracking: requests from other nodes are drained, and cut off over the
   const stopping = c.nodes.server!.stop();
   await new Promise((r) => setTimeout(r, 20));
   gate.resolve();
-  assert.equal(
-    await call,
-    "done",
-    "the caller gets the answer of a draining node",
-  );
+  assert.equal(await call, "done", "the caller gets the answer of a draining node");
   await stopping;
 
   await using c2 = await cluster([
@@ -165,9 +157,7 @@ Deno.test("tracking: requests from other nodes are drained, and cut off over the
 Deno.test("tracking: event handlers are tracked too", async () => {
   const gate = deferred();
   let handled = false;
-  const broker = scoped({
-    tracking: { enabled: true, shutdownTimeout: 5_000 },
-  });
+  const broker = scoped({ tracking: { enabled: true, shutdownTimeout: 5_000 } });
   broker.createService({
     name: "sink",
     events: {
@@ -222,14 +212,8 @@ Deno.test("graceful stop: with stopDelay, callers move to other nodes and lose n
   running = false;
   await load;
   const t = tally(outcomes);
-  assert.equal(
-    Object.keys(t).filter((k) => k.startsWith("!")).length,
-    0,
-    JSON.stringify(t),
-  );
-  assert.deepEqual(tally(outcomes.slice(after)), {
-    b: outcomes.length - after,
-  });
+  assert.equal(Object.keys(t).filter((k) => k.startsWith("!")).length, 0, JSON.stringify(t));
+  assert.deepEqual(tally(outcomes.slice(after)), { b: outcomes.length - after });
 });
 
 Deno.test("ContextTracker: disabled, it leaves handlers untouched", () => {

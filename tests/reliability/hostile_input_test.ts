@@ -351,10 +351,8 @@ Deno.test("hostile input: a forged INFO under the node's own nodeID does not sto
   // announced itself again after them: the caller is back on its real instance and services.
   await waitFor(
     () =>
-      c.caller.broker.registry.nodes.get("target")?.instanceID ===
-        target.instanceID &&
-      c.caller.broker.registry.actions.get("math.add")?.byNode("target") !==
-        undefined,
+      c.caller.broker.registry.nodes.get("target")?.instanceID === target.instanceID &&
+      c.caller.broker.registry.actions.get("math.add")?.byNode("target") !== undefined,
     "the caller to see target's real instance again",
   );
   await stillServes(c.caller);

@@ -32,11 +32,7 @@ function denoMath(health: { failing: boolean }, served: { count: number }) {
         handler(ctx: Context<AB>) {
           served.count++;
           if (health.failing) {
-            throw new MoleculerServerError(
-              `${ctx.broker.nodeID} is failing`,
-              500,
-              "FAILING",
-            );
+            throw new MoleculerServerError(`${ctx.broker.nodeID} is failing`, 500, "FAILING");
           }
           return ctx.params.a + ctx.params.b;
         },
@@ -72,11 +68,7 @@ function count(ids: string[]): Record<string, number> {
   return out;
 }
 
-function broker(
-  url: string,
-  nodeID: string,
-  extra: BrokerOptions = {},
-): ServiceBroker {
+function broker(url: string, nodeID: string, extra: BrokerOptions = {}): ServiceBroker {
   return new ServiceBroker({
     nodeID,
     transporter: url,
@@ -133,31 +125,18 @@ Deno.test({
         async () => {
           const c = await caller("caller-rr", {});
           for (let i = 0; i < 90; i++) {
-            assert.equal(
-              await c.broker.call("nodemath.add", { a: i, b: 1 }),
-              i + 1,
-            );
+            assert.equal(await c.broker.call("nodemath.add", { a: i, b: 1 }), i + 1);
           }
           const per = count(c.ok);
-          assert.deepEqual(Object.keys(per).sort(), [
-            "deno-a",
-            "deno-b",
-            "node-js",
-          ]);
+          assert.deepEqual(Object.keys(per).sort(), ["deno-a", "deno-b", "node-js"]);
           for (const [id, n] of Object.entries(per)) {
-            assert.ok(
-              n >= 25 && n <= 35,
-              `${id} served ${n} of 90 calls: ${JSON.stringify(per)}`,
-            );
+            assert.ok(n >= 25 && n <= 35, `${id} served ${n} of 90 calls: ${JSON.stringify(per)}`);
           }
           assert.equal(c.failed.length, 0);
           // and the validation of the shared params schema works on every node
-          await assert.rejects(
-            c.broker.call("nodemath.add", { a: "x", b: 1 }),
-            {
-              name: "ValidationError",
-            },
-          );
+          await assert.rejects(c.broker.call("nodemath.add", { a: "x", b: 1 }), {
+            name: "ValidationError",
+          });
         },
       );
 
@@ -191,29 +170,14 @@ Deno.test({
           // deno-b failed three times (count 3, rate 1.0 ≥ 0.5), then was skipped.
           assert.equal(errors, 3);
           assert.equal(served.b.count - before, 3);
-          assert.equal(
-            c.broker.circuitBreaker.state("deno-b", "nodemath.add"),
-            "open",
-          );
-          assert.equal(
-            c.broker.circuitBreaker.state("deno-a", "nodemath.add"),
-            "closed",
-          );
-          assert.equal(
-            c.broker.circuitBreaker.state("node-js", "nodemath.add"),
-            "closed",
-          );
+          assert.equal(c.broker.circuitBreaker.state("deno-b", "nodemath.add"), "open");
+          assert.equal(c.broker.circuitBreaker.state("deno-a", "nodemath.add"), "closed");
+          assert.equal(c.broker.circuitBreaker.state("node-js", "nodemath.add"), "closed");
           const per = count(c.ok);
           assert.equal(per["deno-b"], undefined);
           assert.equal((per["deno-a"] ?? 0) + (per["node-js"] ?? 0), 57);
-          assert.ok(
-            per["deno-a"]! >= 25 && per["node-js"]! >= 25,
-            JSON.stringify(per),
-          );
-          await until(
-            () => opened.length === 1,
-            "the $circuit-breaker.opened event",
-          );
+          assert.ok(per["deno-a"]! >= 25 && per["node-js"]! >= 25, JSON.stringify(per));
+          await until(() => opened.length === 1, "the $circuit-breaker.opened event");
           assert.deepEqual(opened[0], {
             nodeID: "deno-b",
             service: "nodemath",
@@ -237,15 +201,9 @@ Deno.test({
           for (let i = 0; i < 60; i++) {
             results.push(await c.broker.call("nodemath.add", { a: i, b: 3 }));
           }
-          assert.deepEqual(
-            results,
-            Array.from({ length: 60 }, (_, i) => i + 3),
-          );
+          assert.deepEqual(results, Array.from({ length: 60 }, (_, i) => i + 3));
           const landed = served.b.count - before;
-          assert.ok(
-            landed >= 15,
-            `calls reached the failing node ${landed} times`,
-          );
+          assert.ok(landed >= 15, `calls reached the failing node ${landed} times`);
           assert.equal(c.failed.length, landed, "every failure was on deno-b");
           assert.ok(c.failed.every((id) => id === "deno-b"));
           const per = count(c.ok);

@@ -14,9 +14,7 @@ import { JSONSerializer } from "../../src/serializers/json.ts";
 import type { PacketPayload, Serializer } from "../../src/serializers/serializer.ts";
 
 /** Where the module's evaluations and the serializers' `init()` calls are counted. */
-export const COUNTS: unique symbol = Symbol.for(
-  "denolecular.test.lazySerializer",
-);
+export const COUNTS: unique symbol = Symbol.for("denolecular.test.lazySerializer");
 
 interface Counts {
   loads: number;

@@ -62,18 +62,9 @@ Deno.test("JSONSerializer drops undefined keys and keeps null, like JSON.stringi
 });
 
 Deno.test("JSONSerializer encodes UTF-8 and Dates as Node does", () => {
-  const bytes = json.serialize({
-    s: "héllo 🚀",
-    d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)),
-  });
-  assert.deepEqual(
-    bytes,
-    te.encode('{"s":"héllo 🚀","d":"2024-01-02T03:04:05.006Z"}'),
-  );
-  assert.deepEqual(json.deserialize(bytes), {
-    s: "héllo 🚀",
-    d: "2024-01-02T03:04:05.006Z",
-  });
+  const bytes = json.serialize({ s: "héllo 🚀", d: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)) });
+  assert.deepEqual(bytes, te.encode('{"s":"héllo 🚀","d":"2024-01-02T03:04:05.006Z"}'));
+  assert.deepEqual(json.deserialize(bytes), { s: "héllo 🚀", d: "2024-01-02T03:04:05.006Z" });
 });
 
 Deno.test("JSONSerializer.serialize() throws TypeError on BigInt", () => {

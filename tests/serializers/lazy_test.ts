@@ -40,38 +40,22 @@ const MISSING: SerializerEntry = {
   load: () => import(MISSING_MODULE),
 };
 
-const TABLE: readonly SerializerEntry[] = [
-  ...BUILT_IN_SERIALIZERS,
-  TAGGED,
-  MISSING,
-];
+const TABLE: readonly SerializerEntry[] = [...BUILT_IN_SERIALIZERS, TAGGED, MISSING];
 const payload = { id: "1", data: { é: [1, null] }, ver: "5", sender: "n1" };
 
 Deno.test("a lazy entry loads nothing when resolved, and loads once on init()", async () => {
-  assert.deepEqual(
-    counts(),
-    { loads: 0, inits: 0 },
-    "nothing has loaded the fixture yet",
-  );
+  assert.deepEqual(counts(), { loads: 0, inits: 0 }, "nothing has loaded the fixture yet");
   const serializer = resolveSerializerIn(TABLE, "taggedjson");
   assert.ok(serializer instanceof LazySerializer);
   assert.equal(serializer.name, "TaggedJSON");
   assert.equal(serializer.loaded, false);
   await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.deepEqual(
-    counts(),
-    { loads: 0, inits: 0 },
-    "resolving imports nothing",
-  );
+  assert.deepEqual(counts(), { loads: 0, inits: 0 }, "resolving imports nothing");
 
   await Promise.all([serializer.init(), serializer.init()]);
   await serializer.init();
   assert.equal(serializer.loaded, true);
-  assert.deepEqual(
-    counts(),
-    { loads: 1, inits: 1 },
-    "one load, one init() of the implementation",
-  );
+  assert.deepEqual(counts(), { loads: 1, inits: 1 }, "one load, one init() of the implementation");
 
   const bytes = serializer.serialize(payload);
   assert.equal(bytes[0], 0x7a);
@@ -89,25 +73,16 @@ Deno.test("a lazy serializer refuses packets before init(), naming the fix", asy
     assert.throws(use, (err: unknown) => {
       assert.ok(err instanceof MoleculerError);
       assert.equal(err.type, "SERIALIZER_NOT_READY");
-      assert.match(
-        err.message,
-        /TaggedJSON serializer is not loaded yet: await its init\(\)/,
-      );
+      assert.match(err.message, /TaggedJSON serializer is not loaded yet: await its init\(\)/);
       return true;
     });
   }
   await serializer.init?.();
-  assert.deepEqual(
-    serializer.deserialize(serializer.serialize(payload)),
-    payload,
-  );
+  assert.deepEqual(serializer.deserialize(serializer.serialize(payload)), payload);
 });
 
 Deno.test("{ type, options } hands the options to the lazily loaded implementation", async () => {
-  const serializer = resolveSerializerIn(TABLE, {
-    type: "TaggedJSON",
-    options: { tag: 0x21 },
-  });
+  const serializer = resolveSerializerIn(TABLE, { type: "TaggedJSON", options: { tag: 0x21 } });
   await serializer.init?.();
   const bytes = serializer.serialize(payload);
   assert.equal(bytes[0], 0x21);
@@ -115,38 +90,29 @@ Deno.test("{ type, options } hands the options to the lazily loaded implementati
 });
 
 Deno.test("options the implementation refuses fail init() as a BrokerOptionsError", async () => {
-  const serializer = resolveSerializerIn(TABLE, {
-    type: "TaggedJSON",
-    options: { tag: 300 },
+  const serializer = resolveSerializerIn(TABLE, { type: "TaggedJSON", options: { tag: 300 } });
+  await assert.rejects(async () => await serializer.init?.(), (err: unknown) => {
+    assert.ok(err instanceof BrokerOptionsError);
+    assert.equal(
+      err.message,
+      "Option 'serializer.options' is refused by the TaggedJSON serializer: tag must be a byte, got 300",
+    );
+    return true;
   });
-  await assert.rejects(
-    async () => await serializer.init?.(),
-    (err: unknown) => {
-      assert.ok(err instanceof BrokerOptionsError);
-      assert.equal(
-        err.message,
-        "Option 'serializer.options' is refused by the TaggedJSON serializer: tag must be a byte, got 300",
-      );
-      return true;
-    },
-  );
 });
 
 Deno.test("a library that cannot be loaded fails init() naming the package, and is retried", async () => {
   const serializer = resolveSerializerIn(TABLE, "Missing");
   for (let attempt = 0; attempt < 2; attempt++) {
-    await assert.rejects(
-      async () => await serializer.init?.(),
-      (err: unknown) => {
-        assert.ok(err instanceof BrokerOptionsError);
-        assert.match(
-          err.message,
-          /^Cannot load the Missing serializer: .+\. It needs the package 'npm:no-such-codec': add it \(deno add npm:no-such-codec\) or pick another 'serializer'$/,
-        );
-        assert.ok(err.cause instanceof Error);
-        return true;
-      },
-    );
+    await assert.rejects(async () => await serializer.init?.(), (err: unknown) => {
+      assert.ok(err instanceof BrokerOptionsError);
+      assert.match(
+        err.message,
+        /^Cannot load the Missing serializer: .+\. It needs the package 'npm:no-such-codec': add it \(deno add npm:no-such-codec\) or pick another 'serializer'$/,
+      );
+      assert.ok(err.cause instanceof Error);
+      return true;
+    });
   }
   assert.equal((serializer as LazySerializer).loaded, false);
 });

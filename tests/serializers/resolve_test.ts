@@ -32,22 +32,13 @@ Deno.test("resolveSerializer() rejects unknown names, listing the supported ones
     );
     return true;
   });
-  assert.throws(
-    () => resolveSerializer(5 as unknown as string),
-    BrokerOptionsError,
-  );
-  assert.throws(
-    () => resolveSerializer({} as unknown as Serializer),
-    BrokerOptionsError,
-  );
+  assert.throws(() => resolveSerializer(5 as unknown as string), BrokerOptionsError);
+  assert.throws(() => resolveSerializer({} as unknown as Serializer), BrokerOptionsError);
 });
 
 Deno.test("resolveSerializer() takes Moleculer's { type, options }", () => {
   assert.ok(resolveSerializer({ type: "JSON" }) instanceof JSONSerializer);
-  assert.ok(
-    resolveSerializer({ type: " json ", options: {} }) instanceof
-      JSONSerializer,
-  );
+  assert.ok(resolveSerializer({ type: " json ", options: {} }) instanceof JSONSerializer);
 });
 
 Deno.test("resolveSerializer() names what is wrong in a { type, options }", () => {
@@ -61,10 +52,7 @@ Deno.test("resolveSerializer() names what is wrong in a { type, options }", () =
       "Unknown broker option 'serializer.opts'. A serializer with options is written " +
       '{ type: "JSON" | "JSONExt" | "MsgPack" | "Notepack" | "CBOR", options }',
     ],
-    [
-      { type: "JSON", options: "fast" },
-      "Option 'serializer.options' must be an object",
-    ],
+    [{ type: "JSON", options: "fast" }, "Option 'serializer.options' must be an object"],
     [
       { type: "JSON", options: { space: 2 } },
       "Unknown broker option 'serializer.options.space': the JSON serializer takes no options",
@@ -86,24 +74,13 @@ Deno.test("resolveSerializer() names what is wrong in a { type, options }", () =
 
 Deno.test("a broker takes the serializer as { type }, and refuses an unknown one in its constructor", async () => {
   const bus = memoryBus();
-  await using a = scoped(
-    clusterOptions("a", bus, { serializer: { type: "json" } }),
-  );
+  await using a = scoped(clusterOptions("a", bus, { serializer: { type: "json" } }));
   await using b = scoped(clusterOptions("b", bus, { serializer: "JSON" }));
   b.createService({ name: "echo", actions: { say: (ctx) => ctx.params } });
   await startCluster([a, b], ["echo"]);
-  assert.deepEqual(await a.call("echo.say", { text: "héllo" }), {
-    text: "héllo",
-  });
+  assert.deepEqual(await a.call("echo.say", { text: "héllo" }), { text: "héllo" });
   assert.throws(
-    () =>
-      new ServiceBroker({
-        logger: false,
-        transporter: bus,
-        serializer: { type: "Avro" },
-      }),
-    (e: unknown) =>
-      e instanceof BrokerOptionsError &&
-      /Unknown serializer "Avro"/.test(e.message),
+    () => new ServiceBroker({ logger: false, transporter: bus, serializer: { type: "Avro" } }),
+    (e: unknown) => e instanceof BrokerOptionsError && /Unknown serializer "Avro"/.test(e.message),
   );
 });

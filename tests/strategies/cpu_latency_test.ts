@@ -10,16 +10,8 @@ import {
 import { until } from "../_helpers/core.ts";
 import { callMany, cluster, tally } from "../middlewares/_cluster.ts";
 
-type Ep = {
-  id: string;
-  local: boolean;
-  node: { cpu: number | null; hostname: string | null };
-};
-const ep = (
-  id: string,
-  cpu: number | null,
-  hostname: string | null = id,
-): Ep => ({
+type Ep = { id: string; local: boolean; node: { cpu: number | null; hostname: string | null } };
+const ep = (id: string, cpu: number | null, hostname: string | null = id): Ep => ({
   id,
   local: false,
   node: { cpu, hostname },
@@ -31,44 +23,27 @@ function picks(select: () => { id: string }, n = 300): Record<string, number> {
 
 Deno.test("CpuUsageStrategy: the least busy node, or any under lowCpuUsage", () => {
   const s = new CpuUsageStrategy();
-  assert.deepEqual(
-    picks(() => s.select([ep("a", 80), ep("b", 30), ep("c", 60)])),
-    { b: 300 },
-  );
+  assert.deepEqual(picks(() => s.select([ep("a", 80), ep("b", 30), ep("c", 60)])), { b: 300 });
   // under lowCpuUsage (10) a node is taken at once: the idle ones share the load
   const idle = picks(() => s.select([ep("a", 90), ep("b", 5), ep("c", 3)]));
   assert.equal(idle.a, undefined);
   assert.ok(idle.b! > 50 && idle.c! > 50, JSON.stringify(idle));
   // nodes with no figure yet are skipped; with none at all, any node
-  assert.deepEqual(picks(() => s.select([ep("a", null), ep("b", 50)])), {
-    b: 300,
-  });
-  assert.equal(
-    Object.keys(picks(() => s.select([ep("a", null), ep("b", null)]))).length,
-    2,
-  );
+  assert.deepEqual(picks(() => s.select([ep("a", null), ep("b", 50)])), { b: 300 });
+  assert.equal(Object.keys(picks(() => s.select([ep("a", null), ep("b", null)]))).length, 2);
 });
 
 Deno.test("CpuUsageStrategy: sampleCount looks at a random sample only", () => {
   const s = new CpuUsageStrategy({ sampleCount: 1, lowCpuUsage: 0 });
-  const counts = picks(
-    () => s.select([ep("a", 90), ep("b", 5), ep("c", 50)]),
-    600,
-  );
+  const counts = picks(() => s.select([ep("a", 90), ep("b", 5), ep("c", 50)]), 600);
   assert.equal(Object.keys(counts).length, 3, JSON.stringify(counts));
-  assert.throws(
-    () => new CpuUsageStrategy({ sampleCount: -1 }),
-    BrokerOptionsError,
-  );
+  assert.throws(() => new CpuUsageStrategy({ sampleCount: -1 }), BrokerOptionsError);
   assert.ok(resolveStrategy("CpuUsage")() instanceof CpuUsageStrategy);
 });
 
 Deno.test("CpuUsage in a cluster: calls go to the node whose heartbeats report the lowest CPU", async () => {
   await using c = await cluster([
-    {
-      id: "caller",
-      options: { registry: { strategy: "CpuUsage", stopDelay: 0 } },
-    },
+    { id: "caller", options: { registry: { strategy: "CpuUsage", stopDelay: 0 } } },
     ...["n1", "n2", "n3"].map((id) => ({
       id,
       services: [{ name: "who", actions: { ami: () => id } }],
@@ -77,9 +52,7 @@ Deno.test("CpuUsage in a cluster: calls go to the node whose heartbeats report t
   const caller = c.nodes.caller!;
   // What the last heartbeats said (heartbeats come every 10 s; none arrives during the test).
   const cpu = { n1: 70, n2: 20, n3: 45 };
-  for (const [id, v] of Object.entries(cpu)) {
-    caller.registry.nodes.get(id)!.cpu = v;
-  }
+  for (const [id, v] of Object.entries(cpu)) caller.registry.nodes.get(id)!.cpu = v;
   assert.deepEqual(tally(await callMany(caller, "who.ami", 20)), { n2: 20 });
   caller.registry.nodes.get("n3")!.cpu = 4;
   assert.deepEqual(tally(await callMany(caller, "who.ami", 20)), { n3: 20 });
@@ -101,9 +74,7 @@ function fakeHost(latency: Record<string, number>) {
     nodes,
     ping(nodeID) {
       pinged.push(nodeID);
-      return Promise.resolve({
-        elapsedTime: latency[nodes.get(nodeID)!.hostname!]!,
-      });
+      return Promise.resolve({ elapsedTime: latency[nodes.get(nodeID)!.hostname!]! });
     },
     signal: controller.signal,
     shared: new Map(),
@@ -114,10 +85,7 @@ function fakeHost(latency: Record<string, number>) {
 Deno.test("LatencyStrategy: pings one node per host and prefers the fastest host", async () => {
   const f = fakeHost({ h1: 30, h2: 15, h3: 60 });
   try {
-    const s = new LatencyStrategy(f.host, {
-      pingInterval: 0.02,
-      lowLatency: 10,
-    });
+    const s = new LatencyStrategy(f.host, { pingInterval: 0.02, lowLatency: 10 });
     await until(() => s.latencyOf("h3") !== undefined, "a ping round");
     assert.equal(s.latencyOf("h2"), 15);
     assert.equal(f.pinged.length % 3, 0, "one ping per host and round");
@@ -144,10 +112,7 @@ Deno.test("LatencyStrategy: with no measurements (or no host) it picks at random
   const s = new LatencyStrategy();
   const counts = picks(() => s.select([ep("a", null), ep("b", null), ep("c", null)]));
   assert.equal(Object.keys(counts).length, 3);
-  assert.throws(
-    () => new LatencyStrategy(undefined, { collectCount: 0 }),
-    BrokerOptionsError,
-  );
+  assert.throws(() => new LatencyStrategy(undefined, { collectCount: 0 }), BrokerOptionsError);
 });
 
 Deno.test("Latency in a cluster: new nodes are pinged, and equally fast nodes share the calls", async () => {
@@ -155,11 +120,7 @@ Deno.test("Latency in a cluster: new nodes are pinged, and equally fast nodes sh
     {
       id: "caller",
       options: {
-        registry: {
-          strategy: "Latency",
-          strategyOptions: { pingInterval: 60 },
-          stopDelay: 0,
-        },
+        registry: { strategy: "Latency", strategyOptions: { pingInterval: 60 }, stopDelay: 0 },
       },
     },
     ...["n1", "n2", "n3"].map((id) => ({
@@ -168,8 +129,7 @@ Deno.test("Latency in a cluster: new nodes are pinged, and equally fast nodes sh
     })),
   ], { caller: ["who.ami", 3] });
   const caller = c.nodes.caller!;
-  const strategy = caller.registry.actions.get("who.ami")!
-    .strategy as LatencyStrategy;
+  const strategy = caller.registry.actions.get("who.ami")!.strategy as LatencyStrategy;
   assert.ok(strategy instanceof LatencyStrategy);
   const host = caller.registry.nodes.get("n1")!.hostname!;
   // Nodes that joined after the last ping round are measured as soon as a call meets them.
@@ -177,9 +137,5 @@ Deno.test("Latency in a cluster: new nodes are pinged, and equally fast nodes sh
   assert.equal((await callMany(caller, "who.ami", 3)).length, 3);
   await until(() => strategy.latencyOf(host) !== undefined, "a measured host");
   const counts = tally(await callMany(caller, "who.ami", 60));
-  assert.deepEqual(
-    Object.keys(counts).sort(),
-    ["n1", "n2", "n3"],
-    JSON.stringify(counts),
-  );
+  assert.deepEqual(Object.keys(counts).sort(), ["n1", "n2", "n3"], JSON.stringify(counts));
 });

@@ -30,9 +30,7 @@ Deno.test("ShardStrategy: keys from params paths, `#meta` paths and functions; n
   const list = eps("n1", "n2", "n3", "n4");
   const byPath = new ShardStrategy({ shardKey: "user.id" });
   const byMeta = new ShardStrategy({ shardKey: "#tenant" });
-  const byFn = new ShardStrategy({
-    shardKey: (c: Context) => (c.params as { k: string }).k,
-  });
+  const byFn = new ShardStrategy({ shardKey: (c: Context) => (c.params as { k: string }).k });
   const plain = new ShardStrategy({ shardKey: "key" });
   for (const key of ["a", "b", "c", "d", "e"]) {
     const want = plain.select(list, ctx({ key })).id;
@@ -81,22 +79,13 @@ Deno.test({
     const require = createRequire(MOLECULER_SHARD);
     const MolShard = require(fileURLToPath(MOLECULER_SHARD));
     const bus = { localBus: { on() {} } };
-    for (
-      const opts of [{}, { vnodes: 3 }, { ringSize: 1000 }, {
-        vnodes: 7,
-        ringSize: 12345,
-      }]
-    ) {
+    for (const opts of [{}, { vnodes: 3 }, { ringSize: 1000 }, { vnodes: 7, ringSize: 12345 }]) {
       const theirs = new MolShard({}, bus, { shardKey: "id", ...opts });
       const ours = new ShardStrategy({ shardKey: "id", ...opts });
       const list = eps("node-b", "node-a", "node-d", "node-c");
       for (let i = 0; i < 500; i++) {
         const c = ctx({ id: `user-${i}` });
-        assert.equal(
-          ours.select(list, c).id,
-          theirs.select(list, c).id,
-          JSON.stringify(opts),
-        );
+        assert.equal(ours.select(list, c).id, theirs.select(list, c).id, JSON.stringify(opts));
       }
     }
   },
@@ -118,11 +107,7 @@ Deno.test("Shard in a cluster: calls with one key land on one node; per-action o
     {
       id: "caller",
       options: {
-        registry: {
-          strategy: "Shard",
-          strategyOptions: { shardKey: "userID" },
-          stopDelay: 0,
-        },
+        registry: { strategy: "Shard", strategyOptions: { shardKey: "userID" }, stopDelay: 0 },
       },
     },
     { id: "n1", services: services("n1") },
@@ -134,30 +119,20 @@ Deno.test("Shard in a cluster: calls with one key land on one node; per-action o
   const owners = new Set<string>();
   for (let userID = 0; userID < 30; userID++) {
     const answers = new Set<unknown>();
-    for (let i = 0; i < 4; i++) {
-      answers.add(await caller.call("who.ami", { userID }));
-    }
+    for (let i = 0; i < 4; i++) answers.add(await caller.call("who.ami", { userID }));
     assert.equal(answers.size, 1, `user ${userID} went to ${[...answers]}`);
     owners.add([...answers][0] as string);
   }
   assert.equal(owners.size, 3, "keys spread over the three nodes");
   // The action's own strategy, announced in INFO, is used by a RoundRobin caller too.
   const rr = c.nodes.rr!;
-  assert.ok(
-    rr.registry.actions.get("who.tenant")!.strategy instanceof ShardStrategy,
-  );
-  assert.ok(
-    !(rr.registry.actions.get("who.ami")!.strategy instanceof ShardStrategy),
-  );
+  assert.ok(rr.registry.actions.get("who.tenant")!.strategy instanceof ShardStrategy);
+  assert.ok(!(rr.registry.actions.get("who.ami")!.strategy instanceof ShardStrategy));
   for (const tenant of ["acme", "globex", "initech"]) {
     const answers = await Promise.all(
       [0, 1, 2, 3].map(() => rr.call("who.tenant", {}, { meta: { tenant } })),
     );
     assert.equal(new Set(answers).size, 1, `${tenant}: ${answers}`);
   }
-  assert.deepEqual(tally(await callMany(rr, "who.ami", 3)), {
-    n1: 1,
-    n2: 1,
-    n3: 1,
-  });
+  assert.deepEqual(tally(await callMany(rr, "who.ami", 3)), { n1: 1, n2: 1, n3: 1 });
 });

@@ -192,40 +192,25 @@ Deno.test("call({ nodeID }) targets one node regardless of the strategy", async 
 });
 
 Deno.test("resolveStrategy() knows every built-in, with or without the Strategy suffix", () => {
-  for (
-    const name of [
-      "CpuUsage",
-      "Latency",
-      "Shard",
-      "ShardStrategy",
-      "latencystrategy",
-    ]
-  ) {
+  for (const name of ["CpuUsage", "Latency", "Shard", "ShardStrategy", "latencystrategy"]) {
     const s = resolveStrategy(name)();
     assert.equal(typeof s.select, "function", name);
   }
 });
 
 Deno.test("EndpointList.next() with an availability test skips refused endpoints", () => {
-  const list = new EndpointList<ListedEndpoint>(
-    "a.b",
-    undefined,
-    new RoundRobinStrategy(),
-  );
+  const list = new EndpointList<ListedEndpoint>("a.b", undefined, new RoundRobinStrategy());
   list.add(ep("r1"));
   list.add(ep("local", true));
   list.add(ep("r2"));
   const open = new Set(["local", "r1"]);
   const available = (e: ListedEndpoint) => !open.has(e.id);
   // preferLocal: the local endpoint is refused, so the others are balanced
-  assert.deepEqual(
-    [0, 1, 2].map(() => list.next(true, undefined, available)!.id),
-    [
-      "r2",
-      "r2",
-      "r2",
-    ],
-  );
+  assert.deepEqual([0, 1, 2].map(() => list.next(true, undefined, available)!.id), [
+    "r2",
+    "r2",
+    "r2",
+  ]);
   open.delete("local");
   assert.equal(list.next(true, undefined, available)!.id, "local");
   open.add("local");
@@ -249,13 +234,7 @@ Deno.test("a local action naming an unknown strategy, or bad options, is a schem
     () =>
       broker.createService({
         name: "t",
-        actions: {
-          a: {
-            strategy: "Shard",
-            strategyOptions: { vnodes: -1 },
-            handler: () => 1,
-          },
-        },
+        actions: { a: { strategy: "Shard", strategyOptions: { vnodes: -1 }, handler: () => 1 } },
       }),
     ServiceSchemaError,
   );
@@ -263,10 +242,7 @@ Deno.test("a local action naming an unknown strategy, or bad options, is a schem
     () =>
       new ServiceBroker({
         logger: false,
-        registry: {
-          strategy: "Latency",
-          strategyOptions: { pingInterval: "x" },
-        },
+        registry: { strategy: "Latency", strategyOptions: { pingInterval: "x" } },
       }),
     BrokerOptionsError,
   );

@@ -25,9 +25,7 @@ Deno.test("BalancedSubscriptions: one per action and per event group; unchanged 
   await t.connect(host);
   await caller.connect(new RecordingHost("caller"));
   const warnings: string[] = [];
-  const balanced = new BalancedSubscriptions(t, {
-    warn: (m) => void warnings.push(m),
-  });
+  const balanced = new BalancedSubscriptions(t, { warn: (m) => void warnings.push(m) });
   try {
     await balanced.sync(SERVICES);
     assert.deepEqual(balanced.keys.sort(), [
@@ -36,35 +34,18 @@ Deno.test("BalancedSubscriptions: one per action and per event group; unchanged 
       "REQ users.get",
       "REQ users.list",
     ]);
-    await caller.publishBalancedRequest(
-      "users.get",
-      new TextEncoder().encode("get"),
-    );
-    await caller.publishBalancedEvent(
-      "order.line.added",
-      "users",
-      new TextEncoder().encode("o"),
-    );
+    await caller.publishBalancedRequest("users.get", new TextEncoder().encode("get"));
+    await caller.publishBalancedEvent("order.line.added", "users", new TextEncoder().encode("o"));
     await host.waitFor(2);
     assert.deepEqual(host.lines, ["REQ get", "EVENT o"]);
 
     // A service loses an action: only that subscription goes.
     await balanced.sync([{ ...SERVICES[0], actions: { "users.get": {} } }]);
     assert.equal(balanced.keys.includes("REQ users.list"), false);
-    await caller.publishBalancedRequest(
-      "users.list",
-      new TextEncoder().encode("list"),
-    );
-    await caller.publishBalancedRequest(
-      "users.get",
-      new TextEncoder().encode("get-2"),
-    );
+    await caller.publishBalancedRequest("users.list", new TextEncoder().encode("list"));
+    await caller.publishBalancedRequest("users.get", new TextEncoder().encode("get-2"));
     await host.waitFor(3);
-    assert.deepEqual(
-      host.texts,
-      ["get", "o", "get-2"],
-      "users.list is no longer heard",
-    );
+    assert.deepEqual(host.texts, ["get", "o", "get-2"], "users.list is no longer heard");
 
     // The INFO sent at stop announces no services: every subscription goes.
     await balanced.sync([]);
@@ -80,15 +61,10 @@ Deno.test("BalancedSubscriptions: one per action and per event group; unchanged 
 Deno.test("BalancedSubscriptions: a subscription that fails is logged and tried again next time", async () => {
   const t = new MemoryTransporter(`balanced-${crypto.randomUUID()}`);
   const warnings: string[] = [];
-  const balanced = new BalancedSubscriptions(t, {
-    warn: (m) => void warnings.push(m),
-  });
+  const balanced = new BalancedSubscriptions(t, { warn: (m) => void warnings.push(m) });
   await balanced.sync([{ name: "users", actions: { "users.get": {} } }]); // not connected yet
   assert.equal(warnings.length, 1);
-  assert.match(
-    warnings[0]!,
-    /^Cannot make the balanced subscription 'REQ users.get': /,
-  );
+  assert.match(warnings[0]!, /^Cannot make the balanced subscription 'REQ users.get': /);
   assert.deepEqual(balanced.keys, []);
   await t.connect(new RecordingHost("n1"));
   try {

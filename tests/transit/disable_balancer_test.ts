@@ -38,11 +38,7 @@ function busGroup(): string {
  * still active?).
  */
 class SpyTransporter extends MemoryTransporter {
-  readonly subscriptions: {
-    subject: string;
-    queue: string;
-    active: boolean;
-  }[] = [];
+  readonly subscriptions: { subject: string; queue: string; active: boolean }[] = [];
   #prefix = "MOL";
 
   override connect(host: TransporterHost): Promise<void> {
@@ -50,15 +46,9 @@ class SpyTransporter extends MemoryTransporter {
     return super.connect(host);
   }
 
-  override async subscribeBalancedRequest(
-    action: string,
-  ): Promise<TransporterSubscription> {
+  override async subscribeBalancedRequest(action: string): Promise<TransporterSubscription> {
     const sub = await super.subscribeBalancedRequest(action);
-    return this.#record(
-      sub,
-      balancedRequestSubject(this.#prefix, action),
-      action,
-    );
+    return this.#record(sub, balancedRequestSubject(this.#prefix, action), action);
   }
 
   override async subscribeBalancedEvent(
@@ -66,18 +56,10 @@ class SpyTransporter extends MemoryTransporter {
     group: string,
   ): Promise<TransporterSubscription> {
     const sub = await super.subscribeBalancedEvent(event, group);
-    return this.#record(
-      sub,
-      balancedEventPattern(this.#prefix, group, event),
-      group,
-    );
+    return this.#record(sub, balancedEventPattern(this.#prefix, group, event), group);
   }
 
-  #record(
-    sub: TransporterSubscription,
-    subject: string,
-    queue: string,
-  ): TransporterSubscription {
+  #record(sub: TransporterSubscription, subject: string, queue: string): TransporterSubscription {
     const rec = { subject, queue, active: true };
     this.subscriptions.push(rec);
     return {
@@ -101,11 +83,7 @@ class NoBalancerTransporter extends MemoryTransporter {
 }
 
 /** A broker on the bus with `disableBalancer: true` (unless overridden) and a spy transporter. */
-async function node(
-  group: string,
-  nodeID: string,
-  extra: DenoNodeOptions = {},
-) {
+async function node(group: string, nodeID: string, extra: DenoNodeOptions = {}) {
   const spy = new SpyTransporter(group);
   const n = await startDeno({
     transporter: spy,
@@ -168,12 +146,7 @@ function worker(nodeID: string, served: Served[]): ServiceSchema {
     name: "work",
     actions: {
       do(ctx: Context<Rec>) {
-        served.push({
-          id: ctx.id,
-          node: nodeID,
-          sender: ctx.nodeID,
-          n: ctx.params.n,
-        });
+        served.push({ id: ctx.id, node: nodeID, sender: ctx.nodeID, n: ctx.params.n });
         ctx.meta.servedBy = nodeID;
         return { servedBy: nodeID, n: ctx.params.n };
       },
@@ -198,10 +171,7 @@ Deno.test("disableBalancer: calls go to REQB, the queue group spreads them, each
   );
   // Each node serves the action in the REQB queue group named after it.
   for (const n of [a, b, c]) {
-    assert.ok(
-      n.spy.balanced().includes("MOL.REQB.work.do [work.do]"),
-      n.spy.balanced().join(),
-    );
+    assert.ok(n.spy.balanced().includes("MOL.REQB.work.do [work.do]"), n.spy.balanced().join());
   }
   wire.clear();
 
@@ -215,21 +185,14 @@ Deno.test("disableBalancer: calls go to REQB, the queue group spreads them, each
   assert.equal(served.length, 30);
   assert.equal(new Set(served.map((s) => s.id)).size, 30);
   assert.deepEqual(count(served, (s) => s.node), { a: 10, b: 10, c: 10 });
-  assert.ok(
-    served.every((s) => s.sender === "a"),
-    "ctx.nodeID is the caller on every node",
-  );
+  assert.ok(served.every((s) => s.sender === "a"), "ctx.nodeID is the caller on every node");
   // On the wire: 30 REQ on REQB, none targeted; one RES per request back to the caller.
   assert.equal(wire.on("MOL.REQB.work.do").length, 30);
   assert.equal(wire.on("MOL.REQ.").length, 0);
   const res = wire.on("MOL.RES.");
   assert.equal(res.length, 30);
   assert.ok(res.every((p) => p.subject === "MOL.RES.a"));
-  assert.deepEqual(count(res, (p) => String(p.payload.sender)), {
-    a: 10,
-    b: 10,
-    c: 10,
-  });
+  assert.deepEqual(count(res, (p) => String(p.payload.sender)), { a: 10, b: 10, c: 10 });
 
   // The response meta says who served; the REQB payload is the same REQ as a targeted one.
   const meta: Rec = {};
@@ -238,16 +201,9 @@ Deno.test("disableBalancer: calls go to REQB, the queue group spreads them, each
   const balancedReq = wire.on("MOL.REQB.work.do").at(-1)!.payload;
   wire.clear();
   const targetedMeta: Rec = {};
-  await b.broker.call("work.do", { n: 100 }, {
-    nodeID: "c",
-    meta: targetedMeta,
-  });
+  await b.broker.call("work.do", { n: 100 }, { nodeID: "c", meta: targetedMeta });
   assert.equal(targetedMeta.servedBy, "c");
-  assert.equal(
-    wire.on("MOL.REQB.").length,
-    0,
-    "opts.nodeID still targets the node",
-  );
+  assert.equal(wire.on("MOL.REQB.").length, 0, "opts.nodeID still targets the node");
   const targetedReq = wire.on("MOL.REQ.c")[0]!.payload;
   assert.deepEqual(Object.keys(balancedReq), Object.keys(targetedReq));
   assert.equal(balancedReq.action, "work.do");
@@ -263,9 +219,7 @@ Deno.test("disableBalancer: calls go to REQB, the queue group spreads them, each
     }],
   });
   await waitFor(
-    () =>
-      a.broker.registry.actions.get("relay.go") &&
-      d.broker.registry.actions.get("work.do"),
+    () => a.broker.registry.actions.get("relay.go") && d.broker.registry.actions.get("work.do"),
     "relay.go and work.do known",
   );
   wire.clear();
@@ -343,12 +297,9 @@ Deno.test("disableBalancer: emits go to EVENTB, one copy per group, one handler 
   }
   // Every billing emit handled once: the data values 0..19 each appear once across b and c.
   const billing = [...logs.b.events, ...logs.c.events].filter((e) => e.service === "billing");
-  assert.deepEqual(
-    billing.map((e) => (e.data as Rec).i).sort((x, y) => +x! - +y!),
-    [
-      ...Array(20).keys(),
-    ],
-  );
+  assert.deepEqual(billing.map((e) => (e.data as Rec).i).sort((x, y) => +x! - +y!), [
+    ...Array(20).keys(),
+  ]);
   // On the wire: 4 EVENTB copies per emit with `groups: [group]`, no targeted EVENT.
   assert.equal(wire.on("MOL.EVENT.").length, 0);
   const copies = wire.on("MOL.EVENTB.");
@@ -369,10 +320,7 @@ Deno.test("disableBalancer: emits go to EVENTB, one copy per group, one handler 
   for (const log of Object.values(logs)) log.events.length = 0;
   wire.clear();
   await b.broker.emit("order.item.added", { deep: true });
-  await logs.b.waitFor(
-    (e) => e.event === "order.item.added",
-    "deep gets order.item.added",
-  );
+  await logs.b.waitFor((e) => e.event === "order.item.added", "deep gets order.item.added");
   await settle();
   assert.equal(all().length, 1);
   assert.deepEqual(wire.on("MOL.EVENTB.").map((p) => p.subject), [
@@ -382,9 +330,7 @@ Deno.test("disableBalancer: emits go to EVENTB, one copy per group, one handler 
   // The `groups` option limits the copies; a `$` event goes through the bus too.
   for (const log of Object.values(logs)) log.events.length = 0;
   wire.clear();
-  await c.broker.emit("order.created", { only: true }, {
-    groups: ["audit", "mail"],
-  });
+  await c.broker.emit("order.created", { only: true }, { groups: ["audit", "mail"] });
   await c.broker.emit("$custom.tick", { tick: 1 });
   await waitFor(() => all().length === 3, "audit, mail and $custom.tick");
   await settle();
@@ -414,12 +360,7 @@ Deno.test("disableBalancer: a broadcast is a targeted EVENT to every node, the s
     services: [logs.a.service("mailer", { "order.created": "mail" })],
   });
   await using b = await node(group, "b", {
-    services: [
-      logs.b.service("billing", {
-        "order.created": undefined,
-        "order.*": "stars",
-      }),
-    ],
+    services: [logs.b.service("billing", { "order.created": undefined, "order.*": "stars" })],
   });
   await using c = await node(group, "c", {
     services: [logs.c.service("billing", { "order.created": undefined })],
@@ -467,9 +408,7 @@ Deno.test("disableBalancer: a broadcast is a targeted EVENT to every node, the s
   await logs.b.waitFor((e) => e.handler === "order.*", "stars handler");
   await settle();
   assert.equal(all().length, 1);
-  assert.deepEqual(wire.on("MOL.EVENT.").map((p) => p.subject), [
-    "MOL.EVENT.b",
-  ]);
+  assert.deepEqual(wire.on("MOL.EVENT.").map((p) => p.subject), ["MOL.EVENT.b"]);
 });
 
 Deno.test("disableBalancer: balanced subscriptions follow the announced services", async () => {
@@ -479,24 +418,14 @@ Deno.test("disableBalancer: balanced subscriptions follow the announced services
   await using a = await node(group, "a", { internalServices: false });
   const b = await node(group, "b", {
     internalServices: false,
-    services: [
-      worker("b", served),
-      log.service("listener", { "job.**": "jobs" }),
-    ],
+    services: [worker("b", served), log.service("listener", { "job.**": "jobs" })],
   });
   await using plain = await node(group, "plain", {
     internalServices: false,
     disableBalancer: false,
-    services: [{
-      name: "other",
-      actions: { x: () => 1 },
-      events: { "job.done": () => {} },
-    }],
+    services: [{ name: "other", actions: { x: () => 1 }, events: { "job.done": () => {} } }],
   });
-  await waitFor(
-    () => a.broker.registry.actions.get("work.do"),
-    "a sees work.do",
-  );
+  await waitFor(() => a.broker.registry.actions.get("work.do"), "a sees work.do");
   // Every action in the INFO (protected ones too, as in Moleculer) and every event.
   assert.deepEqual(b.spy.balanced(), [
     "MOL.EVENTB.jobs.job.> [jobs]",
@@ -509,18 +438,12 @@ Deno.test("disableBalancer: balanced subscriptions follow the announced services
 
   // A service added later gets its subscriptions with the next INFO; a removed one loses them.
   await b.broker.register({ name: "late", actions: { hi: () => "hi" } });
-  await waitFor(
-    () => a.broker.registry.actions.get("late.hi"),
-    "a sees late.hi",
-  );
+  await waitFor(() => a.broker.registry.actions.get("late.hi"), "a sees late.hi");
   assert.ok(b.spy.balanced().includes("MOL.REQB.late.hi [late.hi]"));
   assert.equal(await a.broker.call("late.hi"), "hi");
   const before = b.spy.subscriptions.length;
   await b.broker.destroyService("late");
-  await waitFor(
-    () => !a.broker.registry.actions.get("late.hi"),
-    "late.hi gone from a",
-  );
+  await waitFor(() => !a.broker.registry.actions.get("late.hi"), "late.hi gone from a");
   assert.ok(!b.spy.balanced().includes("MOL.REQB.late.hi [late.hi]"));
   // Unchanged subscriptions are kept, not recreated.
   assert.equal(b.spy.subscriptions.length, before);
@@ -541,29 +464,17 @@ Deno.test("disableBalancer: the namespace prefixes the balanced subjects", async
     protocolVersion: "4",
     services: [worker("b", served), log.service("l", { "ev.*": undefined })],
   });
-  await using a4 = await node(group, "a4", {
-    namespace: "ns1",
-    protocolVersion: "4",
-  });
-  await waitFor(
-    () => a4.broker.registry.actions.get("work.do"),
-    "a4 sees work.do",
-  );
+  await using a4 = await node(group, "a4", { namespace: "ns1", protocolVersion: "4" });
+  await waitFor(() => a4.broker.registry.actions.get("work.do"), "a4 sees work.do");
   assert.ok(b.spy.balanced().includes("MOL-ns1.EVENTB.l.ev.* [l]"));
   wire.clear();
-  assert.deepEqual(await a4.broker.call("work.do", { n: 1 }), {
-    servedBy: "b",
-    n: 1,
-  });
+  assert.deepEqual(await a4.broker.call("work.do", { n: 1 }), { servedBy: "b", n: 1 });
   await a4.broker.emit("ev.x", 1);
   await log.waitFor((e) => e.event === "ev.x", "ev.x");
-  assert.deepEqual(
-    wire.packets.map((p) => p.subject).filter((s) => /REQB|EVENTB/.test(s)),
-    [
-      "MOL-ns1.REQB.work.do",
-      "MOL-ns1.EVENTB.l.ev.x",
-    ],
-  );
+  assert.deepEqual(wire.packets.map((p) => p.subject).filter((s) => /REQB|EVENTB/.test(s)), [
+    "MOL-ns1.REQB.work.do",
+    "MOL-ns1.EVENTB.l.ev.x",
+  ]);
   const req = wire.on("MOL-ns1.REQB.")[0]!.payload;
   assert.equal(req.ver, "4");
   assert.ok(!("headers" in req), "no headers in protocol 4");
@@ -590,15 +501,9 @@ Deno.test("disableBalancer: without a built-in balancer it is ignored with a war
     a.logs.some((l) => l.level === "warn" && /no built-in balancer/.test(l.message)),
     a.logs.map((l) => l.message).join("\n"),
   );
-  await waitFor(
-    () => a.broker.registry.actions.get("work.do"),
-    "a sees work.do",
-  );
+  await waitFor(() => a.broker.registry.actions.get("work.do"), "a sees work.do");
   wire.clear();
-  assert.deepEqual(await a.broker.call("work.do", { n: 1 }), {
-    servedBy: "b",
-    n: 1,
-  });
+  assert.deepEqual(await a.broker.call("work.do", { n: 1 }), { servedBy: "b", n: 1 });
   assert.deepEqual(wire.on("MOL.REQ").map((p) => p.subject), ["MOL.REQ.b"]);
 
   // Without a transporter there is nothing to balance with either.
@@ -609,18 +514,10 @@ Deno.test("disableBalancer: without a built-in balancer it is ignored with a war
   });
   assert.equal(local.options.disableBalancer, false);
   // The default is the built-in balancer.
-  assert.equal(
-    new ServiceBroker({ nodeID: "d", logger: false }).options.disableBalancer,
-    false,
-  );
+  assert.equal(new ServiceBroker({ nodeID: "d", logger: false }).options.disableBalancer, false);
   assert.equal(b.broker.options.disableBalancer, false);
   assert.throws(
-    () =>
-      new ServiceBroker({
-        nodeID: "x",
-        logger: false,
-        disableBalancer: "yes" as never,
-      }),
+    () => new ServiceBroker({ nodeID: "x", logger: false, disableBalancer: "yes" as never }),
     /disableBalancer/,
   );
 });
@@ -634,10 +531,7 @@ Deno.test("disableBalancer: a mixed cluster behaves as Moleculer's (targeted tra
   const onLog = new EventLog();
   // "off" runs with disableBalancer, "on" keeps the built-in balancer.
   await using off = await node(group, "off", {
-    services: [
-      worker("off", servedOff),
-      offLog.service("offl", { "x.ev": undefined }),
-    ],
+    services: [worker("off", servedOff), offLog.service("offl", { "x.ev": undefined })],
   });
   await using on = await node(group, "on", {
     disableBalancer: false,
@@ -647,47 +541,32 @@ Deno.test("disableBalancer: a mixed cluster behaves as Moleculer's (targeted tra
     ],
   });
   await waitFor(
-    () =>
-      off.broker.registry.actions.get("onwork.do") &&
-      on.broker.registry.actions.get("work.do"),
+    () => off.broker.registry.actions.get("onwork.do") && on.broker.registry.actions.get("work.do"),
     "both see each other",
   );
   // The balancer node reaches the other with targeted REQ / EVENT, which every node subscribes to.
-  assert.deepEqual(await on.broker.call("work.do", { n: 1 }), {
-    servedBy: "off",
-    n: 1,
-  });
+  assert.deepEqual(await on.broker.call("work.do", { n: 1 }), { servedBy: "off", n: 1 });
   await on.broker.emit("x.ev", 1);
-  await offLog.waitFor(
-    (e) => e.event === "x.ev" && e.nodeID === "on",
-    "off gets on's emit",
-  );
+  await offLog.waitFor((e) => e.event === "x.ev" && e.nodeID === "on", "off gets on's emit");
   await on.broker.broadcast("x.ev", 2);
   await offLog.waitFor((e) => e.data === 2, "off gets on's broadcast");
   assert.equal(wire.on("MOL.REQB.").length + wire.on("MOL.EVENTB.").length, 0);
   // Targeted calls and broadcasts from the disableBalancer node work too.
-  assert.deepEqual(
-    await off.broker.call("onwork.do", { n: 2 }, { nodeID: "on" }),
-    {
-      servedBy: "on",
-      n: 2,
-    },
-  );
+  assert.deepEqual(await off.broker.call("onwork.do", { n: 2 }, { nodeID: "on" }), {
+    servedBy: "on",
+    n: 2,
+  });
   await off.broker.broadcast("x.ev", 3);
   await onLog.waitFor((e) => e.data === 3, "on gets off's broadcast");
   // But balanced traffic from the disableBalancer node never reaches a node that keeps its
   // balancer (it does not subscribe to REQB/EVENTB): the call times out, the emit is lost. A
   // Moleculer node with its balancer on behaves the same way.
   onLog.events.length = 0;
-  const err = await off.broker.call("onwork.do", { n: 3 }, { timeout: 150 })
-    .catch((e) => e);
+  const err = await off.broker.call("onwork.do", { n: 3 }, { timeout: 150 }).catch((e) => e);
   assert.ok(err instanceof RequestTimeoutError, String(err));
   assert.equal(wire.on("MOL.REQB.onwork.do").length, 1);
   await off.broker.emit("x.ev", 4);
-  await offLog.waitFor(
-    (e) => e.data === 4,
-    "off's own handler gets the EVENTB copy",
-  );
+  await offLog.waitFor((e) => e.data === 4, "off's own handler gets the EVENTB copy");
   await settle();
   assert.equal(onLog.events.length, 0);
   assert.equal(servedOn.filter((s) => s.n === 3).length, 0);

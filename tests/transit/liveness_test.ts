@@ -23,9 +23,7 @@ function registry(...remotes: string[]): Registry {
     hostname: "test",
     remoteHandler: () => () => undefined,
   });
-  for (const id of remotes) {
-    r.processNodeInfo(id, { services: [], instanceID: `${id}-1`, seq: 1 });
-  }
+  for (const id of remotes) r.processNodeInfo(id, { services: [], instanceID: `${id}-1`, seq: 1 });
   return r;
 }
 
@@ -37,9 +35,7 @@ class Host implements LivenessHost {
   readonly discovered: string[] = [];
   readonly lost: string[] = [];
   readonly warnings: string[] = [];
-  readonly logger = {
-    warn: (message: string) => void this.warnings.push(message),
-  };
+  readonly logger = { warn: (message: string) => void this.warnings.push(message) };
 
   constructor(readonly registry: Registry) {}
 
@@ -121,11 +117,7 @@ Deno.test("Liveness.onHeartbeat() refreshes a known node and asks an unknown one
   liveness.onHeartbeat("c", { cpu: 1 });
   liveness.onHeartbeat("stranger", { cpu: 1 });
   assert.deepEqual(host.discovered, ["c", "stranger"]);
-  assert.equal(
-    reg.nodes.get("c")!.available,
-    false,
-    "only its INFO brings it back",
-  );
+  assert.equal(reg.nodes.get("c")!.available, false, "only its INFO brings it back");
 });
 
 Deno.test("Liveness.reconnected(): every node gets a full timeout and stays unheard until it speaks", () => {
@@ -140,11 +132,7 @@ Deno.test("Liveness.reconnected(): every node gets a full timeout and stays unhe
     assert.ok(Date.now() - reg.nodes.get(id)!.lastHeartbeatTime < 1_000, id);
     assert.equal(liveness.isUnheard(id), true, id);
   }
-  assert.equal(
-    liveness.isUnheard("d"),
-    false,
-    "an offline node is not waited for",
-  );
+  assert.equal(liveness.isUnheard("d"), false, "an offline node is not waited for");
   assert.equal(liveness.isUnheard("local"), false);
   liveness.check();
   assert.deepEqual(host.lost, [], "the fresh timeout holds");
@@ -194,15 +182,8 @@ Deno.test("Liveness timers: beats every interval with a short jitter, checks eve
     assert.ok(host.beats.length >= 5, `${host.beats.length} beats in 420 ms`);
     const gaps = host.beats.slice(1).map((b, i) => b.at - host.beats[i]!.at);
     // 30–50 ms by design; the bound leaves room for late timers on a busy machine.
-    assert.ok(
-      Math.min(...gaps) >= 25,
-      `gaps ${gaps.map(Math.round).join(", ")} ms`,
-    );
-    assert.deepEqual(
-      host.lost,
-      ["silent"],
-      "the check timer found the silent node",
-    );
+    assert.ok(Math.min(...gaps) >= 25, `gaps ${gaps.map(Math.round).join(", ")} ms`);
+    assert.deepEqual(host.lost, ["silent"], "the check timer found the silent node");
   } finally {
     liveness.stop();
   }

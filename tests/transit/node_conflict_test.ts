@@ -95,10 +95,7 @@ Deno.test("NodeConflict: a stopping node lets its successor take over, without a
   assert.equal(conflict.found, "successor");
   assert.deepEqual(host.yielded, []);
   assert.deepEqual(host.sent, []);
-  assert.match(
-    host.infos[0]!,
-    /A new instance \(successor\) took over the nodeID/,
-  );
+  assert.match(host.infos[0]!, /A new instance \(successor\) took over the nodeID/);
 });
 
 Deno.test("NodeConflict: a claim without an instanceID is dropped unless the node is running", () => {
@@ -121,11 +118,7 @@ Deno.test("NodeConflict: a running node checks a claim, and yields when the smal
   conflict.onInfo("1111");
   assert.equal(conflict.checking, true);
   assert.equal(conflict.found, undefined, "one INFO is no proof");
-  assert.deepEqual(
-    host.sent,
-    ["INFO", "PING.api-1"],
-    "our INFO again, then the probe",
-  );
+  assert.deepEqual(host.sent, ["INFO", "PING.api-1"], "our INFO again, then the probe");
   assert.deepEqual(host.warned, ["conflict check"]);
   const nonce = host.pings[0]!;
   assert.match(nonce, /^[0-9a-f-]{36}$/, "a random id nobody can guess");
@@ -151,15 +144,8 @@ Deno.test("NodeConflict: a running node with the smaller instanceID stays, and s
   assert.equal(conflict.found, undefined);
   assert.equal(conflict.checking, false);
   assert.deepEqual(host.yielded, []);
-  assert.deepEqual(
-    host.sent,
-    ["INFO", "PING.api-1", "INFO"],
-    "the other one must hear of it",
-  );
-  assert.match(
-    host.warnings.at(-1)!.message,
-    /Instance '9999' also runs under this node's nodeID/,
-  );
+  assert.deepEqual(host.sent, ["INFO", "PING.api-1", "INFO"], "the other one must hear of it");
+  assert.match(host.warnings.at(-1)!.message, /Instance '9999' also runs under this node's nodeID/);
 });
 
 Deno.test("NodeConflict: a PONG without an instanceID backs the claimed one", () => {
@@ -185,10 +171,7 @@ Deno.test("NodeConflict: a claim nobody backs up is ignored after max(1 s, disco
   assert.deepEqual(host.yielded, []);
   assert.deepEqual(host.sent, ["INFO", "PING.api-1", "INFO"]);
   assert.deepEqual(host.warned, ["conflict check", "conflict unconfirmed"]);
-  assert.match(
-    host.warnings[1]!.message,
-    /Ignored an INFO .* instance 'forged'/,
-  );
+  assert.match(host.warnings[1]!.message, /Ignored an INFO .* instance 'forged'/);
   // The probe is over: a late PONG changes nothing.
   conflict.onPong({ id: host.pings[0]!, instanceID: "0000" });
   assert.equal(conflict.found, undefined);

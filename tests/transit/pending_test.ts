@@ -35,10 +35,7 @@ async function stillPending(p: Promise<unknown>, ms = 30): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const later = new Promise((resolve) => timer = setTimeout(() => resolve(marker), ms));
   try {
-    return await Promise.race([
-      p.then(() => "settled", () => "settled"),
-      later,
-    ]) === marker;
+    return await Promise.race([p.then(() => "settled", () => "settled"), later]) === marker;
   } finally {
     clearTimeout(timer);
   }
@@ -50,24 +47,14 @@ Deno.test("PendingRequests: a RES resolves its request, names the responder and 
   const response = pending.add(ctx, "math.add");
   assert.equal(pending.size, 1);
   const meta = JSON.parse('{"took":3,"__proto__":{"polluted":true}}');
-  assert.equal(
-    pending.settle("node-2", { id: ctx.id, success: true, data: 5, meta }),
-    true,
-  );
+  assert.equal(pending.settle("node-2", { id: ctx.id, success: true, data: 5, meta }), true);
   assert.equal(await response, 5);
   assert.equal(ctx.nodeID, "node-2");
   assert.deepEqual(ctx.meta, { mine: 1, took: 3 });
-  assert.equal(
-    Object.getPrototypeOf(ctx.meta),
-    Object.prototype,
-    "no prototype change",
-  );
+  assert.equal(Object.getPrototypeOf(ctx.meta), Object.prototype, "no prototype change");
   assert.equal(pending.size, 0);
   // The same RES again is an orphan.
-  assert.equal(
-    pending.settle("node-2", { id: ctx.id, success: true, data: 6 }),
-    false,
-  );
+  assert.equal(pending.settle("node-2", { id: ctx.id, success: true, data: 6 }), false);
 });
 
 Deno.test("PendingRequests: an error RES rejects with the remote error's class", async () => {
@@ -78,12 +65,7 @@ Deno.test("PendingRequests: an error RES rejects with the remote error's class",
     id: ctx.id,
     success: false,
     data: null,
-    error: {
-      name: "MoleculerClientError",
-      message: "bad id",
-      code: 422,
-      type: "BAD_ID",
-    },
+    error: { name: "MoleculerClientError", message: "bad id", code: 422, type: "BAD_ID" },
   });
   await assert.rejects(response, (e: unknown) => {
     assert.ok(e instanceof MoleculerClientError);
@@ -95,14 +77,8 @@ Deno.test("PendingRequests: an error RES rejects with the remote error's class",
 
 Deno.test("PendingRequests: a RES without a string id is refused, an unknown one is an orphan", () => {
   const pending = new PendingRequests();
-  assert.throws(
-    () => pending.settle("node-2", { id: 42, success: true }),
-    /string 'id'/,
-  );
-  assert.equal(
-    pending.settle("node-2", { id: "nobody-waits", success: true }),
-    false,
-  );
+  assert.throws(() => pending.settle("node-2", { id: 42, success: true }), /string 'id'/);
+  assert.equal(pending.settle("node-2", { id: "nobody-waits", success: true }), false);
 });
 
 Deno.test("PendingRequests: ids made here and ids set by the caller are both found", async () => {
@@ -112,11 +88,7 @@ Deno.test("PendingRequests: ids made here and ids set by the caller are both fou
   const a = pending.add(made, "a.b");
   const b = pending.add(custom, "a.b");
   assert.equal(pending.size, 2);
-  pending.settle("n", {
-    id: "caller-chosen-id",
-    success: true,
-    data: "custom",
-  });
+  pending.settle("n", { id: "caller-chosen-id", success: true, data: "custom" });
   pending.settle("n", { id: made.id, success: true, data: "made" });
   assert.deepEqual(await Promise.all([a, b]), ["made", "custom"]);
 });
@@ -135,16 +107,9 @@ Deno.test("PendingRequests: the timeout rejects with RequestTimeoutError, and a 
   assert.ok(r1 instanceof RequestTimeoutError);
   assert.deepEqual(r1.data, { action: "slow.one", nodeID: "node-2" });
   assert.ok(r2 instanceof RequestTimeoutError);
-  assert.deepEqual(
-    r2.data,
-    { action: "slow.two", nodeID: "" },
-    "a balanced request has no node",
-  );
+  assert.deepEqual(r2.data, { action: "slow.two", nodeID: "" }, "a balanced request has no node");
   assert.equal(pending.size, 0);
-  assert.equal(
-    pending.settle("node-2", { id: targeted.id, success: true, data: 1 }),
-    false,
-  );
+  assert.equal(pending.settle("node-2", { id: targeted.id, success: true, data: 1 }), false);
 });
 
 Deno.test("PendingRequests: no timeout, or one past 2^31-1 ms, waits; remove() forgets it", async () => {
@@ -202,10 +167,7 @@ Deno.test("PendingRequests: rejectWhere() picks the requests", async () => {
   const pending = new PendingRequests();
   const a = pending.add(call("n1"), "keep.me");
   const b = pending.add(call("n1"), "drop.me");
-  pending.rejectWhere(
-    (req) => req.action.startsWith("drop"),
-    () => new Error("dropped"),
-  );
+  pending.rejectWhere((req) => req.action.startsWith("drop"), () => new Error("dropped"));
   await assert.rejects(b, /dropped/);
   assert.equal(await stillPending(a), true);
   pending.rejectAll(() => new Error("end"));
@@ -218,23 +180,13 @@ Deno.test("PendingPings: a PONG gives the round trip and the clock difference", 
   assert.equal(pings.has(id), true);
   const sent = Date.now() - 40;
   // The other clock is 100 ms ahead: the PING arrived there 20 ms (half the trip) after it left.
-  assert.equal(
-    pings.settle("node-2", { id, time: sent, arrived: sent + 20 + 100 }),
-    true,
-  );
+  assert.equal(pings.settle("node-2", { id, time: sent, arrived: sent + 20 + 100 }), true);
   const pong = await result;
   assert.equal(pong?.nodeID, "node-2");
-  assert.ok(
-    pong!.elapsedTime >= 40 && pong!.elapsedTime < 200,
-    String(pong!.elapsedTime),
-  );
+  assert.ok(pong!.elapsedTime >= 40 && pong!.elapsedTime < 200, String(pong!.elapsedTime));
   assert.ok(Math.abs(pong!.timeDiff + 100) <= 20, `timeDiff ${pong!.timeDiff}`);
   assert.equal(pings.has(id), false);
-  assert.equal(
-    pings.settle("node-2", { id, time: sent }),
-    false,
-    "settled once",
-  );
+  assert.equal(pings.settle("node-2", { id, time: sent }), false, "settled once");
 });
 
 Deno.test("PendingPings: no PONG in time resolves null; so do abandon() and clear()", async () => {

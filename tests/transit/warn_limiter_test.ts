@@ -22,10 +22,7 @@ Deno.test("WarnLimiter: one warning per key per window, then the count of those 
   assert.equal(lines.length, 2, "still muted");
   advance(1);
   l.warn("a", "a5");
-  assert.deepEqual(
-    lines.at(-1),
-    "a5 (3 similar warning(s) left out in the last 10 s)",
-  );
+  assert.deepEqual(lines.at(-1), "a5 (3 similar warning(s) left out in the last 10 s)");
   advance(WARN_WINDOW_MS);
   l.warn("a", "a6");
   assert.equal(lines.at(-1), "a6", "nothing left out since");
@@ -37,8 +34,5 @@ Deno.test("WarnLimiter: at most WARN_BUDGET warnings in all per window", () => {
   assert.equal(lines.length, WARN_BUDGET);
   advance(WARN_WINDOW_MS);
   l.warn("fresh", "after the flood");
-  assert.equal(
-    lines.at(-1),
-    "after the flood (5 similar warning(s) left out in the last 10 s)",
-  );
+  assert.equal(lines.at(-1), "after the flood (5 similar warning(s) left out in the last 10 s)");
 });

@@ -16,17 +16,10 @@ export function bytes(text: string): Uint8Array {
 }
 
 /** Race a promise against a deadline; the timer is always cleared. */
-export async function within<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string,
-): Promise<T> {
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
-      ms,
-    );
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -130,11 +123,7 @@ export class RecordingHost implements TransporterHost {
   }
 
   /** Resolves once the event has happened `count` times in total. */
-  until(
-    event: "disconnect" | "reconnect" | "error",
-    count = 1,
-    ms = 10_000,
-  ): Promise<void> {
+  until(event: "disconnect" | "reconnect" | "error", count = 1, ms = 10_000): Promise<void> {
     return this.#counted(event).wait(count, ms, `"${event}" event(s)`);
   }
 

@@ -76,59 +76,46 @@ for (const impl of IMPLEMENTATIONS) {
   Deno.test(`Transporter conformance: ${impl.name}`, async (t) => {
     await using env = await impl.setup();
 
-    await t.step(
-      "reports its name, balancer support and connection state",
-      async () => {
-        const tr = env.make();
-        assert.equal(typeof tr.name, "string");
-        assert.equal(tr.hasBuiltInBalancer, true);
-        assert.equal(tr.connected, false);
-        await tr.connect(new RecordingHost("state"));
-        try {
-          assert.equal(tr.connected, true);
-          const max = tr.maxPayload;
-          assert.ok(max === undefined || (Number.isInteger(max) && max > 0));
-        } finally {
-          await tr.disconnect();
-        }
-        assert.equal(tr.connected, false);
-      },
-    );
+    await t.step("reports its name, balancer support and connection state", async () => {
+      const tr = env.make();
+      assert.equal(typeof tr.name, "string");
+      assert.equal(tr.hasBuiltInBalancer, true);
+      assert.equal(tr.connected, false);
+      await tr.connect(new RecordingHost("state"));
+      try {
+        assert.equal(tr.connected, true);
+        const max = tr.maxPayload;
+        assert.ok(max === undefined || (Number.isInteger(max) && max > 0));
+      } finally {
+        await tr.disconnect();
+      }
+      assert.equal(tr.connected, false);
+    });
 
-    await t.step(
-      "delivers packets by type: broadcast, and only those for this node",
-      async () => {
-        await using pool = new Pool(env);
-        const a = await pool.connect("a");
-        const b = await pool.connect("b");
-        const c = await pool.connect("c");
-        for (const n of [b, c]) {
-          await n.t.subscribe("INFO");
-          await n.t.subscribe("INFO", n.host.nodeID);
-          await n.t.subscribe("REQ", n.host.nodeID);
-        }
-        await Promise.all([sync(b.t, b.host), sync(c.t, c.host)]);
-        await a.t.publish("REQ", "b", bytes("req-for-b"));
-        await a.t.publish("INFO", undefined, bytes("info-for-all"));
-        await a.t.publish("INFO", "c", bytes("info-for-c"));
-        await a.t.publish("RES", "b", bytes("res-nobody-subscribed"));
-        await a.t.publish("REQ", "z", bytes("req-for-nobody"));
-        await a.t.publish("REQ", "b", bytes("req-for-b-again"));
-        await b.host.waitFor(3);
-        await c.host.waitFor(2);
-        await Promise.all([sync(b.t, b.host), sync(c.t, c.host)]);
-        assert.deepEqual(b.host.lines, [
-          "REQ req-for-b",
-          "INFO info-for-all",
-          "REQ req-for-b-again",
-        ]);
-        assert.deepEqual(c.host.lines, [
-          "INFO info-for-all",
-          "INFO info-for-c",
-        ]);
-        assert.deepEqual(a.host.received, [], "a subscribed to nothing");
-      },
-    );
+    await t.step("delivers packets by type: broadcast, and only those for this node", async () => {
+      await using pool = new Pool(env);
+      const a = await pool.connect("a");
+      const b = await pool.connect("b");
+      const c = await pool.connect("c");
+      for (const n of [b, c]) {
+        await n.t.subscribe("INFO");
+        await n.t.subscribe("INFO", n.host.nodeID);
+        await n.t.subscribe("REQ", n.host.nodeID);
+      }
+      await Promise.all([sync(b.t, b.host), sync(c.t, c.host)]);
+      await a.t.publish("REQ", "b", bytes("req-for-b"));
+      await a.t.publish("INFO", undefined, bytes("info-for-all"));
+      await a.t.publish("INFO", "c", bytes("info-for-c"));
+      await a.t.publish("RES", "b", bytes("res-nobody-subscribed"));
+      await a.t.publish("REQ", "z", bytes("req-for-nobody"));
+      await a.t.publish("REQ", "b", bytes("req-for-b-again"));
+      await b.host.waitFor(3);
+      await c.host.waitFor(2);
+      await Promise.all([sync(b.t, b.host), sync(c.t, c.host)]);
+      assert.deepEqual(b.host.lines, ["REQ req-for-b", "INFO info-for-all", "REQ req-for-b-again"]);
+      assert.deepEqual(c.host.lines, ["INFO info-for-all", "INFO info-for-c"]);
+      assert.deepEqual(a.host.received, [], "a subscribed to nothing");
+    });
 
     await t.step("namespaces never see each other", async () => {
       await using pool = new Pool(env);
@@ -175,22 +162,12 @@ for (const impl of IMPLEMENTATIONS) {
         await other.host.waitFor(1);
         await Promise.all([w1, w2].map((n) => sync(n.t, n.host)));
 
-        const got = [...w1.host.texts, ...w2.host.texts].map(Number).sort((
-          x,
-          y,
-        ) => x - y);
-        assert.deepEqual(
-          got,
-          Array.from({ length: N }, (_, i) => i),
-          "each request exactly once",
-        );
+        const got = [...w1.host.texts, ...w2.host.texts].map(Number).sort((x, y) => x - y);
+        assert.deepEqual(got, Array.from({ length: N }, (_, i) => i), "each request exactly once");
         assert.ok(w1.host.received.length > 0, "the first member got some");
         assert.ok(w2.host.received.length > 0, "the second member got some");
         for (const n of [w1, w2, other]) {
-          assert.ok(
-            n.host.received.every((r) => r.type === "REQ"),
-            "balanced requests are REQs",
-          );
+          assert.ok(n.host.received.every((r) => r.type === "REQ"), "balanced requests are REQs");
         }
         assert.deepEqual(other.host.texts, ["other"]);
       },
@@ -213,60 +190,23 @@ for (const impl of IMPLEMENTATIONS) {
 
         const N = 20;
         for (let i = 0; i < N; i++) {
-          await emitter.t.publishBalancedEvent(
-            "user.created",
-            "mail",
-            bytes(`mail-${i}`),
-          );
+          await emitter.t.publishBalancedEvent("user.created", "mail", bytes(`mail-${i}`));
         }
-        await emitter.t.publishBalancedEvent(
-          "user.created",
-          "audit",
-          bytes("audit-created"),
-        );
-        await emitter.t.publishBalancedEvent(
-          "user.name.changed",
-          "audit",
-          bytes("audit-deeper"),
-        );
-        await emitter.t.publishBalancedEvent(
-          "order.paid",
-          "billing",
-          bytes("billing-1"),
-        );
-        await emitter.t.publishBalancedEvent(
-          "order.line.added",
-          "billing",
-          bytes("billing-2"),
-        );
-        await emitter.t.publishBalancedEvent(
-          "order.paid",
-          "mail",
-          bytes("mail-other-event"),
-        );
+        await emitter.t.publishBalancedEvent("user.created", "audit", bytes("audit-created"));
+        await emitter.t.publishBalancedEvent("user.name.changed", "audit", bytes("audit-deeper"));
+        await emitter.t.publishBalancedEvent("order.paid", "billing", bytes("billing-1"));
+        await emitter.t.publishBalancedEvent("order.line.added", "billing", bytes("billing-2"));
+        await emitter.t.publishBalancedEvent("order.paid", "mail", bytes("mail-other-event"));
         await waitForTotal([m1.host, m2.host], N);
         await star.host.waitFor(1);
         await deep.host.waitFor(2);
         await Promise.all([m1, m2, star, deep].map((n) => sync(n.t, n.host)));
 
         const mails = [...m1.host.texts, ...m2.host.texts].sort();
-        assert.deepEqual(
-          mails,
-          Array.from({ length: N }, (_, i) => `mail-${i}`).sort(),
-        );
-        assert.ok(
-          m1.host.received.length > 0 && m2.host.received.length > 0,
-          "both members",
-        );
-        assert.deepEqual(
-          star.host.lines,
-          ["EVENT audit-created"],
-          "'*' is one segment",
-        );
-        assert.deepEqual(deep.host.lines, [
-          "EVENT billing-1",
-          "EVENT billing-2",
-        ], "'**' the rest");
+        assert.deepEqual(mails, Array.from({ length: N }, (_, i) => `mail-${i}`).sort());
+        assert.ok(m1.host.received.length > 0 && m2.host.received.length > 0, "both members");
+        assert.deepEqual(star.host.lines, ["EVENT audit-created"], "'*' is one segment");
+        assert.deepEqual(deep.host.lines, ["EVENT billing-1", "EVENT billing-2"], "'**' the rest");
       },
     );
 
@@ -305,44 +245,37 @@ for (const impl of IMPLEMENTATIONS) {
           a.subscribeBalancedRequest("svc.x"),
           a.subscribeBalancedEvent("ev", "grp"),
         ];
-        for (const p of refused()) {
-          await assert.rejects(p, BrokerDisconnectedError);
-        }
+        for (const p of refused()) await assert.rejects(p, BrokerDisconnectedError);
         await a.connect(host);
         await a.disconnect();
         await a.disconnect(); // idempotent
         assert.equal(a.connected, false);
-        for (const p of refused()) {
-          await assert.rejects(p, BrokerDisconnectedError);
-        }
+        for (const p of refused()) await assert.rejects(p, BrokerDisconnectedError);
       },
     );
 
-    await t.step(
-      "a throwing receive is reported and delivery goes on",
-      async () => {
-        await using pool = new Pool(env);
-        const a = await pool.connect("a");
-        const b = await pool.connect("b");
-        a.host.fail = (text) => text.startsWith("bad");
-        await a.t.subscribe("EVENT");
-        await b.t.subscribe("EVENT");
-        await Promise.all([sync(a.t, a.host), sync(b.t, b.host)]);
-        for (const text of ["bad-1", "good-1", "bad-2", "good-2"]) {
-          await b.t.publish("EVENT", undefined, bytes(text));
-        }
-        await a.host.waitFor(2);
-        await b.host.waitFor(4);
-        await a.host.until("error", 2);
-        assert.deepEqual(a.host.texts, ["good-1", "good-2"]);
-        assert.deepEqual(b.host.texts, ["bad-1", "good-1", "bad-2", "good-2"]);
-        assert.deepEqual(a.host.errors.map((e) => e.message), [
-          "receive refused 'bad-1'",
-          "receive refused 'bad-2'",
-        ]);
-        assert.equal(a.t.connected, true);
-      },
-    );
+    await t.step("a throwing receive is reported and delivery goes on", async () => {
+      await using pool = new Pool(env);
+      const a = await pool.connect("a");
+      const b = await pool.connect("b");
+      a.host.fail = (text) => text.startsWith("bad");
+      await a.t.subscribe("EVENT");
+      await b.t.subscribe("EVENT");
+      await Promise.all([sync(a.t, a.host), sync(b.t, b.host)]);
+      for (const text of ["bad-1", "good-1", "bad-2", "good-2"]) {
+        await b.t.publish("EVENT", undefined, bytes(text));
+      }
+      await a.host.waitFor(2);
+      await b.host.waitFor(4);
+      await a.host.until("error", 2);
+      assert.deepEqual(a.host.texts, ["good-1", "good-2"]);
+      assert.deepEqual(b.host.texts, ["bad-1", "good-1", "bad-2", "good-2"]);
+      assert.deepEqual(a.host.errors.map((e) => e.message), [
+        "receive refused 'bad-1'",
+        "receive refused 'bad-2'",
+      ]);
+      assert.equal(a.t.connected, true);
+    });
 
     await t.step("keeps each publisher's order", async () => {
       await using pool = new Pool(env);
@@ -371,16 +304,10 @@ for (const impl of IMPLEMENTATIONS) {
 }
 
 /** Resolves once the hosts together have received `n` packets. */
-async function waitForTotal(
-  hosts: RecordingHost[],
-  n: number,
-  ms = 5_000,
-): Promise<void> {
+async function waitForTotal(hosts: RecordingHost[], n: number, ms = 5_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (hosts.reduce((sum, h) => sum + h.received.length, 0) < n) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${n} packets in all`);
-    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} packets in all`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -17,11 +17,7 @@ Deno.test("MemoryTransporter groups are isolated", async () => {
   const a1 = new MemoryTransporter("iso-1");
   const a2 = new MemoryTransporter("iso-1");
   const b1 = new MemoryTransporter("iso-2");
-  const hosts = [
-    new RecordingHost("a1"),
-    new RecordingHost("a2"),
-    new RecordingHost("b1"),
-  ];
+  const hosts = [new RecordingHost("a1"), new RecordingHost("a2"), new RecordingHost("b1")];
   const [h1, h2, h3] = hosts as [RecordingHost, RecordingHost, RecordingHost];
   const all = [a1, a2, b1];
   await Promise.all(all.map((t, i) => t.connect(hosts[i]!)));
@@ -52,11 +48,7 @@ Deno.test("MemoryTransporter defaults to the 'default' group, shared with memory
   assert.equal(a.group, "default");
   const hb = new RecordingHost("b");
   const hc = new RecordingHost("c");
-  await Promise.all([
-    a.connect(new RecordingHost("a")),
-    b.connect(hb),
-    c.connect(hc),
-  ]);
+  await Promise.all([a.connect(new RecordingHost("a")), b.connect(hb), c.connect(hc)]);
   try {
     await b.subscribe("DISCOVER");
     await c.subscribe("DISCOVER");
@@ -71,12 +63,7 @@ Deno.test("MemoryTransporter defaults to the 'default' group, shared with memory
 Deno.test("MemoryTransporter delivers asynchronously, never inside publish()", async () => {
   const t = new MemoryTransporter(group("async"));
   let delivered = false;
-  await t.connect({
-    namespace: "",
-    prefix: "MOL",
-    nodeID: "a",
-    receive: () => delivered = true,
-  });
+  await t.connect({ namespace: "", prefix: "MOL", nodeID: "a", receive: () => delivered = true });
   try {
     await t.subscribe("EVENT", "a");
     const p = t.publish("EVENT", "a", bytes("x"));
@@ -99,9 +86,7 @@ Deno.test("MemoryTransporter.disconnect() delivers what was published before lea
   await b.connect(hb);
   await b.subscribe("EVENT");
   await a.subscribe("EVENT");
-  for (let i = 0; i < 10; i++) {
-    await a.publish("EVENT", undefined, bytes(String(i)));
-  }
+  for (let i = 0; i < 10; i++) await a.publish("EVENT", undefined, bytes(String(i)));
   await a.disconnect();
   assert.equal(hb.received.length, 10);
   assert.equal(ha.received.length, 10, "its own pending messages too");
@@ -139,10 +124,7 @@ Deno.test("MemoryTransporter lays Moleculer's NATS subjects on the bus", async (
     // `**` becomes `>`: the subscription hears any depth under it, in the group's queue.
     await t.subscribeBalancedEvent("order.**", "billing");
     await t.subscribe("PING", "n1");
-    await wire.publish(
-      "MOL-dev.EVENTB.billing.order.line.added",
-      bytes("deep"),
-    );
+    await wire.publish("MOL-dev.EVENTB.billing.order.line.added", bytes("deep"));
     await wire.publish("MOL-dev.PING.n1", bytes("ping"));
     await host.waitFor(2);
     assert.deepEqual(host.lines, ["EVENT deep", "PING ping"]);
@@ -164,28 +146,12 @@ Deno.test("MemoryBusClient: '*' matches one token and '>' the rest", async () =>
     c.subscribe("w.>", tail.handler);
     c.subscribe("w.*.*", mid.handler);
     c.subscribe("w.a", exact.handler);
-    for (
-      const s of [
-        "w.a.end",
-        "w.a.b.end",
-        "w.a",
-        "w",
-        "x.a.end",
-        "w.b.end",
-        "w.ax",
-      ]
-    ) {
+    for (const s of ["w.a.end", "w.a.b.end", "w.a", "w", "x.a.end", "w.b.end", "w.ax"]) {
       await c.publish(s, bytes(s));
     }
     await tail.waitFor(5);
     assert.deepEqual(star.subjects, ["w.a.end", "w.b.end"]);
-    assert.deepEqual(tail.subjects, [
-      "w.a.end",
-      "w.a.b.end",
-      "w.a",
-      "w.b.end",
-      "w.ax",
-    ]);
+    assert.deepEqual(tail.subjects, ["w.a.end", "w.a.b.end", "w.a", "w.b.end", "w.ax"]);
     assert.deepEqual(mid.subjects, ["w.a.end", "w.b.end"]);
     assert.deepEqual(exact.subjects, ["w.a"]);
     assert.deepEqual(star.texts, star.subjects);
@@ -206,9 +172,7 @@ Deno.test("MemoryBusClient round-robins a queue group and also serves plain subs
     c.subscribe("REQB.svc.*", q2.handler, "svc"); // same queue name, other pattern: one group
     c.subscribe("REQB.svc.act", other.handler, "other");
     c.subscribe("REQB.>", plain.handler);
-    for (let i = 0; i < 6; i++) {
-      await c.publish("REQB.svc.act", bytes(String(i)));
-    }
+    for (let i = 0; i < 6; i++) await c.publish("REQB.svc.act", bytes(String(i)));
     await plain.waitFor(6);
     assert.deepEqual(q1.texts, ["0", "2", "4"]);
     assert.deepEqual(q2.texts, ["1", "3", "5"]);
@@ -227,10 +191,7 @@ Deno.test("MemoryBusClient reports a throwing handler and delivers to the others
     c.subscribe("boom", () => {
       throw new Error("handler exploded");
     });
-    c.subscribe(
-      "boom",
-      () => Promise.reject(new Error("async handler exploded")),
-    );
+    c.subscribe("boom", () => Promise.reject(new Error("async handler exploded")));
     c.subscribe("boom", inbox.handler);
     await c.publish("boom", bytes("1"));
     await inbox.waitFor(1);

@@ -38,15 +38,10 @@ Deno.test("DenoTransport: publish/subscribe, in order, including payloads larger
     // 600 KB spans several reads and slabs; each byte must survive the parser's reassembly.
     const big = new Uint8Array(600 * 1024).map((_, i) => i % 251);
     const bigDone = Promise.withResolvers<Uint8Array>();
-    nc.subscribe("big", {
-      callback: (_err, msg) => bigDone.resolve(msg.data.slice()),
-    });
+    nc.subscribe("big", { callback: (_err, msg) => bigDone.resolve(msg.data.slice()) });
     await nc.flush();
     nc.publish("big", big);
-    assert.deepEqual(
-      await within(bigDone.promise, 5_000, "the big message"),
-      big,
-    );
+    assert.deepEqual(await within(bigDone.promise, 5_000, "the big message"), big);
   } finally {
     await nc.close();
   }
@@ -69,17 +64,10 @@ Deno.test("DenoTransport: request/reply and queue groups", async () => {
     }
     await responder.flush();
     const replies = await Promise.all(
-      Array.from(
-        { length: 50 },
-        (_, i) => caller.request("svc.echo", `r${i}`, { timeout: 2_000 }),
-      ),
+      Array.from({ length: 50 }, (_, i) => caller.request("svc.echo", `r${i}`, { timeout: 2_000 })),
     );
     replies.forEach((r, i) => assert.match(r.string(), new RegExp(`^[ab]:r${i}$`)));
-    assert.equal(
-      served.length,
-      50,
-      "each request is served by one member of the queue group",
-    );
+    assert.equal(served.length, 50, "each request is served by one member of the queue group");
   } finally {
     await caller.close();
     await responder.close();
@@ -131,26 +119,15 @@ Deno.test("DenoTransport: a refused connection rejects with a ConnectionError", 
 });
 
 Deno.test("DenoTransport: user/password authentication, and a clear rejection of bad ones", async () => {
-  await using nats = await startNatsServer({
-    args: ["--user", "bench", "--pass", "s3cret"],
-  });
-  const nc = await connect({
-    servers: nats.url,
-    user: "bench",
-    pass: "s3cret",
-  });
+  await using nats = await startNatsServer({ args: ["--user", "bench", "--pass", "s3cret"] });
+  const nc = await connect({ servers: nats.url, user: "bench", pass: "s3cret" });
   const reply = Promise.withResolvers<string>();
   nc.subscribe("auth.ok", { callback: (_e, m) => reply.resolve(m.string()) });
   nc.publish("auth.ok", "yes");
   assert.equal(await within(reply.promise, 2_000, "a message"), "yes");
   await nc.close();
   await assert.rejects(
-    connect({
-      servers: nats.url,
-      user: "bench",
-      pass: "wrong",
-      reconnect: false,
-    }),
+    connect({ servers: nats.url, user: "bench", pass: "wrong", reconnect: false }),
     (e: unknown) => e instanceof errors.AuthorizationError,
   );
 });
@@ -175,13 +152,7 @@ Deno.test({
     {
       const dir = certs.dir;
       await using nats = await startNatsServer({
-        args: [
-          "--tls",
-          "--tlscert",
-          `${dir}/server.pem`,
-          "--tlskey",
-          `${dir}/server.key`,
-        ],
+        args: ["--tls", "--tlscert", `${dir}/server.pem`, "--tlskey", `${dir}/server.key`],
       });
       const nc = await connect({
         servers: nats.url,
@@ -190,25 +161,15 @@ Deno.test({
       });
       try {
         const got = Promise.withResolvers<string>();
-        nc.subscribe("tls.ok", {
-          callback: (_e, m) => got.resolve(m.string()),
-        });
+        nc.subscribe("tls.ok", { callback: (_e, m) => got.resolve(m.string()) });
         nc.publish("tls.ok", "encrypted");
-        assert.equal(
-          await within(got.promise, 2_000, "a message over TLS"),
-          "encrypted",
-        );
+        assert.equal(await within(got.promise, 2_000, "a message over TLS"), "encrypted");
       } finally {
         await nc.close();
       }
       // Without the CA the server's certificate is not trusted.
       await assert.rejects(
-        connect({
-          servers: nats.url,
-          tls: {},
-          reconnect: false,
-          timeout: 3_000,
-        }),
+        connect({ servers: nats.url, tls: {}, reconnect: false, timeout: 3_000 }),
       );
       // Client certificates need handshakeFirst on Deno.
       await assert.rejects(

@@ -26,9 +26,7 @@ Deno.test("resolveTransporter() understands memory URLs and names", () => {
 });
 
 Deno.test("resolveTransporter() understands NATS URLs, names and options", () => {
-  const url = resolveTransporter(
-    "nats://u:p@10.0.0.1:4222,nats://10.0.0.2:4222",
-  );
+  const url = resolveTransporter("nats://u:p@10.0.0.1:4222,nats://10.0.0.2:4222");
   assert.ok(url instanceof NatsTransporter);
   assert.equal(url.url, "nats://10.0.0.1:4222,nats://10.0.0.2:4222");
 
@@ -36,17 +34,11 @@ Deno.test("resolveTransporter() understands NATS URLs, names and options", () =>
   assert.ok(byName instanceof NatsTransporter);
   assert.equal(byName.url, "nats://127.0.0.1:4222");
 
-  const typed = resolveTransporter({
-    type: "NATS",
-    options: { servers: ["h1:1", "h2:2"] },
-  });
+  const typed = resolveTransporter({ type: "NATS", options: { servers: ["h1:1", "h2:2"] } });
   assert.ok(typed instanceof NatsTransporter);
   assert.equal(typed.url, "nats://h1:1,nats://h2:2");
 
-  const moleculerStyle = resolveTransporter({
-    type: "nats",
-    options: { url: "nats://t@h:9" },
-  });
+  const moleculerStyle = resolveTransporter({ type: "nats", options: { url: "nats://t@h:9" } });
   assert.ok(moleculerStyle instanceof NatsTransporter);
   assert.equal(moleculerStyle.url, "nats://h:9");
 
@@ -65,10 +57,7 @@ Deno.test("resolveTransporter() rejects unknown transporters, listing the suppor
       return true;
     });
   }
-  assert.throws(
-    () => resolveTransporter({ type: "Kafka" }),
-    /Unknown transporter "Kafka"/,
-  );
+  assert.throws(() => resolveTransporter({ type: "Kafka" }), /Unknown transporter "Kafka"/);
   assert.throws(
     () => resolveTransporter({ type: "NATS", options: 42 }),
     BrokerOptionsError,
@@ -77,12 +66,6 @@ Deno.test("resolveTransporter() rejects unknown transporters, listing the suppor
     () => resolveTransporter({ type: "Memory", options: { group: 1 } }),
     BrokerOptionsError,
   );
-  assert.throws(
-    () => resolveTransporter(42 as unknown as string),
-    BrokerOptionsError,
-  );
-  assert.throws(
-    () => resolveTransporter("nats://bad host"),
-    BrokerOptionsError,
-  );
+  assert.throws(() => resolveTransporter(42 as unknown as string), BrokerOptionsError);
+  assert.throws(() => resolveTransporter("nats://bad host"), BrokerOptionsError);
 });

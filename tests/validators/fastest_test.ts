@@ -164,13 +164,7 @@ Deno.test("FastestValidator.compile() does not mutate the schema", () => {
   const again = new FastestValidator().compile(schema);
   assert.throws(() => check({ name: "x", address: { city: "y" }, tags: [], code: "AB", x: 1 }));
   assert.throws(() => again({ name: "x", address: { city: "y" }, tags: [], code: "AB", x: 1 }));
-  check({
-    name: "x",
-    address: { city: "y" },
-    tags: ["a"],
-    code: "AB",
-    other: 1,
-  });
+  check({ name: "x", address: { city: "y" }, tags: ["a"], code: "AB", other: 1 });
 });
 
 Deno.test("FastestValidator.compile() rejects invalid schemas clearly", () => {

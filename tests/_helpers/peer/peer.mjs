@@ -178,9 +178,7 @@ const optional = {
         };
       },
       async emitBinary(ctx) {
-        await ctx.emit(ctx.params.event, {
-          blob: Buffer.from(ctx.params.hex, "hex"),
-        });
+        await ctx.emit(ctx.params.event, { blob: Buffer.from(ctx.params.hex, "hex") });
         return true;
       },
     },

@@ -42,9 +42,7 @@ export async function handler(ctx: Context<{ id: number }>): Promise<void> {
 }
 
 // The shorthand's flags are read as fastest-validator reads them.
-type Shorthand = ParamsFromSchema<
-  { a: "number|optional"; b: "number|optional:false|min:1" }
->;
+type Shorthand = ParamsFromSchema<{ a: "number|optional"; b: "number|optional:false|min:1" }>;
 export const shorthand: Shorthand = { b: 1 };
 // @ts-expect-error b is required: `optional:false` is not `optional`
 export const missingB: Shorthand = { a: 1 };
