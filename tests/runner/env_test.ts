@@ -72,6 +72,7 @@ Deno.test("envOverlay() maps MOL_ variables: __ nesting, _ camelCase, known keys
     MOL_METADATA__REGION: "eu",
     MOL_METADATA__ZONE__RACK_ID: "7",
     MOL_TRACING__EXPORTER__TYPE: "Console",
+    MOL_CONTEXT_PARAMS_CLONING: "true",
     MOL_: "x",
   }, roots());
   assert.deepEqual(asMap(r), {
@@ -79,11 +80,12 @@ Deno.test("envOverlay() maps MOL_ variables: __ nesting, _ camelCase, known keys
     "metadata.region": ["eu", "MOL_METADATA__REGION"],
     "metadata.zone.rackId": [7, "MOL_METADATA__ZONE__RACK_ID"],
     "registry.preferLocal": [false, "MOL_REGISTRY__PREFER_LOCAL"],
+    "tracing.exporter.type": ["Console", "MOL_TRACING__EXPORTER__TYPE"],
     "transit.maxQueueSize": [100, "MOL_TRANSIT__MAX_QUEUE_SIZE"],
   });
   assert.deepEqual(r.ignored, [
     "MOL_ (malformed name)",
-    "MOL_TRACING__EXPORTER__TYPE (no broker option 'tracing')",
+    "MOL_CONTEXT_PARAMS_CLONING (no broker option 'contextParamsCloning')",
   ]);
 });
 
