@@ -2,7 +2,8 @@
  * A Denolecular node in its own process for the OpenTelemetry test, run with Deno's built-in
  * OpenTelemetry on (`OTEL_DENO=true`). Options: JSON in argv[0] — `{ nodeID, nats, role }`.
  * `back` serves `back.run`, prints `ready` and stops when stdin closes; `front` serves
- * `front.run` (which calls `back.run`), calls it once, prints the result and stops. Both trace
+ * `front.run` (which calls `back.run`), calls it once, prints the result and stops when stdin
+ * closes. Both trace
  * and count through the OpenTelemetry exporter and reporter.
  *
  * @module
@@ -48,5 +49,7 @@ if (role === "back") {
   await broker.start();
   await broker.waitForServices("back", 10_000);
   console.log(JSON.stringify(await broker.call("front.run")));
+  // Deno exports metrics on an interval: stay up until the test has seen them.
+  for await (const _ of Deno.stdin.readable) { /* until the parent closes stdin */ }
 }
 await broker.stop();

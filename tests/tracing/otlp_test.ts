@@ -77,6 +77,7 @@ function node(options: Rec, endpoint: string): Deno.ChildProcess {
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
       OTEL_SERVICE_NAME: String(options.nodeID),
       OTEL_METRIC_EXPORT_INTERVAL: "200",
+      OTEL_BSP_SCHEDULE_DELAY: "200",
     },
     stdin: "piped",
     stdout: "piped",
@@ -104,29 +105,23 @@ Deno.test("OTel: a Deno → Deno chain reaches an OTLP receiver as one trace, pa
   await using nats = await startNatsServer();
   const otlp = otlpReceiver();
   await using _otlp = { [Symbol.asyncDispose]: () => otlp.server.shutdown() };
-  const back = node(
-    { nodeID: "otel-back", nats: nats.url, role: "back" },
-    otlp.url,
-  );
-  try {
-    assert.equal(await firstLine(back), "ready");
-    const front = node(
-      { nodeID: "otel-front", nats: nats.url, role: "front" },
-      otlp.url,
-    );
-    const out = await front.output();
+  const back = node({ nodeID: "otel-back", nats: nats.url, role: "back" }, otlp.url);
+  const front = node({ nodeID: "otel-front", nats: nats.url, role: "front" }, otlp.url);
+  const exited = async (child: Deno.ChildProcess) => {
+    await child.stdin.close().catch(() => {});
+    const out = await child.output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const line = new TextDecoder().decode(out.stdout).split("\n")[0]!;
-    const result = JSON.parse(line) as { traceparent: string | null };
-    assert.match(
-      String(result.traceparent),
-      /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/,
-    );
-  } finally {
-    await back.stdin.close();
-    const out = await back.output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  }
+  };
+  // Both nodes stay up until the spans and the metrics have arrived (Deno exports on intervals).
+  await using _nodes = {
+    [Symbol.asyncDispose]: async () => {
+      await exited(front);
+      await exited(back);
+    },
+  };
+  assert.equal(await firstLine(back), "ready");
+  const result = JSON.parse(await firstLine(front)) as { traceparent: string | null };
+  assert.match(String(result.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   const frontSpan = await waitFor(
     () => otlp.spans.find((s) => s.name === "action 'front.run'"),
     "the front span",
