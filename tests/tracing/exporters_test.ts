@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import {
+  ConsoleTraceExporter,
   type Context,
   MoleculerClientError,
   ServiceBroker,
+  Span,
   type ZipkinSpan,
   ZipkinTraceExporter,
 } from "../../mod.ts";
 import { clusterOptions, memoryBus, scoped, startCluster, until } from "../_helpers/core.ts";
+import { NO_TRACER } from "../../src/tracing/span.ts";
 
 type Rec = Record<string, unknown>;
 
@@ -197,4 +200,20 @@ Deno.test("Console exporter: prints the span tree of a finished trace", async ()
   const b = lines.findIndex((l) => l.includes("  action 'b.run'"));
   assert.ok(a > 0 && b > a, lines.join("\n"));
   assert.match(lines[b]!, /\d+\.\d\dms \[[.■]+\]/);
+});
+
+Deno.test("Console exporter: a child that ends after its root keeps every line at the width", () => {
+  const lines: string[] = [];
+  const exp = new ConsoleTraceExporter({ logger: (l) => lines.push(l), width: 60 });
+  const root = new Span(NO_TRACER, "root", { sampled: true }).start(1000);
+  exp.spanStarted(root);
+  const child = root.startSpan("late child");
+  child.startTime = 1009.9;
+  exp.spanStarted(child);
+  child.finish(1010.4);
+  exp.spanFinished(child);
+  root.finish(1010);
+  exp.spanFinished(root);
+  assert.ok(lines.length > 0);
+  for (const l of lines) assert.equal([...l].length, 60, l);
 });

@@ -126,7 +126,8 @@ export class ConsoleTraceExporter implements TraceExporter {
   #gauge(from: number, to: number): string {
     const gw = this.opts.gaugeWidth;
     const p1 = Math.min(Math.floor(gw * from / 100), gw - 1);
-    const p2 = Math.max(Math.floor(gw * to / 100) - p1, 1);
+    // A child may end a hair after its root (clock reads): the gauge never outgrows its width.
+    const p2 = Math.min(Math.max(Math.floor(gw * to / 100) - p1, 1), gw - p1);
     const p3 = Math.max(gw - (p1 + p2), 0);
     return "[" + ".".repeat(p1) + "■".repeat(p2) + ".".repeat(p3) + "]";
   }
