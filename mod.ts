@@ -296,3 +296,77 @@ export type { PacketPayload, Serializer } from "./src/serializers/serializer.ts"
 export { PacketType } from "./src/core/protocol.ts";
 export type { JSONExtCustomType, JSONExtOptions } from "./src/serializers/json_ext.ts";
 export type { ProtocolVersion } from "./src/core/protocol.ts";
+export { Span } from "./src/tracing/span.ts";
+export type { SpanHost, SpanLog, SpanOptions, SpanService } from "./src/tracing/span.ts";
+export { Tracer } from "./src/tracing/tracer.ts";
+export type { SpanFactory } from "./src/tracing/tracer.ts";
+export type {
+  ExporterOption,
+  ResolvedTracingOptions,
+  SamplingOptions,
+  SpanTagsOption,
+  TracingOptions,
+} from "./src/tracing/options.ts";
+export type { HandlerTracingOptions } from "./src/middlewares/tracing.ts";
+export type {
+  ExporterTracer,
+  TraceContextSource,
+  TraceExporter,
+  TracerHost,
+} from "./src/tracing/exporters/exporter.ts";
+export { ConsoleTraceExporter } from "./src/tracing/exporters/console.ts";
+export type { ConsoleExporterOptions } from "./src/tracing/exporters/console.ts";
+export { EventTraceExporter } from "./src/tracing/exporters/event.ts";
+export type { EventExporterOptions } from "./src/tracing/exporters/event.ts";
+export { ZipkinTraceExporter } from "./src/tracing/exporters/zipkin.ts";
+export type { ZipkinExporterOptions, ZipkinSpan } from "./src/tracing/exporters/zipkin.ts";
+export { OpenTelemetryTraceExporter } from "./src/tracing/exporters/opentelemetry.ts";
+export type { OpenTelemetryExporterOptions } from "./src/tracing/exporters/opentelemetry.ts";
+export { formatTraceparent, parseTraceparent } from "./src/tracing/traceparent.ts";
+export type { TraceParent } from "./src/tracing/traceparent.ts";
+export { MetricRegistry } from "./src/metrics/registry.ts";
+export type { MetricsHost } from "./src/metrics/registry.ts";
+export { METRIC, MetricType, MetricUnit } from "./src/metrics/constants.ts";
+export type {
+  MetricsOptions,
+  ReporterOption,
+  ResolvedMetricsOptions,
+} from "./src/metrics/options.ts";
+export {
+  BaseMetric,
+  CounterMetric,
+  GaugeMetric,
+  HistogramMetric,
+  InfoMetric,
+  MetricRate,
+  TimeWindowQuantiles,
+} from "./src/metrics/types.ts";
+export type {
+  HistogramSeries,
+  HistogramSnapshot,
+  Labels,
+  MetricDefinition,
+  MetricHost,
+  MetricListOptions,
+  MetricObject,
+  ValueSeries,
+  ValueSnapshot,
+} from "./src/metrics/types.ts";
+export type { CommonSource, NodeStats } from "./src/metrics/common.ts";
+export { BaseReporter } from "./src/metrics/reporters/reporter.ts";
+export type {
+  BaseReporterOptions,
+  MetricReporter,
+  ReporterHost,
+  ReporterRegistry,
+} from "./src/metrics/reporters/reporter.ts";
+export { ConsoleReporter } from "./src/metrics/reporters/console.ts";
+export type { ConsoleReporterOptions } from "./src/metrics/reporters/console.ts";
+export { EventReporter } from "./src/metrics/reporters/event.ts";
+export type { EventReporterOptions } from "./src/metrics/reporters/event.ts";
+export { CSVReporter } from "./src/metrics/reporters/csv.ts";
+export type { CSVReporterOptions } from "./src/metrics/reporters/csv.ts";
+export { PrometheusReporter } from "./src/metrics/reporters/prometheus.ts";
+export type { PrometheusReporterOptions } from "./src/metrics/reporters/prometheus.ts";
+export { OpenTelemetryReporter } from "./src/metrics/reporters/opentelemetry.ts";
+export type { OpenTelemetryReporterOptions } from "./src/metrics/reporters/opentelemetry.ts";

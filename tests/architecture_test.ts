@@ -2,7 +2,8 @@
  * The layering rules of src/ (ARCHITECTURE.md), checked on the source text:
  * - nothing outside src/broker/ and src/runner/ imports src/broker/;
  * - `Deno.` and `node:` appear only in src/runtime/, src/transporters/, src/runner/, src/gateway/
- *   (the HTTP server) and src/logging/sinks.ts;
+ *   (the HTTP server), src/metrics/reporters/ (Prometheus' endpoint, CSV files) and
+ *   src/logging/sinks.ts;
  * - no import loop spans more than one folder (type imports count; `import()` does not, it is
  *   how plugins load lazily);
  * - the static module graph of mod.ts holds no transporter client.
@@ -115,6 +116,8 @@ Deno.test("architecture: Deno and node: APIs only in the runtime, transporters, 
     "src/runner/",
     "src/gateway/",
     "src/logging/sinks.ts",
+    // Metric reporters that serve HTTP (Prometheus, on Deno.serve) or write files (CSV).
+    "src/metrics/reporters/",
   ];
   const bad: string[] = [];
   for (const file of files) {

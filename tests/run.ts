@@ -137,6 +137,14 @@ async function prerequisites(): Promise<void> {
         "or set NATS_SERVER_BIN to its path",
     );
   }
+  const prometheus = Deno.env.get("PROMETHEUS_BIN") ?? "prometheus";
+  if (!(await runs(prometheus, ["--version"]))) {
+    fail(
+      `prometheus is missing ('${prometheus}' does not run; the metrics tests scrape a node with ` +
+        "it): install it with `apt-get update && apt-get install -y prometheus` or set " +
+        "PROMETHEUS_BIN to its path",
+    );
+  }
   if (!(await runs("openssl", ["version"]))) {
     fail(
       "openssl is missing (the TLS tests make certificates): install it with `apt-get install openssl`",

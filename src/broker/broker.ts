@@ -51,6 +51,10 @@ import { BrokerTransitHost } from "./transit_host.ts";
 import { ActionCalls } from "./calls.ts";
 import { denoRuntime } from "../runtime/deno.ts";
 import { uuid } from "../_util/ids.ts";
+import { Tracer } from "../tracing/tracer.ts";
+import { MetricRegistry } from "../metrics/registry.ts";
+import { countPackets } from "../metrics/transporter.ts";
+import type { NodeStats } from "../metrics/common.ts";
 import {
   type MCallDefinition,
   type MCallDefinitions,
@@ -158,6 +162,10 @@ export class ServiceBroker implements BrokerApi {
   readonly #parts: BrokerParts;
   /** The cacher of the `cacher` option, or null when caching is off. */
   readonly cacher: Cacher | null;
+  /** The tracer of the `tracing` option (starts spans that go nowhere while tracing is off). */
+  readonly tracer: Tracer;
+  /** The metric registry of the `metrics` option (registers nothing while metrics are off). */
+  readonly metrics: MetricRegistry;
   readonly #loggers: LoggerFactory;
   /** Aborted when the broker stops: retry waits and strategy timers end (a new one per start). */
   #stopping = new AbortController();
@@ -210,6 +218,23 @@ export class ServiceBroker implements BrokerApi {
     this.Promise = o.Promise ? addPromiseHelpers(o.Promise) : BrokerPromise;
     this.cacher = resolveCacher(o.cacher);
     this.cacher?.init(this);
+    this.tracer = new Tracer(o.tracing, {
+      nodeID: o.nodeID,
+      getLogger: (module) => this.getLogger(module),
+      emit: (event, data, opts) => this.emit(event, data, opts),
+      broadcast: (event, data, opts) => this.broadcast(event, data, opts),
+    });
+    this.metrics = new MetricRegistry(o.metrics, {
+      nodeID: o.nodeID,
+      namespace: o.namespace,
+      getLogger: (module) => this.getLogger(module),
+      emit: (event, data, opts) => this.emit(event, data, opts),
+      broadcast: (event, data, opts) => this.broadcast(event, data, opts),
+      runtime: this.runtime,
+      protocolVersion: o.protocolVersion,
+      version: VERSION,
+      stats: () => this.#stats(),
+    });
 
     // The built-in middlewares and the user's, in the order (and for the reasons) that
     // src/middlewares/builtin.ts gives.
@@ -223,6 +248,9 @@ export class ServiceBroker implements BrokerApi {
       validator: resolveValidator(o.validator),
       internalMiddlewares: o.internalMiddlewares,
       errorHandler: o.errorHandler,
+      tracer: this.tracer,
+      metrics: this.metrics,
+      headers: o.protocolVersion === "5",
     }, {
       nodeID: o.nodeID,
       logger: this.logger,
@@ -282,7 +310,9 @@ export class ServiceBroker implements BrokerApi {
     });
     this.registry = parts.registry;
 
-    const transporter = o.transporter === null ? null : resolveTransporter(o.transporter);
+    const transporter = o.transporter === null
+      ? null
+      : countPackets(resolveTransporter(o.transporter), this.metrics);
     let noBalancer = o.disableBalancer;
     if (noBalancer) {
       if (transporter?.hasBuiltInBalancer) {
@@ -361,6 +391,31 @@ export class ServiceBroker implements BrokerApi {
     if (o.internalServices) this.createService(nodeServiceSchema(this));
     parts.middlewares.callSync("brokerCreated", this);
     o.created?.(this);
+  }
+
+  /** The counts the common metrics publish (`moleculer.broker.*`, `moleculer.registry.*`). */
+  #stats(): NodeStats {
+    const registry = this.#parts.registry;
+    let online = 0;
+    const services = new Set<string>();
+    for (const node of registry.nodes.values()) {
+      if (node.available) online++;
+      for (const s of node.services) services.add(s.fullName);
+    }
+    const transit = this.#parts.transit;
+    return {
+      started: this.started,
+      localServices: this.#services.all.length,
+      middlewares: this.middlewares.count,
+      nodes: registry.nodes.size,
+      onlineNodes: online,
+      services: services.size,
+      actions: registry.actions.size,
+      events: registry.events.size,
+      pendingRequests: transit?.pendingCount ?? 0,
+      connected: transit?.connected ?? false,
+      ready: transit?.isReady ?? false,
+    };
   }
 
   /**
@@ -578,6 +633,9 @@ export class ServiceBroker implements BrokerApi {
       try {
         await this.#parts.middlewares.callAsync("starting", this);
         if (this.#parts.transit) await this.#parts.transit.connect();
+        // Only when on: a start without them keeps its timing to the microtask.
+        if (this.tracer.enabled) await this.tracer.start();
+        if (this.metrics.enabled) await this.metrics.start();
         // Services registered while others start are picked up by the loop.
         const services = this.#services.all;
         for (let i = 0; i < services.length; i++) {
@@ -588,12 +646,15 @@ export class ServiceBroker implements BrokerApi {
         }
       } catch (err) {
         this.#phase = "stopped";
+        await this.tracer.stop();
+        await this.metrics.stop();
         await this.#parts.transit?.disconnect().catch(() => {});
         throw err;
       }
       this.#phase = "started";
       this.#parts.transit?.ready();
       this.broadcastLocal("$broker.started", {});
+      this.metrics.collect();
       await this.#parts.middlewares.callAsync("brokerStarted", this);
       await this.options.started?.(this);
       this.logger.info(
@@ -625,6 +686,9 @@ export class ServiceBroker implements BrokerApi {
         {},
         "broadcastLocal",
       );
+      // Exporters flush while the services that collect spans and the transporter still run.
+      await this.tracer.stop();
+      await this.metrics.stop();
       for (const reg of [...this.#services.all].reverse()) {
         await this.#services.stop(reg);
       }

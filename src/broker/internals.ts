@@ -10,6 +10,7 @@ import type { ServiceBroker } from "./broker.ts";
 import type { Context } from "../core/context.ts";
 import type { ServiceSchema } from "../core/schema.ts";
 import { actionList, eventList, nodeList, serviceList } from "../registry/lists.ts";
+import { MoleculerClientError } from "../errors.ts";
 
 type P = Record<string, unknown>;
 
@@ -90,6 +91,13 @@ function safeOptions(broker: ServiceBroker): P {
   return out;
 }
 
+/** A `$node.metrics` filter: a string or a list of strings, as Moleculer's. */
+const METRIC_FILTER = {
+  type: "multi",
+  optional: true,
+  rules: [{ type: "string" }, { type: "array", items: "string" }],
+};
+
 /**
  * The schema of the internal `$node` service for a broker.
  *
@@ -139,6 +147,21 @@ export function nodeServiceSchema(broker: ServiceBroker): ServiceSchema {
         cache: false,
         tracing: false,
         handler: () => safeOptions(broker),
+      },
+      metrics: {
+        cache: false,
+        tracing: false,
+        params: {
+          types: METRIC_FILTER,
+          includes: METRIC_FILTER,
+          excludes: METRIC_FILTER,
+        },
+        handler: (ctx: Context<P>) => {
+          if (!broker.metrics.enabled) {
+            throw new MoleculerClientError("Metrics feature is disabled", 400, "METRICS_DISABLED");
+          }
+          return broker.metrics.list(ctx.params ?? {});
+        },
       },
     },
   };

@@ -30,6 +30,16 @@ import type { ErrorHandler } from "../middlewares/error_handler.ts";
 import type { BrokerApi } from "../core/broker_api.ts";
 import { Context } from "../core/context.ts";
 import { Service } from "../core/service.ts";
+import {
+  type MetricsOptions,
+  type ResolvedMetricsOptions,
+  resolveMetricsOptions,
+} from "../metrics/options.ts";
+import {
+  type ResolvedTracingOptions,
+  resolveTracingOptions,
+  type TracingOptions,
+} from "../tracing/options.ts";
 
 /** Registry options. */
 export interface RegistryOptions {
@@ -231,6 +241,22 @@ export interface BrokerOptions {
   replOptions?: Record<string, unknown> | null;
   /** Moleculer's size limit of serialized objects. Accepted; not built yet (a warning says so). */
   maxSafeObjectSize?: number | null;
+  /**
+   * Tracing, as Moleculer's: `true`, or `{ enabled, sampling: { rate, tracesPerSecond,
+   * minPriority }, actions, events, stackTrace, errorFields, defaultTags, tags, exporter }` with
+   * exporters `"Console"`, `"Event"`, `"Zipkin"`, `"OpenTelemetry"` (see docs/OBSERVABILITY.md).
+   * An action or event may say `tracing: false` or `{ tags, spanName }`.
+   * @default {{ enabled: false }}
+   */
+  tracing?: TracingOptions | boolean;
+  /**
+   * Metrics, as Moleculer's: `true`, or `{ enabled, collectProcessMetrics, collectInterval,
+   * reporter, defaultBuckets, defaultQuantiles, defaultMaxAgeSeconds, defaultAgeBuckets,
+   * defaultAggregator }` with reporters `"Console"`, `"Event"`, `"CSV"`, `"Prometheus"` (see
+   * docs/OBSERVABILITY.md). `broker.metrics` is the registry.
+   * @default {{ enabled: false }}
+   */
+  metrics?: MetricsOptions | boolean;
 }
 
 /** Options after defaults and checks. */
@@ -312,6 +338,10 @@ export interface ResolvedOptions {
   readonly ServiceFactory: typeof Service;
   /** See {@linkcode BrokerOptions.Promise}; undefined for the default. */
   readonly Promise: PromiseConstructor | undefined;
+  /** See {@linkcode BrokerOptions.tracing}. */
+  readonly tracing: ResolvedTracingOptions;
+  /** See {@linkcode BrokerOptions.metrics}. */
+  readonly metrics: ResolvedMetricsOptions;
 }
 
 const KNOWN_KEYS = new Set([
@@ -356,6 +386,8 @@ const KNOWN_KEYS = new Set([
   "hotReload",
   "replOptions",
   "maxSafeObjectSize",
+  "tracing",
+  "metrics",
 ]);
 
 /** Moleculer options whose feature is not built yet: accepted with a warning naming the key. */
@@ -594,6 +626,8 @@ export function resolveOptions(
     ContextFactory: subclassOption("ContextFactory", o.ContextFactory, Context) as typeof Context,
     ServiceFactory: subclassOption("ServiceFactory", o.ServiceFactory, Service) as typeof Service,
     Promise: promiseOption(o.Promise),
+    tracing: resolveTracingOptions(o.tracing),
+    metrics: resolveMetricsOptions(o.metrics),
   };
 }
 

@@ -21,6 +21,8 @@ import type {
 } from "./typed.ts";
 import type { ServiceDependency, ServiceSchema } from "./schema.ts";
 import type { Logger } from "../logging.ts";
+import type { Span, SpanOptions } from "../tracing/span.ts";
+import type { MetricRegistry } from "../metrics/registry.ts";
 
 /** A service to wait for: a full name, or `{ name, version }`. */
 export type ServiceRef = ServiceDependency;
@@ -115,6 +117,13 @@ export interface BrokerApi {
   readonly cacher: Cacher | null;
   /** The promise class with Moleculer's helpers (`delay`, `timeout`, `method`, `map`, `mapSeries`). */
   readonly Promise: BrokerPromiseConstructor;
+  /** The metric registry (`this.broker.metrics.increment(...)` in a service). */
+  readonly metrics?: MetricRegistry;
+  /** Starts spans (`ctx.startSpan`); absent on a broker that has no tracer. */
+  readonly tracer?: {
+    /** Start a span (of the context `ctx`, when given). */
+    startSpan(name: string, opts?: SpanOptions, ctx?: unknown): Span;
+  };
   /**
    * A logger for a module of this node, e.g. a service's name.
    *

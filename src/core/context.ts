@@ -16,6 +16,7 @@ import type {
 } from "./typed.ts";
 import { nextId } from "../_util/ids.ts";
 import { type StreamSource, toReadableStream } from "./stream_source.ts";
+import { NO_TRACER, Span, type SpanOptions } from "../tracing/span.ts";
 import {
   type MCallDefinition,
   type MCallDefinitions,
@@ -121,6 +122,8 @@ export interface RemoteOrigin {
   readonly caller: string | null;
   /** The request's stream, when it came with one. */
   readonly stream?: ReadableStream<unknown> | null;
+  /** The sender's sampling decision: true, false, or null (the default) when it made none. */
+  readonly tracing?: boolean | null | undefined;
 }
 
 /** Fields a context is built from; see {@linkcode Context}. */
@@ -143,6 +146,10 @@ export interface ContextInit<P, M extends Meta> {
   requestID?: string | null;
   /** Full name of the calling service. */
   caller?: string | null;
+  /** The sampling decision of the chain: true, false, or null while none is made. */
+  tracing?: boolean | null;
+  /** The active span. */
+  span?: Span | null;
   /** Timeout in ms, or null for none. */
   timeout?: number | null;
   /** The local service handling the context. */
@@ -184,9 +191,11 @@ function childInit<P>(
       meta: opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta },
       headers: opts.headers ?? {},
       level: parent.level + 1,
-      parentID: parent.id,
+      // The parent span when there is one (a custom span inside a handler), as Moleculer links.
+      parentID: parent.span !== null ? parent.span.id : parent.id,
       requestID: parent.requestID,
       caller: parent.service?.fullName ?? parent.caller,
+      tracing: parent.tracing,
       options,
       eventName,
       eventType,
@@ -201,6 +210,7 @@ function childInit<P>(
     parentID: null,
     requestID: options?.requestID ?? null,
     caller: opts.caller ?? null,
+    tracing: null,
     options,
     eventName,
     eventType,
@@ -226,8 +236,11 @@ function childInit<P>(
  * ```
  */
 export class Context<P = unknown, M extends Meta = Meta> {
-  /** Unique id of this context. */
-  id: string;
+  /**
+   * The id, made when first read: a local call that nothing asks the id of (no tracing, no
+   * request to another node) never pays for one.
+   */
+  #id: string | undefined;
   /** The broker that made this context. */
   readonly broker: BrokerApi;
   /** The node the call or event came from (the local node for local calls). */
@@ -246,10 +259,20 @@ export class Context<P = unknown, M extends Meta = Meta> {
   level: number;
   /** Id of the parent context, if any. */
   parentID: string | null;
-  /** Id of the whole chain; equals `id` at its root. */
-  requestID: string | null;
+  /** The request id, or undefined while it is this context's own id (the root of a chain). */
+  #requestID: string | null | undefined;
   /** Full name of the service that made the call. */
   caller: string | null;
+  /**
+   * The sampling decision of the chain: `true` (spans are exported), `false`, or `null` while no
+   * node made one. It travels in the `tracing` field of REQ and EVENT packets, so the decision
+   * holds across every node of the chain, whether or not this node traces.
+   */
+  tracing: boolean | null;
+  /** The active span: the action's or event's own span, or the last custom one started. */
+  span: Span | null;
+  /** The spans started with {@linkcode Context.startSpan} and not finished, innermost last. */
+  #spans: Span[] | null = null;
   /** Timeout of this call in ms, or null for none. */
   timeout: number | null;
   /** `Date.now()` when this context started, for distributed timeouts. */
@@ -293,7 +316,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
    */
   constructor(broker: BrokerApi, init: ContextInit<P, M> = {}) {
     this.broker = broker;
-    this.id = init.id ?? nextId();
+    this.#id = init.id;
     this.nodeID = init.nodeID ?? broker.nodeID;
     this.params = (init.params ?? {}) as P;
     this.meta = (init.meta ?? {}) as M;
@@ -302,8 +325,10 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.locals = {};
     this.level = init.level ?? 1;
     this.parentID = init.parentID ?? null;
-    this.requestID = init.requestID ?? this.id;
+    this.#requestID = init.requestID ?? undefined;
     this.caller = init.caller ?? null;
+    this.tracing = init.tracing ?? null;
+    this.span = init.span ?? null;
     this.timeout = init.timeout ?? null;
     this.startTime = Date.now();
     this.service = init.service ?? null;
@@ -315,6 +340,22 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.cachedResult = false;
     this.options = init.options ?? NO_OPTIONS;
     this.stream = init.stream ?? null;
+  }
+
+  /** Unique id of this context (UUID-shaped, as Moleculer's). */
+  get id(): string {
+    return this.#id ??= nextId();
+  }
+  set id(value: string) {
+    this.#id = value;
+  }
+
+  /** Id of the whole chain; equals `id` at its root. */
+  get requestID(): string | null {
+    return this.#requestID === undefined ? this.id : this.#requestID;
+  }
+  set requestID(value: string | null) {
+    this.#requestID = value;
   }
 
   /**
@@ -385,6 +426,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
       requestID: origin.requestID,
       caller: origin.caller,
       stream: (origin.stream ?? null) as ReadableStream<Uint8Array> | null,
+      tracing: origin.tracing ?? null,
     });
   }
 
@@ -412,12 +454,67 @@ export class Context<P = unknown, M extends Meta = Meta> {
       parentID: this.parentID,
       requestID: this.requestID,
       caller: this.caller,
+      tracing: this.tracing,
+      span: this.span,
       service,
       event,
       eventName: this.eventName,
       eventType: this.eventType,
       eventGroups: groups,
     }) as Context<P, M>;
+  }
+
+  /**
+   * Start a span as a child of the active one (or of this context's chain), and make it the
+   * active span: calls made from this context then have it as their parent.
+   *
+   * @param name The span's name.
+   * @param opts Its options (`tags`, `type`, …).
+   * @returns The started span; finish it with {@linkcode Context.finishSpan}.
+   *
+   * @example
+   * ```ts ignore
+   * const span = ctx.startSpan("load user", { tags: { id: ctx.params.id } });
+   * try { return await db.load(ctx.params.id); } finally { ctx.finishSpan(span); }
+   * ```
+   */
+  startSpan(name: string, opts?: SpanOptions): Span {
+    let span: Span;
+    if (this.span !== null) span = this.span.startSpan(name, opts, this);
+    else {
+      const tracer = this.broker.tracer;
+      span = tracer
+        ? tracer.startSpan(name, opts, this)
+        : new Span(NO_TRACER, name, opts, this).start();
+    }
+    (this.#spans ??= []).push(span);
+    this.span = span;
+    return span;
+  }
+
+  /**
+   * Finish a span started with {@linkcode Context.startSpan}; the span active before it is active
+   * again.
+   *
+   * @param span The span.
+   * @param time Its end in ms since the epoch; now when omitted.
+   */
+  finishSpan(span: Span, time?: number): void {
+    if (!span.isActive()) return;
+    span.finish(time);
+    const spans = this.#spans;
+    if (spans !== null && spans[spans.length - 1] === span) {
+      spans.pop();
+      this.span = spans.length > 0 ? spans[spans.length - 1]! : null;
+      return;
+    }
+    const i = spans ? spans.indexOf(span) : -1;
+    if (spans && i !== -1) {
+      spans.splice(i, 1);
+      this.span = spans[spans.length - 1] ?? null;
+    } else {
+      this.broker.logger?.warn(`The span '${span.name}' was not started by this context`);
+    }
   }
 
   /**

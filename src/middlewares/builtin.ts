@@ -3,21 +3,23 @@
  *
  * The order, outermost first, is Moleculer's (`INTERNAL_MIDDLEWARES` reversed, then the user's):
  * 1. **Throttle** (events: `throttle`, `debounce`).
- * 2. **ErrorHandler** (the `errorHandler` of the service and of the broker, where one exists).
- * 3. **Fallback** (actions with a `fallback`), outside
- * 4. **Retry**: the fallback answers after the last attempt failed. Every attempt (the first,
+ * 2. **Metrics**, then **Tracing** (when each is enabled): the time measured and the span hold
+ *    what everything below does.
+ * 3. **ErrorHandler** (the `errorHandler` of the service and of the broker, where one exists).
+ * 4. **Fallback** (actions with a `fallback`), outside
+ * 5. **Retry**: the fallback answers after the last attempt failed. Every attempt (the first,
  *    then each retried call, made anew through `broker.call` and the balancer) goes through the
  *    middlewares below once, as in Moleculer.
- * 5. **Circuit breaker**, wrapping
- * 6. **Timeout**. Moleculer has the timeout outside the breaker; here the breaker wraps it so
+ * 6. **Circuit breaker**, wrapping
+ * 7. **Timeout**. Moleculer has the timeout outside the breaker; here the breaker wraps it so
  *    that local timeouts count as failures of the endpoint.
- * 7. **Context tracking** (what a graceful stop waits for).
- * 8. **Cacher**: a hit is tracked but waits for no bulkhead slot and skips validation (only
+ * 8. **Context tracking** (what a graceful stop waits for).
+ * 9. **Cacher**: a hit is tracked but waits for no bulkhead slot and skips validation (only
  *    results of valid calls are ever stored).
- * 9. **Bulkhead**.
- * 10. **Validator**.
- * 11. **ActionHook** (the `before`/`after`/`error` hooks of actions and services).
- * 12. **The user's middlewares**, innermost, as in Moleculer: they see validated params and run
+ * 10. **Bulkhead**.
+ * 11. **Validator**.
+ * 12. **ActionHook** (the `before`/`after`/`error` hooks of actions and services).
+ * 13. **The user's middlewares**, innermost, as in Moleculer: they see validated params and run
  *     inside the action hooks. Among them the first given is the outermost (Moleculer: the last).
  *
  * With the broker option `internalMiddlewares: false` only the user's middlewares are applied
@@ -53,6 +55,10 @@ import { Encryption } from "./transmit/encryption.ts";
 import { actionHookMiddleware } from "./action_hook.ts";
 import { type ErrorHandler, errorHandlerMiddleware } from "./error_handler.ts";
 import type { BrokerApi } from "../core/broker_api.ts";
+import { tracingMiddleware } from "./tracing.ts";
+import type { Tracer } from "../tracing/tracer.ts";
+import { metricsMiddleware } from "./metrics.ts";
+import type { MetricRegistry } from "../metrics/registry.ts";
 
 /** What the built-in middlewares need from their broker, as values and functions. */
 export interface BuiltinHost {
@@ -98,6 +104,12 @@ export interface BuiltinChainOptions {
   readonly internalMiddlewares?: boolean;
   /** The broker option `errorHandler`, if any. */
   readonly errorHandler?: ErrorHandler | undefined;
+  /** The broker's tracer; no tracing middleware without one or while tracing is off. */
+  readonly tracer?: Tracer | null;
+  /** The broker's metric registry; no metrics middleware without one or while metrics are off. */
+  readonly metrics?: MetricRegistry | null;
+  /** Whether requests carry headers (protocol 5), where `traceparent` travels. @default {true} */
+  readonly headers?: boolean;
 }
 
 /** The names of the built-in middlewares a user may list by name, in Moleculer's spelling. */
@@ -279,6 +291,13 @@ export function buildMiddlewareChain(
   });
   if (options.internalMiddlewares !== false) {
     middlewares.addInternal(make.Throttle!());
+    // Each is null while its feature is off: then it is not in the chain at all.
+    const metrics = options.metrics ? metricsMiddleware(options.metrics) : null;
+    if (metrics) middlewares.addInternal(metrics);
+    const tracing = options.tracer
+      ? tracingMiddleware(options.tracer, host.nodeID, options.headers ?? true)
+      : null;
+    if (tracing) middlewares.addInternal(tracing);
     middlewares.addInternal(make.ErrorHandler!());
     middlewares.addInternal(make.Fallback!());
     middlewares.addInternal(make.Retry!());

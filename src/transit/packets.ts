@@ -76,6 +76,8 @@ export interface RequestPacket {
   caller: string | null;
   /** The request's stream (`ctx.stream`), when it came with one; see `streams.ts`. */
   stream: ReadableStream<unknown> | null;
+  /** The caller's sampling decision (Moleculer reads `!!payload.tracing`). */
+  tracing: boolean;
 }
 
 /** An EVENT packet as received, checked and normalized. */
@@ -102,6 +104,8 @@ export interface EventPacket {
   requestID: string | null;
   /** The emitting service, when known. */
   caller: string | null;
+  /** The emitter's sampling decision, or null when it made none. */
+  tracing: boolean | null;
 }
 
 /** The longest delay `setTimeout` takes: past 2^31-1 ms it fires at once. */
@@ -160,6 +164,7 @@ export function decodeRequest(p: PacketPayload): RequestPacket {
     requestID: strOrNull(p.requestID),
     caller: strOrNull(p.caller),
     stream: null,
+    tracing: !!p.tracing,
   };
 }
 
@@ -184,6 +189,7 @@ export function decodeEvent(p: PacketPayload): EventPacket {
     parentID: strOrNull(p.parentID),
     requestID: strOrNull(p.requestID),
     caller: strOrNull(p.caller),
+    tracing: typeof p.tracing === "boolean" ? p.tracing : null,
   };
 }
 
@@ -226,7 +232,7 @@ export function requestPayload(
     headers: ctx.headers,
     timeout: ctx.timeout ?? 0,
     level: ctx.level,
-    tracing: null,
+    tracing: ctx.tracing,
     parentID: ctx.parentID,
     requestID: ctx.requestID,
     caller: ctx.caller,
@@ -258,7 +264,7 @@ export function eventPayload(
   payload.meta = ctx.meta;
   if (version === "5") payload.headers = ctx.headers;
   payload.level = ctx.level;
-  payload.tracing = null;
+  payload.tracing = ctx.tracing;
   payload.parentID = ctx.parentID;
   payload.requestID = ctx.requestID;
   payload.caller = ctx.caller;

@@ -72,18 +72,22 @@ Deno.test("envOverlay() maps MOL_ variables: __ nesting, _ camelCase, known keys
     MOL_METADATA__REGION: "eu",
     MOL_METADATA__ZONE__RACK_ID: "7",
     MOL_TRACING__EXPORTER__TYPE: "Console",
+    MOL_CONTEXT_PARAMS_CLONING: "true",
+    MOL_NO_SUCH_OPTION: "1",
     MOL_: "x",
   }, roots());
   assert.deepEqual(asMap(r), {
     nodeID: ["api-1", "MOL_NODE_ID"],
+    contextParamsCloning: [true, "MOL_CONTEXT_PARAMS_CLONING"],
     "metadata.region": ["eu", "MOL_METADATA__REGION"],
     "metadata.zone.rackId": [7, "MOL_METADATA__ZONE__RACK_ID"],
     "registry.preferLocal": [false, "MOL_REGISTRY__PREFER_LOCAL"],
+    "tracing.exporter.type": ["Console", "MOL_TRACING__EXPORTER__TYPE"],
     "transit.maxQueueSize": [100, "MOL_TRANSIT__MAX_QUEUE_SIZE"],
   });
   assert.deepEqual(r.ignored, [
     "MOL_ (malformed name)",
-    "MOL_TRACING__EXPORTER__TYPE (no broker option 'tracing')",
+    "MOL_NO_SUCH_OPTION (no broker option 'noSuchOption')",
   ]);
 });
 

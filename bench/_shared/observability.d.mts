@@ -1,0 +1,2 @@
+/** The broker options of each observability mode. */
+export const MODES: Record<string, Record<string, unknown>>;

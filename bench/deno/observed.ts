@@ -1,0 +1,48 @@
+/**
+ * A Denolecular node for bench/observability.ts in one observability mode (`off`, `tracing`,
+ * `metrics`, `both`): role `local` (local calls), `responder` (serves `math.add` over NATS) or
+ * `caller` (32 calls in flight to the responder). Options: JSON in the first argument.
+ *
+ * @module
+ */
+
+import { type Context, ServiceBroker } from "../../mod.ts";
+// @ts-types="../_shared/measure.d.mts"
+import { latency, serve, throughput } from "../_shared/measure.mjs";
+// @ts-types="../_shared/observability.d.mts"
+import { MODES } from "../_shared/observability.mjs";
+import { natsTransporter, options, report, stdinClosed, stdinLines } from "./_transport.ts";
+
+const o = options<
+  { role: "local" | "responder" | "caller"; mode: string; url: string; ns: string }
+>();
+const broker = new ServiceBroker({
+  nodeID: `deno-${o.role}-${o.mode}`,
+  namespace: o.ns,
+  logger: false,
+  ...(o.role === "local" ? {} : { transporter: natsTransporter(o.url, "deno") }),
+  ...MODES[o.mode],
+});
+const params = { a: 1, b: 2 };
+if (o.role !== "caller") {
+  broker.createService({
+    name: "math",
+    actions: { add: (ctx: Context<{ a: number; b: number }>) => ctx.params.a + ctx.params.b },
+  });
+}
+await broker.start();
+if (o.role === "responder") {
+  report({ type: "ready" });
+  await stdinClosed();
+} else {
+  if (o.role === "caller") await broker.waitForServices("math", 10_000);
+  const call = () => broker.call("math.add", params);
+  if ((await call()) !== 3) throw new Error("math.add is broken");
+  report({ type: "ready" });
+  await serve(stdinLines(), {
+    local: (ms) => throughput(call, ms),
+    conc32: (ms) => latency(call, 32, ms),
+  }, report);
+}
+await broker.stop();
+Deno.exit(0);

@@ -1,0 +1,123 @@
+/**
+ * The Event exporter: finished spans go out as the `$tracing.spans` event (an array of spans),
+ * batched every `interval` seconds, as Moleculer's `EventTraceExporter` sends them — what
+ * Moleculer's tooling and any service of the cluster can consume.
+ *
+ * @module
+ */
+
+import type { Span } from "../span.ts";
+import { errorToObject, type ExporterTracer, type TraceExporter } from "./exporter.ts";
+
+/** Options of the Event exporter (Moleculer's names and defaults). */
+export interface EventExporterOptions {
+  /** The event name. @default {"$tracing.spans"} */
+  eventName?: string;
+  /** Send spans when they start. @default {false} */
+  sendStartSpan?: boolean;
+  /** Send spans when they finish. @default {true} */
+  sendFinishSpan?: boolean;
+  /** Broadcast instead of emit. @default {false} */
+  broadcast?: boolean;
+  /** Only to these groups. @default {null} */
+  groups?: string[] | null;
+  /** Seconds between batches; 0 sends each span at once. @default {5} */
+  interval?: number;
+  /** Turns a span into what is sent. @default {null} (the span's fields) */
+  spanConverter?: ((span: Span) => unknown) | null;
+  /** Tags added to every span. @default {null} */
+  defaultTags?: Record<string, unknown> | null;
+}
+
+/** Sends spans as `$tracing.spans` events. */
+export class EventTraceExporter implements TraceExporter {
+  /** The options, complete. */
+  readonly opts: Required<EventExporterOptions>;
+  #tracer: ExporterTracer | undefined;
+  #queue: Span[] = [];
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Make it.
+   *
+   * @param opts The options.
+   */
+  constructor(opts: EventExporterOptions = {}) {
+    this.opts = {
+      eventName: "$tracing.spans",
+      sendStartSpan: false,
+      sendFinishSpan: true,
+      broadcast: false,
+      groups: null,
+      interval: 5,
+      spanConverter: null,
+      defaultTags: null,
+      ...opts,
+    };
+  }
+
+  /**
+   * Start: the broker starts.
+   *
+   * @param tracer The tracer feeding this exporter.
+   */
+  init(tracer: ExporterTracer): void {
+    this.#tracer = tracer;
+    if (this.opts.interval > 0) {
+      this.#timer = setInterval(() => this.flush(), this.opts.interval * 1000);
+    }
+  }
+
+  /** Send what is queued and stop the timer. */
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.flush();
+  }
+
+  /**
+   * A sampled span started.
+   *
+   * @param span A started span.
+   */
+  spanStarted(span: Span): void {
+    if (this.opts.sendStartSpan) this.#push(span);
+  }
+
+  /**
+   * A sampled span finished.
+   *
+   * @param span A finished span.
+   */
+  spanFinished(span: Span): void {
+    if (this.opts.sendFinishSpan) this.#push(span);
+  }
+
+  #push(span: Span): void {
+    // The spans of the exporter's own event would feed themselves.
+    if (span.tags.eventName === this.opts.eventName) return;
+    this.#queue.push(span);
+    if (this.#timer === undefined) this.flush();
+  }
+
+  /** Send the queued spans now. */
+  flush(): void {
+    const tracer = this.#tracer;
+    if (this.#queue.length === 0 || !tracer) return;
+    const data = this.#queue.map((span) => this.#convert(span, tracer));
+    this.#queue = [];
+    const opts = this.opts.groups ? { groups: this.opts.groups } : {};
+    const sent = this.opts.broadcast
+      ? tracer.host.broadcast(this.opts.eventName, data, opts)
+      : tracer.host.emit(this.opts.eventName, data, opts);
+    sent.catch((err) => tracer.logger.warn("Cannot send the tracing spans event", err));
+  }
+
+  #convert(span: Span, tracer: ExporterTracer): unknown {
+    if (this.opts.spanConverter) return this.opts.spanConverter(span);
+    const copy: Record<string, unknown> = { ...span };
+    if (span.error) copy.error = errorToObject(span.error, tracer.errorFields) ?? span.error;
+    if (this.opts.defaultTags) copy.tags = { ...this.opts.defaultTags, ...span.tags };
+    return copy;
+  }
+}
