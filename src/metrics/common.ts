@@ -55,6 +55,7 @@ export interface NodeStats {
 /** What `registerCommonMetrics` and `updateCommonMetrics` need of the registry. */
 interface Target {
   readonly host: CommonSource;
+  hasMetric(name: string): boolean;
   register(def: MetricDefinition): unknown;
   set(name: string, value: unknown, labels?: Record<string, unknown> | null): void;
 }
@@ -184,4 +185,8 @@ export function updateCommonMetrics(target: Target): void {
   set(METRIC.MOLECULER_REGISTRY_EVENTS_TOTAL, s.events);
   set(METRIC.MOLECULER_TRANSIT_READY, s.ready ? 1 : 0);
   set(METRIC.MOLECULER_TRANSIT_CONNECTED, s.connected ? 1 : 0);
+  // Registered with the request metrics (by the metrics middleware).
+  if (target.hasMetric(METRIC.MOLECULER_TRANSIT_REQUESTS_ACTIVE)) {
+    set(METRIC.MOLECULER_TRANSIT_REQUESTS_ACTIVE, s.pendingRequests);
+  }
 }

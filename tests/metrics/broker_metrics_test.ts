@@ -155,6 +155,7 @@ Deno.test("process, os and node metrics from the Runtime port; $node.metrics lis
   assert.equal(one("moleculer.node.type"), "deno");
   assert.equal(one("moleculer.broker.started"), 1);
   assert.equal(one("moleculer.registry.nodes.total"), 1);
+  assert.equal(one("moleculer.transit.requests.active"), 0);
   const listed = await broker.call<Rec[]>("$node.metrics", {
     includes: "process.memory.**",
   });
