@@ -83,6 +83,15 @@ export class MetricRegistry implements MetricHost, ReporterRegistry {
     return this.opts.enabled;
   }
 
+  /**
+   * True when metrics are on: Moleculer's name, which services and tools call.
+   *
+   * @returns Whether metrics are enabled.
+   */
+  isEnabled(): boolean {
+    return this.opts.enabled;
+  }
+
   /** Start the reporters, the collection and the rates (the broker starts). */
   async start(): Promise<void> {
     if (!this.opts.enabled) return;

@@ -57,7 +57,7 @@ NAMESPACE='from-env-file'
         REGISTRY_PREFERLOCAL: "false",
         MOL_TRANSIT__MAX_QUEUE_SIZE: "77",
         MOL_CACHER: "MemoryLRU",
-        MOL_CONTEXT_PARAMS_CLONING: "true",
+        MOL_NO_SUCH_OPTION: "true",
       },
     },
   );
@@ -65,7 +65,7 @@ NAMESPACE='from-env-file'
   assert.match(r.stdout, /^# config file: denolecular\.config\.ts$/m);
   assert.match(
     r.stdout,
-    /^# ignored: MOL_CONTEXT_PARAMS_CLONING \(no broker option 'contextParamsCloning'\)$/m,
+    /^# ignored: MOL_NO_SUCH_OPTION \(no broker option 'noSuchOption'\)$/m,
   );
   const c = rows(r.stdout);
   assert.deepEqual(c.get("nodeID"), {
