@@ -128,7 +128,9 @@ export async function outage(
     assert.deepEqual(await caller.broker.call("nodemath.slow", { ms: 1 }), {
       waited: 1,
     });
-    assert.ok(caller.logs.matching(/Transporter reconnected/).length === 1);
+    // At least once: a client may need a second try when the server comes back under load.
+    const reconnects = caller.logs.matching(/Transporter reconnected/).length;
+    assert.ok(reconnects >= 1, `the caller logged 'Transporter reconnected' ${reconnects} times`);
 
     const inflightOk = inflightAtKill.filter((c) => c.ok).length;
     report(`[${responderID}] calls`, tally.summary());
