@@ -8,6 +8,7 @@
  * @module
  */
 
+import { notifyListener, reportError } from "../_listener.ts";
 import { Buffer } from "node:buffer";
 // @ts-types="@types/amqplib"
 import amqp from "amqplib";
@@ -189,19 +190,11 @@ export class AmqpClient {
   }
 
   #notify(event: "onDisconnect" | "onReconnect"): void {
-    try {
-      this.#listener[event]?.();
-    } catch (error) {
-      this.#notifyError(error);
-    }
+    notifyListener(this.#listener, event);
   }
 
   #notifyError(error: unknown): void {
-    try {
-      this.#listener.onError?.(toError(error));
-    } catch {
-      // A throwing listener must not break the client.
-    }
+    reportError(this.#listener, error);
   }
 
   /**

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { notifyListener, reportError } from "../_listener.ts";
 import { Buffer } from "node:buffer";
 import mqtt from "mqtt";
 import { BrokerDisconnectedError } from "../../errors.ts";
@@ -148,19 +149,11 @@ export class MqttClient implements TopicClient {
   }
 
   #notify(event: "onDisconnect" | "onReconnect"): void {
-    try {
-      this.#listener[event]?.();
-    } catch (error) {
-      this.#notifyError(error);
-    }
+    notifyListener(this.#listener, event);
   }
 
   #notifyError(error: unknown): void {
-    try {
-      this.#listener.onError?.(toError(error));
-    } catch {
-      // A throwing listener must not break the client.
-    }
+    reportError(this.#listener, error);
   }
 
   /** Close the connection (DISCONNECT, bounded); idempotent. */

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { notifyListener, reportError } from "../_listener.ts";
 import { Buffer } from "node:buffer";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { BrokerDisconnectedError } from "../../errors.ts";
@@ -192,19 +193,11 @@ export class RedisClient implements TopicClient {
   }
 
   #notify(event: "onDisconnect" | "onReconnect"): void {
-    try {
-      this.#listener[event]?.();
-    } catch (error) {
-      this.#notifyError(error);
-    }
+    notifyListener(this.#listener, event);
   }
 
   #notifyError(error: unknown): void {
-    try {
-      this.#listener.onError?.(toError(error));
-    } catch {
-      // A throwing listener must not break the client.
-    }
+    reportError(this.#listener, error);
   }
 
   /** Close both connections (`QUIT`, bounded); idempotent. */
