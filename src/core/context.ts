@@ -273,10 +273,14 @@ export class Context<P = unknown, M extends Meta = Meta> {
   span: Span | null;
   /** The spans started with {@linkcode Context.startSpan} and not finished, innermost last. */
   #spans: Span[] | null = null;
-  /** Timeout of this call in ms, or null for none. */
-  timeout: number | null;
-  /** `Date.now()` when this context started, for distributed timeouts. */
-  startTime: number;
+  /** See {@linkcode Context.timeout}. */
+  #timeout: number | null;
+  /**
+   * `Date.now()` when this context got a positive timeout, which its child calls' remaining
+   * time counts from; null while it has none. Only a context with a timeout reads the clock,
+   * as Moleculer's timeout middleware sets `ctx.startHrTime` only then.
+   */
+  startTime: number | null;
   /** The local service handling this context, if any. */
   service: Service | null;
   /** The action this context runs, if it is a call. */
@@ -329,8 +333,9 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.caller = init.caller ?? null;
     this.tracing = init.tracing ?? null;
     this.span = init.span ?? null;
+    this.startTime = null;
+    this.#timeout = null;
     this.timeout = init.timeout ?? null;
-    this.startTime = Date.now();
     this.service = init.service ?? null;
     this.action = init.action ?? null;
     this.event = init.event ?? null;
@@ -348,6 +353,18 @@ export class Context<P = unknown, M extends Meta = Meta> {
   }
   set id(value: string) {
     this.#id = value;
+  }
+
+  /**
+   * Timeout of this call in ms, or null for none. Setting a positive one starts the clock of
+   * the distributed timeout ({@linkcode Context.startTime}) unless it runs already.
+   */
+  get timeout(): number | null {
+    return this.#timeout;
+  }
+  set timeout(value: number | null) {
+    this.#timeout = value;
+    if (value !== null && value > 0 && this.startTime === null) this.startTime = Date.now();
   }
 
   /** Id of the whole chain; equals `id` at its root. */
@@ -523,8 +540,10 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * @returns The remaining time, possibly zero or negative when it has run out.
    */
   remainingTime(): number | null {
-    if (this.timeout === null || this.timeout <= 0) return null;
-    return this.timeout - (Date.now() - this.startTime);
+    const timeout = this.#timeout;
+    const start = this.startTime;
+    if (timeout === null || timeout <= 0 || start === null) return null;
+    return timeout - (Date.now() - start);
   }
 
   /**

@@ -20,7 +20,7 @@ import type { PongResult } from "../core/broker_api.ts";
 import type { Context } from "../core/context.ts";
 import { fromPlain, RequestRejectedError, RequestTimeoutError } from "../errors.ts";
 import type { PacketPayload } from "../serializers/serializer.ts";
-import { idSeq, nextId } from "../_util/ids.ts";
+import { idCounter, nextId } from "../_util/ids.ts";
 import { isRecord } from "../_util/values.ts";
 import { MAX_TIMER_MS, mergeInto } from "./packets.ts";
 
@@ -44,9 +44,11 @@ interface Entry extends PendingRequest {
 }
 
 /**
- * Entries by context id. Ids made by this process (`nextId`) are keyed by their counter: on V8 15
- * a `Map` keyed by freshly concatenated strings pays ~200 ns of hashing per insert. Any other id
- * (set by the caller) goes to a plain string-keyed map.
+ * Entries by context id. Ids made by this process (`nextId`) are keyed by the counter they carry:
+ * on V8 15 a `Map` keyed by freshly made strings pays for hashing each of them, a small integer
+ * next to nothing. The counter is a hint (`idCounter` does not prove the id is ours), so a hit
+ * counts only when the stored id is the same string; any other id, and an id whose counter slot
+ * is taken by another, goes to a plain string-keyed map.
  */
 class Table {
   readonly #byNum = new Map<number, Entry>();
@@ -57,29 +59,44 @@ class Table {
   }
 
   set(req: Entry): void {
-    const n = idSeq(req.id);
-    if (n >= 0) this.#byNum.set(n, req);
-    else this.#byStr.set(req.id, req);
-  }
-
-  delete(id: string): boolean {
-    const n = idSeq(id);
-    return n >= 0 ? this.#byNum.delete(n) : this.#byStr.delete(id);
+    const n = idCounter(req.id);
+    if (n >= 0) {
+      const held = this.#byNum.get(n);
+      if (held === undefined || held.id === req.id) {
+        this.#byNum.set(n, req);
+        return;
+      }
+    }
+    this.#byStr.set(req.id, req);
   }
 
   get(id: string): Entry | undefined {
-    const n = idSeq(id);
-    return n >= 0 ? this.#byNum.get(n) : this.#byStr.get(id);
+    const n = idCounter(id);
+    if (n >= 0) {
+      const req = this.#byNum.get(n);
+      if (req !== undefined && req.id === id) return req;
+    }
+    return this.#byStr.size === 0 ? undefined : this.#byStr.get(id);
   }
 
   /** Remove and return the entry of `id`: one id parse instead of two on the response path. */
   take(id: string): Entry | undefined {
-    const n = idSeq(id);
-    const map: Map<number | string, Entry> = n >= 0 ? this.#byNum : this.#byStr;
-    const key = n >= 0 ? n : id;
-    const req = map.get(key);
-    if (req !== undefined) map.delete(key);
+    const n = idCounter(id);
+    if (n >= 0) {
+      const req = this.#byNum.get(n);
+      if (req !== undefined && req.id === id) {
+        this.#byNum.delete(n);
+        return req;
+      }
+    }
+    if (this.#byStr.size === 0) return undefined;
+    const req = this.#byStr.get(id);
+    if (req !== undefined) this.#byStr.delete(id);
     return req;
+  }
+
+  delete(id: string): boolean {
+    return this.take(id) !== undefined;
   }
 
   /** Every entry; deleting the current one while iterating is allowed. */

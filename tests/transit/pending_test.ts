@@ -93,6 +93,24 @@ Deno.test("PendingRequests: ids made here and ids set by the caller are both fou
   assert.deepEqual(await Promise.all([a, b]), ["made", "custom"]);
 });
 
+Deno.test("PendingRequests: an id that carries another request's counter settles only its own", async () => {
+  const pending = new PendingRequests();
+  const made = call("n", null, nextId());
+  // Same tag and counter, other leading digits: not the id this process made.
+  const lookalike = (made.id[0] === "0" ? "1" : "0") + made.id.slice(1);
+  const other = call("n", null, lookalike);
+  const a = pending.add(made, "a.b");
+  const b = pending.add(other, "a.b");
+  assert.equal(pending.size, 2);
+  assert.equal(pending.peek(lookalike)?.ctx, other);
+  assert.equal(pending.settle("n", { id: lookalike, success: true, data: "lookalike" }), true);
+  assert.equal(pending.peek(made.id)?.ctx, made);
+  assert.equal(pending.settle("n", { id: lookalike, success: true, data: "again" }), false);
+  pending.settle("n", { id: made.id, success: true, data: "made" });
+  assert.deepEqual(await Promise.all([a, b]), ["made", "lookalike"]);
+  assert.equal(pending.size, 0);
+});
+
 Deno.test("PendingRequests: the timeout rejects with RequestTimeoutError, and a late RES is an orphan", async () => {
   const pending = new PendingRequests();
   const targeted = call("node-2", 20);
