@@ -12,19 +12,11 @@ export function uuid(): string {
   return crypto.randomUUID();
 }
 
-/** Two lowercase hex digits for every byte. */
-const HEX: readonly string[] = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0"),
-);
-
 /** The per-process keys of the permutation, and the tag that marks this process's ids. */
 const KEYS = crypto.getRandomValues(new Uint32Array(5));
 const K0 = KEYS[0]!, K1 = KEYS[1]!, K2 = KEYS[2]!, K3 = KEYS[3]!;
 const TAG_BITS = KEYS[4]! & 0xffff;
-const TAG = HEX[TAG_BITS >>> 8]! + HEX[TAG_BITS & 0xff]!;
-/** The fourth group with its dashes. */
-const TAG_GROUP = "-" + TAG + "-";
+const TAG = TAG_BITS.toString(16).padStart(4, "0");
 /** 2^32, to split the counter into two 32-bit halves. */
 const HI = 0x1_0000_0000;
 /** The counter restarts past 2^48 (the 12 hex digits that carry it). */
@@ -66,14 +58,20 @@ function permute(hi: number, lo: number): void {
   OUT[1] = t;
 }
 
-function hex32(n: number): string {
-  return HEX[n >>> 24]! + HEX[(n >>> 16) & 0xff]! + HEX[(n >>> 8) & 0xff]! + HEX[n & 0xff]!;
-}
+/** The char code of each hex digit. */
+const N = new Uint8Array(Array.from("0123456789abcdef", (c) => c.charCodeAt(0)));
+/** The char codes of the tag. */
+const T0 = TAG.charCodeAt(0),
+  T1 = TAG.charCodeAt(1),
+  T2 = TAG.charCodeAt(2),
+  T3 = TAG.charCodeAt(3);
 
 /**
  * A new context or packet id, shaped like a UUID (`8-4-4-4-12` lowercase hex digits) as
  * Moleculer's are. The first 16 digits are a permutation of a counter (unique in this process,
  * random-looking across processes), then comes a per-process tag and the counter itself.
+ * Made in one `String.fromCharCode`: a flat string, where joining pieces would give a rope that
+ * every later read (hashing, `charCodeAt`, serializing) first has to flatten.
  *
  * @returns The id.
  */
@@ -83,10 +81,45 @@ export function nextId(): string {
   const hi = n < HI ? 0 : Math.floor(n / HI);
   const lo = n >>> 0;
   permute(hi, lo);
-  const r = OUT[1]!;
-  return hex32(OUT[0]!) + "-" + HEX[r >>> 24]! + HEX[(r >>> 16) & 0xff]! + "-" +
-    HEX[(r >>> 8) & 0xff]! + HEX[r & 0xff]! + TAG_GROUP +
-    (hi === 0 ? "0000" : HEX[hi >>> 8]! + HEX[hi & 0xff]!) + hex32(lo);
+  const a = OUT[0]!, r = OUT[1]!;
+  return String.fromCharCode(
+    N[(a >>> 28) & 15]!,
+    N[(a >>> 24) & 15]!,
+    N[(a >>> 20) & 15]!,
+    N[(a >>> 16) & 15]!,
+    N[(a >>> 12) & 15]!,
+    N[(a >>> 8) & 15]!,
+    N[(a >>> 4) & 15]!,
+    N[a & 15]!,
+    45,
+    N[(r >>> 28) & 15]!,
+    N[(r >>> 24) & 15]!,
+    N[(r >>> 20) & 15]!,
+    N[(r >>> 16) & 15]!,
+    45,
+    N[(r >>> 12) & 15]!,
+    N[(r >>> 8) & 15]!,
+    N[(r >>> 4) & 15]!,
+    N[r & 15]!,
+    45,
+    T0,
+    T1,
+    T2,
+    T3,
+    45,
+    N[(hi >>> 12) & 15]!,
+    N[(hi >>> 8) & 15]!,
+    N[(hi >>> 4) & 15]!,
+    N[hi & 15]!,
+    N[(lo >>> 28) & 15]!,
+    N[(lo >>> 24) & 15]!,
+    N[(lo >>> 20) & 15]!,
+    N[(lo >>> 16) & 15]!,
+    N[(lo >>> 12) & 15]!,
+    N[(lo >>> 8) & 15]!,
+    N[(lo >>> 4) & 15]!,
+    N[lo & 15]!,
+  );
 }
 
 /** One lowercase hex digit's value, or a value that makes a 4-digit group negative. */
