@@ -14,6 +14,10 @@ import type { EndpointList } from "../registry/endpoint_list.ts";
 import { isPromiseLike } from "../_util/async.ts";
 import { withUid } from "./calls.ts";
 
+const NOOP = (): void => {};
+/** One settled promise for every emit that has nothing to wait for. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 function toGroups(groups: string | string[] | undefined): string[] | null {
   if (groups === undefined) return null;
   return Array.isArray(groups) ? groups : [groups];
@@ -75,19 +79,22 @@ export class EventDelivery {
     groups: string[] | null,
   ): Promise<void> {
     const ctx = base.forHandler(ep.info!.service, ep.event, groups);
-    const onError = (err: unknown) => {
-      this.#logger.error(
-        `Handler of event '${base.eventName}' in '${ep.service.fullName}' failed`,
-        err,
-      );
-    };
     try {
       const r = ep.handler!(ctx);
-      return isPromiseLike(r) ? (r as Promise<unknown>).then(() => {}, onError) : Promise.resolve();
+      if (!isPromiseLike(r)) return RESOLVED;
+      // The rejection handler is made only for handlers that return a promise.
+      return (r as Promise<unknown>).then(NOOP, (err) => this.#handlerFailed(ep, base, err));
     } catch (err) {
-      onError(err);
-      return Promise.resolve();
+      this.#handlerFailed(ep, base, err);
+      return RESOLVED;
     }
+  }
+
+  #handlerFailed(ep: EventEndpoint, base: Context, err: unknown): void {
+    this.#logger.error(
+      `Handler of event '${base.eventName}' in '${ep.service.fullName}' failed`,
+      err,
+    );
   }
 
   /**
@@ -117,22 +124,32 @@ export class EventDelivery {
     const groups = toGroups(opts.groups);
     const ctx = this.#eventContext(name, data, opts, "emit", groups);
     if (this.#noBalancer) return this.#emitBalanced(ctx, this.#groupsOf(name, groups));
-    const jobs: Promise<void>[] = [];
-    const remote = new Map<string, string[]>();
+    // The usual emit has one listener group, so one job: no arrays or maps are made for it.
+    let job: Promise<void> | undefined;
+    let jobs: Promise<void>[] | undefined;
+    let remote: Map<string, string[]> | undefined;
     for (const list of this.matching(name, groups)) {
       const ep = list.next(this.#registry.preferLocal, ctx);
       if (!ep) continue;
-      if (ep.local) jobs.push(this.runLocal(ep, ctx, [list.group!]));
-      else {
+      if (ep.local) {
+        const p = this.runLocal(ep, ctx, [list.group!]);
+        if (job === undefined) job = p;
+        else (jobs ??= [job]).push(p);
+      } else {
+        remote ??= new Map();
         const g = remote.get(ep.id);
         if (g) g.push(list.group!);
         else remote.set(ep.id, [list.group!]);
       }
     }
-    for (const [nodeID, g] of remote) {
-      jobs.push(this.#sendEvent(nodeID, ctx, g, false));
+    if (remote !== undefined) {
+      for (const [nodeID, g] of remote) {
+        const p = this.#sendEvent(nodeID, ctx, g, false);
+        if (job === undefined) job = p;
+        else (jobs ??= [job]).push(p);
+      }
     }
-    return jobs.length === 0 ? Promise.resolve() : Promise.all(jobs).then(() => {});
+    return jobs !== undefined ? Promise.all(jobs).then(NOOP) : job ?? RESOLVED;
   }
 
   #sendEvent(

@@ -151,17 +151,25 @@ export class BrokerTransitHost implements TransitHost {
     ctx.eventGroups = p.groups;
     const groups = p.groups && p.groups.length ? p.groups : null;
     const events = this.#events;
-    const jobs: Promise<void>[] = [];
+    // Usually one handler gets it: its promise is the result, no array is made.
+    let job: Promise<void> | undefined;
+    let jobs: Promise<void>[] | undefined;
     for (const list of events.matching(p.event, groups)) {
       if (p.broadcast) {
         for (const ep of list.locals) {
-          jobs.push(events.runLocal(ep, ctx, p.groups));
+          const run = events.runLocal(ep, ctx, p.groups);
+          if (job === undefined) job = run;
+          else (jobs ??= [job]).push(run);
         }
       } else {
         const ep = list.nextLocal();
-        if (ep) jobs.push(events.runLocal(ep, ctx, p.groups));
+        if (ep) {
+          const run = events.runLocal(ep, ctx, p.groups);
+          if (job === undefined) job = run;
+          else (jobs ??= [job]).push(run);
+        }
       }
     }
-    return Promise.all(jobs).then(() => {});
+    return jobs !== undefined ? Promise.all(jobs).then(() => {}) : job ?? Promise.resolve();
   }
 }

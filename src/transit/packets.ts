@@ -18,7 +18,6 @@ import type { Context } from "../core/context.ts";
 import type { Logger } from "../logging.ts";
 import type { PacketPayload, Serializer } from "../serializers/serializer.ts";
 import { isValidSender, PacketType, type ProtocolVersion } from "../core/protocol.ts";
-import { nextId } from "../_util/ids.ts";
 import { isRecord, printable } from "../_util/values.ts";
 import { WARN_MAX_KEYS, type WarnLimiter } from "./warn_limiter.ts";
 import { decodeChunkPacket } from "./stream_json.ts";
@@ -257,7 +256,8 @@ export function eventPayload(
   broadcast: boolean,
   version: ProtocolVersion,
 ): PacketPayload {
-  const payload: PacketPayload = { id: nextId(), event: ctx.eventName };
+  // The context id, as Moleculer sends: at the root of a chain it is the requestID too.
+  const payload: PacketPayload = { id: ctx.id, event: ctx.eventName };
   if (ctx.params !== undefined) payload.data = ctx.params;
   if (groups) payload.groups = groups;
   payload.broadcast = broadcast;
