@@ -122,18 +122,20 @@ export function nextId(): string {
   );
 }
 
-/** One lowercase hex digit's value, or a value that makes a 4-digit group negative. */
-function digit(c: number): number {
-  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -0x10000;
-}
+/** The value of each lowercase hex digit by char code, -1 for every other ASCII char. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE[N[i]!] = i;
 
-/**
- * The value of the 4 lowercase hex digits of `id` at `at`, or a negative number when one is not
- * such a digit. 16 bits at a time, so every value stays a small integer.
- */
-function hex16(id: string, at: number): number {
-  return (digit(id.charCodeAt(at)) << 12) + (digit(id.charCodeAt(at + 1)) << 8) +
-    (digit(id.charCodeAt(at + 2)) << 4) + digit(id.charCodeAt(at + 3));
+/** The value of the lowercase hex digits of `id` from `at` to `end` (≤ 8 of them), or -1. */
+function hexAt(id: string, at: number, end: number): number {
+  let v = 0;
+  for (let i = at; i < end; i++) {
+    const c = id.charCodeAt(i);
+    const d = c < 128 ? HEX_VALUE[c]! : -1;
+    if (d < 0) return -1;
+    v = ((v << 4) | d) >>> 0;
+  }
+  return v;
 }
 
 /**
@@ -151,10 +153,9 @@ export function idCounter(id: string): number {
     id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 ||
     id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45 || !id.startsWith(TAG, 19)
   ) return -1;
-  const hi = hex16(id, 24);
-  const lo1 = hex16(id, 28);
-  const lo0 = hex16(id, 32);
-  if (hi < 0 || lo1 < 0 || lo0 < 0) return -1;
-  const n = hi * HI + lo1 * 0x10000 + lo0;
+  const hi = hexAt(id, 24, 28);
+  const lo = hexAt(id, 28, 36);
+  if (hi < 0 || lo < 0) return -1;
+  const n = hi * HI + lo;
   return n < 1 ? -1 : n;
 }
