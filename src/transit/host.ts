@@ -29,8 +29,12 @@ export interface TransitHost {
   readonly registry: Registry;
   /** The logger of transit. */
   readonly logger: Logger;
-  /** Run a request from another node on a local endpoint; throws the handler's error. */
-  runRequest(packet: RequestPacket, sender: string): Promise<RequestOutcome>;
+  /**
+   * Run a request from another node on a local endpoint: the outcome itself when the handler
+   * answered synchronously (no promise to settle on the hot path), else a promise of it; the
+   * handler's error as a rejection.
+   */
+  runRequest(packet: RequestPacket, sender: string): RequestOutcome | Promise<RequestOutcome>;
   /** Deliver an event from another node to local handlers. */
   runEvent(packet: EventPacket, sender: string): Promise<void>;
   /** Announce a node-state change on the local event bus. */

@@ -29,7 +29,7 @@ import {
   RequestRejectedError,
   toPlain,
 } from "../errors.ts";
-import { delay } from "../_util/async.ts";
+import { delay, isPromiseLike } from "../_util/async.ts";
 import { BalancedSubscriptions } from "./balanced.ts";
 import { Liveness } from "./liveness.ts";
 import { NodeConflict } from "./node_conflict.ts";
@@ -47,7 +47,7 @@ import {
 } from "./packets.ts";
 import { printable } from "../_util/values.ts";
 import { PacketType } from "../core/protocol.ts";
-import type { TransitHost, TransitOptions } from "./host.ts";
+import type { RequestOutcome, TransitHost, TransitOptions } from "./host.ts";
 import { PendingPings, PendingRequests } from "./pending.ts";
 import { WarnLimiter } from "./warn_limiter.ts";
 import { nodeInfoProblem } from "./node_info.ts";
@@ -860,36 +860,50 @@ export class Transit {
     sender: string,
     stream: IncomingStream | undefined,
   ): Promise<void> {
-    const sent = this.#host.runRequest(packet, sender).then(
-      ({ ctx, data }) => {
-        const res: PacketPayload = { id: packet.id, meta: ctx ? ctx.meta : packet.meta };
-        if (this.#opts.protocolVersion === "5") res.headers = ctx ? ctx.responseHeaders : {};
-        res.success = true;
-        if (isStream(data)) {
-          res.data = null;
-          return this.#streams.send({
-            id: packet.id,
-            nodeID: sender,
-            action: packet.action,
-            kind: "response",
-            payload: res,
-            timeout: packet.timeout,
-          }, toReadableStream(data));
-        }
-        res.data = data;
-        return this.#send(PacketType.RESPONSE, sender, res);
-      },
-      (err) => {
-        const res: PacketPayload = { id: packet.id, meta: packet.meta };
-        if (this.#opts.protocolVersion === "5") res.headers = {};
-        res.success = false;
-        res.data = null;
-        res.error = toPlain(err, this.#host.nodeID);
-        return this.#send(PacketType.RESPONSE, sender, res);
-      },
-    );
+    let sent: Promise<void>;
+    try {
+      const outcome = this.#host.runRequest(packet, sender);
+      sent = isPromiseLike(outcome)
+        ? (outcome as Promise<RequestOutcome>).then(
+          (o) => this.#respond(packet, sender, o),
+          (err) => this.#respondError(packet, sender, err),
+        )
+        : this.#respond(packet, sender, outcome as RequestOutcome);
+    } catch (err) {
+      sent = this.#respondError(packet, sender, err);
+    }
     return (stream ? sent.finally(() => this.#streams.answered(stream)) : sent)
       .catch((err) => this.#responseNotSent(packet, sender, err));
+  }
+
+  /** Send the RES of a request that succeeded: a stream result goes back as a response stream. */
+  #respond(packet: RequestPacket, sender: string, { ctx, data }: RequestOutcome): Promise<void> {
+    const res: PacketPayload = { id: packet.id, meta: ctx ? ctx.meta : packet.meta };
+    if (this.#opts.protocolVersion === "5") res.headers = ctx ? ctx.responseHeaders : {};
+    res.success = true;
+    if (isStream(data)) {
+      res.data = null;
+      return this.#streams.send({
+        id: packet.id,
+        nodeID: sender,
+        action: packet.action,
+        kind: "response",
+        payload: res,
+        timeout: packet.timeout,
+      }, toReadableStream(data));
+    }
+    res.data = data;
+    return this.#send(PacketType.RESPONSE, sender, res);
+  }
+
+  /** Send the RES of a request that failed, with the error as Moleculer's plain error. */
+  #respondError(packet: RequestPacket, sender: string, err: unknown): Promise<void> {
+    const res: PacketPayload = { id: packet.id, meta: packet.meta };
+    if (this.#opts.protocolVersion === "5") res.headers = {};
+    res.success = false;
+    res.data = null;
+    res.error = toPlain(err, this.#host.nodeID);
+    return this.#send(PacketType.RESPONSE, sender, res);
   }
 
   /**
