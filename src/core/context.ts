@@ -390,7 +390,11 @@ export class Context<P = unknown, M extends Meta = Meta> {
     const ctx = new this(broker, childInit(params, opts, opts, null, null, null)) as Context<P>;
     if (opts.stream !== undefined) {
       ctx.stream = toReadableStream(opts.stream) as ReadableStream<Uint8Array>;
-    } else if (params instanceof ReadableStream) ctx.stream = params;
+    } else if (
+      // Plain params first: reading the global `ReadableStream` is a lazy getter call on Deno.
+      typeof params === "object" && params !== null &&
+      Object.getPrototypeOf(params) !== Object.prototype && params instanceof ReadableStream
+    ) ctx.stream = params;
     return ctx;
   }
 
