@@ -137,7 +137,7 @@ export interface ContextInit<P, M extends Meta> {
   /** Metadata. @default {{}} */
   meta?: M;
   /** Request headers. @default {{}} */
-  headers?: Record<string, unknown>;
+  headers?: Record<string, unknown> | undefined;
   /** Call-chain depth. @default {1} */
   level?: number;
   /** Id of the parent context. */
@@ -189,7 +189,7 @@ function childInit<P>(
     return {
       params,
       meta: opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta },
-      headers: opts.headers ?? {},
+      headers: opts.headers,
       level: parent.level + 1,
       // The parent span when there is one (a custom span inside a handler), as Moleculer links.
       parentID: parent.span !== null ? parent.span.id : parent.id,
@@ -205,7 +205,7 @@ function childInit<P>(
   return {
     params,
     meta: opts.meta ? { ...opts.meta } : {},
-    headers: opts.headers ?? {},
+    headers: opts.headers,
     level: 1,
     parentID: null,
     requestID: options?.requestID ?? null,
@@ -249,12 +249,12 @@ export class Context<P = unknown, M extends Meta = Meta> {
   params: P;
   /** Metadata; travels with calls and events and is merged back from responses. */
   meta: M;
-  /** Request headers (protocol 5). */
-  headers: Record<string, unknown>;
-  /** Response headers, sent back with the response (protocol 5). */
-  responseHeaders: Record<string, unknown>;
-  /** Scratch space for middlewares and hooks; never leaves this node. */
-  locals: Record<string, unknown>;
+  /** See {@linkcode Context.headers}; made when first read. */
+  #headers: Record<string, unknown> | undefined;
+  /** See {@linkcode Context.responseHeaders}; made when first read. */
+  #responseHeaders: Record<string, unknown> | undefined;
+  /** See {@linkcode Context.locals}; made when first read. */
+  #locals: Record<string, unknown> | undefined;
   /** Depth of the call chain: 1 for a call made outside a context. */
   level: number;
   /** Id of the parent context, if any. */
@@ -324,9 +324,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.nodeID = init.nodeID ?? broker.nodeID;
     this.params = (init.params ?? {}) as P;
     this.meta = (init.meta ?? {}) as M;
-    this.headers = init.headers ?? {};
-    this.responseHeaders = {};
-    this.locals = {};
+    this.#headers = init.headers;
     this.level = init.level ?? 1;
     this.parentID = init.parentID ?? null;
     this.#requestID = init.requestID ?? undefined;
@@ -345,6 +343,33 @@ export class Context<P = unknown, M extends Meta = Meta> {
     this.cachedResult = false;
     this.options = init.options ?? NO_OPTIONS;
     this.stream = init.stream ?? null;
+  }
+
+  /** Request headers (protocol 5). Made when first read, when the call came without them. */
+  get headers(): Record<string, unknown> {
+    return this.#headers ??= {};
+  }
+  set headers(value: Record<string, unknown>) {
+    this.#headers = value;
+  }
+
+  /**
+   * Response headers, sent back with the response (protocol 5). Made when first read, like
+   * {@linkcode Context.locals}: most calls never touch either.
+   */
+  get responseHeaders(): Record<string, unknown> {
+    return this.#responseHeaders ??= {};
+  }
+  set responseHeaders(value: Record<string, unknown>) {
+    this.#responseHeaders = value;
+  }
+
+  /** Scratch space for middlewares and hooks; never leaves this node. Made when first read. */
+  get locals(): Record<string, unknown> {
+    return this.#locals ??= {};
+  }
+  set locals(value: Record<string, unknown>) {
+    this.#locals = value;
   }
 
   /** Unique id of this context (UUID-shaped, as Moleculer's). */
