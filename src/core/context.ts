@@ -171,10 +171,29 @@ export interface ContextInit<P, M extends Meta> {
 }
 
 /**
- * The init of a new call's or event's context: the one place lineage is decided. A child of
- * `opts.parentCtx` gets its meta (under `opts.meta`), level + 1, parent id, request id and its
- * service as caller; without a parent a new chain starts. One literal per branch, complete, so
- * the constructor reads a single object shape on the hot path.
+ * The init of every new call's or event's context: one object, rewritten in full by
+ * {@linkcode childInit} for each context and let go of once the constructor has read it, so the
+ * hot path allocates no init literal and the constructor always sees one shape.
+ */
+const CHILD_INIT: ContextInit<unknown, Meta> = {
+  params: undefined,
+  meta: {},
+  headers: undefined,
+  level: 1,
+  parentID: null,
+  requestID: null,
+  caller: null,
+  tracing: null,
+  options: undefined,
+  eventName: null,
+  eventType: null,
+  eventGroups: null,
+};
+
+/**
+ * Fill {@linkcode CHILD_INIT} for a new call or event: the one place lineage is decided. A
+ * child of `opts.parentCtx` gets its meta (under `opts.meta`), level + 1, parent id, request id
+ * and its service as caller; without a parent a new chain starts.
  */
 function childInit<P>(
   params: P,
@@ -184,39 +203,44 @@ function childInit<P>(
   eventType: EventType | null,
   eventGroups: string[] | null,
 ): ContextInit<P, Meta> {
+  const init = CHILD_INIT as ContextInit<P, Meta>;
   const parent = opts.parentCtx;
+  init.params = params;
+  init.headers = opts.headers;
+  init.options = options;
+  init.eventName = eventName;
+  init.eventType = eventType;
+  init.eventGroups = eventGroups;
   if (parent) {
-    return {
-      params,
-      meta: opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta },
-      headers: opts.headers,
-      level: parent.level + 1,
-      // The parent span when there is one (a custom span inside a handler), as Moleculer links.
-      parentID: parent.span !== null ? parent.span.id : parent.id,
-      requestID: parent.requestID,
-      caller: parent.service?.fullName ?? parent.caller,
-      tracing: parent.tracing,
-      options,
-      eventName,
-      eventType,
-      eventGroups,
-    };
+    init.meta = opts.meta ? { ...parent.meta, ...opts.meta } : { ...parent.meta };
+    init.level = parent.level + 1;
+    // The parent span when there is one (a custom span inside a handler), as Moleculer links.
+    init.parentID = parent.span !== null ? parent.span.id : parent.id;
+    init.requestID = parent.requestID;
+    init.caller = parent.service?.fullName ?? parent.caller;
+    init.tracing = parent.tracing;
+  } else {
+    init.meta = opts.meta ? { ...opts.meta } : {};
+    init.level = 1;
+    init.parentID = null;
+    init.requestID = options?.requestID ?? null;
+    init.caller = opts.caller ?? null;
+    init.tracing = null;
   }
-  return {
-    params,
-    meta: opts.meta ? { ...opts.meta } : {},
-    headers: opts.headers,
-    level: 1,
-    parentID: null,
-    requestID: options?.requestID ?? null,
-    caller: opts.caller ?? null,
-    tracing: null,
-    options,
-    eventName,
-    eventType,
-    eventGroups,
-  };
+  return init;
 }
+
+/** Let go of what the last context's init held (the new context holds it now). */
+function releaseChildInit(): void {
+  CHILD_INIT.params = undefined;
+  CHILD_INIT.meta = EMPTY_META;
+  CHILD_INIT.headers = undefined;
+  CHILD_INIT.options = undefined;
+  CHILD_INIT.eventGroups = null;
+}
+
+/** What {@linkcode CHILD_INIT} holds between contexts. */
+const EMPTY_META: Meta = Object.freeze({});
 
 /**
  * A context: the params, metadata and lineage of one action call or event
@@ -316,7 +340,8 @@ export class Context<P = unknown, M extends Meta = Meta> {
    * Build a context. Usually the broker does this; tests and middlewares may too.
    *
    * @param broker The broker owning the context.
-   * @param init Initial fields.
+   * @param init Initial fields, read here only: the broker reuses one init object for the
+   *   contexts it makes, so a subclass must not keep it.
    */
   constructor(broker: BrokerApi, init: ContextInit<P, M> = {}) {
     this.broker = broker;
@@ -413,6 +438,7 @@ export class Context<P = unknown, M extends Meta = Meta> {
   static create<P = unknown>(broker: BrokerApi, params: P, opts: CallOptions): Context<P> {
     // `new this`: a `ContextFactory` subclass inherits these factories and gets its own class.
     const ctx = new this(broker, childInit(params, opts, opts, null, null, null)) as Context<P>;
+    releaseChildInit();
     if (opts.stream !== undefined) {
       ctx.stream = toReadableStream(opts.stream) as ReadableStream<Uint8Array>;
     } else if (
@@ -442,7 +468,9 @@ export class Context<P = unknown, M extends Meta = Meta> {
     type: EventType,
     groups: string[] | null,
   ): Context<P> {
-    return new this(broker, childInit(data, opts, undefined, name, type, groups)) as Context<P>;
+    const ctx = new this(broker, childInit(data, opts, undefined, name, type, groups));
+    releaseChildInit();
+    return ctx as Context<P>;
   }
 
   /**
