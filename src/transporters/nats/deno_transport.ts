@@ -12,10 +12,10 @@
  * - writes queued while one is in flight are coalesced into a single `write`;
  * - the read side is a plain async iterator (no generator, no event emitter in between).
  *
- * TLS: `tls://` upgrades (`Deno.startTls`) with the system roots plus `tls.ca` / `tls.caFile`;
- * client certificates (`tls.cert`/`certFile` + `tls.key`/`keyFile`) need `tls.handshakeFirst`
- * (`Deno.connectTls`), because `Deno.startTls` cannot present one. `rejectUnauthorized: false`
- * is not available on Deno.
+ * Dialing, TLS and the read slab are those of `socket.ts`, shared with the lean client of
+ * `wire/`: `tls://` upgrades (`Deno.startTls`) with the system roots plus `tls.ca` /
+ * `tls.caFile`; client certificates need `tls.handshakeFirst` (`Deno.connectTls`), and
+ * `rejectUnauthorized: false` is not available on Deno.
  *
  * Host names are resolved by `Deno.connect` (the system resolver, so `/etc/hosts` applies); a
  * name with several addresses is not expanded into several servers.
@@ -39,28 +39,31 @@ import {
   type Deferred,
   deferred,
   errors,
-  extractProtocolMessage,
-  INFO,
   type NatsConnection,
   NatsConnectionImpl,
   type Server,
   type ServerInfo,
   setTransportFactory,
-  type TlsOptions,
   type Transport,
   type TransportFactory,
 } from "@nats-io/nats-core/internal";
 import { toError } from "../../_util/values.ts";
+import {
+  closeQuietly,
+  dial,
+  type NatsConn,
+  type NatsTlsOptions,
+  ReadSlab,
+  secure,
+  socketErrorMessage,
+  TlsOptionError,
+} from "./socket.ts";
 
 /** The `lang` this transport reports in the NATS `CONNECT` (visible in server monitoring). */
 const LANG = "nats.deno";
 /** The `version` it reports: this transport's own revision. */
 const TRANSPORT_VERSION = "1.0.0-denolecular";
 
-/** Size of a read slab. */
-const SLAB_SIZE = 128 * 1024;
-/** A read never gets less room than this: below it a new slab is started. */
-const MIN_READ = 16 * 1024;
 /** Longest wait for queued writes when the connection is closed gracefully. */
 const CLOSE_FLUSH_MS = 2_000;
 
@@ -105,15 +108,14 @@ export class DenoTransport implements Transport {
   closeError?: Error;
 
   #options: ConnectionOptions = {};
-  #conn: Deno.TcpConn | Deno.TlsConn | undefined;
+  #conn: NatsConn | undefined;
   #encrypted = false;
   #done = false;
   #connClosed = false;
   readonly #closed: Deferred<void | Error> = deferred();
   /** Bytes read while waiting for INFO; handed to the parser first. */
   #first: Uint8Array | undefined;
-  #slab: Uint8Array = new Uint8Array(SLAB_SIZE);
-  #offset = 0;
+  readonly #slab = new ReadSlab();
   /** The write in flight, if any. */
   #writing: Promise<void> | undefined;
   #queue: Uint8Array[] = [];
@@ -134,33 +136,25 @@ export class DenoTransport implements Transport {
    */
   async connect(hp: Server, options: ConnectionOptions): Promise<void> {
     this.#options = options;
-    const tls = options.tls ?? undefined;
-    const handshakeFirst = tls?.handshakeFirst === true;
+    const tls = (options.tls ?? undefined) as NatsTlsOptions | undefined;
     try {
-      if (handshakeFirst) {
-        await this.#connectTls(hp, tls!);
-      } else {
-        const conn = await Deno.connect({
-          hostname: hp.hostname,
-          port: hp.port,
-        });
-        conn.setNoDelay(true);
-        this.#conn = conn;
-      }
+      const dialed = await dial(hp.hostname, hp.port, tls);
+      this.#conn = dialed.conn;
       if (this.#done) {
         throw new errors.ConnectionError("connection closed while connecting");
       }
-      const info = await this.#peekInfo();
-      checkOptions(info, options);
-      const wantsTls = info.tls_required === true ||
-        (info.tls_available === true && options.tls !== null &&
-          options.tls !== undefined);
-      if (!handshakeFirst && wantsTls) {
-        await this.#startTls(hp.tlsName || hp.hostname, tls ?? {});
-      }
-      if (info.tls_required === true && !this.#encrypted) {
-        throw new errors.ConnectionError("the server requires TLS");
-      }
+      const first = await this.#slab.readFirstLine(dialed.conn);
+      // nats-core's parser reads the INFO line itself: hand it every byte read.
+      this.#first = first.bytes;
+      checkOptions(first.info as unknown as ServerInfo, options);
+      this.#conn = await secure(
+        dialed.conn,
+        dialed.encrypted,
+        first.info,
+        hp.tlsName || hp.hostname,
+        tls,
+      );
+      this.#encrypted = this.#conn !== dialed.conn || dialed.encrypted;
       if (this.#done) {
         throw new errors.ConnectionError("connection closed while connecting");
       }
@@ -171,112 +165,16 @@ export class DenoTransport implements Transport {
   }
 
   #connectError(error: unknown): Error {
-    if (error instanceof Deno.errors.ConnectionRefused) {
-      return new errors.ConnectionError("connection refused", { cause: error });
-    }
-    if (error instanceof Deno.errors.NotFound) {
-      return new errors.ConnectionError(
-        `cannot resolve host: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
-    }
     if (
       error instanceof errors.ConnectionError ||
       error instanceof errors.InvalidArgumentError
     ) {
       return error;
     }
-    return new errors.ConnectionError(toError(error).message, { cause: error });
-  }
-
-  async #tlsMaterial(
-    tls: TlsOptions,
-    withClientCert: boolean,
-  ): Promise<{ caCerts?: string[]; cert?: string; key?: string }> {
-    if ((tls as Record<string, unknown>).rejectUnauthorized === false) {
-      throw errors.InvalidArgumentError.format(
-        "tls.rejectUnauthorized",
-        "cannot be disabled on Deno",
-      );
+    if (error instanceof TlsOptionError) {
+      return errors.InvalidArgumentError.format(error.option, error.reason, { cause: error });
     }
-    const out: { caCerts?: string[]; cert?: string; key?: string } = {};
-    const ca = tls.ca ??
-      (tls.caFile ? await Deno.readTextFile(tls.caFile) : undefined);
-    if (ca) out.caCerts = [ca];
-    const cert = tls.cert ??
-      (tls.certFile ? await Deno.readTextFile(tls.certFile) : undefined);
-    const key = tls.key ??
-      (tls.keyFile ? await Deno.readTextFile(tls.keyFile) : undefined);
-    if (cert || key) {
-      if (!withClientCert) {
-        throw errors.InvalidArgumentError.format(
-          "tls.cert",
-          "needs tls.handshakeFirst on Deno (Deno.startTls cannot present a client certificate)",
-        );
-      }
-      if (!cert || !key) {
-        throw errors.InvalidArgumentError.format(
-          "tls",
-          "needs both a certificate and a key",
-        );
-      }
-      out.cert = cert;
-      out.key = key;
-    }
-    return out;
-  }
-
-  async #connectTls(hp: Server, tls: TlsOptions): Promise<void> {
-    const m = await this.#tlsMaterial(tls, true);
-    const base: Deno.ConnectTlsOptions = {
-      hostname: hp.hostname,
-      port: hp.port,
-    };
-    if (m.caCerts) base.caCerts = m.caCerts;
-    const conn = m.cert && m.key
-      ? await Deno.connectTls({ ...base, cert: m.cert, key: m.key })
-      : await Deno.connectTls(base);
-    this.#conn = conn;
-    await conn.handshake();
-    this.#encrypted = true;
-  }
-
-  async #startTls(hostname: string, tls: TlsOptions): Promise<void> {
-    const m = await this.#tlsMaterial(tls, false);
-    const opts: Deno.StartTlsOptions = { hostname };
-    if (m.caCerts) opts.caCerts = m.caCerts;
-    const conn = await Deno.startTls(this.#conn as Deno.TcpConn, opts);
-    this.#conn = conn;
-    // A bad certificate surfaces at the handshake, not at startTls.
-    await conn.handshake();
-    this.#encrypted = true;
-  }
-
-  /** Read until a full protocol line (INFO) has arrived; keep those bytes for the parser. */
-  async #peekInfo(): Promise<ServerInfo> {
-    const conn = this.#conn!;
-    for (;;) {
-      if (SLAB_SIZE - this.#offset < MIN_READ) {
-        throw new errors.ConnectionError(
-          "no INFO from the server in the first bytes",
-        );
-      }
-      const n = await conn.read(this.#slab.subarray(this.#offset));
-      if (n === null) {
-        throw new errors.ConnectionError("socket closed while expecting INFO");
-      }
-      this.#offset += n;
-      const pm = extractProtocolMessage(this.#slab.subarray(0, this.#offset));
-      if (pm === "") continue;
-      this.#first = this.#slab.subarray(0, this.#offset);
-      const m = INFO.exec(pm);
-      if (!m || m[1] === undefined) {
-        throw new errors.ConnectionError("unexpected response from server");
-      }
-      return JSON.parse(m[1]) as ServerInfo;
-    }
+    return new errors.ConnectionError(socketErrorMessage(error), { cause: error });
   }
 
   /**
@@ -302,20 +200,15 @@ export class DenoTransport implements Transport {
     }
     const conn = this.#conn;
     if (this.#done || conn === undefined) return Promise.resolve(DONE);
-    if (SLAB_SIZE - this.#offset < MIN_READ) {
-      this.#slab = new Uint8Array(SLAB_SIZE);
-      this.#offset = 0;
-    }
-    const view = this.#slab.subarray(this.#offset);
-    return conn.read(view).then(
+    const room = this.#slab.room();
+    return conn.read(room).then(
       (n): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
         if (n === null) {
           this.#ended(undefined);
           return DONE;
         }
         if (n === 0) return this.#next();
-        this.#offset += n;
-        return { done: false, value: view.subarray(0, n) };
+        return { done: false, value: this.#slab.took(room, n) };
       },
       (error) => {
         this.#ended(this.#done ? undefined : toError(error));
@@ -443,11 +336,7 @@ export class DenoTransport implements Transport {
   #closeConn(): void {
     if (this.#connClosed || this.#conn === undefined) return;
     this.#connClosed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed.
-    }
+    closeQuietly(this.#conn);
   }
 }
 
