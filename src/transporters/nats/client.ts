@@ -125,7 +125,7 @@ export class NatsClient {
   readonly #credentials: { user?: string; pass?: string; token?: string };
   readonly #tls: Record<string, unknown> | undefined;
   readonly #options: NatsSettings["options"];
-  readonly #transport: "deno" | "node";
+  readonly #transport: NatsSettings["transport"];
 
   #listener: TransporterListener = {};
   #nc: NatsConnection | undefined;

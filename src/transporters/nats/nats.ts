@@ -1,8 +1,10 @@
 /**
  * The NATS transporter: joins a Moleculer cluster through a NATS server.
  *
- * Its options are checked when it is constructed; the NATS client (`client.ts`, built on
- * `@nats-io/nats-core`) loads by `import()` on the first {@linkcode NatsTransporter.connect}.
+ * Its options are checked when it is constructed; the NATS client loads by `import()` on the
+ * first {@linkcode NatsTransporter.connect}: `client.ts` (built on `@nats-io/nats-core`) for
+ * `transport: "deno"` or `"node"`, `wire/client.ts` (the protocol on Deno sockets, no nats.js)
+ * for `transport: "wire"`.
  * Moleculer nodes using `transporter: "nats://…"` on the same server and namespace see this node
  * as a peer.
  *
@@ -42,6 +44,7 @@ import {
 } from "../subjects.ts";
 import type { Transporter, TransporterHost, TransporterSubscription } from "../transporter.ts";
 import type { NatsClient } from "./client.ts";
+import type { WireClient } from "./wire/client.ts";
 import { type NatsSettings, type NatsTransporterOptions, resolveNatsSettings } from "./options.ts";
 
 /**
@@ -77,8 +80,8 @@ export class NatsTransporter implements Transporter {
 
   readonly #settings: NatsSettings;
   /** The client, once its module is loaded (on the first connect). */
-  #client: NatsClient | undefined;
-  #loading: Promise<NatsClient> | undefined;
+  #client: NatsClient | WireClient | undefined;
+  #loading: Promise<NatsClient | WireClient> | undefined;
   #host: TransporterHost | undefined;
 
   /**
@@ -86,7 +89,7 @@ export class NatsTransporter implements Transporter {
    *
    * @param options A connection string (`parseNatsUrl` of `options.ts`) or options.
    * @throws {BrokerOptionsError} when a server URL is malformed, no server is given, or
-   *   `transport` is neither `"deno"` nor `"node"`.
+   *   `transport` is not `"deno"`, `"node"` or `"wire"`.
    */
   constructor(options: string | NatsTransporterOptions = {}) {
     this.#settings = resolveNatsSettings(options);
@@ -119,9 +122,16 @@ export class NatsTransporter implements Transporter {
     await client.connect(host);
   }
 
-  #load(): Promise<NatsClient> {
-    this.#loading ??= import("./client.ts").then(
-      ({ NatsClient }) => this.#client = new NatsClient(this.#settings),
+  #load(): Promise<NatsClient | WireClient> {
+    if (this.#loading !== undefined) return this.#loading;
+    // Only the chosen client's module loads: "wire" never loads nats.js, the others never the
+    // wire client.
+    const settings = this.#settings;
+    const made: Promise<NatsClient | WireClient> = settings.transport === "wire"
+      ? import("./wire/client.ts").then(({ WireClient }) => new WireClient(settings))
+      : import("./client.ts").then(({ NatsClient }) => new NatsClient(settings));
+    this.#loading = made.then(
+      (client) => this.#client = client,
       (error) => {
         this.#loading = undefined; // a later connect() may try again
         throw error;

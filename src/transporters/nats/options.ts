@@ -100,16 +100,27 @@ export interface NatsTransporterOptions {
    * - `"node"`: `@nats-io/transport-node` over Deno's `node:net` / `node:tls` emulation. Use it for
    *   a client certificate on a server that does not support `handshakeFirst`, or for
    *   `rejectUnauthorized: false`.
+   * - `"wire"`: no nats.js: a lean client of the NATS protocol (`wire/client.ts`) on the same Deno
+   *   sockets and TLS as `"deno"` (same TLS rules). Fewer allocations per message: the payload is
+   *   handed over as a view of the read buffer, `PUB` lines are written in place into one output
+   *   buffer, one socket write per microtask turn. It speaks the core protocol only (no headers,
+   *   no request/reply or JetStream), which is all the transporter uses.
    *
-   * The client's transport factory is process-wide in nats-core: the transporter installs its
-   * choice right before connecting and again before each of its reconnects. Two transporters with
-   * different choices in one process may still race if they connect at the same moment; keep one
-   * choice per process to be sure.
+   * For `"deno"` and `"node"`, the client's transport factory is process-wide in nats-core: the
+   * transporter installs its choice right before connecting and again before each of its
+   * reconnects. Two transporters with different choices in one process may still race if they
+   * connect at the same moment; keep one choice per process to be sure. `"wire"` connections have
+   * no such shared state.
    *
    * @default {"deno"}
    */
-  transport?: "deno" | "node";
+  transport?: NatsTransportKind;
 }
+
+/** The NATS client's socket layer: see {@linkcode NatsTransporterOptions.transport}. */
+export type NatsTransportKind = "deno" | "node" | "wire";
+
+const TRANSPORTS: readonly NatsTransportKind[] = ["deno", "node", "wire"];
 
 /** The options once checked: what the client connects with, credentials split out of URLs. */
 export interface NatsSettings {
@@ -122,7 +133,7 @@ export interface NatsSettings {
   /** TLS options; `{}` when a URL uses `tls://`; `undefined` when none was asked for. */
   readonly tls: Record<string, unknown> | undefined;
   /** The socket layer. */
-  readonly transport: "deno" | "node";
+  readonly transport: NatsTransportKind;
   /** The options as given (parsed from the connection string when one was given). */
   readonly options: Readonly<NatsTransporterOptions>;
 }
@@ -237,7 +248,7 @@ export function parseNatsUrl(url: string): NatsTransporterOptions {
  * @param options A connection string (see {@linkcode parseNatsUrl}) or options.
  * @returns The settings.
  * @throws {BrokerOptionsError} when a server URL is malformed, no server is given, or
- *   `transport` is neither `"deno"` nor `"node"`.
+ *   `transport` is not `"deno"`, `"node"` or `"wire"`.
  *
  * @example
  * ```ts
@@ -262,9 +273,9 @@ export function resolveNatsSettings(options: string | NatsTransporterOptions = {
   if (pass !== undefined) credentials.pass = pass;
   if (token !== undefined && user === undefined) credentials.token = token;
   const transport = opts.transport ?? "deno";
-  if (transport !== "deno" && transport !== "node") {
+  if (!TRANSPORTS.includes(transport)) {
     throw new BrokerOptionsError(
-      `NATS transporter: transport must be "deno" or "node", not ${
+      `NATS transporter: transport must be "deno", "node" or "wire", not ${
         JSON.stringify(String(transport))
       }`,
       { transport: String(transport) },
