@@ -3,28 +3,35 @@
  * with the orchestrator (JSON lines on stdout, commands on stdin).
  *
  * `"deno"` is `NatsTransporter` as shipped (`transport: "deno"`, the default: nats.js over
- * `DenoTransport` of src/transporters/nats_deno.ts); `"node"` is the same transporter with
- * `transport: "node"` (nats.js over `node:net`).
+ * `DenoTransport` of src/transporters/nats/deno_transport.ts); `"node"` is the same transporter
+ * with `transport: "node"` (nats.js over `node:net`); `"wire"` is `transport: "wire"` (the lean
+ * client of src/transporters/nats/wire/, on the same Deno sockets).
  *
  * @module
  */
 
 import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
 import { DenoTransport } from "../../src/transporters/nats/deno_transport.ts";
+import { WireClient } from "../../src/transporters/nats/wire/client.ts";
 
 /** Which socket layer the NATS client uses. */
-export type TransportKind = "node" | "deno";
+export type TransportKind = "node" | "deno" | "wire";
 
 let made = 0;
-// Count the DenoTransport connections opened in this process: the orchestrator checks that the
-// "deno" nodes really ran on it.
+// Count the connections opened on Deno's sockets in this process (DenoTransport, or the wire
+// client): the orchestrator checks that the "deno" nodes really ran on them.
 const connect = DenoTransport.prototype.connect;
 DenoTransport.prototype.connect = function (this: DenoTransport, ...args) {
   made++;
   return connect.apply(this, args);
 };
+const wireConnect = WireClient.prototype.connect;
+WireClient.prototype.connect = function (this: WireClient, ...args) {
+  made++;
+  return wireConnect.apply(this, args);
+};
 
-/** How many DenoTransport connections were opened (proves the option took effect). */
+/** How many Deno-socket connections were opened (proves the option took effect). */
 export function denoTransportsMade(): number {
   return made;
 }
