@@ -49,21 +49,33 @@ export type NatsConn = Deno.TcpConn | Deno.TlsConn;
 
 /** The fields of the server's INFO that the clients read. */
 export interface ServerInfoFields {
+  /** The server's id. */
   server_id?: string;
+  /** The largest payload the server accepts, in bytes. */
   max_payload?: number;
+  /** The protocol version. */
   proto?: number;
+  /** The server accepts only TLS. */
   tls_required?: boolean;
+  /** The server offers TLS. */
   tls_available?: boolean;
+  /** The server needs credentials. */
   auth_required?: boolean;
+  /** A challenge for nkey authentication. */
   nonce?: string;
+  /** Other servers of the cluster that clients may connect to. */
   connect_urls?: string[];
+  /** The server is in lame-duck mode (about to shut down). */
   ldm?: boolean;
+  /** Whatever else the server says. */
   [key: string]: unknown;
 }
 
 /** A TLS option that cannot be honoured: which one (`option`) and why (`reason`). */
 export class TlsOptionError extends Error {
   /**
+   * Name the option and the reason.
+   *
    * @param option The option, e.g. `"tls.cert"`.
    * @param reason Why, e.g. `"needs both a certificate and a key"`.
    */

@@ -269,6 +269,8 @@ export class WireClient implements ConnectionEvents {
         if (since < wait) await sleep(wait - since, abort.signal);
         if (abort.signal.aborted) return;
         let conn: WireConnection;
+        // The dial sends the SUBs known now; one made while it runs is sent once it is open.
+        const firstUnsent = this.#nextSid;
         try {
           conn = await this.#dial(server, abort.signal);
         } catch (error) {
@@ -281,6 +283,7 @@ export class WireClient implements ConnectionEvents {
           return;
         }
         server.failures = 0;
+        for (const [sid, sub] of this.#subs) if (sid >= firstUnsent) conn.writer.line(sub.line);
         this.#conn = conn;
         this.#maxPayload = conn.serverInfo.max_payload ?? this.#maxPayload;
         this.#learnServers(conn.serverInfo);

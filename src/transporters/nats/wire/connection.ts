@@ -44,7 +44,11 @@ export class NatsServerError extends Error {
   /** True for authorization failures (bad or missing credentials). */
   readonly auth: boolean;
 
-  /** @param text The server's error text, e.g. `Authorization Violation`. */
+  /**
+   * Wrap the server's `-ERR` text.
+   *
+   * @param text The server's error text, e.g. `Authorization Violation`.
+   */
   constructor(text: string) {
     super(text);
     this.name = "NatsServerError";
@@ -54,7 +58,11 @@ export class NatsServerError extends Error {
 
 /** The handshake did not complete within `timeout`. */
 export class HandshakeTimeoutError extends Error {
-  /** @param ms The timeout. */
+  /**
+   * Say how long the handshake was given.
+   *
+   * @param ms The timeout.
+   */
   constructor(ms: number) {
     super(`timed out after ${ms} ms`);
     this.name = "HandshakeTimeoutError";
@@ -63,8 +71,11 @@ export class HandshakeTimeoutError extends Error {
 
 /** What a connection is opened with. */
 export interface ConnectionOptions {
+  /** The server's host (also the name its TLS certificate must carry). */
   hostname: string;
+  /** The server's port. */
   port: number;
+  /** TLS options; undefined for none unless the server requires it. */
   tls: NatsTlsOptions | undefined;
   /** Milliseconds for the whole handshake: TCP, TLS, INFO, CONNECT and the server's PONG. */
   timeout: number;

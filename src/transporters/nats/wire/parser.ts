@@ -49,7 +49,11 @@ export interface ParserEvents {
 
 /** The server sent something that is not the NATS protocol. */
 export class ProtocolError extends Error {
-  /** @param message What was wrong. */
+  /**
+   * Describe the malformed input.
+   *
+   * @param message What was wrong.
+   */
   constructor(message: string) {
     super(`NATS protocol error: ${message}`);
     this.name = "ProtocolError";
@@ -93,7 +97,11 @@ export class Parser {
   /** Bytes of a payload's trailing CRLF still to come (2, 1 or 0). */
   #trailer = 0;
 
-  /** @param events Where parsed operations go. */
+  /**
+   * Make a parser for one connection's stream.
+   *
+   * @param events Where parsed operations go.
+   */
   constructor(events: ParserEvents) {
     this.#events = events;
   }

@@ -21,6 +21,7 @@ const DEFAULT_PORT = 4222;
 export interface PoolServer {
   /** The host, without IPv6 brackets (as `Deno.connect` takes it). */
   readonly hostname: string;
+  /** The port (4222 when none was given). */
   readonly port: number;
   /** `host:port`, to recognise it again. */
   readonly key: string;
@@ -55,7 +56,11 @@ export class ServerPool {
   readonly #servers: PoolServer[] = [];
   #at = 0;
 
-  /** @param servers The configured servers (`host:port` entries). */
+  /**
+   * Start the pool with the configured servers.
+   *
+   * @param servers The configured servers (`host:port` entries).
+   */
   constructor(servers: readonly string[]) {
     for (const s of servers) this.add(s);
   }

@@ -71,6 +71,8 @@ export class Writer {
   };
 
   /**
+   * Make the writer of one connection.
+   *
    * @param sink The socket.
    * @param onError Called once if a write fails; the writer then drops what it holds and takes
    *   no more.
