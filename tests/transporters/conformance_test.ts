@@ -114,6 +114,26 @@ const IMPLEMENTATIONS: Implementation[] = [
     },
   },
   {
+    name: "NATS (wire)",
+    balances: true,
+    balancedPatterns: true,
+    broadcast: true,
+    unknownTargetRejects: false,
+    orderAcrossTypes: true,
+    async setup() {
+      const server = await startNatsServer();
+      return {
+        make: () =>
+          new NatsTransporter({
+            servers: server.url,
+            reconnectTimeWait: 50,
+            transport: "wire",
+          }),
+        [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
+      };
+    },
+  },
+  {
     name: "TCP",
     balances: false,
     balancedPatterns: false,
