@@ -90,21 +90,24 @@ export interface NatsTransporterOptions {
    */
   drainTimeout?: number;
   /**
-   * The NATS client's socket layer.
+   * The NATS client.
    *
-   * - `"deno"`: `DenoTransport` (`deno_transport.ts`) on `Deno.connect` / `Deno.startTls` /
-   *   `Deno.connectTls` (measured faster: less CPU per received message, lower tail latency). TLS
-   *   uses the system roots plus `tls.ca` / `tls.caFile`; a client certificate needs
-   *   `tls.handshakeFirst` (nats-server ≥ 2.10.4), and `tls.rejectUnauthorized: false` is not
-   *   available.
-   * - `"node"`: `@nats-io/transport-node` over Deno's `node:net` / `node:tls` emulation. Use it for
-   *   a client certificate on a server that does not support `handshakeFirst`, or for
-   *   `rejectUnauthorized: false`.
-   * - `"wire"`: no nats.js: a lean client of the NATS protocol (`wire/client.ts`) on the same Deno
-   *   sockets and TLS as `"deno"` (same TLS rules). Fewer allocations per message: the payload is
-   *   handed over as a view of the read buffer, `PUB` lines are written in place into one output
-   *   buffer, one socket write per microtask turn. It speaks the core protocol only (no headers,
-   *   no request/reply or JetStream), which is all the transporter uses.
+   * - `"wire"` (the default): a lean client of the NATS protocol (`wire/client.ts`) on Deno's own
+   *   sockets (`Deno.connect` / `Deno.startTls` / `Deno.connectTls`). Fewer allocations per
+   *   message than a general-purpose client: the payload is handed over as a view of the read
+   *   buffer, `PUB` lines are written in place into one output buffer, one socket write per
+   *   microtask turn. It speaks the core protocol (no headers, request/reply or JetStream), which
+   *   is all the transporter uses; reconnects try the servers in order, with up to 100 ms of
+   *   random extra wait.
+   * - `"deno"`: nats.js (`@nats-io/nats-core`) on the same Deno sockets (`DenoTransport` of
+   *   `deno_transport.ts`).
+   * - `"node"`: nats.js with `@nats-io/transport-node` over Deno's `node:net` / `node:tls`
+   *   emulation. Use it for a client certificate on a server that does not support
+   *   `handshakeFirst`, or for `rejectUnauthorized: false`.
+   *
+   * On Deno sockets (`"wire"`, `"deno"`), TLS uses the system roots plus `tls.ca` / `tls.caFile`;
+   * a client certificate needs `tls.handshakeFirst` (nats-server ≥ 2.10.4), and
+   * `tls.rejectUnauthorized: false` is not available.
    *
    * For `"deno"` and `"node"`, the client's transport factory is process-wide in nats-core: the
    * transporter installs its choice right before connecting and again before each of its
@@ -112,7 +115,7 @@ export interface NatsTransporterOptions {
    * connect at the same moment; keep one choice per process to be sure. `"wire"` connections have
    * no such shared state.
    *
-   * @default {"deno"}
+   * @default {"wire"}
    */
   transport?: NatsTransportKind;
 }
@@ -272,7 +275,7 @@ export function resolveNatsSettings(options: string | NatsTransporterOptions = {
   if (user !== undefined) credentials.user = user;
   if (pass !== undefined) credentials.pass = pass;
   if (token !== undefined && user === undefined) credentials.token = token;
-  const transport = opts.transport ?? "deno";
+  const transport = opts.transport ?? "wire";
   if (!TRANSPORTS.includes(transport)) {
     throw new BrokerOptionsError(
       `NATS transporter: transport must be "deno", "node" or "wire", not ${

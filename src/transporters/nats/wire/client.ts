@@ -43,6 +43,8 @@ import { checkSubject } from "./writer.ts";
 export type WireMessageHandler = (data: Uint8Array) => unknown;
 
 const DEFAULT_DRAIN_TIMEOUT = 5_000;
+/** Up to this many ms are added at random to each reconnect wait. */
+const RECONNECT_JITTER = 100;
 const DEFAULT_RECONNECT_TIME_WAIT = 2_000;
 const DEFAULT_TIMEOUT = 20_000;
 const DEFAULT_PING_INTERVAL = 120_000;
@@ -266,7 +268,11 @@ export class WireClient implements ConnectionEvents {
         const server = this.#pool.next(max);
         if (server === undefined) break;
         const since = Date.now() - server.lastAttempt;
-        if (since < wait) await sleep(wait - since, abort.signal);
+        // A random extra wait, as nats.js adds (`reconnectJitter`): the nodes of a cluster that
+        // lost the same server do not all come back in the same instant.
+        if (since < wait) {
+          await sleep(wait - since + Math.random() * RECONNECT_JITTER, abort.signal);
+        }
         if (abort.signal.aborted) return;
         let conn: WireConnection;
         // The dial sends the SUBs known now; one made while it runs is sent once it is open.
