@@ -2,10 +2,10 @@
  * Shared bits of the Deno nodes of bench/compare.ts: transport selection and the line protocol
  * with the orchestrator (JSON lines on stdout, commands on stdin).
  *
- * `"deno"` is `NatsTransporter` as shipped (`transport: "deno"`, the default: nats.js over
- * `DenoTransport` of src/transporters/nats/deno_transport.ts); `"node"` is the same transporter
- * with `transport: "node"` (nats.js over `node:net`); `"wire"` is `transport: "wire"` (the lean
- * client of src/transporters/nats/wire/, on the same Deno sockets).
+ * `"wire"` is `NatsTransporter` as shipped (`transport: "wire"`, the default: the lean client of
+ * src/transporters/nats/wire/ on Deno sockets); `"deno"` is `transport: "deno"` (nats.js over
+ * `DenoTransport` of src/transporters/nats/deno_transport.ts, the same Deno sockets); `"node"` is
+ * `transport: "node"` (nats.js over `node:net`).
  *
  * @module
  */
