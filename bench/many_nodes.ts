@@ -17,10 +17,10 @@
  * nodes start in waves (`--wave=`, 10), a wave once the previous one is ready.
  *
  * Measured: first spawn → the last node's `complete` (and → the last node ready: the rest is
- * discovery); VmRSS of every node 2 s after the last `complete` (median and max of one node);
- * the CPU one node spends per second while the formed cluster idles 10 s (heartbeats); the
- * machine's other work while the cluster formed. A run that other work disturbed (> 0.15 cores)
- * is repeated once. Every wait has a deadline; every process is killed on the way out, errors
+ * discovery); VmRSS of every node 2 s after the last `complete` (median and max of one node),
+ * and again after the cluster idled 10 s more; the CPU one node spends per second during those
+ * 10 s (heartbeats); the machine's other work while the cluster formed. A run that other work
+ * disturbed (> 0.15 cores) is repeated once, and the less disturbed run is kept. Every wait has a deadline; every process is killed on the way out, errors
  * included. Writes `bench/.out/nodes.json`.
  *
  * Flags: `--nodes=N` (50), `--services=N` (20), `--wave=N` (10), `--only=denolecular,moleculer`.
@@ -65,6 +65,8 @@ export interface ClusterRun {
   rssMedianMB: number;
   /** VmRSS of the largest node, MiB. */
   rssMaxMB: number;
+  /** VmRSS of one node after the idle window (median), MiB: V8 may have given memory back. */
+  rssIdleMB: number;
   /** CPU of one node while the formed cluster idles (mean over the nodes), ms per second. */
   idleCpuMsPerS: number;
   /** CPU of the whole formation (all nodes and the nats-server), s. */
@@ -163,11 +165,13 @@ export async function clusterRun(
     const idleT0 = now();
     await sleep(IDLE_MS);
     const idleCpu = (cpuOf(pids) - idle0) / 1000 / ((now() - idleT0) / 1000) / pids.length;
+    const rssIdle = await Promise.all(pids.map(rssMB));
     return {
       completeMs: last - t0,
       startedMs: lastReady - t0,
       rssMedianMB: median(rss),
       rssMaxMB: Math.max(...rss.filter((x) => !Number.isNaN(x))),
+      rssIdleMB: median(rssIdle),
       idleCpuMsPerS: idleCpu,
       formationCpuS: ours / 1e6,
       foreignCores: Math.max(0, foreign),
@@ -229,6 +233,11 @@ export function manyNodesReport(
     ["  of which first spawn → last node ready, ms", (x) => f(x?.startedMs), "startedMs"],
     ["RSS of one node, median, MiB", (x) => f(x?.rssMedianMB, 1), "rssMedianMB"],
     ["RSS of one node, max, MiB", (x) => f(x?.rssMaxMB, 1), "rssMaxMB"],
+    [
+      `RSS of one node, median, after ${IDLE_MS / 1000} s more idle, MiB`,
+      (x) => f(x?.rssIdleMB, 1),
+      "rssIdleMB",
+    ],
     ["CPU of one node, idle cluster, ms/s", (x) => f(x?.idleCpuMsPerS, 2), "idleCpuMsPerS"],
     [
       "CPU of the formation (all nodes + nats-server), s",
