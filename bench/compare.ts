@@ -952,7 +952,11 @@ function targetsFor(k: string): Target[] {
   }
   return list;
 }
-const targets = { [D]: targetsFor(D), [DD]: targetsFor(DD) };
+// A block for each Denolecular pairing that ran (both when neither did: every target n/a).
+const targetKeys = [D, DD].filter((k) => PAIRING.has(k));
+const targets = Object.fromEntries(
+  (targetKeys.length ? targetKeys : [D, DD]).map((k) => [k, targetsFor(k)]),
+);
 
 console.log(
   `\nDenolecular vs Moleculer ${(env.runtimes as Record<string, string>).moleculer} — ${
