@@ -26,11 +26,13 @@
  * cluster, bench/many_nodes.ts: Denolecular on DenoTransport and Moleculer only; ~2 min, so only
  * when asked for). The Targets block checks every target of the performance work.
  *
- * Flags: `--quick`; `--ms=N`, `--reps=N` (plan); `--only=` sections (`local`, `remote`, `events`,
- * `payload`, `idle`, `nodes`) and/or pairings (`denolecular-node`, `denolecular-deno`, `moleculer`, `raw-node`,
- * `raw-deno`, `raw-wire`, `baseline`); `--baseline=DIR` adds a column for the checkout in DIR (its
- * `bench/deno/` scripts, DenoTransport), with a table of this tree against it; `--serializer=NAME`
- * (e.g. `MsgPack`) for the Denolecular and Moleculer nodes of the remote section; `--update`.
+ * Flags: `--quick`; `--ms=N`, `--reps=N` (plan); `--nodes=N`, `--services=N`, `--wave=N` (the
+ * cluster of `nodes`: 50, 20, 10); `--only=` sections (`local`, `remote`, `events`, `payload`,
+ * `idle`, `nodes`) and/or pairings (`denolecular-node`, `denolecular-deno`, `moleculer`,
+ * `raw-node`, `raw-deno`, `raw-wire`, `baseline`); `--baseline=DIR` adds a column for the
+ * checkout in DIR (its `bench/deno/` scripts, DenoTransport), with a table of this tree against
+ * it; `--serializer=NAME` (e.g. `MsgPack`) for the Denolecular and Moleculer nodes of the remote
+ * section; `--update`.
  * `--transporter=redis|mqtt|amqp` measures remote calls over that transporter instead of NATS
  * (a private redis-server or mosquitto, or a RabbitMQ vhost of its own): Denolecular against
  * Moleculer only, as the raw floors are NATS clients; it writes `latest-<transporter>.json`.
@@ -90,8 +92,12 @@ const CONC = `conc${IN_FLIGHT}`;
 const PAYLOAD_SIZES = [1024, 65_536, 262_144];
 const payloadName = (size: number): string => `payload${size}`;
 const kib = (size: number): string => `${size / 1024} KiB`;
-/** The cluster of the `nodes` section (bench/many_nodes.ts). */
-const MANY_NODES = { nodes: 50, services: 20, wave: 10 };
+// The cluster of the `nodes` section (bench/many_nodes.ts): `--nodes=`, `--services=`, `--wave=`.
+const MANY_NODES = {
+  nodes: flag("nodes") ?? 50,
+  services: flag("services") ?? 20,
+  wave: flag("wave") ?? 10,
+};
 const IDLE_SETTLE_MS = QUICK ? 1_000 : 2_000;
 const IDLE_REPS = QUICK ? 1 : 3;
 

@@ -20,8 +20,9 @@
  * discovery); VmRSS of every node 2 s after the last `complete` (median and max of one node),
  * and again after the cluster idled 10 s more; the CPU one node spends per second during those
  * 10 s (heartbeats); the machine's other work while the cluster formed. A run that other work
- * disturbed (> 0.15 cores) is repeated once, and the less disturbed run is kept. Every wait has a deadline; every process is killed on the way out, errors
- * included. Writes `bench/.out/nodes.json`.
+ * disturbed (> 0.15 cores) is repeated once, and the less disturbed run is kept. Every wait has
+ * a deadline; every process is killed on the way out, errors included. Writes
+ * `bench/.out/nodes.json`.
  *
  * Flags: `--nodes=N` (50), `--services=N` (20), `--wave=N` (10), `--only=denolecular,moleculer`.
  * Environment: `BENCH_NODE`, `BENCH_DENO_FLAGS` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`:
