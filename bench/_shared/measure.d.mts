@@ -20,6 +20,7 @@ export interface FloodIO {
   sync(): void;
 }
 
+export declare function echoParams(size: number): { a: number; b: number; data: string };
 export declare const tick: () => Promise<void>;
 export declare function median(values: number[]): number;
 export declare function throughput(fn: () => unknown, ms: number): Promise<Result>;

@@ -4,6 +4,15 @@
 /** Yield to the event loop (I/O, timers) without the 4 ms clamp of nested timeouts. */
 export const tick = () => new Promise((resolve) => globalThis.setImmediate(resolve));
 
+/**
+ * The params of a `math.echo` call of the payload measurements: the `math.add` params plus `data`,
+ * a string of `size` characters, which the responder sends back. Plain ASCII that JSON writes as
+ * is, so the packets are `size` bytes plus the envelope on every stack.
+ */
+export function echoParams(size) {
+  return { a: 1, b: 2, data: "0123456789abcdef".repeat(Math.ceil(size / 16)).slice(0, size) };
+}
+
 /** Percentile (0..1) of a sorted Float64Array. */
 function pct(sorted, p) {
   if (sorted.length === 0) return 0;

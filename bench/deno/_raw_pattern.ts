@@ -3,12 +3,15 @@
  * bench/deno/raw_wire.ts (a minimal client): the caller publishes a REQ-shaped JSON packet to
  * `RAW.REQ.<responder>`, the responder answers with a RES-shaped packet on `RAW.RES.<caller>`, and
  * the caller correlates by id in a Map. No framework; only the client differs between the two.
+ * A REQ for `math.echo` (the payload measurements, `payloads` option) is answered with its
+ * `params.data`, as the framework's responders do.
  *
  * @module
  */
 
 // @ts-types="../_shared/measure.d.mts"
-import { latency, serve } from "../_shared/measure.mjs";
+import { echoParams, latency, serve } from "../_shared/measure.mjs";
+import type { Result } from "../_shared/measure.d.mts";
 import { options, report, stdinClosed, stdinLines } from "./_transport.ts";
 
 /** What the pattern needs of a NATS client. */
@@ -26,6 +29,8 @@ export interface RawOptions {
   peer: string;
   url: string;
   inFlight: number;
+  /** Caller: the sizes (characters of `data`) of the echo measurements, `payload<size>`. */
+  payloads?: number[];
 }
 
 /** The options of this process (JSON in the first argument). */
@@ -50,7 +55,7 @@ export async function runRawPattern(client: RawClient, o: RawOptions): Promise<v
         meta: {},
         headers: {},
         success: true,
-        data: req.params.a + req.params.b,
+        data: req.action === "math.echo" ? req.params.data : req.params.a + req.params.b,
         ver: "5",
         sender: o.nodeID,
       };
@@ -74,14 +79,14 @@ export async function runRawPattern(client: RawClient, o: RawOptions): Promise<v
   const prefix = crypto.randomUUID().slice(0, 18);
   let seq = 0;
   const subject = `RAW.REQ.${o.peer}`;
-  const call = () =>
+  const request = (action: string, params: Record<string, unknown>) =>
     new Promise((resolve) => {
       const id = prefix + (++seq).toString(36);
       pending.set(id, resolve);
       const req = {
         id,
-        action: "math.add",
-        params: { a: 1, b: 2 },
+        action,
+        params,
         meta: {},
         headers: {},
         timeout: 0,
@@ -96,10 +101,20 @@ export async function runRawPattern(client: RawClient, o: RawOptions): Promise<v
       };
       client.publish(subject, te.encode(JSON.stringify(req)));
     });
+  const add = { a: 1, b: 2 };
+  const call = () => request("math.add", add);
   if ((await call()) !== 3) throw new Error("the raw responder returned a wrong sum");
+  const echoes: Record<string, (ms: number) => Promise<Result>> = {};
+  for (const size of o.payloads ?? []) {
+    const echo = echoParams(size);
+    const call = () => request("math.echo", echo);
+    if ((await call() as string).length !== size) throw new Error("math.echo lost characters");
+    echoes[`payload${size}`] = (ms) => latency(call, o.inFlight, ms);
+  }
   report({ type: "ready" });
   await serve(stdinLines(), {
     seq: (ms) => latency(call, 1, ms),
     [`conc${o.inFlight}`]: (ms) => latency(call, o.inFlight, ms),
+    ...echoes,
   }, report);
 }

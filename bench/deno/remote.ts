@@ -1,15 +1,17 @@
 /**
- * A Denolecular node for bench/compare.ts, one role per process: `responder` (serves `math.add`,
- * counts `bench.event` and acknowledges), `caller` (sequential and N-in-flight remote calls) or
- * `emitter` (fire-and-forget events). Options: JSON in the first argument. Callers and emitters
- * print `ready`, then run the measurements the orchestrator asks for on stdin.
+ * A Denolecular node for bench/compare.ts, one role per process: `responder` (serves `math.add`
+ * and `math.echo`, counts `bench.event` and acknowledges), `caller` (sequential and N-in-flight
+ * remote calls, and N-in-flight `math.echo` calls for each size of `payloads`) or `emitter`
+ * (fire-and-forget events). Options: JSON in the first argument. Callers and emitters print
+ * `ready`, then run the measurements the orchestrator asks for on stdin.
  *
  * @module
  */
 
 import { type Context, ServiceBroker } from "../../mod.ts";
 // @ts-types="../_shared/measure.d.mts"
-import { flood, handshake, latency, serve } from "../_shared/measure.mjs";
+import { echoParams, flood, handshake, latency, serve } from "../_shared/measure.mjs";
+import type { Result } from "../_shared/measure.d.mts";
 import {
   denoTransportsMade,
   natsTransporter,
@@ -31,6 +33,8 @@ const o = options<{
   tcp?: Record<string, unknown>;
   /** The serializer of every node (bench/compare.ts `--serializer=`); JSON when omitted. */
   serializer?: string;
+  /** Caller: the sizes (characters of `data`) of the echo measurements, `payload<size>`. */
+  payloads?: number[];
 }>();
 type AB = { a: number; b: number };
 
@@ -59,7 +63,10 @@ if (o.role === "responder") {
   let received = 0;
   broker.createService({
     name: "math",
-    actions: { add: (ctx: Context<AB>) => ctx.params.a + ctx.params.b },
+    actions: {
+      add: (ctx: Context<AB>) => ctx.params.a + ctx.params.b,
+      echo: (ctx: Context<AB & { data: string }>) => ctx.params.data,
+    },
   });
   broker.createService({
     name: "receiver",
@@ -81,10 +88,18 @@ if (o.role === "responder") {
   await broker.waitForServices("math", 10_000);
   const call = () => broker.call("math.add", params);
   if ((await call()) !== 3) throw new Error("math.add returned a wrong sum");
+  const echoes: Record<string, (ms: number) => Promise<Result>> = {};
+  for (const size of o.payloads ?? []) {
+    const echo = echoParams(size);
+    const call = () => broker.call("math.echo", echo);
+    if ((await call() as string).length !== size) throw new Error("math.echo lost characters");
+    echoes[`payload${size}`] = (ms) => latency(call, o.inFlight, ms);
+  }
   ready();
   await serve(stdinLines(), {
     seq: (ms) => latency(call, 1, ms),
     [`conc${o.inFlight}`]: (ms) => latency(call, o.inFlight, ms),
+    ...echoes,
   }, report);
 } else if (o.role === "emitter") {
   let acked = 0;

@@ -1,11 +1,12 @@
 // A Moleculer 0.15.2 node for bench/compare.ts, one role per process: `responder` (serves
-// `math.add`, counts `bench.event` and acknowledges), `caller` (sequential and N-in-flight remote
-// calls) or `emitter` (fire-and-forget events). Callers and emitters print `ready`, then run the
+// `math.add` and `math.echo`, counts `bench.event` and acknowledges), `caller` (sequential and
+// N-in-flight remote calls, and N-in-flight `math.echo` calls for each size of `payloads`) or
+// `emitter` (fire-and-forget events). Callers and emitters print `ready`, then run the
 // measurements the orchestrator asks for on stdin. The mirror of bench/deno/remote.ts.
 
 import process from "node:process";
 import { Moleculer, options as o, report, stdinClosed, stdinLines } from "./_moleculer.mjs";
-import { flood, handshake, latency, serve } from "../_shared/measure.mjs";
+import { echoParams, flood, handshake, latency, serve } from "../_shared/measure.mjs";
 
 const broker = new Moleculer.ServiceBroker({
   nodeID: o.nodeID,
@@ -22,7 +23,10 @@ if (o.role === "responder") {
   let received = 0;
   broker.createService({
     name: "math",
-    actions: { add: (ctx) => ctx.params.a + ctx.params.b },
+    actions: {
+      add: (ctx) => ctx.params.a + ctx.params.b,
+      echo: (ctx) => ctx.params.data,
+    },
   });
   broker.createService({
     name: "receiver",
@@ -44,10 +48,18 @@ if (o.role === "responder") {
   await broker.waitForServices("math", 10_000);
   const call = () => broker.call("math.add", params);
   if ((await call()) !== 3) throw new Error("math.add returned a wrong sum");
+  const echoes = {};
+  for (const size of o.payloads ?? []) {
+    const echo = echoParams(size);
+    const call = () => broker.call("math.echo", echo);
+    if ((await call()).length !== size) throw new Error("math.echo lost characters");
+    echoes[`payload${size}`] = (ms) => latency(call, o.inFlight, ms);
+  }
   report({ type: "ready" });
   await serve(stdinLines(), {
     seq: (ms) => latency(call, 1, ms),
     [`conc${o.inFlight}`]: (ms) => latency(call, o.inFlight, ms),
+    ...echoes,
   }, report);
 } else if (o.role === "emitter") {
   let acked = 0;

@@ -10,7 +10,7 @@ import type { Service } from "../core/service.ts";
 import type { Visibility } from "../core/schema.ts";
 import type { StrategyResolver } from "../strategies/broker_strategies.ts";
 import { EndpointList } from "./endpoint_list.ts";
-import { matchEventName } from "../core/event_match.ts";
+import { EventPatterns } from "./event_patterns.ts";
 import { isRecord } from "../_util/values.ts";
 import { actionList, eventList, type ListOptions, nodeList, serviceList } from "./lists.ts";
 
@@ -253,6 +253,8 @@ export class Registry implements RegistryView {
   readonly events: Map<string, Map<string, EndpointList<EventEndpoint>>> = new Map();
   readonly #opts: RegistryOptions;
   #eventCache = new Map<string, EndpointList<EventEndpoint>[]>();
+  /** The keys of `events`, indexed so that a lookup does not match every one of them. */
+  readonly #patterns = new EventPatterns();
 
   /**
    * Create a registry holding only the local node.
@@ -371,7 +373,10 @@ export class Registry implements RegistryView {
       list.items = list.items.filter((e) => e.service !== item);
       list.locals = list.locals.filter((e) => e.service !== item);
       if (list.items.length === 0) groups.delete(group);
-      if (groups.size === 0) this.events.delete(name);
+      if (groups.size === 0) {
+        this.events.delete(name);
+        this.#patterns.delete(name);
+      }
     }
   }
 
@@ -589,6 +594,7 @@ export class Registry implements RegistryView {
     if (!groups) {
       groups = new Map();
       this.events.set(name, groups);
+      this.#patterns.add(name);
     }
     let list = groups.get(group);
     if (!list) {
@@ -612,9 +618,8 @@ export class Registry implements RegistryView {
     let lists = this.#eventCache.get(eventName);
     if (!lists) {
       lists = [];
-      for (const [pattern, groups] of this.events) {
-        if (!matchEventName(eventName, pattern)) continue;
-        for (const list of groups.values()) {
+      for (const pattern of this.#patterns.matching(eventName)) {
+        for (const list of this.events.get(pattern)!.values()) {
           if (list.items.length) lists.push(list);
         }
       }
