@@ -32,6 +32,13 @@ const OPEN = enc.encode('{"type":"Buffer","data":[');
 const CLOSE = enc.encode("]}");
 /** How far into a packet the chunk is looked for (it comes after a few short fields). */
 const SEARCH_LIMIT = 64 * 1024;
+const SEQ = enc.encode('"seq":');
+/**
+ * A chunk's `seq` comes after its data, near the end of the packet, in Moleculer's packets and
+ * in ours (`stream`, `seq`, then `ver`, `sender` and maybe `headers`): how much of the end to
+ * look at.
+ */
+const SEQ_TAIL = 512;
 
 /** The decimal digits of each byte value, 4 slots each, and how many there are. */
 const DIGITS = new Uint8Array(256 * 4);
@@ -48,10 +55,15 @@ function indexOf(
   from: number,
   limit: number,
 ): number {
-  const first = needle[0];
+  const first = needle[0]!;
   const end = Math.min(hay.length - needle.length, limit);
-  outer: for (let i = from; i <= end; i++) {
-    if (hay[i] !== first) continue;
+  // The native `indexOf` finds each candidate first byte: a JavaScript loop over every byte of
+  // a large packet (64 KiB of params) cost a third of a node's CPU at that size.
+  outer: for (
+    let i = hay.indexOf(first, from);
+    i !== -1 && i <= end;
+    i = hay.indexOf(first, i + 1)
+  ) {
     for (let j = 1; j < needle.length; j++) {
       if (hay[i + j] !== needle[j]) continue outer;
     }
@@ -114,6 +126,12 @@ export function decodeChunkPacket(
   bytes: Uint8Array,
   parse: (text: string) => PacketPayload,
 ): PacketPayload | undefined {
+  // Most large packets are not stream chunks: a numbered `seq` near the end says one may be,
+  // before the whole packet is searched for the Buffer.
+  const seq = indexOf(bytes, SEQ, Math.max(0, bytes.length - SEQ_TAIL), bytes.length);
+  if (seq < 0) return undefined;
+  const digit = bytes[seq + SEQ.length]! - 48;
+  if (digit < 1 || digit > 9) return undefined;
   const at = indexOf(bytes, OPEN, 0, SEARCH_LIMIT);
   if (at < 0) return undefined;
   let i = at + OPEN.length;
