@@ -23,8 +23,6 @@ const KEYS = crypto.getRandomValues(new Uint32Array(5));
 const K0 = KEYS[0]!, K1 = KEYS[1]!, K2 = KEYS[2]!, K3 = KEYS[3]!;
 const TAG_BITS = KEYS[4]! & 0xffff;
 const TAG = HEX[TAG_BITS >>> 8]! + HEX[TAG_BITS & 0xff]!;
-/** The fourth group with its dashes. */
-const TAG_GROUP = "-" + TAG + "-";
 /** 2^32, to split the counter into two 32-bit halves. */
 const HI = 0x1_0000_0000;
 /** The counter restarts past 2^48 (the 12 hex digits that carry it). */
@@ -66,9 +64,17 @@ function permute(hi: number, lo: number): void {
   OUT[1] = t;
 }
 
-function hex32(n: number): string {
-  return HEX[n >>> 24]! + HEX[(n >>> 16) & 0xff]! + HEX[(n >>> 8) & 0xff]! + HEX[n & 0xff]!;
-}
+/** The char code of each lowercase hex digit, by value. */
+const DIGIT = new Uint8Array([48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 97, 98, 99, 100, 101, 102]);
+
+/** The char codes of the tag. */
+const T0 = TAG.charCodeAt(0),
+  T1 = TAG.charCodeAt(1),
+  T2 = TAG.charCodeAt(2),
+  T3 = TAG.charCodeAt(3);
+/** `-`. */
+const DASH = 45;
+const fromCharCode = String.fromCharCode;
 
 /**
  * A new context or packet id, shaped like a UUID (`8-4-4-4-12` lowercase hex digits) as
@@ -83,10 +89,47 @@ export function nextId(): string {
   const hi = n < HI ? 0 : Math.floor(n / HI);
   const lo = n >>> 0;
   permute(hi, lo);
-  const r = OUT[1]!;
-  return hex32(OUT[0]!) + "-" + HEX[r >>> 24]! + HEX[(r >>> 16) & 0xff]! + "-" +
-    HEX[(r >>> 8) & 0xff]! + HEX[r & 0xff]! + TAG_GROUP +
-    (hi === 0 ? "0000" : HEX[hi >>> 8]! + HEX[hi & 0xff]!) + hex32(lo);
+  const l = OUT[0]!, r = OUT[1]!;
+  // One flat string from its char codes: joined pieces would make a tree of ~8 strings (~280
+  // bytes, not 48), which traced spans keep alive and every hashing of the id flattens.
+  return fromCharCode(
+    DIGIT[l >>> 28]!,
+    DIGIT[(l >>> 24) & 15]!,
+    DIGIT[(l >>> 20) & 15]!,
+    DIGIT[(l >>> 16) & 15]!,
+    DIGIT[(l >>> 12) & 15]!,
+    DIGIT[(l >>> 8) & 15]!,
+    DIGIT[(l >>> 4) & 15]!,
+    DIGIT[l & 15]!,
+    DASH,
+    DIGIT[r >>> 28]!,
+    DIGIT[(r >>> 24) & 15]!,
+    DIGIT[(r >>> 20) & 15]!,
+    DIGIT[(r >>> 16) & 15]!,
+    DASH,
+    DIGIT[(r >>> 12) & 15]!,
+    DIGIT[(r >>> 8) & 15]!,
+    DIGIT[(r >>> 4) & 15]!,
+    DIGIT[r & 15]!,
+    DASH,
+    T0,
+    T1,
+    T2,
+    T3,
+    DASH,
+    DIGIT[hi >>> 12]!,
+    DIGIT[(hi >>> 8) & 15]!,
+    DIGIT[(hi >>> 4) & 15]!,
+    DIGIT[hi & 15]!,
+    DIGIT[lo >>> 28]!,
+    DIGIT[(lo >>> 24) & 15]!,
+    DIGIT[(lo >>> 20) & 15]!,
+    DIGIT[(lo >>> 16) & 15]!,
+    DIGIT[(lo >>> 12) & 15]!,
+    DIGIT[(lo >>> 8) & 15]!,
+    DIGIT[(lo >>> 4) & 15]!,
+    DIGIT[lo & 15]!,
+  );
 }
 
 /** One lowercase hex digit's value, or a value that makes a 4-digit group negative. */
