@@ -1,21 +1,26 @@
 /**
  * A Denolecular node for bench/observability.ts in one observability mode (`off`, `tracing`,
  * `metrics`, `both`): role `local` (local calls), `responder` (serves `math.add` over NATS) or
- * `caller` (32 calls in flight to the responder). Options: JSON in the first argument.
+ * `caller` (32 calls in flight to the responder). Options: JSON in the first argument; `root`
+ * (a local node only) runs the library of another checkout (`--baseline`) under this same driver.
  *
  * @module
  */
 
-import { type Context, ServiceBroker } from "../../mod.ts";
+import type { Context } from "../../mod.ts";
 // @ts-types="../_shared/measure.d.mts"
 import { latency, serve, throughput } from "../_shared/measure.mjs";
 // @ts-types="../_shared/observability.d.mts"
-import { MODES } from "../_shared/observability.mjs";
+import { MODES, withCpu } from "../_shared/observability.mjs";
 import { natsTransporter, options, report, stdinClosed, stdinLines } from "./_transport.ts";
 
 const o = options<
-  { role: "local" | "responder" | "caller"; mode: string; url: string; ns: string }
+  { role: "local" | "responder" | "caller"; mode: string; url: string; ns: string; root?: string }
 >();
+const lib: typeof import("../../mod.ts") = await import(
+  o.root ? new URL("mod.ts", `file://${o.root.replace(/\/?$/, "/")}`).href : "../../mod.ts"
+);
+const { ServiceBroker } = lib;
 const broker = new ServiceBroker({
   nodeID: `deno-${o.role}-${o.mode}`,
   namespace: o.ns,
@@ -40,8 +45,8 @@ if (o.role === "responder") {
   if ((await call()) !== 3) throw new Error("math.add is broken");
   report({ type: "ready" });
   await serve(stdinLines(), {
-    local: (ms) => throughput(call, ms),
-    conc32: (ms) => latency(call, 32, ms),
+    local: (ms) => withCpu(() => throughput(call, ms)),
+    conc32: (ms) => withCpu(() => latency(call, 32, ms)),
   }, report);
 }
 await broker.stop();

@@ -4,7 +4,7 @@
 import process from "node:process";
 import { Moleculer, options as o, report, stdinClosed, stdinLines } from "./_moleculer.mjs";
 import { latency, serve, throughput } from "../_shared/measure.mjs";
-import { MODES } from "../_shared/observability.mjs";
+import { MODES, withCpu } from "../_shared/observability.mjs";
 
 const broker = new Moleculer.ServiceBroker({
   nodeID: `node-${o.role}-${o.mode}`,
@@ -27,8 +27,8 @@ if (o.role === "responder") {
   if ((await call()) !== 3) throw new Error("math.add is broken");
   report({ type: "ready" });
   await serve(stdinLines(), {
-    local: (ms) => throughput(call, ms),
-    conc32: (ms) => latency(call, 32, ms),
+    local: (ms) => withCpu(() => throughput(call, ms)),
+    conc32: (ms) => withCpu(() => latency(call, 32, ms)),
   }, report);
 }
 await broker.stop();
