@@ -42,18 +42,29 @@ const toTime = (t: number | null): number => t ?? NaN;
 /** A time read back: NaN is the `null` it stood for (JSON sends both as `null`). */
 const fromTime = (t: number): number | null => Number.isNaN(t) ? null : t;
 
-/** Spans per chunk: small chunks, so a growing batch never copies (or rescans) one huge array. */
-const CHUNK = 2048;
+/**
+ * Spans per chunk. A chunk's slot array is allocated at its full size, ~180 KB: past V8's
+ * largest regular object (128 KB), so it lives in the large-object space and young-generation
+ * collections never copy it; and a growing batch never copies one huge array.
+ */
+const CHUNK = 4096;
 
 /** A run of batch entries: finished spans as `REFS` slots and `TIMES` times, other spans as one slot. */
 interface Chunk {
+  /** The slots, `used` of them filled. */
   readonly refs: unknown[];
+  used: number;
   readonly times: Float64Array;
   /** Finished spans in it (their times fill `times` from the start). */
   finished: number;
 }
 
-const newChunk = (): Chunk => ({ refs: [], times: new Float64Array(TIMES * CHUNK), finished: 0 });
+const newChunk = (): Chunk => ({
+  refs: new Array(REFS * CHUNK),
+  used: 0,
+  times: new Float64Array(TIMES * CHUNK),
+  finished: 0,
+});
 
 /**
  * Spans in the order they were added: finished spans as their values (read once, when added),
@@ -72,7 +83,7 @@ export class SpanBatch {
   /** The chunk the next entry goes to. */
   #chunk(): Chunk {
     const last = this.#last;
-    if (last !== null && last.refs.length < REFS * CHUNK - REFS) return last;
+    if (last !== null && last.used <= last.refs.length - REFS) return last;
     const c = newChunk();
     this.#chunks.push(c);
     return this.#last = c;
@@ -91,19 +102,20 @@ export class SpanBatch {
     times[t + 1] = toTime(span.startTicks);
     times[t + 2] = toTime(span.finishTime);
     times[t + 3] = toTime(span.duration);
-    c.refs.push(
-      span.name,
-      span.type,
-      span.id,
-      span.traceID,
-      span.parentID,
-      span.service,
-      span.priority,
-      span.sampled,
-      span.error,
-      span.logs,
-      span.tags,
-    );
+    const refs = c.refs;
+    let i = c.used;
+    refs[i++] = span.name;
+    refs[i++] = span.type;
+    refs[i++] = span.id;
+    refs[i++] = span.traceID;
+    refs[i++] = span.parentID;
+    refs[i++] = span.service;
+    refs[i++] = span.priority;
+    refs[i++] = span.sampled;
+    refs[i++] = span.error;
+    refs[i++] = span.logs;
+    refs[i++] = span.tags;
+    c.used = i;
     c.finished++;
     this.#length++;
   }
@@ -114,7 +126,8 @@ export class SpanBatch {
    * @param span A span.
    */
   addSpan(span: Span): void {
-    this.#chunk().refs.push(span);
+    const c = this.#chunk();
+    c.refs[c.used++] = span;
     this.#length++;
   }
 
@@ -128,8 +141,8 @@ export class SpanBatch {
   take<T>(record: (r: SpanRecord) => T, live: (span: Span) => T): T[] {
     const out: T[] = new Array(this.#length);
     let n = 0;
-    for (const { refs, times } of this.#chunks) {
-      for (let i = 0, t = 0; i < refs.length;) {
+    for (const { refs, used, times } of this.#chunks) {
+      for (let i = 0, t = 0; i < used;) {
         const first = refs[i];
         if (first instanceof Span) {
           out[n++] = live(first);
