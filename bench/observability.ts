@@ -3,11 +3,12 @@
  * and a remote call over NATS (32 in flight) in four modes — off, tracing (rate 1, Event
  * exporter), metrics, both — with the same options on both stacks. Every node is its own
  * process; measurements rotate through the stacks and modes, so a drift of the machine hits all
- * alike. Prints ops/s and, for the local call, the CPU time per call (user + system of the
- * process, every thread); each mode's slowdown against `off`, and the targets: Denolecular's
- * slowdown at most half of Moleculer's. The local slowdowns come from CPU time, which a machine
- * shared with other work disturbs less than throughput. `--baseline=DIR` adds the local call of
- * an older checkout: in every mode, run by this same driver, when it has bench/deno/observed.ts.
+ * alike. Prints ops/s and the CPU time per call (user + system, every thread; of both processes
+ * for a remote call, the NATS server aside); each mode's slowdown against `off`, and the
+ * targets: Denolecular's slowdown at most half of Moleculer's. The slowdowns come from CPU time,
+ * which a machine shared with other work disturbs less than throughput. `--baseline=DIR` adds the local call of
+ * an older checkout (local and remote, every mode, run by this same driver) when it has
+ * bench/deno/observed.ts, else its plain local call as `off`.
  *
  * ```sh
  * deno run -A bench/observability.ts                  # 2 s × 3 per measurement (~3 min)
@@ -40,6 +41,10 @@ const path = (p: string) => new URL(p, import.meta.url).pathname;
 
 interface Result {
   opsPerSec: number;
+  /** Operations measured. */
+  count: number;
+  /** A responder's CPU time so far, in µs. */
+  cpuUs?: number;
   p50?: number;
   /** CPU time of the process per operation, in ns (absent from an older checkout's bench). */
   cpuNsPerOp?: number;
@@ -100,19 +105,33 @@ interface Medians {
   cpu: Record<string, number>;
 }
 
-async function measure(
-  drivers: Array<{ key: string; child: Child }>,
-  name: string,
-): Promise<Medians> {
+/** A node that measures, and for a remote call the responder whose CPU time counts too. */
+interface Driver {
+  key: string;
+  child: Child;
+  responder?: Child;
+}
+
+/** The CPU time per operation of a measurement, both ends of a remote call included. */
+async function run(d: Driver, name: string): Promise<Result> {
+  const before = d.responder ? (await d.responder.run("cpu", 0)).cpuUs! : 0;
+  const res = await d.child.run(name, MS);
+  if (!d.responder || res.cpuNsPerOp === undefined) return res;
+  const spent = (await d.responder.run("cpu", 0)).cpuUs! - before;
+  return { ...res, cpuNsPerOp: res.cpuNsPerOp + spent * 1000 / res.count };
+}
+
+async function measure(drivers: Driver[], name: string): Promise<Medians> {
   for (const d of drivers) await d.child.run(name, 500, true);
   const ops: Record<string, number[]> = {};
   const cpu: Record<string, number[]> = {};
   for (let r = 0; r < REPS; r++) {
     // Rotate the order each repetition.
     const order = drivers.map((_, i) => drivers[(i + r) % drivers.length]!);
-    for (const { key, child } of order) {
+    for (const d of order) {
+      const key = d.key;
       log(`${name} ${key} (${r + 1}/${REPS})`);
-      const res = await child.run(name, MS);
+      const res = await run(d, name);
       (ops[key] ??= []).push(res.opsPerSec);
       if (res.cpuNsPerOp !== undefined) (cpu[key] ??= []).push(res.cpuNsPerOp);
     }
@@ -126,7 +145,7 @@ const out: Record<string, Medians> = {};
 const children: Child[] = [];
 try {
   if (ONLY.has("local")) {
-    const drivers: Array<{ key: string; child: Child }> = [];
+    const drivers: Driver[] = [];
     for (const stack of ["denolecular", "moleculer"] as const) {
       for (const mode of MODES) {
         const child = spawn(stack, { role: "local", mode });
@@ -148,8 +167,9 @@ try {
   }
   if (ONLY.has("remote")) {
     await using nats = await startNatsServer();
-    const drivers: Array<{ key: string; child: Child }> = [];
-    for (const stack of ["denolecular", "moleculer"] as const) {
+    const drivers: Driver[] = [];
+    const stacks = ["denolecular", "moleculer", ...(BASELINE_OBSERVED ? ["baseline"] : [])];
+    for (const stack of stacks as Stack[]) {
       for (const mode of MODES) {
         const ns = `obs-${stack}-${mode}`;
         const responder = spawn(stack, { role: "responder", mode, url: nats.url, ns });
@@ -158,7 +178,7 @@ try {
         const caller = spawn(stack, { role: "caller", mode, url: nats.url, ns });
         children.push(caller);
         await caller.expect("ready", 30_000);
-        drivers.push({ key: `${stack}/${mode}`, child: caller });
+        drivers.push({ key: `${stack}/${mode}`, child: caller, responder });
       }
     }
     out.remote = await measure(drivers, "conc32");
@@ -174,8 +194,7 @@ const lines: string[] = [];
 const verdicts: string[] = [];
 for (const [section, { ops, cpu }] of Object.entries(out)) {
   // Slowdown against `off`: from CPU time per call where every node reported it, else ops/s.
-  const byCpu = section === "local" && cpu["denolecular/off"] !== undefined &&
-    cpu["moleculer/off"] !== undefined;
+  const byCpu = cpu["denolecular/off"] !== undefined && cpu["moleculer/off"] !== undefined;
   const slowdown = (stack: string, mode: string): number | undefined => {
     if (byCpu && cpu[`${stack}/${mode}`] !== undefined && cpu[`${stack}/off`] !== undefined) {
       return 1 - cpu[`${stack}/off`]! / cpu[`${stack}/${mode}`]!;
@@ -183,7 +202,7 @@ for (const [section, { ops, cpu }] of Object.entries(out)) {
     const v = ops[`${stack}/${mode}`], off = ops[`${stack}/off`];
     return v === undefined || off === undefined ? undefined : 1 - v / off;
   };
-  const stacks = ["denolecular", "moleculer", ...(BASELINE_OBSERVED ? ["baseline"] : [])];
+  const stacks = ["denolecular", "moleculer", ...(ops["baseline/both"] ? ["baseline"] : [])];
   const cell = (stack: string, mode: string) => {
     const s = slowdown(stack, mode);
     const c = byCpu ? ` | ${fmt(cpu[`${stack}/${mode}`])}` : "";

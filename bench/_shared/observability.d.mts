@@ -4,3 +4,7 @@ export const MODES: Record<string, Record<string, unknown>>;
 export function withCpu<R extends { count: number }>(
   run: () => Promise<R>,
 ): Promise<R & { cpuNsPerOp: number }>;
+/** The CPU time the process has used so far, in µs. */
+export function cpuSoFar(): Promise<
+  { count: number; ms: number; opsPerSec: number; cpuUs: number }
+>;

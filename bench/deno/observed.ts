@@ -2,7 +2,7 @@
  * A Denolecular node for bench/observability.ts in one observability mode (`off`, `tracing`,
  * `metrics`, `both`): role `local` (local calls), `responder` (serves `math.add` over NATS) or
  * `caller` (32 calls in flight to the responder). Options: JSON in the first argument; `root`
- * (a local node only) runs the library of another checkout (`--baseline`) under this same driver.
+ * runs the library of another checkout (`--baseline`) under this same driver.
  *
  * @module
  */
@@ -11,16 +11,22 @@ import type { Context } from "../../mod.ts";
 // @ts-types="../_shared/measure.d.mts"
 import { latency, serve, throughput } from "../_shared/measure.mjs";
 // @ts-types="../_shared/observability.d.mts"
-import { MODES, withCpu } from "../_shared/observability.mjs";
-import { natsTransporter, options, report, stdinClosed, stdinLines } from "./_transport.ts";
+import { cpuSoFar, MODES, withCpu } from "../_shared/observability.mjs";
+import { options } from "./_transport.ts";
 
 const o = options<
   { role: "local" | "responder" | "caller"; mode: string; url: string; ns: string; root?: string }
 >();
+// Another checkout's library comes with its own transport helpers: one tree per process.
+const root = o.root ? `file://${o.root.replace(/\/?$/, "/")}` : null;
 const lib: typeof import("../../mod.ts") = await import(
-  o.root ? new URL("mod.ts", `file://${o.root.replace(/\/?$/, "/")}`).href : "../../mod.ts"
+  root ? new URL("mod.ts", root).href : "../../mod.ts"
+);
+const transport: typeof import("./_transport.ts") = await import(
+  root ? new URL("bench/deno/_transport.ts", root).href : "./_transport.ts"
 );
 const { ServiceBroker } = lib;
+const { natsTransporter, report, stdinLines } = transport;
 const broker = new ServiceBroker({
   nodeID: `deno-${o.role}-${o.mode}`,
   namespace: o.ns,
@@ -38,7 +44,7 @@ if (o.role !== "caller") {
 await broker.start();
 if (o.role === "responder") {
   report({ type: "ready" });
-  await stdinClosed();
+  await serve(stdinLines(), { cpu: cpuSoFar }, report);
 } else {
   if (o.role === "caller") await broker.waitForServices("math", 10_000);
   const call = () => broker.call("math.add", params);

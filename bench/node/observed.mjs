@@ -2,9 +2,9 @@
 // `responder` or `caller`. The mirror of bench/deno/observed.ts.
 
 import process from "node:process";
-import { Moleculer, options as o, report, stdinClosed, stdinLines } from "./_moleculer.mjs";
+import { Moleculer, options as o, report, stdinLines } from "./_moleculer.mjs";
 import { latency, serve, throughput } from "../_shared/measure.mjs";
-import { MODES, withCpu } from "../_shared/observability.mjs";
+import { cpuSoFar, MODES, withCpu } from "../_shared/observability.mjs";
 
 const broker = new Moleculer.ServiceBroker({
   nodeID: `node-${o.role}-${o.mode}`,
@@ -20,7 +20,7 @@ if (o.role !== "caller") {
 await broker.start();
 if (o.role === "responder") {
   report({ type: "ready" });
-  await stdinClosed();
+  await serve(stdinLines(), { cpu: cpuSoFar }, report);
 } else {
   if (o.role === "caller") await broker.waitForServices("math", 10_000);
   const call = () => broker.call("math.add", params);
