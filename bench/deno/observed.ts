@@ -1,21 +1,32 @@
 /**
  * A Denolecular node for bench/observability.ts in one observability mode (`off`, `tracing`,
  * `metrics`, `both`): role `local` (local calls), `responder` (serves `math.add` over NATS) or
- * `caller` (32 calls in flight to the responder). Options: JSON in the first argument.
+ * `caller` (32 calls in flight to the responder). Options: JSON in the first argument; `root`
+ * runs the library of another checkout (`--baseline`) under this same driver.
  *
  * @module
  */
 
-import { type Context, ServiceBroker } from "../../mod.ts";
+import type { Context } from "../../mod.ts";
 // @ts-types="../_shared/measure.d.mts"
 import { latency, serve, throughput } from "../_shared/measure.mjs";
 // @ts-types="../_shared/observability.d.mts"
-import { MODES } from "../_shared/observability.mjs";
-import { natsTransporter, options, report, stdinClosed, stdinLines } from "./_transport.ts";
+import { cpuSoFar, MODES, withCpu } from "../_shared/observability.mjs";
+import { options } from "./_transport.ts";
 
 const o = options<
-  { role: "local" | "responder" | "caller"; mode: string; url: string; ns: string }
+  { role: "local" | "responder" | "caller"; mode: string; url: string; ns: string; root?: string }
 >();
+// Another checkout's library comes with its own transport helpers: one tree per process.
+const root = o.root ? `file://${o.root.replace(/\/?$/, "/")}` : null;
+const lib: typeof import("../../mod.ts") = await import(
+  root ? new URL("mod.ts", root).href : "../../mod.ts"
+);
+const transport: typeof import("./_transport.ts") = await import(
+  root ? new URL("bench/deno/_transport.ts", root).href : "./_transport.ts"
+);
+const { ServiceBroker } = lib;
+const { natsTransporter, report, stdinLines } = transport;
 const broker = new ServiceBroker({
   nodeID: `deno-${o.role}-${o.mode}`,
   namespace: o.ns,
@@ -33,15 +44,15 @@ if (o.role !== "caller") {
 await broker.start();
 if (o.role === "responder") {
   report({ type: "ready" });
-  await stdinClosed();
+  await serve(stdinLines(), { cpu: cpuSoFar }, report);
 } else {
   if (o.role === "caller") await broker.waitForServices("math", 10_000);
   const call = () => broker.call("math.add", params);
   if ((await call()) !== 3) throw new Error("math.add is broken");
   report({ type: "ready" });
   await serve(stdinLines(), {
-    local: (ms) => throughput(call, ms),
-    conc32: (ms) => latency(call, 32, ms),
+    local: (ms) => withCpu(() => throughput(call, ms)),
+    conc32: (ms) => withCpu(() => latency(call, 32, ms)),
   }, report);
 }
 await broker.stop();

@@ -2,9 +2,9 @@
 // `responder` or `caller`. The mirror of bench/deno/observed.ts.
 
 import process from "node:process";
-import { Moleculer, options as o, report, stdinClosed, stdinLines } from "./_moleculer.mjs";
+import { Moleculer, options as o, report, stdinLines } from "./_moleculer.mjs";
 import { latency, serve, throughput } from "../_shared/measure.mjs";
-import { MODES } from "../_shared/observability.mjs";
+import { cpuSoFar, MODES, withCpu } from "../_shared/observability.mjs";
 
 const broker = new Moleculer.ServiceBroker({
   nodeID: `node-${o.role}-${o.mode}`,
@@ -20,15 +20,15 @@ if (o.role !== "caller") {
 await broker.start();
 if (o.role === "responder") {
   report({ type: "ready" });
-  await stdinClosed();
+  await serve(stdinLines(), { cpu: cpuSoFar }, report);
 } else {
   if (o.role === "caller") await broker.waitForServices("math", 10_000);
   const call = () => broker.call("math.add", params);
   if ((await call()) !== 3) throw new Error("math.add is broken");
   report({ type: "ready" });
   await serve(stdinLines(), {
-    local: (ms) => throughput(call, ms),
-    conc32: (ms) => latency(call, 32, ms),
+    local: (ms) => withCpu(() => throughput(call, ms)),
+    conc32: (ms) => withCpu(() => latency(call, 32, ms)),
   }, report);
 }
 await broker.stop();

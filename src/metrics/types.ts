@@ -523,6 +523,57 @@ export class InfoMetric extends BaseMetric {
 /** Most samples kept per slice of a quantile window: memory stays bounded under any load. */
 const MAX_SAMPLES = 1024;
 
+/** A uniform random number in (0, 1]: its logarithm is finite. */
+const uniform = (): number => 1 - Math.random();
+
+/**
+ * One slice of a quantile window: every observation until it holds {@linkcode MAX_SAMPLES}, then
+ * a uniform sample of all it has seen. The sample is Li's "Algorithm L" reservoir: instead of a
+ * random number per observation, it draws how many observations to skip before the next one
+ * replaces a random sample, so a busy slice spends a few random draws per replacement and only a
+ * comparison per observation.
+ */
+class QuantileSlice {
+  /** The samples. */
+  readonly samples: number[] = [];
+  /** Observations seen since the slice was cleared. */
+  seen = 0;
+  /** Algorithm L's running weight (the largest of `seen` uniform keys, as a power). */
+  #w = 0;
+  /** The 1-based number of the observation that replaces a sample next. */
+  #next = 0;
+
+  /** Forget every observation. */
+  clear(): void {
+    this.samples.length = 0;
+    this.seen = 0;
+  }
+
+  /**
+   * Observe a value.
+   *
+   * @param value The value.
+   */
+  add(value: number): void {
+    const n = ++this.seen;
+    if (n <= MAX_SAMPLES) {
+      this.samples.push(value);
+      if (n === MAX_SAMPLES) {
+        this.#w = Math.exp(Math.log(uniform()) / MAX_SAMPLES);
+        this.#skip();
+      }
+    } else if (n === this.#next) {
+      this.samples[Math.floor(Math.random() * MAX_SAMPLES)] = value;
+      this.#w *= Math.exp(Math.log(uniform()) / MAX_SAMPLES);
+      this.#skip();
+    }
+  }
+
+  #skip(): void {
+    this.#next = this.seen + Math.floor(Math.log(uniform()) / Math.log(1 - this.#w)) + 1;
+  }
+}
+
 /**
  * Quantiles over the last `maxAgeSeconds`, in `ageBuckets` slices that rotate as time passes (no
  * timer: each observation or snapshot moves the window on). A slice past 1024 observations keeps
@@ -531,8 +582,10 @@ const MAX_SAMPLES = 1024;
 export class TimeWindowQuantiles {
   readonly #quantiles: readonly number[];
   readonly #sliceMs: number;
-  readonly #slices: Array<{ samples: number[]; seen: number }>;
+  readonly #slices: QuantileSlice[];
   #slot: number;
+  /** When the current slice ends, ms since the epoch: an observation before it only compares. */
+  #slotEnd: number;
 
   /**
    * A window.
@@ -544,19 +597,21 @@ export class TimeWindowQuantiles {
   constructor(quantiles: readonly number[], maxAgeSeconds: number, ageBuckets: number) {
     this.#quantiles = quantiles;
     this.#sliceMs = maxAgeSeconds * 1000 / ageBuckets;
-    this.#slices = Array.from({ length: ageBuckets }, () => ({ samples: [], seen: 0 }));
+    this.#slices = Array.from({ length: ageBuckets }, () => new QuantileSlice());
     this.#slot = Math.floor(Date.now() / this.#sliceMs);
+    this.#slotEnd = (this.#slot + 1) * this.#sliceMs;
   }
 
   #rotate(now: number): void {
     const slot = Math.floor(now / this.#sliceMs);
     const n = this.#slices.length;
     for (let s = Math.max(this.#slot + 1, slot - n + 1); s <= slot; s++) {
-      const slice = this.#slices[s % n]!;
-      slice.samples.length = 0;
-      slice.seen = 0;
+      this.#slices[s % n]!.clear();
     }
-    if (slot > this.#slot) this.#slot = slot;
+    if (slot > this.#slot) {
+      this.#slot = slot;
+      this.#slotEnd = (slot + 1) * this.#sliceMs;
+    }
   }
 
   /**
@@ -566,14 +621,8 @@ export class TimeWindowQuantiles {
    * @param now Now, in ms since the epoch.
    */
   add(value: number, now: number): void {
-    this.#rotate(now);
-    const slice = this.#slices[this.#slot % this.#slices.length]!;
-    slice.seen++;
-    if (slice.samples.length < MAX_SAMPLES) slice.samples.push(value);
-    else {
-      const i = Math.floor(Math.random() * slice.seen);
-      if (i < MAX_SAMPLES) slice.samples[i] = value;
-    }
+    if (now >= this.#slotEnd) this.#rotate(now);
+    this.#slices[this.#slot % this.#slices.length]!.add(value);
   }
 
   /**

@@ -12,6 +12,8 @@ import type { Context } from "../core/context.ts";
 import type { Handler, MiddlewareHooks } from "../core/middleware.ts";
 import { METRIC, MetricType as T, MetricUnit as U } from "../metrics/constants.ts";
 import type { MetricRegistry } from "../metrics/registry.ts";
+import { epochMs } from "../_util/clock.ts";
+import { isPromiseLike } from "../_util/async.ts";
 import type {
   CounterMetric,
   GaugeMetric,
@@ -20,7 +22,10 @@ import type {
   ValueSeries,
 } from "../metrics/types.ts";
 
+/** The series one handler updates for one caller (and, for events, one event name). */
 interface CallSeries {
+  /** Their labels, as given (the error counter adds its own to them). */
+  readonly labels: Record<string, unknown>;
   readonly total: ValueSeries;
   readonly active: ValueSeries;
   readonly time: HistogramSeries;
@@ -155,48 +160,80 @@ export function metricsMiddleware(metrics: MetricRegistry): MiddlewareHooks | nu
     service: string | null,
   ) {
     const byCaller = new Map<string | null, CallSeries>();
+    // Most actions have one caller: its series without a map lookup.
+    let lastCaller: string | null | undefined;
+    let last: CallSeries | undefined;
     const seriesOf = (caller: string | null): CallSeries => {
+      if (caller === lastCaller) return last!;
       let s = byCaller.get(caller);
       if (!s) {
         const labels = { service, action: name, caller, type };
         s = {
+          labels,
           total: reqTotal.series(labels),
           active: reqActive.series(labels),
           time: reqTime.series(labels),
         };
         byCaller.set(caller, s);
       }
-      return s;
+      lastCaller = caller;
+      return last = s;
     };
     return (ctx: Context) => {
-      const caller = ctx.caller;
-      const s = seriesOf(caller);
-      const now = Date.now();
+      const s = seriesOf(ctx.caller);
+      // One clock read for the start: the series' timestamps are derived from it.
+      const start = performance.now();
+      const now = epochMs(start);
       reqTotal.add(s.total, 1, now);
       reqActive.add(s.active, 1, now);
       reqLevels.add(levelOf(ctx.level), 1, now);
-      const start = performance.now();
-      const end = () => {
-        reqTime.record(s.time, performance.now() - start);
-        reqActive.add(s.active, -1);
-      };
-      const failed = (err: unknown) => {
-        end();
-        reqErrors.increment({ service, action: name, caller, type, ...errorLabels(err) });
-        throw err;
-      };
       let result: unknown;
       try {
         result = next(ctx);
       } catch (err) {
-        return failed(err);
+        return actionFailed(s, start, err);
+      }
+      // A handler that returned its value (no promise) ends here, without a promise of ours.
+      if (!isPromiseLike(result)) {
+        actionEnded(s, start);
+        return result;
       }
       return Promise.resolve(result).then((res) => {
-        end();
+        actionEnded(s, start);
         return res;
-      }, failed);
+      }, (err) => actionFailed(s, start, err));
     };
   }
+
+  /** A call of one action by one caller ended: its time, one request less active. */
+  const actionEnded = (s: CallSeries, start: number): void => {
+    const end = performance.now();
+    const now = epochMs(end);
+    reqTime.record(s.time, end - start, now);
+    reqActive.add(s.active, -1, now);
+  };
+
+  /** A call failed: it ended, and the error is counted. */
+  const actionFailed = (s: CallSeries, start: number, err: unknown): never => {
+    actionEnded(s, start);
+    reqErrors.increment({ ...s.labels, ...errorLabels(err) });
+    throw err;
+  };
+
+  /** An event handler ended: its time, one execution less active. */
+  const eventEnded = (s: CallSeries, start: number): void => {
+    const end = performance.now();
+    const now = epochMs(end);
+    evTime.record(s.time, end - start, now);
+    evActive.add(s.active, -1, now);
+  };
+
+  /** An event handler failed: it ended, and the error is counted. */
+  const eventFailed = (s: CallSeries, start: number, err: unknown): never => {
+    eventEnded(s, start);
+    evErrors.increment({ ...s.labels, ...errorLabels(err) });
+    throw err;
+  };
 
   const counting = (metric: CounterMetric) => {
     const byName = new Map<string, ValueSeries>();
@@ -223,41 +260,41 @@ export function metricsMiddleware(metrics: MetricRegistry): MiddlewareHooks | nu
     localEvent(next, event) {
       const service = event.service.name;
       const group = event.group || service;
-      const byKey = new Map<string, CallSeries>();
-      return (ctx: Context) => {
-        const caller = ctx.caller;
-        const eventName = ctx.eventName;
-        const key = `${eventName}|${caller}`;
-        let s = byKey.get(key);
+      // By event name, then by caller: no key string to build per call.
+      const byEvent = new Map<string | null, Map<string | null, CallSeries>>();
+      const seriesOf = (eventName: string | null, caller: string | null): CallSeries => {
+        let byCaller = byEvent.get(eventName);
+        if (!byCaller) byEvent.set(eventName, byCaller = new Map());
+        let s = byCaller.get(caller);
         if (!s) {
           const labels = { service, event: eventName, group, caller };
           s = {
+            labels,
             total: evTotal.series(labels),
             active: evActive.series(labels),
             time: evTime.series(labels),
           };
-          byKey.set(key, s);
+          byCaller.set(caller, s);
         }
-        const series = s;
-        evTotal.add(series.total, 1);
-        evActive.add(series.active, 1);
+        return s;
+      };
+      return (ctx: Context) => {
+        const s = seriesOf(ctx.eventName, ctx.caller);
         const start = performance.now();
-        const end = () => {
-          evTime.record(series.time, performance.now() - start);
-          evActive.add(series.active, -1);
-        };
-        const failed = (err: unknown) => {
-          end();
-          evErrors.increment({ service, event: eventName, group, caller, ...errorLabels(err) });
-          throw err;
-        };
+        const now = epochMs(start);
+        evTotal.add(s.total, 1, now);
+        evActive.add(s.active, 1, now);
         let result: unknown;
         try {
           result = next(ctx);
         } catch (err) {
-          return failed(err);
+          return eventFailed(s, start, err);
         }
-        return Promise.resolve(result).then(end, failed);
+        if (!isPromiseLike(result)) return eventEnded(s, start);
+        return Promise.resolve(result).then(
+          () => eventEnded(s, start),
+          (err) => eventFailed(s, start, err),
+        );
       };
     },
     emit: counting(emitTotal),

@@ -18,6 +18,8 @@ import { nextId } from "../_util/ids.ts";
 import { isRecord } from "../_util/values.ts";
 import type { SpanTagsOption } from "../tracing/options.ts";
 import type { Tracer } from "../tracing/tracer.ts";
+import type { Span, SpanOptions } from "../tracing/span.ts";
+import { isPromiseLike } from "../_util/async.ts";
 
 /** An action's or event's own `tracing` option. */
 export interface HandlerTracingOptions {
@@ -79,6 +81,29 @@ function spanName(opts: HandlerTracingOptions, ctx: Context, fallback: string): 
   return fallback;
 }
 
+/** An action's call ended: the tags of its end (`fromCache`, the response), then its span. */
+function actionDone(ctx: Context, span: Span, rule: SpanTagsOption, res: unknown): unknown {
+  if (span.sampled) {
+    // Straight into the span's tags: what `span.addTags({ fromCache, ... })` would do.
+    const tags = span.tags;
+    tags.fromCache = ctx.cachedResult;
+    if (typeof rule === "function") {
+      const r = (rule as TagsFn).call(ctx.service, ctx, res);
+      if (r) Object.assign(tags, r);
+    } else if (rule.response === true) tags.response = copyOf(res);
+    else if (Array.isArray(rule.response)) tags.response = pick(res, rule.response);
+  }
+  ctx.finishSpan(span);
+  return res;
+}
+
+/** A call or event handler failed: its span ends with the error, which goes on. */
+function spanFailed(ctx: Context, span: Span, err: unknown): never {
+  span.setError(err);
+  ctx.finishSpan(span);
+  throw err;
+}
+
 /**
  * The tracing middleware of a broker, or null when tracing is off (nothing is wrapped, so a
  * broker without tracing pays nothing for it).
@@ -103,6 +128,9 @@ export function tracingMiddleware(
       const rule = tagsRule(opts.tags, tracer.opts.tags.action);
       // The same for every call of this action: one object, not one per span.
       const actionTag = Object.freeze({ name: action.name, rawName: action.rawName });
+      const fixedName = typeof opts.spanName === "function"
+        ? null
+        : opts.spanName ?? `action '${action.name}'`;
       return (ctx: Context) => {
         const sampled = ctx.tracing ?? tracer.sample();
         let tags: Record<string, unknown> | undefined;
@@ -120,41 +148,29 @@ export function tracingMiddleware(
           };
           addRequestTags(tags, rule, ctx);
         }
-        const span = ctx.startSpan(spanName(opts, ctx, `action '${action.name}'`), {
+        const spanOpts: SpanOptions = {
           id: ctx.id,
           type: "action",
           traceID: ctx.requestID,
           parentID: ctx.parentID,
           service: ctx.service,
           sampled,
-          ...(tags ? { tags } : {}),
-        });
+        };
+        if (tags) spanOpts.tags = tags;
+        const span = ctx.startSpan(fixedName ?? spanName(opts, ctx, ""), spanOpts);
         ctx.tracing = span.sampled;
-        const done = (res: unknown) => {
-          if (span.sampled) {
-            const more: Record<string, unknown> = { fromCache: ctx.cachedResult };
-            if (typeof rule === "function") {
-              const r = (rule as TagsFn).call(ctx.service, ctx, res);
-              if (r) Object.assign(more, r);
-            } else if (rule.response === true) more.response = copyOf(res);
-            else if (Array.isArray(rule.response)) more.response = pick(res, rule.response);
-            span.addTags(more);
-          }
-          ctx.finishSpan(span);
-          return res;
-        };
-        const failed = (err: unknown) => {
-          span.setError(err);
-          ctx.finishSpan(span);
-          throw err;
-        };
         let result: unknown;
         try {
           result = next(ctx);
         } catch (err) {
-          return failed(err);
+          return spanFailed(ctx, span, err);
         }
-        return Promise.resolve(result).then(done, failed);
+        // A handler that returned its value (no promise): its span ends now, without closures.
+        if (!isPromiseLike(result)) return actionDone(ctx, span, rule, result);
+        return Promise.resolve(result).then(
+          (res) => actionDone(ctx, span, rule, res),
+          (err) => spanFailed(ctx, span, err),
+        );
       };
     };
   }
@@ -181,31 +197,31 @@ export function tracingMiddleware(
           addRequestTags(tags, rule, ctx);
         }
         // Every handler of one event shares its context id: each span gets its own id.
+        const spanOpts: SpanOptions = {
+          id: nextId(),
+          type: "event",
+          traceID: ctx.requestID,
+          parentID: ctx.parentID,
+          service,
+          sampled,
+        };
+        if (tags) spanOpts.tags = tags;
         const span = ctx.startSpan(
           spanName(opts, ctx, `event '${ctx.eventName}' in '${service.fullName}'`),
-          {
-            id: nextId(),
-            type: "event",
-            traceID: ctx.requestID,
-            parentID: ctx.parentID,
-            service,
-            sampled,
-            ...(tags ? { tags } : {}),
-          },
+          spanOpts,
         );
         ctx.tracing = span.sampled;
-        const failed = (err: unknown) => {
-          span.setError(err);
-          ctx.finishSpan(span);
-          throw err;
-        };
         let result: unknown;
         try {
           result = next(ctx);
         } catch (err) {
-          return failed(err);
+          return spanFailed(ctx, span, err);
         }
-        return Promise.resolve(result).then(() => ctx.finishSpan(span), failed);
+        if (!isPromiseLike(result)) return ctx.finishSpan(span);
+        return Promise.resolve(result).then(
+          () => ctx.finishSpan(span),
+          (err) => spanFailed(ctx, span, err),
+        );
       };
     };
   }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { epochMs } from "../_util/clock.ts";
 import { nextId } from "../_util/ids.ts";
 
 /** The service a span belongs to, as spans carry it. */
@@ -166,8 +167,10 @@ export class Span {
    * @returns This span.
    */
   start(time?: number): this {
-    this.startTime = time ?? Date.now();
-    this.startTicks = performance.now();
+    // One clock read: the epoch start is derived from it (Moleculer reads Date.now() too).
+    const ticks = performance.now();
+    this.startTicks = ticks;
+    this.startTime = time ?? epochMs(ticks);
     if (this.sampled) this.#tracer.spanStarted(this);
     return this;
   }

@@ -8,6 +8,7 @@
 
 import type { Span } from "../span.ts";
 import { errorToObject, type ExporterTracer, type TraceExporter } from "./exporter.ts";
+import { SpanBatch, type SpanRecord } from "./span_batch.ts";
 
 /** Options of the Event exporter (Moleculer's names and defaults). */
 export interface EventExporterOptions {
@@ -34,7 +35,7 @@ export class EventTraceExporter implements TraceExporter {
   /** The options, complete. */
   readonly opts: Required<EventExporterOptions>;
   #tracer: ExporterTracer | undefined;
-  #queue: Span[] = [];
+  readonly #batch = new SpanBatch();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -81,7 +82,10 @@ export class EventTraceExporter implements TraceExporter {
    * @param span A started span.
    */
   spanStarted(span: Span): void {
-    if (this.opts.sendStartSpan) this.#push(span);
+    // A started span is sent as it is when the batch goes out (finished by then, most likely).
+    if (!this.opts.sendStartSpan || !this.#keeps(span)) return;
+    this.#batch.addSpan(span);
+    this.#added();
   }
 
   /**
@@ -90,22 +94,31 @@ export class EventTraceExporter implements TraceExporter {
    * @param span A finished span.
    */
   spanFinished(span: Span): void {
-    if (this.opts.sendFinishSpan) this.#push(span);
+    if (!this.opts.sendFinishSpan || !this.#keeps(span)) return;
+    // A span converter is given the span itself; else the batch keeps its values only.
+    if (this.opts.spanConverter) this.#batch.addSpan(span);
+    else this.#batch.addFinished(span);
+    this.#added();
   }
 
-  #push(span: Span): void {
-    // The spans of the exporter's own event would feed themselves.
-    if (span.tags.eventName === this.opts.eventName) return;
-    this.#queue.push(span);
+  /** The spans of the exporter's own event would feed themselves. */
+  #keeps(span: Span): boolean {
+    return span.tags.eventName !== this.opts.eventName;
+  }
+
+  /** Without an interval, each span goes out at once. */
+  #added(): void {
     if (this.#timer === undefined) this.flush();
   }
 
   /** Send the queued spans now. */
   flush(): void {
     const tracer = this.#tracer;
-    if (this.#queue.length === 0 || !tracer) return;
-    const data = this.#queue.map((span) => this.#convert(span, tracer));
-    this.#queue = [];
+    if (this.#batch.length === 0 || !tracer) return;
+    const data = this.#batch.take(
+      (r) => this.#record(r, tracer),
+      (span) => this.#convert(span, tracer),
+    );
     const opts = this.opts.groups ? { groups: this.opts.groups } : {};
     const sent = this.opts.broadcast
       ? tracer.host.broadcast(this.opts.eventName, data, opts)
@@ -113,11 +126,15 @@ export class EventTraceExporter implements TraceExporter {
     sent.catch((err) => tracer.logger.warn("Cannot send the tracing spans event", err));
   }
 
+  /** What is sent of a finished span: its fields, the error as its fields, default tags first. */
+  #record(r: SpanRecord, tracer: ExporterTracer): unknown {
+    if (r.error) r.error = errorToObject(r.error, tracer.errorFields) ?? r.error;
+    if (this.opts.defaultTags) r.tags = { ...this.opts.defaultTags, ...r.tags };
+    return r;
+  }
+
   #convert(span: Span, tracer: ExporterTracer): unknown {
     if (this.opts.spanConverter) return this.opts.spanConverter(span);
-    const copy: Record<string, unknown> = { ...span };
-    if (span.error) copy.error = errorToObject(span.error, tracer.errorFields) ?? span.error;
-    if (this.opts.defaultTags) copy.tags = { ...this.opts.defaultTags, ...span.tags };
-    return copy;
+    return this.#record({ ...span }, tracer);
   }
 }
