@@ -5,9 +5,9 @@
  * ```sh
  * deno run -A bench/compare.ts           # 3 s per measurement, 3 repetitions, medians (~7 min)
  * deno run -A bench/compare.ts --quick   # 1 s, 1 repetition: a smoke run (~30 s)
- * deno run -A bench/compare.ts --only=remote,events,denolecular-deno,moleculer --ms=2000 --reps=5
+ * deno run -A bench/compare.ts --only=remote,events,denolecular,moleculer --ms=2000 --reps=5
  * deno run -A bench/compare.ts --baseline=/tmp/old   # also an older checkout of this project
- * deno run -A bench/compare.ts --only=payload,denolecular-deno,moleculer,raw-deno
+ * deno run -A bench/compare.ts --only=payload,denolecular,moleculer,raw-deno
  * deno run -A bench/compare.ts --only=nodes     # the many-nodes cluster (bench/many_nodes.ts)
  * ```
  *
@@ -23,13 +23,13 @@
  * Sections: `local` (in-process call), `remote` (1 and 32 in flight), `events`, `payload`
  * (`math.echo` at 32 in flight with a `data` string of 1, 64 and 256 KiB that the responder sends
  * back, on every pairing), `idle` (RSS and start-up), and `nodes` (50 nodes × 20 services form one
- * cluster, bench/many_nodes.ts: Denolecular on DenoTransport and Moleculer only; ~2 min, so only
+ * cluster, bench/many_nodes.ts: Denolecular on its default client and Moleculer only; ~2 min, so only
  * when asked for). The Targets block checks every target of the performance work.
  *
  * Flags: `--quick`; `--ms=N`, `--reps=N` (plan); `--nodes=N`, `--services=N`, `--wave=N` (the
  * cluster of `nodes`: 50, 20, 10); `--only=` sections (`local`, `remote`, `events`, `payload`,
- * `idle`, `nodes`) and/or pairings (`denolecular-node`, `denolecular-deno`, `moleculer`,
- * `raw-node`, `raw-deno`, `raw-wire`, `baseline`); `--baseline=DIR` adds a column for the
+ * `idle`, `nodes`) and/or pairings (`denolecular` (the default client), `denolecular-deno`,
+ * `moleculer`, `raw-node`, `raw-deno`, `raw-wire`, `baseline`); `--baseline=DIR` adds a column for the
  * checkout in DIR (its `bench/deno/` scripts, DenoTransport), with a table of this tree against
  * it; `--serializer=NAME` (e.g. `MsgPack`) for the Denolecular and Moleculer nodes of the remote
  * section; `--update`.
@@ -113,7 +113,7 @@ if (TRANSPORTER !== "nats" && !(TRANSPORTER in SERVERS)) {
 }
 const ONLY = new Set([
   ...Deno.args.filter((a) => a.startsWith("--only=")).flatMap((a) => a.slice(7).split(",")),
-  ...(TRANSPORTER === "nats" ? [] : ["remote", "denolecular-deno", "moleculer"]),
+  ...(TRANSPORTER === "nats" ? [] : ["remote", "denolecular", "moleculer"]),
 ]);
 /** The members of `all` named in `--only=`, else `defaults`. */
 const pick = (all: string[], defaults = all): Set<string> => {
@@ -134,14 +134,14 @@ interface Pairing {
 
 const PAIRINGS: Pairing[] = [
   {
-    key: "denolecular-node",
-    label: 'Denolecular, nats.js node transport (transport: "node")',
+    key: "denolecular",
+    label: "Denolecular (default NATS client: wire)",
     stack: "denolecular",
-    transport: "node",
+    transport: "wire",
   },
   {
     key: "denolecular-deno",
-    label: "Denolecular, DenoTransport (default)",
+    label: 'Denolecular, nats.js on DenoTransport (transport: "deno")',
     stack: "denolecular",
     transport: "deno",
   },
@@ -431,10 +431,10 @@ async function remote(url: string, serverPid: number | undefined): Promise<Remot
     // A baseline older than the Deno transport's counter reports none: trust its default.
     if (
       TRANSPORTER === "nats" &&
-      p.stack === "denolecular" && p.transport === "deno" && line.denoTransports !== 1 &&
+      p.stack === "denolecular" && p.transport !== "node" && line.denoTransports !== 1 &&
       !(p.root && line.denoTransports === undefined)
     ) {
-      throw new Error(`the ${who} of ${p.key} did not run on DenoTransport`);
+      throw new Error(`the ${who} of ${p.key} did not run on Deno sockets`);
     }
   };
   const out: RemoteOut = { calls: {}, events: {}, cpu: {}, foreignCores: {} };
@@ -517,7 +517,7 @@ interface Idle {
 
 async function idle(url: string): Promise<Record<string, Idle>> {
   const variants = [
-    { key: "denolecular-node", script: "deno/idle.ts", runtime: deno, transport: "node" },
+    { key: "denolecular", script: "deno/idle.ts", runtime: deno, transport: "wire" },
     { key: "denolecular-deno", script: "deno/idle.ts", runtime: deno, transport: "deno" },
     { key: "moleculer", script: "node/idle.mjs", runtime: node, transport: "node" },
   ].filter((v) => PAIRING.has(v.key));
@@ -639,7 +639,7 @@ try {
     nodesOut = await manyNodes(
       { ...MANY_NODES, url: nats.url, serverPid, log },
       (["denolecular", "moleculer"] as const).filter((s) =>
-        PAIRING.has(s === "denolecular" ? "denolecular-deno" : "moleculer")
+        PAIRING.has(s === "denolecular" ? "denolecular" : "moleculer")
       ),
     );
   }
@@ -657,15 +657,15 @@ const foreignMax = foreign.length ? Math.max(...foreign) : NaN;
 const c = rem.calls;
 const ev = rem.events;
 const cpu = rem.cpu;
-const D = "denolecular-node";
+const D = "denolecular";
 const DD = "denolecular-deno";
 const M = "moleculer";
 
 const cols = PAIRINGS.map((p) => p.key);
 const row = (name: string, f: (k: string) => string): string[] => [name, ...cols.map(f)];
 const heads = [
-  "Denolecular (node tr.)",
-  "Denolecular (DenoTransport)",
+  "Denolecular (wire, default)",
+  "Denolecular (nats.js, DenoTransport)",
   "Moleculer 0.15.2",
   "raw NATS (node tr.)",
   "raw NATS (DenoTransport)",
@@ -708,9 +708,10 @@ const results: string[][] = [
 ];
 
 const r2 = (f: (k: string) => number): string[] => [fmtRatio(f(D)), fmtRatio(f(DD))];
-const rawOf = (k: string) => k === D ? "raw-node" : "raw-deno";
+// The bare nats.js client on Deno sockets, the faster of its two transports.
+const rawOf = (_k: string) => "raw-deno";
 const ratios: string[][] = [
-  ["ratio", "Denolecular (node tr.)", "Denolecular (DenoTransport)"],
+  ["ratio", "Denolecular (wire, default)", "Denolecular (nats.js, DenoTransport)"],
   [
     "local call vs Moleculer",
     fmtRatio(ratio(local.denolecular?.opsPerSec, local.moleculer?.opsPerSec)),
@@ -729,7 +730,7 @@ const ratios: string[][] = [
     ...r2((k) => ratio(c[k]?.[CONC]?.opsPerSec, c[M]?.[CONC]?.opsPerSec)),
   ],
   [
-    `remote ${IN_FLIGHT} in flight, ops/s vs raw floor (same transport)`,
+    `remote ${IN_FLIGHT} in flight, ops/s vs the bare nats.js floor (DenoTransport)`,
     ...r2((k) => ratio(c[k]?.[CONC]?.opsPerSec, c[rawOf(k)]?.[CONC]?.opsPerSec)),
   ],
   ["events vs Moleculer", ...r2((k) => ratio(ev[k]?.opsPerSec, ev[M]?.opsPerSec))],
@@ -758,7 +759,7 @@ const B = "baseline";
 const callCpu = (k: string): number =>
   (cpu[k]?.[CONC]?.caller ?? NaN) + (cpu[k]?.[CONC]?.responder ?? NaN);
 const vsBaseline: string[][] = [
-  ["this tree vs baseline (DenoTransport)", "this tree", "baseline", "ratio"],
+  ["this tree (default client) vs baseline", "this tree", "baseline", "ratio"],
   [
     "local call, ops/s",
     fmtOps(local.denolecular?.opsPerSec),
@@ -773,33 +774,33 @@ const vsBaseline: string[][] = [
   ],
   [
     "remote, 1 in flight: ops/s",
-    fmtOps(c[DD]?.seq?.opsPerSec),
+    fmtOps(c[D]?.seq?.opsPerSec),
     fmtOps(c[B]?.seq?.opsPerSec),
-    fmtRatio(ratio(c[DD]?.seq?.opsPerSec, c[B]?.seq?.opsPerSec)),
+    fmtRatio(ratio(c[D]?.seq?.opsPerSec, c[B]?.seq?.opsPerSec)),
   ],
   [
     "remote, 1 in flight: p50 ms (lower is better)",
-    fmtMs(c[DD]?.seq?.p50),
+    fmtMs(c[D]?.seq?.p50),
     fmtMs(c[B]?.seq?.p50),
-    fmtRatio(ratio(c[DD]?.seq?.p50, c[B]?.seq?.p50)),
+    fmtRatio(ratio(c[D]?.seq?.p50, c[B]?.seq?.p50)),
   ],
   [
     `remote, ${IN_FLIGHT} in flight: ops/s`,
-    fmtOps(c[DD]?.[CONC]?.opsPerSec),
+    fmtOps(c[D]?.[CONC]?.opsPerSec),
     fmtOps(c[B]?.[CONC]?.opsPerSec),
-    fmtRatio(ratio(c[DD]?.[CONC]?.opsPerSec, c[B]?.[CONC]?.opsPerSec)),
+    fmtRatio(ratio(c[D]?.[CONC]?.opsPerSec, c[B]?.[CONC]?.opsPerSec)),
   ],
   [
     `remote, ${IN_FLIGHT} in flight: caller + responder CPU µs/call (lower is better)`,
-    fmtUs(callCpu(DD)),
+    fmtUs(callCpu(D)),
     fmtUs(callCpu(B)),
-    fmtRatio(ratio(callCpu(DD), callCpu(B))),
+    fmtRatio(ratio(callCpu(D), callCpu(B))),
   ],
   [
     "events over NATS, received/s",
-    fmtOps(ev[DD]?.opsPerSec),
+    fmtOps(ev[D]?.opsPerSec),
     fmtOps(ev[B]?.opsPerSec),
-    fmtRatio(ratio(ev[DD]?.opsPerSec, ev[B]?.opsPerSec)),
+    fmtRatio(ratio(ev[D]?.opsPerSec, ev[B]?.opsPerSec)),
   ],
 ];
 
@@ -848,7 +849,7 @@ const payloadRows: string[][] = [
   }),
 ];
 const payloadRatios: string[][] = [
-  ["payload ratio", "Denolecular (node tr.)", "Denolecular (DenoTransport)"],
+  ["payload ratio", "Denolecular (wire, default)", "Denolecular (nats.js, DenoTransport)"],
   ...PAYLOAD_SIZES.flatMap((size) => {
     const n = payloadName(size);
     return [
@@ -857,7 +858,7 @@ const payloadRatios: string[][] = [
         ...r2((k) => ratio(c[k]?.[n]?.opsPerSec, c[M]?.[n]?.opsPerSec)),
       ],
       [
-        `${kib(size)}: calls/s vs raw floor (same transport)`,
+        `${kib(size)}: calls/s vs the bare nats.js floor (DenoTransport)`,
         ...r2((k) => ratio(c[k]?.[n]?.opsPerSec, c[rawOf(k)]?.[n]?.opsPerSec)),
       ],
       [
@@ -905,8 +906,7 @@ function targetsFor(k: string): Target[] {
       holds: check(r32, (x) => x >= 1.6),
     },
     {
-      name:
-        `remote ${IN_FLIGHT} in flight ≥ 1.0× the bare nats.js floor (same transport, same run)`,
+      name: `remote ${IN_FLIGHT} in flight ≥ 1.0× the bare nats.js floor (DenoTransport, same run)`,
       value: fmtRatio(floor),
       holds: check(floor, (x) => x >= 1.0),
     },
@@ -944,8 +944,8 @@ function targetsFor(k: string): Target[] {
       };
     }),
   ];
-  // The cluster runs on the default transport only.
-  if (k === DD) {
+  // The cluster runs on the default client only.
+  if (k === D) {
     for (const t of manyNodesTargets(nodesOut)) {
       list.push({
         name: t.name,
@@ -1013,7 +1013,7 @@ if (foreignMax > 0.15) {
 for (const [k, list] of Object.entries(targets)) {
   console.log(
     `\nTargets — ${
-      k === D ? 'Denolecular, transport: "node"' : "Denolecular, DenoTransport (default)"
+      k === D ? "Denolecular, default NATS client (wire)" : 'Denolecular, transport: "deno"'
     }:`,
   );
   for (const t of list) {

@@ -119,7 +119,7 @@ export async function clusterRun(
       url: o.url,
       namespace,
       nodeID: `${namespace}-${i}`,
-      transport: "deno",
+      transport: "wire",
       services: o.services,
       prefix: `n${i}s`,
       expectServices,
@@ -253,7 +253,7 @@ export function manyNodesReport(
     `(a wave once the previous one is ready), one nats-server, a namespace per stack`,
     "",
     table([
-      ["many nodes", "Denolecular (DenoTransport)", "Moleculer 0.15.2", "ratio"],
+      ["many nodes", "Denolecular", "Moleculer 0.15.2", "ratio"],
       ...rows.map(([name, fmt, k]) => [
         name,
         fmt(d),
