@@ -41,6 +41,7 @@ import { denoTransportFactory } from "./deno_transport.ts";
 import type { TransporterListener, TransporterSubscription } from "../transporter.ts";
 import type { NatsSettings } from "./options.ts";
 import { toError } from "../../_util/values.ts";
+import { notifyListener, reportError } from "../_listener.ts";
 
 /** Called with the bytes of each message of a subscription. */
 export type NatsMessageHandler = (data: Uint8Array) => unknown;
@@ -290,19 +291,11 @@ export class NatsClient {
   }
 
   #notify(event: "onDisconnect" | "onReconnect"): void {
-    try {
-      this.#listener[event]?.();
-    } catch (error) {
-      this.#notifyError(error);
-    }
+    notifyListener(this.#listener, event);
   }
 
   #notifyError(error: unknown): void {
-    try {
-      this.#listener.onError?.(toError(error));
-    } catch {
-      // A throwing listener must not break the client loop.
-    }
+    reportError(this.#listener, error);
   }
 
   /**

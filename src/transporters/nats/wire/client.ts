@@ -38,6 +38,7 @@ import {
 } from "./connection.ts";
 import { type PoolServer, ServerPool } from "./servers.ts";
 import { checkSubject } from "./writer.ts";
+import { notifyListener, reportError } from "../../_listener.ts";
 
 /** Called with the bytes of each message of a subscription. */
 export type WireMessageHandler = (data: Uint8Array) => unknown;
@@ -312,19 +313,11 @@ export class WireClient implements ConnectionEvents {
   }
 
   #notify(event: "onDisconnect" | "onReconnect"): void {
-    try {
-      this.#listener[event]?.();
-    } catch (error) {
-      this.#notifyError(error);
-    }
+    notifyListener(this.#listener, event);
   }
 
   #notifyError(error: unknown): void {
-    try {
-      this.#listener.onError?.(toError(error));
-    } catch {
-      // A throwing listener must not break the client loop.
-    }
+    reportError(this.#listener, error);
   }
 
   /**
