@@ -23,7 +23,7 @@ const o = options<{
 const broker = new ServiceBroker({
   nodeID: o.nodeID,
   logger: false,
-  ...(o.url ? { namespace: o.namespace, transporter: natsTransporter(o.url, "deno") } : {}),
+  ...(o.url ? { namespace: o.namespace, transporter: natsTransporter(o.url, "wire") } : {}),
 });
 if (o.role === "responder" || !o.remote) {
   broker.createService({

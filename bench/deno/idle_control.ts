@@ -12,7 +12,7 @@
 import { answerSamples, natsTransporter, options, report } from "./_transport.ts";
 
 const o = options<{ url: string; namespace: string; nodeID: string }>();
-const nats = natsTransporter(o.url, "deno");
+const nats = natsTransporter(o.url, "wire");
 let heard = 0;
 await nats.connect({
   namespace: o.namespace,

@@ -31,7 +31,7 @@ const broker = new ServiceBroker({
   nodeID: `deno-${o.role}-${o.mode}`,
   namespace: o.ns,
   logger: false,
-  ...(o.role === "local" ? {} : { transporter: natsTransporter(o.url, "deno") }),
+  ...(o.role === "local" ? {} : { transporter: natsTransporter(o.url, "wire") }),
   ...MODES[o.mode],
 });
 const params = { a: 1, b: 2 };
