@@ -24,7 +24,8 @@
  * bench/node/soak_caller.mjs) that calls its 10-service node at RATE calls/s and emits RATE/10
  * events/s (the mix of bench/_shared/soak_load.mjs), each stack in a namespace of its own so that
  * neither serves the other's calls. The callers are sampled like the nodes; the summary is then
- * ready, 1 min, 10 min, end, growth 1 → 10 min and 10 min → end, the heapUsed slope, and the
+ * ready, 1 min, 10 min, end, growth 1 → 10 min and 10 min → end, the heapUsed slopes from 1 min
+ * and from 10 min on, and the
  * callers' counts (calls, calls/s achieved, errors, timeouts). Unexpected errors, timeouts or hung
  * calls make the run fail (exit code 1) after the summary. Writes soak_load.json.
  *
@@ -289,6 +290,8 @@ interface StackSummary {
   vmRssMB: Points;
   heapUsedMB?: Points;
   heapUsedSlopeKBPerMin1MinToEnd?: number | null;
+  /** Under load only: a one-off drop or step during warm-up weighs less from here on. */
+  heapUsedSlopeKBPerMin10MinToEnd?: number | null;
 }
 
 function points(
@@ -310,21 +313,25 @@ function points(
   return p;
 }
 
-const from1Min = rows.slice(Math.round(60 / EVERY_S));
+/** Slope of `name`'s heapUsed (KB/min) from the sample nearest `fromS` on. */
+const heapSlope = (name: string, fromS: number): number | null => {
+  const kbPerMin = slope(
+    rows.slice(Math.round(fromS / EVERY_S)).flatMap((r) => {
+      const used = r.stacks[name]?.self?.heapUsed;
+      return used === undefined ? [] : [[r.t / 60, used / 1024] as [number, number]];
+    }),
+  );
+  return kbPerMin === null ? null : round(kbPerMin, 1);
+};
 const summary: Record<string, StackSummary> = Object.fromEntries(nodes.map((n) => {
   const vmRssMB = points(n.name, (s) => s.vmRssMB, 1);
   if (!GC) return [n.name, { vmRssMB } satisfies StackSummary];
   const heapUsedMB = points(n.name, (s) => s.heapUsedMB, 2);
-  const kbPerMin = slope(
-    from1Min.flatMap((r) => {
-      const used = r.stacks[n.name]?.self?.heapUsed;
-      return used === undefined ? [] : [[r.t / 60, used / 1024] as [number, number]];
-    }),
-  );
   const s: StackSummary = {
     vmRssMB,
     heapUsedMB,
-    heapUsedSlopeKBPerMin1MinToEnd: kbPerMin === null ? null : round(kbPerMin, 1),
+    heapUsedSlopeKBPerMin1MinToEnd: heapSlope(n.name, 60),
+    ...(LOAD > 0 ? { heapUsedSlopeKBPerMin10MinToEnd: heapSlope(n.name, 600) } : {}),
   };
   return [n.name, s];
 }));
@@ -351,6 +358,12 @@ if (GC) {
     "heapUsed slope, KB/min",
     (name) => ["", fmt(summary[name]?.heapUsedSlopeKBPerMin1MinToEnd, 1, true)],
   );
+  if (LOAD > 0) {
+    printLine(
+      "heapUsed slope 10 min →",
+      (name) => ["", fmt(summary[name]?.heapUsedSlopeKBPerMin10MinToEnd, 1, true)],
+    );
+  }
 }
 const LOAD_ROWS: ReadonlyArray<readonly [string, (l: LoadTotals) => number]> = [
   ["calls", (l) => l.calls],
