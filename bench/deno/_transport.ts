@@ -72,20 +72,42 @@ export function report(obj: Record<string, unknown>): void {
   console.log(JSON.stringify(obj));
 }
 
+/** What a process that answers samples may add to them, and the other commands it takes. */
+export interface SampleOptions {
+  /** Fields added to each sample line (read after the GC, so its garbage is not measured). */
+  extra?: () => Record<string, unknown>;
+  /** Any other stdin line; awaited before the next line is read. */
+  command?: (line: string) => void | Promise<void>;
+}
+
 /**
  * Answer each stdin line `sample` with `{type: "sample", gc, rss, heapUsed, heapTotal, external}`
  * (bytes, `Deno.memoryUsage()`), taken right after a full GC when one is exposed
  * (`--v8-flags=--expose-gc`; `gc` says whether it was). Returns when stdin closes.
+ *
+ * @param opts Extra sample fields and a handler for other lines; none by default.
  */
-export async function answerSamples(): Promise<void> {
+export async function answerSamples(opts: SampleOptions = {}): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  for await (const line of stdinLines()) {
-    if (line.trim() !== "sample") continue;
+  for await (const raw of stdinLines()) {
+    const line = raw.trim();
+    if (line !== "sample") {
+      if (line) await opts.command?.(line);
+      continue;
+    }
     // Twice: memory held by weak references and finalizers is only reclaimed by a later cycle.
     gc?.();
     gc?.();
     const { rss, heapUsed, heapTotal, external } = Deno.memoryUsage();
-    report({ type: "sample", gc: gc !== undefined, rss, heapUsed, heapTotal, external });
+    report({
+      type: "sample",
+      gc: gc !== undefined,
+      rss,
+      heapUsed,
+      heapTotal,
+      external,
+      ...opts.extra?.(),
+    });
   }
 }
 

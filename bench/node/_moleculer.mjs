@@ -27,3 +27,35 @@ export function stdinLines() {
 export async function stdinClosed() {
   for await (const _ of stdinLines()) { /* ignore input */ }
 }
+
+/**
+ * Answer each stdin line `sample` with {type: "sample", gc, rss, heapUsed, heapTotal, external}
+ * (bytes, process.memoryUsage()), taken right after a full GC when one is available (gc: true,
+ * needs --expose-gc), plus the fields of `extra()`; any other line goes to `command(line)`, awaited
+ * before the next is read. Resolves when stdin closes. The mirror of answerSamples in
+ * bench/deno/_transport.ts.
+ */
+export async function answerSamples({ extra, command } = {}) {
+  // Only defined under --expose-gc.
+  const gc = globalThis.gc;
+  for await (const raw of stdinLines()) {
+    const line = raw.trim();
+    if (line !== "sample") {
+      if (line) await command?.(line);
+      continue;
+    }
+    // Twice: memory held by weak references and finalizers is only reclaimed by a later cycle.
+    gc?.();
+    gc?.();
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    report({
+      type: "sample",
+      gc: gc !== undefined,
+      rss,
+      heapUsed,
+      heapTotal,
+      external,
+      ...extra?.(),
+    });
+  }
+}
