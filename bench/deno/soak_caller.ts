@@ -27,7 +27,7 @@ const broker = new ServiceBroker({
   nodeID: o.nodeID,
   namespace: o.namespace,
   logger: false,
-  transporter: natsTransporter(o.url, "deno"),
+  transporter: natsTransporter(o.url, "wire"),
 });
 await broker.start();
 await broker.waitForServices(Array.from({ length: 10 }, (_, i) => `svc${i}`), 30_000);
