@@ -272,7 +272,7 @@ export type {
 } from "./src/registry/registry.ts";
 export type { EndpointList, ListedEndpoint } from "./src/registry/endpoint_list.ts";
 export { MemoryTransporter } from "./src/transporters/memory.ts";
-export type { NatsTransporterOptions } from "./src/transporters/nats/options.ts";
+export type { NatsTransporterOptions, NatsTransportKind } from "./src/transporters/nats/options.ts";
 export type { RedisTransporterOptions } from "./src/transporters/redis/options.ts";
 export type { MqttTransporterOptions } from "./src/transporters/mqtt/options.ts";
 export type { AmqpTransporterOptions } from "./src/transporters/amqp/options.ts";

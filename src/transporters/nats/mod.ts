@@ -23,4 +23,4 @@
 
 export { NatsTransporter } from "./nats.ts";
 export { parseNatsUrl } from "./options.ts";
-export type { NatsTransporterOptions } from "./options.ts";
+export type { NatsTransporterOptions, NatsTransportKind } from "./options.ts";
