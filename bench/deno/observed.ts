@@ -26,12 +26,13 @@ const transport: typeof import("./_transport.ts") = await import(
   root ? new URL("bench/deno/_transport.ts", root).href : "./_transport.ts"
 );
 const { ServiceBroker } = lib;
-const { natsTransporter, report, stdinLines } = transport;
+const { report, stdinLines } = transport;
 const broker = new ServiceBroker({
   nodeID: `deno-${o.role}-${o.mode}`,
   namespace: o.ns,
   logger: false,
-  ...(o.role === "local" ? {} : { transporter: natsTransporter(o.url, "wire") }),
+  // The URL: each checkout's own default NATS client (`--baseline` runs an older one).
+  ...(o.role === "local" ? {} : { transporter: o.url }),
   ...MODES[o.mode],
 });
 const params = { a: 1, b: 2 };
