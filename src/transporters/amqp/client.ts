@@ -17,6 +17,7 @@ import { BrokerDisconnectedError } from "../../errors.ts";
 import { toError } from "../../_util/values.ts";
 import type { TransporterListener, TransporterSubscription } from "../transporter.ts";
 import type { AmqpSettings } from "./options.ts";
+import { notConnected } from "../_errors.ts";
 
 /**
  * What a consumer does with each message's bytes. For a consumer that acknowledges, a returned
@@ -228,12 +229,7 @@ export class AmqpClient {
   #ready(what: string): Channel {
     const channel = this.#channel;
     if (channel === undefined || !this.connected) {
-      throw new BrokerDisconnectedError(
-        `Cannot ${what}: ${
-          this.#down ? "reconnecting to" : "not connected to"
-        } AMQP at ${this.url}`,
-        { url: this.url },
-      );
+      throw notConnected(what, "AMQP", this.url, this.#down);
     }
     return channel;
   }

@@ -13,6 +13,7 @@ import { toError } from "../../_util/values.ts";
 import type { TopicClient } from "../topic_transporter.ts";
 import type { TransporterListener, TransporterSubscription } from "../transporter.ts";
 import type { MqttSettings } from "./options.ts";
+import { notConnected } from "../_errors.ts";
 
 type Client = ReturnType<typeof mqtt.connect>;
 
@@ -238,14 +239,7 @@ export class MqttClient implements TopicClient {
   publish(topic: string, data: Uint8Array): Promise<void> {
     const client = this.#client;
     if (client === undefined || !this.connected) {
-      return Promise.reject(
-        new BrokerDisconnectedError(
-          `Cannot publish to "${topic}": ${
-            this.#down ? "reconnecting to" : "not connected to"
-          } MQTT at ${this.url}`,
-          { url: this.url },
-        ),
-      );
+      return Promise.reject(notConnected(`publish to "${topic}"`, "MQTT", this.url, this.#down));
     }
     return new Promise((resolve, reject) => {
       client.publish(

@@ -42,6 +42,7 @@ import type { TransporterListener, TransporterSubscription } from "../transporte
 import type { NatsSettings } from "./options.ts";
 import { toError } from "../../_util/values.ts";
 import { notifyListener, reportError } from "../_listener.ts";
+import { notConnected } from "../_errors.ts";
 
 /** Called with the bytes of each message of a subscription. */
 export type NatsMessageHandler = (data: Uint8Array) => unknown;
@@ -419,14 +420,7 @@ export class NatsClient {
   publish(subject: string, data: Uint8Array): Promise<void> {
     const nc = this.#nc;
     if (!nc || nc.isClosed() || this.#closing || this.#down) {
-      return Promise.reject(
-        new BrokerDisconnectedError(
-          `Cannot publish to "${subject}": ${
-            this.#down ? "reconnecting to" : "not connected to"
-          } NATS at ${this.url}`,
-          { url: this.url },
-        ),
-      );
+      return Promise.reject(notConnected(`publish to "${subject}"`, "NATS", this.url, this.#down));
     }
     const max = this.#maxPayload;
     if (max !== undefined && data.length > max) {

@@ -17,6 +17,7 @@ import { toError } from "../../_util/values.ts";
 import type { TransporterListener, TransporterSubscription } from "../transporter.ts";
 import type { RedisSettings } from "./options.ts";
 import type { TopicClient } from "../topic_transporter.ts";
+import { notConnected } from "../_errors.ts";
 
 /** Called with the bytes of each message of a channel. */
 export type RedisMessageHandler = (data: Uint8Array) => void;
@@ -289,14 +290,7 @@ export class RedisClient implements TopicClient {
   publish(channel: string, data: Uint8Array): Promise<void> {
     const pub = this.#pub;
     if (pub === undefined || !this.connected) {
-      return Promise.reject(
-        new BrokerDisconnectedError(
-          `Cannot publish to "${channel}": ${
-            this.#down ? "reconnecting to" : "not connected to"
-          } Redis at ${this.url}`,
-          { url: this.url },
-        ),
-      );
+      return Promise.reject(notConnected(`publish to "${channel}"`, "Redis", this.url, this.#down));
     }
     // Not awaited: the reply (the number of receivers) says nothing the caller needs, and
     // commands keep their order on the connection. A failure is reported, never silent.

@@ -39,6 +39,7 @@ import {
 import { type PoolServer, ServerPool } from "./servers.ts";
 import { checkSubject } from "./writer.ts";
 import { notifyListener, reportError } from "../../_listener.ts";
+import { notConnected } from "../../_errors.ts";
 
 /** Called with the bytes of each message of a subscription. */
 export type WireMessageHandler = (data: Uint8Array) => unknown;
@@ -424,14 +425,7 @@ export class WireClient implements ConnectionEvents {
   publish(subject: string, data: Uint8Array): Promise<void> {
     const conn = this.#conn;
     if (conn === undefined || this.#closing !== undefined) {
-      return Promise.reject(
-        new BrokerDisconnectedError(
-          `Cannot publish to "${subject}": ${
-            this.#down ? "reconnecting to" : "not connected to"
-          } NATS at ${this.url}`,
-          { url: this.url },
-        ),
-      );
+      return Promise.reject(notConnected(`publish to "${subject}"`, "NATS", this.url, this.#down));
     }
     const max = this.#maxPayload;
     if (max !== undefined && data.length > max) {
