@@ -17,6 +17,7 @@ import { BrokerDisconnectedError, MoleculerError } from "../../src/errors.ts";
 import type { PacketType } from "../../src/core/protocol.ts";
 import { MemoryTransporter } from "../../src/transporters/memory.ts";
 import { NatsTransporter } from "../../src/transporters/nats/nats.ts";
+import type { NatsTransportKind } from "../../src/transporters/nats/options.ts";
 import { TcpTransporter } from "../../src/transporters/tcp/tcp.ts";
 import { AmqpTransporter } from "../../src/transporters/amqp/amqp.ts";
 import { MqttTransporter } from "../../src/transporters/mqtt/mqtt.ts";
@@ -82,6 +83,25 @@ const NODE_IDS = [
   "early",
 ];
 
+/** A NATS transporter on one of its clients (`"wire"` is the default), on a private server. */
+function nats(name: string, transport: NatsTransportKind): Implementation {
+  return {
+    name,
+    balances: true,
+    balancedPatterns: true,
+    broadcast: true,
+    unknownTargetRejects: false,
+    orderAcrossTypes: true,
+    async setup() {
+      const server = await startNatsServer();
+      return {
+        make: () => new NatsTransporter({ servers: server.url, reconnectTimeWait: 50, transport }),
+        [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
+      };
+    },
+  };
+}
+
 const IMPLEMENTATIONS: Implementation[] = [
   {
     name: "Memory",
@@ -98,41 +118,8 @@ const IMPLEMENTATIONS: Implementation[] = [
       });
     },
   },
-  {
-    name: "NATS",
-    balances: true,
-    balancedPatterns: true,
-    broadcast: true,
-    unknownTargetRejects: false,
-    orderAcrossTypes: true,
-    async setup() {
-      const server = await startNatsServer();
-      return {
-        make: () => new NatsTransporter({ servers: server.url, reconnectTimeWait: 50 }),
-        [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
-      };
-    },
-  },
-  {
-    name: "NATS (wire)",
-    balances: true,
-    balancedPatterns: true,
-    broadcast: true,
-    unknownTargetRejects: false,
-    orderAcrossTypes: true,
-    async setup() {
-      const server = await startNatsServer();
-      return {
-        make: () =>
-          new NatsTransporter({
-            servers: server.url,
-            reconnectTimeWait: 50,
-            transport: "wire",
-          }),
-        [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
-      };
-    },
-  },
+  nats("NATS", "wire"),
+  nats("NATS (nats.js on DenoTransport)", "deno"),
   {
     name: "TCP",
     balances: false,
