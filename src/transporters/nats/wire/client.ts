@@ -40,6 +40,7 @@ import { type PoolServer, ServerPool } from "./servers.ts";
 import { checkSubject } from "./writer.ts";
 import { notifyListener, reportError } from "../../_listener.ts";
 import { notConnected } from "../../_errors.ts";
+import { delay } from "../../../_util/async.ts";
 
 /** Called with the bytes of each message of a subscription. */
 export type WireMessageHandler = (data: Uint8Array) => unknown;
@@ -273,7 +274,7 @@ export class WireClient implements ConnectionEvents {
         // A random extra wait, as nats.js adds (`reconnectJitter`): the nodes of a cluster that
         // lost the same server do not all come back in the same instant.
         if (since < wait) {
-          await sleep(wait - since + Math.random() * RECONNECT_JITTER, abort.signal);
+          await delay(wait - since + Math.random() * RECONNECT_JITTER, abort.signal);
         }
         if (abort.signal.aborted) return;
         let conn: WireConnection;
@@ -445,17 +446,4 @@ export class WireClient implements ConnectionEvents {
     }
     return QUEUED;
   }
-}
-
-/** Wait `ms`, or less if `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
