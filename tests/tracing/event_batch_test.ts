@@ -78,7 +78,8 @@ Deno.test("Event exporter batch: started spans and span converters see the span 
 });
 
 Deno.test("Event exporter batch: a batch larger than a chunk keeps every span, in order", () => {
-  const { e, sent } = exporter({});
+  // No limit (Moleculer's behaviour): every span waits for the interval.
+  const { e, sent } = exporter({ maxBatchSize: 0 });
   const n = 5000;
   for (let i = 0; i < n; i++) {
     const s = new Span(NO_TRACER, `s${i}`).start();
@@ -91,4 +92,55 @@ Deno.test("Event exporter batch: a batch larger than a chunk keeps every span, i
   assert.deepEqual(sent[0]!.map((s) => s.name), Array.from({ length: n }, (_, i) => `s${i}`));
   e.flush();
   assert.equal(sent.length, 1, "nothing left to send");
+});
+
+/** Finish `n` spans named `<prefix><i>` into the exporter. */
+function finishSpans(e: EventTraceExporter, prefix: string, n: number): void {
+  for (let i = 0; i < n; i++) e.spanFinished(new Span(NO_TRACER, `${prefix}${i}`).start().finish());
+}
+
+Deno.test("Event exporter batch: a batch goes out early once it holds maxBatchSize spans (1000 by default)", () => {
+  const { e, sent } = exporter({});
+  finishSpans(e, "s", 2500);
+  assert.deepEqual(sent.map((b) => b.length), [1000, 1000], "two full batches went out early");
+  e.flush();
+  assert.deepEqual(sent.map((b) => b.length), [1000, 1000, 500]);
+  // In order, none twice, none lost.
+  assert.deepEqual(
+    sent.flat().map((s) => s.name),
+    Array.from({ length: 2500 }, (_, i) => `s${i}`),
+  );
+
+  const small = exporter({ maxBatchSize: 3 });
+  finishSpans(small.e, "t", 7);
+  small.e.stop();
+  assert.deepEqual(small.sent.map((b) => b.map((s) => s.name)), [
+    ["t0", "t1", "t2"],
+    ["t3", "t4", "t5"],
+    ["t6"],
+  ]);
+});
+
+Deno.test("Event exporter batch: a reused chunk sends only the spans of its own batch", () => {
+  const { e, sent } = exporter({ maxBatchSize: 0 });
+  finishSpans(e, "first", 5);
+  e.flush();
+  finishSpans(e, "second", 2);
+  const started = new Span(NO_TRACER, "started").start();
+  e.spanFinished(started.finish());
+  e.flush();
+  assert.deepEqual(sent[1]!.map((s) => s.name), ["second0", "second1", "started"]);
+  assert.deepEqual(Object.keys(sent[1]![0]!), Object.keys(moleculerPayload(started)));
+});
+
+Deno.test("Event exporter batch: a bad maxBatchSize names the option and the fix", () => {
+  for (const bad of [-1, 1.5, "10", Number.NaN]) {
+    assert.throws(
+      () => new EventTraceExporter({ maxBatchSize: bad as number }),
+      (err: Error) =>
+        err.name === "BrokerOptionsError" &&
+        err.message.includes("'tracing.exporter.options.maxBatchSize'") &&
+        err.message.includes("0: no limit"),
+    );
+  }
 });

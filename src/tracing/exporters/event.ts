@@ -1,11 +1,13 @@
 /**
  * The Event exporter: finished spans go out as the `$tracing.spans` event (an array of spans),
  * batched every `interval` seconds, as Moleculer's `EventTraceExporter` sends them — what
- * Moleculer's tooling and any service of the cluster can consume.
+ * Moleculer's tooling and any service of the cluster can consume. Unlike Moleculer's, a batch
+ * goes out early once it holds `maxBatchSize` spans (1000).
  *
  * @module
  */
 
+import { BrokerOptionsError } from "../../errors.ts";
 import type { Span } from "../span.ts";
 import { errorToObject, type ExporterTracer, type TraceExporter } from "./exporter.ts";
 import { SpanBatch, type SpanRecord } from "./span_batch.ts";
@@ -24,6 +26,14 @@ export interface EventExporterOptions {
   groups?: string[] | null;
   /** Seconds between batches; 0 sends each span at once. @default {5} */
   interval?: number;
+  /**
+   * Send a batch early once it holds this many spans; 0 for no limit (Moleculer's exporter has
+   * none). It bounds what a busy node keeps between batches, and the size of each event: a
+   * `$tracing.spans` that goes to another node must fit in one packet (1 MB on a default NATS
+   * server), and a span with its params and response tags is ~0.5 KB of JSON.
+   * @default {1000}
+   */
+  maxBatchSize?: number;
   /** Turns a span into what is sent. @default {null} (the span's fields) */
   spanConverter?: ((span: Span) => unknown) | null;
   /** Tags added to every span. @default {null} */
@@ -51,10 +61,20 @@ export class EventTraceExporter implements TraceExporter {
       broadcast: false,
       groups: null,
       interval: 5,
+      maxBatchSize: 1000,
       spanConverter: null,
       defaultTags: null,
       ...opts,
     };
+    const max = this.opts.maxBatchSize;
+    if (!Number.isSafeInteger(max) || max < 0) {
+      throw new BrokerOptionsError(
+        `Option 'tracing.exporter.options.maxBatchSize' must be a whole number ≥ 0 (0: no limit), got ${
+          JSON.stringify(max)
+        }`,
+        { option: "tracing.exporter.options.maxBatchSize", value: max },
+      );
+    }
   }
 
   /**
@@ -106,9 +126,12 @@ export class EventTraceExporter implements TraceExporter {
     return span.tags.eventName !== this.opts.eventName;
   }
 
-  /** Without an interval, each span goes out at once. */
+  /** Without an interval, each span goes out at once; with one, a full batch goes out early. */
   #added(): void {
     if (this.#timer === undefined) this.flush();
+    else if (this.opts.maxBatchSize > 0 && this.#batch.length >= this.opts.maxBatchSize) {
+      this.flush();
+    }
   }
 
   /** Send the queued spans now. */

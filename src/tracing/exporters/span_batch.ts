@@ -74,6 +74,8 @@ export class SpanBatch {
   #chunks: Chunk[] = [];
   #last: Chunk | null = null;
   #length = 0;
+  /** The first chunk of the last batch taken, emptied: batches sent often reuse one chunk. */
+  #spare: Chunk | null = null;
 
   /** Spans in the batch. */
   get length(): number {
@@ -84,7 +86,8 @@ export class SpanBatch {
   #chunk(): Chunk {
     const last = this.#last;
     if (last !== null && last.used <= last.refs.length - REFS) return last;
-    const c = newChunk();
+    const c = this.#spare ?? newChunk();
+    this.#spare = null;
     this.#chunks.push(c);
     return this.#last = c;
   }
@@ -169,6 +172,14 @@ export class SpanBatch {
         i += REFS;
         t += TIMES;
       }
+    }
+    const first = this.#chunks[0];
+    if (first !== undefined) {
+      // Emptied, it holds nothing of the batch sent: the spans' tags die with their event.
+      first.refs.fill(undefined, 0, first.used);
+      first.used = 0;
+      first.finished = 0;
+      this.#spare = first;
     }
     this.#chunks = [];
     this.#last = null;
