@@ -36,19 +36,28 @@ import type { TransportFactory } from "@nats-io/nats-core/internal";
 import { nodeResolveHost, NodeTransport } from "@nats-io/transport-node/lib/node_transport.js";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { BrokerDisconnectedError, MoleculerError } from "../../errors.ts";
+import { BrokerDisconnectedError } from "../../errors.ts";
+import {
+  cannotSubscribe,
+  connectError,
+  type ConnectFailure,
+  connectionClosed,
+  maxPayloadExceeded,
+} from "./_errors.ts";
 import { denoTransportFactory } from "./deno_transport.ts";
 import type { TransporterListener, TransporterSubscription } from "../transporter.ts";
-import type { NatsSettings } from "./options.ts";
+import {
+  DEFAULT_DRAIN_TIMEOUT,
+  DEFAULT_RECONNECT_TIME_WAIT,
+  DEFAULT_TIMEOUT,
+  type NatsSettings,
+} from "./options.ts";
 import { toError } from "../../_util/values.ts";
 import { notifyListener, reportError } from "../_listener.ts";
 import { notConnected } from "../_errors.ts";
 
 /** Called with the bytes of each message of a subscription. */
 export type NatsMessageHandler = (data: Uint8Array) => unknown;
-
-const DEFAULT_DRAIN_TIMEOUT = 5_000;
-const DEFAULT_RECONNECT_TIME_WAIT = 2_000;
 
 /**
  * The Node transport of nats.js, hardened for Deno's `node:net`: there a socket that nats.js has
@@ -219,28 +228,16 @@ export class NatsClient {
 
   #connectError(error: unknown): BrokerDisconnectedError {
     const cause = toError(error);
-    let reason: string;
-    if (cause instanceof natsErrors.AuthorizationError) {
-      const given = this.#credentials.token !== undefined
-        ? "the token was rejected"
-        : this.#credentials.user !== undefined
-        ? `user "${this.#credentials.user}" and its password were rejected`
-        : "no credentials were given";
-      reason = `authorization failed (${cause.message}): ${given}`;
-    } else if (cause instanceof natsErrors.TimeoutError) {
-      reason = `timed out after ${this.#options.timeout ?? 20_000} ms`;
-    } else {
-      reason = cause.message || cause.name;
-      if (/certificate|self[- ]signed|\bSSL\b|\bTLS\b|handshake/i.test(reason)) {
-        reason += this.#tls?.caFile === undefined && this.#tls?.ca === undefined
-          ? " (TLS: give the CA that signed the server's certificate as tls: { caFile })"
-          : " (TLS: check tls.caFile and the server's certificate)";
-      }
-    }
-    return new BrokerDisconnectedError(`Cannot connect to NATS at ${this.url}: ${reason}`, {
-      url: this.url,
-      reason,
-    }, { cause });
+    const failure: ConnectFailure = cause instanceof natsErrors.AuthorizationError
+      ? { auth: cause.message }
+      : cause instanceof natsErrors.TimeoutError
+      ? { timeout: this.#options.timeout ?? DEFAULT_TIMEOUT }
+      : { message: cause.message || cause.name };
+    return connectError(
+      { url: this.url, credentials: this.#credentials, tls: this.#tls },
+      failure,
+      cause,
+    );
   }
 
   #watch(nc: NatsConnection): void {
@@ -279,13 +276,7 @@ export class NatsClient {
       // Closed without disconnect(): reconnect attempts exhausted, or an auth failure on reconnect.
       const wasDown = this.#down;
       this.#down = true;
-      this.#notifyError(
-        new BrokerDisconnectedError(
-          `The NATS connection to ${this.url} closed${error ? `: ${error.message}` : ""}`,
-          { url: this.url },
-          error ? { cause: error } : undefined,
-        ),
-      );
+      this.#notifyError(connectionClosed(this.url, error || undefined));
       if (!wasDown) this.#notify("onDisconnect");
     });
     this.#watchers = [status, closed];
@@ -365,10 +356,7 @@ export class NatsClient {
   subscribe(subject: string, handler: NatsMessageHandler, queue?: string): TransporterSubscription {
     const nc = this.#nc;
     if (!nc || nc.isClosed() || this.#closing) {
-      throw new BrokerDisconnectedError(
-        `Cannot subscribe to "${subject}": not connected to NATS at ${this.url}`,
-        { url: this.url },
-      );
+      throw cannotSubscribe(subject, this.url);
     }
     const opts: SubscriptionOptions = {
       callback: (err, msg) => {
@@ -424,7 +412,7 @@ export class NatsClient {
     }
     const max = this.#maxPayload;
     if (max !== undefined && data.length > max) {
-      return Promise.reject(this.#tooLarge(subject, data.length, max));
+      return Promise.reject(maxPayloadExceeded(subject, data.length, max));
     }
     try {
       nc.publish(subject, data);
@@ -432,15 +420,6 @@ export class NatsClient {
       return Promise.reject(this.#mapError(error, subject, data.length));
     }
     return Promise.resolve();
-  }
-
-  #tooLarge(subject: string, size: number, max: number): MoleculerError {
-    return new MoleculerError(
-      `Packet of ${size} bytes exceeds the NATS server's max_payload of ${max} bytes`,
-      500,
-      "MAX_PAYLOAD_EXCEEDED",
-      { subject, size, maxPayload: max },
-    );
   }
 
   #mapError(error: unknown, subject: string, size?: number): Error {
@@ -464,7 +443,7 @@ export class NatsClient {
       /max_payload/.test(error.message)
     ) {
       const max = this.#nc?.info?.max_payload ?? this.#maxPayload ?? 0;
-      return this.#tooLarge(subject, size, max);
+      return maxPayloadExceeded(subject, size, max);
     }
     return toError(error);
   }

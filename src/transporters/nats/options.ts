@@ -144,6 +144,13 @@ export interface NatsSettings {
 /** Where the transporter connects when no server is given. */
 const DEFAULT_SERVER = "nats://127.0.0.1:4222";
 
+/** `timeout` when not given: milliseconds allowed for each connection handshake. */
+export const DEFAULT_TIMEOUT = 20_000;
+/** `reconnectTimeWait` when not given: milliseconds between two rounds of reconnect attempts. */
+export const DEFAULT_RECONNECT_TIME_WAIT = 2_000;
+/** `drainTimeout` when not given: the longest drain of `disconnect()`, in milliseconds. */
+export const DEFAULT_DRAIN_TIMEOUT = 5_000;
+
 /** Server URLs parsed, credentials and the `tls://` scheme pulled out of them. */
 interface ParsedServers {
   servers: string[];

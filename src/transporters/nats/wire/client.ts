@@ -24,10 +24,22 @@
  * @module
  */
 
-import { BrokerDisconnectedError, MoleculerError } from "../../../errors.ts";
+import type { BrokerDisconnectedError } from "../../../errors.ts";
+import {
+  cannotSubscribe,
+  connectError,
+  type ConnectFailure,
+  connectionClosed,
+  maxPayloadExceeded,
+} from "../_errors.ts";
 import { toError } from "../../../_util/values.ts";
 import type { TransporterListener, TransporterSubscription } from "../../transporter.ts";
-import type { NatsSettings } from "../options.ts";
+import {
+  DEFAULT_DRAIN_TIMEOUT,
+  DEFAULT_RECONNECT_TIME_WAIT,
+  DEFAULT_TIMEOUT,
+  type NatsSettings,
+} from "../options.ts";
 import { type NatsTlsOptions, type ServerInfoFields, socketErrorMessage } from "../socket.ts";
 import {
   type ConnectionEvents,
@@ -45,11 +57,8 @@ import { delay } from "../../../_util/async.ts";
 /** Called with the bytes of each message of a subscription. */
 export type WireMessageHandler = (data: Uint8Array) => unknown;
 
-const DEFAULT_DRAIN_TIMEOUT = 5_000;
 /** Up to this many ms are added at random to each reconnect wait. */
 const RECONNECT_JITTER = 100;
-const DEFAULT_RECONNECT_TIME_WAIT = 2_000;
-const DEFAULT_TIMEOUT = 20_000;
 const DEFAULT_PING_INTERVAL = 120_000;
 const DEFAULT_MAX_PING_OUT = 2;
 
@@ -197,28 +206,16 @@ export class WireClient implements ConnectionEvents {
 
   #connectError(error: unknown): BrokerDisconnectedError {
     const cause = toError(error);
-    let reason: string;
-    if (cause instanceof NatsServerError && cause.auth) {
-      const given = this.#credentials.token !== undefined
-        ? "the token was rejected"
-        : this.#credentials.user !== undefined
-        ? `user "${this.#credentials.user}" and its password were rejected`
-        : "no credentials were given";
-      reason = `authorization failed (${cause.message}): ${given}`;
-    } else if (cause instanceof HandshakeTimeoutError) {
-      reason = `timed out after ${this.#options.timeout ?? DEFAULT_TIMEOUT} ms`;
-    } else {
-      reason = socketErrorMessage(error) || cause.name;
-      if (/certificate|self[- ]signed|\bSSL\b|\bTLS\b|handshake/i.test(reason)) {
-        reason += this.#tls?.caFile === undefined && this.#tls?.ca === undefined
-          ? " (TLS: give the CA that signed the server's certificate as tls: { caFile })"
-          : " (TLS: check tls.caFile and the server's certificate)";
-      }
-    }
-    return new BrokerDisconnectedError(`Cannot connect to NATS at ${this.url}: ${reason}`, {
-      url: this.url,
-      reason,
-    }, { cause });
+    const failure: ConnectFailure = cause instanceof NatsServerError && cause.auth
+      ? { auth: cause.message }
+      : cause instanceof HandshakeTimeoutError
+      ? { timeout: this.#options.timeout ?? DEFAULT_TIMEOUT }
+      : { message: socketErrorMessage(error) || cause.name };
+    return connectError(
+      { url: this.url, credentials: this.#credentials, tls: this.#tls },
+      failure,
+      cause,
+    );
   }
 
   // ConnectionEvents of the open connection.
@@ -305,13 +302,7 @@ export class WireClient implements ConnectionEvents {
     }
     // Every server used its attempts: the session is over.
     this.#session = false;
-    this.#notifyError(
-      new BrokerDisconnectedError(
-        `The NATS connection to ${this.url} closed${last ? `: ${last.message}` : ""}`,
-        { url: this.url },
-        last ? { cause: last } : undefined,
-      ),
-    );
+    this.#notifyError(connectionClosed(this.url, last));
   }
 
   #notify(event: "onDisconnect" | "onReconnect"): void {
@@ -385,10 +376,7 @@ export class WireClient implements ConnectionEvents {
    */
   subscribe(subject: string, handler: WireMessageHandler, queue?: string): TransporterSubscription {
     if (!this.#session || this.#closing) {
-      throw new BrokerDisconnectedError(
-        `Cannot subscribe to "${subject}": not connected to NATS at ${this.url}`,
-        { url: this.url },
-      );
+      throw cannotSubscribe(subject, this.url);
     }
     checkSubject(subject);
     const grouped = queue !== undefined && queue !== "";
@@ -430,14 +418,7 @@ export class WireClient implements ConnectionEvents {
     }
     const max = this.#maxPayload;
     if (max !== undefined && data.length > max) {
-      return Promise.reject(
-        new MoleculerError(
-          `Packet of ${data.length} bytes exceeds the NATS server's max_payload of ${max} bytes`,
-          500,
-          "MAX_PAYLOAD_EXCEEDED",
-          { subject, size: data.length, maxPayload: max },
-        ),
-      );
+      return Promise.reject(maxPayloadExceeded(subject, data.length, max));
     }
     try {
       conn.writer.pub(subject, data);
